@@ -1,0 +1,146 @@
+"""The catalogue: activations and losses, one line of data each.
+
+Everything else (the pairing matrix, the derivations, the kernels, the LaTeX,
+the test parametrisation) is computed from these two tables. Adding an
+activation is one line here plus its range proof in ``proofs``.
+
+An activation gives ``f(z)``, its derivative written through its output ``a``
+where that form exists (autograd's "use the output where cheaper"), and its
+range as a SymPy set. A loss gives the per-unit term ``l(a, y)``, how units
+are reduced (sum or mean), the set its ``a`` must lie in, and the set its
+targets lie in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy import Abs, Interval, Piecewise, Rational, S, log, oo
+
+from derive.errors import PairingError, unknown
+from derive.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+
+# min silu = silu(-1 - W(1/e)) = -W(1/e); min gelu has no closed form: a 30-digit
+# value whose enclosure ``proofs`` certifies.
+SILU_MIN = -sp.LambertW(sp.exp(-1))
+GELU_MIN = sp.Float("-0.169971084992602255299040453498", 30)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """a = f(z); ``prime(a, z)`` is f'(z), through the output a where it can be."""
+
+    name: str
+    f: Callable[[sp.Expr], sp.Expr] | None  # None: not elementwise (softmax)
+    prime: Callable[[sp.Expr, sp.Expr], sp.Expr] | None
+    range: sp.Set
+
+    @property
+    def elementwise(self) -> bool:
+        return self.f is not None
+
+
+@dataclass(frozen=True)
+class Loss:
+    """C = reduce_over_units l(a, y); ``domain`` holds a, ``targets`` holds y."""
+
+    name: str
+    term: Callable[[sp.Expr, sp.Expr], sp.Expr]
+    reduce: str  # "sum" or "mean" over the last axis
+    domain: sp.Set
+    targets: sp.Set
+    targets_sum_to_one: bool = False
+
+
+def _step(a, positive, otherwise):
+    return Piecewise((positive, a > 0), (otherwise, True))
+
+
+_unit = Interval.open(0, 1)
+
+# fmt: off
+ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
+    Activation("identity",   lambda z: z,  lambda a, z: S.One,                          S.Reals),
+    Activation("sigmoid",    sigmoid,      lambda a, z: a * (1 - a),                    _unit),
+    Activation("tanh",       sp.tanh,      lambda a, z: 1 - a**2,                       Interval.open(-1, 1)),
+    Activation("relu",       relu,         lambda a, z: _step(a, 1, 0),                 Interval(0, oo)),
+    Activation("leaky_relu", leaky_relu,   lambda a, z: _step(a, 1, LEAKY_SLOPE),       S.Reals),
+    Activation("softplus",   softplus,     lambda a, z: sigmoid(z),                     Interval.open(0, oo)),
+    Activation("elu",        elu,          lambda a, z: _step(a, 1, a + 1),             Interval.open(-1, oo)),
+    Activation("silu",       silu,         lambda a, z: a + sigmoid(z) * (1 - a),       Interval(SILU_MIN, oo)),
+    Activation("gelu",       gelu,         lambda a, z: Phi(z) + z * Phi.derivative(z), Interval(GELU_MIN, oo)),
+    Activation("softmax",    None,         None,                                        _unit),
+)}
+
+LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
+    Loss("quadratic", lambda a, y: (a - y)**2 / 2,                      "sum",  S.Reals, S.Reals),
+    Loss("sse",       lambda a, y: (a - y)**2,                          "sum",  S.Reals, S.Reals),
+    Loss("mse",       lambda a, y: (a - y)**2,                          "mean", S.Reals, S.Reals),
+    Loss("bce",       lambda a, y: -(y * log(a) + (1 - y) * log(1 - a)), "sum", _unit,   Interval(0, 1)),
+    Loss("cce",       lambda a, y: -y * log(a),                         "sum",  _unit,   Interval(0, 1), True),
+    Loss("l1",        lambda a, y: Abs(a - y),                          "sum",  S.Reals, S.Reals),
+    Loss("huber",     lambda a, y: Piecewise(((a - y)**2 / 2, Abs(a - y) <= 1),
+                                             (Abs(a - y) - Rational(1, 2), True)), "sum", S.Reals, S.Reals),
+)}
+# fmt: on
+
+
+def activation(name: str) -> Activation:
+    """The catalogue entry ``name``; unknown names list the known ones."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise unknown("activation", name, ACTIVATIONS) from None
+
+
+def loss(name: str) -> Loss:
+    """The catalogue entry ``name``; unknown names list the known ones."""
+    try:
+        return LOSSES[name]
+    except (KeyError, TypeError):
+        raise unknown("loss", name, LOSSES) from None
+
+
+def _end(v: sp.Expr) -> str:
+    return sp.sstr(v) if v.is_Rational or v.is_infinite else f"{sp.N(v, 6)}"
+
+
+def show_set(s: sp.Set) -> str:
+    """An interval as a reader writes it: (0, 1), [0, oo), [-0.278465, oo)."""
+    if s == S.Reals:
+        return "(-oo, oo)"
+    if isinstance(s, Interval):
+        lo, hi = "([" [not s.left_open], ")]" [not s.right_open]
+        return f"{lo}{_end(s.start)}, {_end(s.end)}{hi}"
+    return sp.sstr(s)
+
+
+def invalid_reason(act: Activation, lo: Loss) -> str | None:
+    """Why ``act`` cannot feed ``lo`` (its range is not inside the loss's domain), or None."""
+    if act.range.is_subset(lo.domain):
+        return None
+    return f"{act.name}'s range {show_set(act.range)} is not inside {show_set(lo.domain)}, which {lo.name} needs"
+
+
+def check_pairing(act_name: str, loss_name: str) -> tuple[Activation, Loss]:
+    """The two entries, or ``PairingError`` saying why they do not pair."""
+    act, lo = activation(act_name), loss(loss_name)
+    reason = invalid_reason(act, lo)
+    if reason is not None:
+        raise PairingError(f"invalid pairing {act.name} + {lo.name}: {reason}")
+    return act, lo
+
+
+def pairings() -> list[tuple[str, str, str | None]]:
+    """Every (activation, loss, reason-or-None) of the catalogue, in catalogue order."""
+    return [
+        (act.name, lo.name, invalid_reason(act, lo))
+        for act in ACTIVATIONS.values()
+        for lo in LOSSES.values()
+    ]
+
+
+def valid_pairings() -> list[tuple[str, str]]:
+    return [(a, lo) for a, lo, why in pairings() if why is None]

@@ -1,0 +1,97 @@
+"""The ``derive`` command.
+
+    derive list                      the pairing matrix: valid / invalid (why), delta of each valid pair
+    derive show ACTIVATION LOSS      one derivation, step by step
+    derive prove                     every theorem (added by the ``proofs`` package)
+
+Other packages add subcommands through the ``derive.commands`` entry-point
+group (a callable taking the remaining argv), so ``derive`` never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib.metadata import entry_points
+
+import sympy as sp
+
+from derive.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.errors import PairingError, UnknownNameError
+from derive.pairing import derive_pair
+
+
+def _pretty(expr) -> str:
+    return sp.pretty(expr, use_unicode=True, wrap_line=False)
+
+
+def cmd_list(args) -> int:
+    """The pairing matrix, then delta for every valid pairing."""
+    names = list(LOSSES)
+    width = max(map(len, ACTIVATIONS)) + 2
+    print("pairing matrix (ok = valid; x = invalid, reason below)")
+    print(" " * width + "".join(f"{lo:>10}" for lo in names))
+    rows = {}
+    for act, lo, why in pairings():
+        rows.setdefault(act, []).append("ok" if why is None else "x")
+    for act, marks in rows.items():
+        print(f"{act:<{width}}" + "".join(f"{mk:>10}" for mk in marks))
+    valid = [(act, lo) for act, lo, why in pairings() if why is None]
+    invalid = [(act, lo, why) for act, lo, why in pairings() if why is not None]
+    print(f"\n{len(valid)} valid, {len(invalid)} invalid\n\ninvalid pairings:")
+    for act, lo, why in invalid:
+        print(f"  {act} + {lo}: {why}")
+    print("\ndelta = dC/dz_j of each valid pairing:")
+    for act, lo in valid:
+        d = derive_pair(act, lo)
+        mark = "   (canonical: a - y)" if d.canonical else ""
+        print(f"  {act} + {lo}: {sp.sstr(d.delta)}{mark}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    """One derivation with its chain-rule steps, in unicode."""
+    d = derive_pair(args.activation, args.loss)
+    print(f"{d.activation} + {d.loss}\n")
+    for number, step in enumerate(d.steps, 1):
+        print(f"{number}. {step.description}")
+        print(_pretty(sp.Eq(step.lhs, step.rhs, evaluate=False)) + "\n")
+    for note in d.assumptions:
+        print(f"assumed: {note}")
+    if d.canonical:
+        print("delta = a - y: a canonical pairing")
+    return 0
+
+
+def _plugins() -> dict:
+    return {ep.name: ep for ep in entry_points(group="derive.commands")}
+
+
+def build_parser(plugins) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="the pairing matrix and every delta").set_defaults(run=cmd_list)
+    show = sub.add_parser("show", help="one derivation, step by step")
+    show.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
+    show.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
+    show.set_defaults(run=cmd_show)
+    for name in plugins:
+        sub.add_parser(name, help=f"(from {plugins[name].value.split(':')[0]})", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    plugins = _plugins()
+    if argv and argv[0] in plugins:
+        return int(plugins[argv[0]].load()(argv[1:]) or 0)
+    args = build_parser(plugins).parse_args(argv)
+    try:
+        return args.run(args)
+    except (PairingError, UnknownNameError) as err:
+        print(f"derive: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

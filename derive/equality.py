@@ -1,0 +1,101 @@
+"""Three-valued zero test: ``is_zero(e)`` is True (proved) or None (unknown), never False.
+
+A failed ``simplify`` proves nothing, so it never answers False; only a
+counterexample at high precision refutes (``proofs`` does that).
+
+Strategies, cheapest first: ``simplify``; again after ``rewrite(exp)`` and
+after expanding the named functions; and for Piecewise in one real variable v,
+a case split at the boundaries of every condition's solution set, deciding each
+condition on each piece from that set (not from SymPy's guess).
+
+>>> from sympy import Symbol, Piecewise, exp
+>>> v = Symbol("v", real=True)
+>>> is_zero(Piecewise((1, exp(v) - 1 > 0), (0, True)) - Piecewise((1, v > 0), (0, True)))
+True
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.functions import expand_named
+
+__all__ = ["is_zero", "equal"]
+
+
+def _candidates(expr):
+    yield expr
+    yield expr.rewrite(sp.exp)
+    yield sp.piecewise_fold(expand_named(expr))
+
+
+def _simplifies_to_zero(expr) -> bool:
+    for form in _candidates(expr):
+        try:
+            if sp.simplify(form) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError):  # SymPy gives up on some forms
+            continue
+    return False
+
+
+def _condition_sets(expr, v):
+    """{condition: its solution set in v} for every Piecewise condition in ``expr``."""
+    conds = {}
+    for pw in expr.atoms(sp.Piecewise):
+        for _, cond in pw.args:
+            for rel in cond.atoms(sp.core.relational.Relational):
+                if rel.free_symbols == {v}:
+                    conds[rel] = sp.solveset(rel, v, sp.S.Reals)
+    return conds
+
+
+def _split_zero(expr, v) -> bool:
+    conds = _condition_sets(expr, v)
+    if not conds:
+        return False
+    cuts = sorted({p for s in conds.values() for p in s.boundary if p.is_finite}, key=float)
+    pieces = [sp.FiniteSet(c) for c in cuts]
+    edges = [sp.S.NegativeInfinity, *cuts, sp.S.Infinity]
+    pieces += [sp.Interval.open(lo, hi) for lo, hi in zip(edges, edges[1:])]
+    p = sp.Dummy("p", positive=True)
+    for piece in pieces:
+        truth = {}
+        for rel, sol in conds.items():
+            if piece.is_subset(sol):
+                truth[rel] = sp.true
+            elif piece.intersect(sol) is sp.S.EmptySet:
+                truth[rel] = sp.false
+            else:
+                return False
+        if isinstance(piece, sp.FiniteSet):
+            point = next(iter(piece))
+        elif piece.start is sp.S.NegativeInfinity:
+            point = piece.end - p
+        elif piece.end is sp.S.Infinity:
+            point = piece.start + p
+        else:
+            return False  # a bounded open piece: no single-symbol parametrisation here
+        decided = sp.piecewise_fold(expand_named(expr).subs(truth)).subs(truth)
+        if not _simplifies_to_zero(decided.subs(v, point)):
+            return False
+    return True
+
+
+def is_zero(expr) -> bool | None:
+    """True when ``expr`` is proved identically 0; None when not proved (never False)."""
+    expr = sp.sympify(expr)
+    if _simplifies_to_zero(expr):
+        return True
+    # Indexed atoms (z[j], y[j]) become plain real symbols so they can be split on.
+    plain = {e: sp.Dummy(str(e), real=True) for e in expr.atoms(sp.Indexed)}
+    unfolded = sp.piecewise_fold(expand_named(expr.subs(plain)))
+    for v in sorted(unfolded.free_symbols, key=str):
+        if v.is_real and _split_zero(unfolded, v):
+            return True
+    return None
+
+
+def equal(lhs, rhs) -> bool | None:
+    """True when lhs == rhs is proved; None when not proved."""
+    return is_zero(sp.sympify(lhs) - sp.sympify(rhs))

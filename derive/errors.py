@@ -1,0 +1,18 @@
+"""Errors of the public API. SymPy-free: ``derive.kernels`` raises them too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class PairingError(ValueError):
+    """An activation x loss pairing that is not defined: the reason says why."""
+
+
+class UnknownNameError(ValueError):
+    """A name that is not in the catalogue: the message lists the known ones."""
+
+
+def unknown(kind: str, name: object, known: Iterable[str]) -> UnknownNameError:
+    """The error for ``name`` not being one of ``known`` (a {kind})."""
+    return UnknownNameError(f"unknown {kind} {name!r}; known {kind}s: {', '.join(known)}")

@@ -1,0 +1,156 @@
+"""The chain rule for one activation x loss pairing of a dense output layer.
+
+    z_j = sum_k w_jk x_k + b_j,   a_j = f(z_j),   C = sum_i l(a_i, y_i)
+    delta_j = dC/dz_j = sum_i dC/da_i * da_i/dz_j,
+    dC/db_j = delta_j,            dC/dw_jk = delta_j x_k
+
+Every right-hand side is what SymPy computed (``diff`` and KroneckerDelta
+sums), kept as ordered ``Step``s so that it can be printed exactly.
+
+>>> d = derive_pair("sigmoid", "bce")
+>>> d.delta
+a[j] - y[j]
+>>> derive_pair("sigmoid", "quadratic").delta
+(1 - a[j])*(a[j] - y[j])*a[j]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+from sympy import KroneckerDelta, Sum
+
+from derive.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
+from derive.softmax import jacobian_entry, softmax_entry
+from derive.symbols import C, a, b, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
+
+
+@dataclass(frozen=True)
+class Step:
+    """One chain-rule step: ``lhs = rhs``, with what was done to get it."""
+
+    description: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """delta = dC/dz_j, dC/db_j and dC/dw_jk of one pairing, with its steps.
+
+    Expressions are in the unit's output ``a[j]`` and target ``y[j]`` (and
+    ``z[j]`` where f' needs it); ``activation_of`` maps ``a[i]`` back to z.
+    """
+
+    activation: str
+    loss: str
+    cost: sp.Expr
+    delta: sp.Expr
+    grad_b: sp.Expr
+    grad_w: sp.Expr
+    steps: tuple[Step, ...]
+    assumptions: tuple[str, ...]
+
+    def in_z(self, expr):
+        """``expr`` with every output a[idx] written as the activation of z[idx]."""
+        return outputs_as_logits(expr, self.activation)
+
+    @property
+    def canonical(self) -> bool:
+        """True when delta is exactly a_j - y_j (the canonical pairings)."""
+        return sp.expand(self.delta - (a[j] - y[j])) == 0
+
+
+def outputs_as_logits(expr, activation: str):
+    """Replace each a[idx] by f(z[idx]) (softmax: e^{z_idx} / sum_k e^{z_k})."""
+    act = ACTIVATIONS[activation]
+    f = act.f if act.elementwise else lambda zi: softmax_entry(zi.indices[0])
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == a, lambda e: f(z[e.indices[0]])
+    )
+
+
+def d(expr, wrt):
+    """The unevaluated derivative d expr / d wrt, for printing."""
+    return sp.Derivative(expr, wrt, evaluate=False)
+
+
+def _tidy(expr):
+    """The shorter of ``expr`` and its cancelled form: (a-y)a(1-a) stays; bce's sum cancels to a - y."""
+    cancelled = sp.factor(sp.cancel(expr))
+    return cancelled if sp.count_ops(cancelled) < sp.count_ops(expr) else expr
+
+
+def _targets_sum_to_one(expr):
+    return expr.subs(Sum(y[i], (i, 1, n)), 1)
+
+
+def _cost(lo: Loss):
+    total = Sum(lo.term(a[i], y[i]), (i, 1, n))
+    return total / n if lo.reduce == "mean" else total
+
+
+def _activation_steps(act: Activation):
+    """(definition of a_i, da_i/dz_j) for the activation: elementwise per unit, softmax for general n."""
+    if act.elementwise:
+        # da_i/dz_j = f'(z_j) delta_ij; written for i = j through the output a_j.
+        a_def = act.f(z[j])
+        return Step("activation", a[j], a_def), Step(
+            "activation derivative, written through its output", d(a[j], z[j]), act.prime(a[j], z[j])
+        )
+    return Step("activation (softmax)", a[i], softmax_entry(i)), Step(
+        "softmax Jacobian, derived from the definition", d(a[i], z[j]), jacobian_entry(i, j)
+    )
+
+
+@cache
+def derive_pair(activation: str, loss: str) -> Derivation:
+    """delta_j = dC/dz_j, dC/db_j = delta_j and dC/dw_jk = delta_j x_k for ``activation`` + ``loss``.
+
+    Raises ``PairingError`` (a ``ValueError``) with the reason for an invalid pairing.
+    """
+    act, lo = check_pairing(activation, loss)
+    steps = [Step("dense layer", z[j], Sum(w[j, m] * x[m], (m, 1, n_in)) + b[j])]
+    a_step, da_dz = _activation_steps(act)
+    cost = _cost(lo)
+    steps += [a_step, Step(f"cost ({lo.name}, {lo.reduce} over the n units)", C, cost)]
+
+    # dC/da_j: only the i = j term of the sum holds a_j (its KroneckerDelta collapses the sum).
+    dC_da = sp.diff(cost, a[j]).replace(
+        lambda e: isinstance(e, Sum), lambda e: sum_delta(e.function, e.variables[0], j)
+    )
+    steps.append(Step("cost derivative", d(C, a[j]), dC_da))
+
+    assumptions = []
+    if act.elementwise:
+        steps.append(da_dz)
+        delta = sp.factor_terms(_tidy(dC_da * da_dz.rhs))
+        steps.append(Step("chain rule: delta_j = dC/da_j * da_j/dz_j", d(C, z[j]), delta))
+    else:
+        # delta_j = sum_i dC/da_i da_i/dz_j = sum_i g_i a_i (d_ij - a_j); split by linearity.
+        g_i = dC_da.subs(j, i)
+        steps.append(da_dz)
+        chained = Sum(g_i * da_dz.rhs, (i, 1, n))
+        steps.append(Step("chain rule over all units", d(C, z[j]), chained))
+        own = sum_delta(g_i * a[i] * KroneckerDelta(i, j), i, j)
+        rest = a[j] * pull_constants(Sum(_tidy(g_i * a[i]), (i, 1, n)))
+        delta = own - rest
+        if lo.targets_sum_to_one:
+            assumptions.append("targets sum to one: sum_i y_i = 1")
+            delta = _targets_sum_to_one(sp.expand(delta))
+        delta = sp.factor_terms(_tidy(delta))
+        steps.append(Step("KroneckerDelta sum collapsed", d(C, z[j]), delta))
+
+    dz_db = sp.diff(steps[0].rhs, b[j]).doit()
+    dz_dw = drop_index_bounds(sp.diff(steps[0].rhs, w[j, k]).doit())
+    grad_b = delta * dz_db
+    grad_w = delta * dz_dw
+    steps += [
+        Step("bias: dz_j/db_j", d(z[j], b[j]), dz_db),
+        Step("dC/db_j = delta_j dz_j/db_j", d(C, b[j]), grad_b),
+        Step("weight: dz_j/dw_jk", d(z[j], w[j, k]), dz_dw),
+        Step("dC/dw_jk = delta_j dz_j/dw_jk", d(C, w[j, k]), grad_w),
+    ]
+    return Derivation(act.name, lo.name, cost, delta, grad_b, grad_w, tuple(steps), tuple(assumptions))

@@ -1,0 +1,1 @@
+"""proofs: certificates that SymPy checks, for every bound and identity of derive."""
