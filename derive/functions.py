@@ -36,7 +36,8 @@ class _Named(Function):
 
     @classmethod
     def derivative(cls, x):
-        return sp.diff(cls.definition(x), x)
+        t = sp.Dummy("t", real=True)  # x may be a compound argument
+        return sp.diff(cls.definition(t), t).subs(t, x)
 
     def fdiff(self, argindex=1):
         return self.derivative(self.args[0])
