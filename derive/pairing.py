@@ -24,7 +24,7 @@ from sympy import KroneckerDelta, Sum
 
 from derive.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
 from derive.softmax import jacobian_entry, softmax_entry
-from derive.symbols import C, a, b, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
+from derive.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,7 @@ def derive_pair(activation: str, loss: str) -> Derivation:
     steps += [a_step, Step(f"cost ({lo.name}, {lo.reduce} over the n units)", C, cost)]
 
     # dC/da_j: only the i = j term of the sum holds a_j (its KroneckerDelta collapses the sum).
-    dC_da = sp.diff(cost, a[j]).replace(
-        lambda e: isinstance(e, Sum), lambda e: sum_delta(e.function, e.variables[0], j)
-    )
+    dC_da = collapse_deltas(sp.diff(cost, a[j]), j)
     steps.append(Step("cost derivative", d(C, a[j]), dC_da))
 
     assumptions = []

@@ -61,6 +61,14 @@ def sum_delta(expr, index, target):
     return expr.subs(index, target)
 
 
+def collapse_deltas(expr, target):
+    """Collapse every Sum whose summand holds a KroneckerDelta onto ``target`` (see ``sum_delta``)."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Sum) and e.function.has(sp.KroneckerDelta),
+        lambda e: sum_delta(e.function, e.variables[0], target),
+    )
+
+
 def pull_constants(expr):
     """Sum(c * f(i)) -> c * Sum(f(i)) for factors c free of the summation index."""
     return expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: sp.factor_terms(e))
