@@ -3,10 +3,10 @@
 A failed ``simplify`` proves nothing, so it never answers False; only a
 counterexample at high precision refutes (``proofs`` does that).
 
-Strategies, cheapest first: ``simplify``; again after ``rewrite(exp)`` and
-after expanding the named functions; and for Piecewise in one real variable v,
+Strategies, cheapest first: ``expand``; for Piecewise in one real variable v,
 a case split at the boundaries of every condition's solution set, deciding each
-condition on each piece from that set (not from SymPy's guess).
+condition on each piece from that set (not from SymPy's guess); ``simplify``,
+again after ``rewrite(exp)`` and after expanding the named functions.
 
 >>> from sympy import Symbol, Piecewise, exp
 >>> v = Symbol("v", real=True)
@@ -85,15 +85,17 @@ def _split_zero(expr, v) -> bool:
 def is_zero(expr) -> bool | None:
     """True when ``expr`` is proved identically 0; None when not proved (never False)."""
     expr = sp.sympify(expr)
-    if _simplifies_to_zero(expr):
+    if sp.expand(expr) == 0:
         return True
-    # Indexed atoms (z[j], y[j]) become plain real symbols so they can be split on.
+    # Indexed atoms (z[j], y[j]) become plain real symbols so they can be split on;
+    # a case split first, as simplify on a folded Piecewise is slow.
     plain = {e: sp.Dummy(str(e), real=True) for e in expr.atoms(sp.Indexed)}
     unfolded = sp.piecewise_fold(expand_named(expr.subs(plain)))
-    for v in sorted(unfolded.free_symbols, key=str):
-        if v.is_real and _split_zero(unfolded, v):
-            return True
-    return None
+    if unfolded.has(sp.Piecewise):
+        for v in sorted(unfolded.free_symbols, key=str):
+            if v.is_real and _split_zero(unfolded, v):
+                return True
+    return True if _simplifies_to_zero(expr) else None
 
 
 def equal(lhs, rhs) -> bool | None:
