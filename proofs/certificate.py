@@ -1,0 +1,511 @@
+"""The checker: f <= c on D is proved by a certificate g with c - f == g and g >= 0 on D.
+
+    check_le(lhs, rhs, g, domain):  rhs - lhs - g == 0 exactly,  g >= 0 on the domain
+    check_lt(lhs, rhs, g, domain):  rhs - lhs - g == 0 exactly,  g > 0 on the domain
+
+The identity is checked by expand / cancel / simplify (also after rewrite(exp),
+through ``derive.equality.is_zero``); it is three-valued: proved or unknown.
+The sign of g is read off its *given form* by sound structural rules only:
+squares, sums and products of parts of known sign, constants, domain atoms
+and affine forms of one atom on its interval (x - lo, hi - x), monotone
+functions of an atom (their image interval), Piecewise branches on the part
+of the domain where they apply, sums over an index of nonnegative terms.
+Nothing is expanded or factored to find a sign, so a certificate that merely
+restates rhs - lhs proves nothing unless that form already shows its sign.
+
+Only a counterexample evaluated with mpmath at 50+ digits refutes (``refute``).
+
+>>> from sympy import Interval, Rational, Symbol
+>>> s = Symbol("s", real=True)
+>>> check_le(s*(1 - s), Rational(1, 4), (s - Rational(1, 2))**2, {s: Interval(0, 1)}).proved
+True
+>>> check_le(s*(1 - s), Rational(1, 4), Rational(1, 4) - s*(1 - s), {s: Interval(0, 1)}).proved
+False
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+from sympy import Interval, S
+
+from derive.equality import is_zero
+from derive.functions import Phi, expand_named, sigmoid, softplus
+
+__all__ = [
+    "Verdict",
+    "check_le",
+    "check_lt",
+    "check_eq",
+    "sign",
+    "refute",
+    "all_proved",
+    "PRECISION",
+]
+
+PRECISION = 60  # decimal digits for refutations (the bar is 50+)
+
+POS, NONNEG, ZERO, NONPOS, NEG = "positive", "nonnegative", "zero", "nonpositive", "negative"
+
+# Increasing on the reals: the image of [lo, hi] is [F(lo), F(hi)].
+_INCREASING = (sp.exp, sigmoid, sp.tanh, sp.erf, Phi, softplus, sp.atan, sp.sinh)
+# Positive for every real argument.
+_POSITIVE_FUNCS = (sp.exp, sigmoid, Phi, softplus, sp.cosh)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """proved / not proved / refuted, with the reason; ``bool(v)`` is ``v.proved``."""
+
+    claim: str
+    status: str  # "proved", "not proved", "refuted"
+    reason: str
+    certificate: sp.Expr | None = None
+    details: tuple = field(default_factory=tuple)
+
+    @property
+    def proved(self) -> bool:
+        return self.status == "proved"
+
+    @property
+    def refuted(self) -> bool:
+        return self.status == "refuted"
+
+    def __bool__(self) -> bool:
+        return self.proved
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.claim} ({self.reason})"
+
+
+def all_proved(claim: str, verdicts, reason: str = "every step proved") -> Verdict:
+    """The conjunction: proved when every verdict is proved; else the first failing one's reason."""
+    verdicts = tuple(verdicts)
+    for v in verdicts:
+        if not v.proved:
+            return Verdict(claim, "not proved", f"step not proved: {v}", details=verdicts)
+    return Verdict(claim, "proved", reason, details=verdicts)
+
+
+# ---------------------------------------------------------------- identity
+
+
+def _kronecker_cases(expr):
+    """Every KroneckerDelta(p, q) case-split: p != q (delta -> 0) and p == q (q -> p)."""
+    deltas = sorted(expr.atoms(sp.KroneckerDelta), key=sp.default_sort_key)
+    if not deltas:
+        return [expr]
+    d = deltas[0]
+    p, q = d.args
+    off = expr.xreplace({d: S.Zero})
+    on = expr.xreplace({d: S.One})
+    on = on.subs(q, p) if q.is_Symbol else on.subs(p, q)
+    return _kronecker_cases(off) + _kronecker_cases(on)
+
+
+def _canonical_index(expr):
+    """Rename the index of every one-limit Sum to a shared dummy (by nesting depth)."""
+
+    def rename(e, depth=0):
+        if isinstance(e, sp.Sum) and len(e.limits) == 1:
+            var, lo, hi = e.limits[0]
+            c = sp.Symbol(f"_idx{depth}", integer=True, positive=True)
+            body = rename(e.function.xreplace({var: c}), depth + 1)
+            return sp.Sum(body, (c, lo, hi))
+        if e.args:
+            return e.func(*[rename(x, depth) for x in e.args])
+        return e
+
+    return rename(expr)
+
+
+def expand_sums(expr):
+    """Linearity of sums: split Sum over +, pull out index-free factors, collapse KroneckerDelta."""
+    from derive.symbols import sum_delta
+
+    def split(e):
+        if not isinstance(e, sp.Sum) or len(e.limits) != 1:
+            return e
+        var, lo, hi = e.limits[0]
+        body = sp.expand(expand_sums(e.function))
+        out = S.Zero
+        for term in sp.Add.make_args(body):
+            const, rest = term.as_independent(var, as_Add=False)
+            if rest == 1:
+                out += const * (hi - lo + 1)
+            elif any(var in d.free_symbols for d in rest.atoms(sp.KroneckerDelta)):
+                ds = [d for d in rest.atoms(sp.KroneckerDelta) if var in d.free_symbols]
+                other = (set(ds[0].args) - {var}).pop()
+                out += const * sum_delta(rest, var, other)
+            else:
+                out += const * sp.Sum(rest, (var, lo, hi))
+        return out
+
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), split)
+    return sp.expand(_canonical_index(expr))
+
+
+def identity_holds(expr, given=None) -> bool | None:
+    """True when ``expr`` == 0 is proved (under the equalities ``given``: {expr: value}); else None."""
+    expr = sp.sympify(expr)
+    given = dict(given or {})
+
+    def use_given(e):
+        for old, new in given.items():
+            e = e.subs(_canonical_index(expand_sums(old)) if old.has(sp.Sum) else old, new)
+        return e
+
+    for case in _kronecker_cases(expr):
+        form = case
+        if form.has(sp.Sum):
+            form = use_given(expand_sums(form))
+        form = use_given(form)
+        if sp.expand(form) == 0 or sp.cancel(sp.together(form)) == 0:
+            continue
+        if is_zero(form) is True:
+            continue
+        return None
+    return True
+
+
+# ---------------------------------------------------------------- sign
+
+
+def _interval_sign(iv: sp.Set) -> str | None:
+    if not isinstance(iv, Interval):
+        if iv == S.Reals:
+            return None
+        return None
+    lo, hi = iv.start, iv.end
+    if (lo > 0) == True or (lo == 0 and iv.left_open):  # noqa: E712  (SymPy truth)
+        return POS
+    if (lo >= 0) == True:  # noqa: E712
+        return NONNEG
+    if (hi < 0) == True or (hi == 0 and iv.right_open):  # noqa: E712
+        return NEG
+    if (hi <= 0) == True:  # noqa: E712
+        return NONPOS
+    return None
+
+
+def _number_sign(e) -> str | None:
+    if e.is_zero:
+        return ZERO
+    if e.is_extended_real is not True:
+        return None
+    if e.is_positive:
+        return POS
+    if e.is_negative:
+        return NEG
+    return None
+
+
+def _lookup(e, dom):
+    """The interval of an atom: a key of the domain, or a[...] for a key that is an IndexedBase."""
+    if e in dom:
+        return dom[e]
+    if isinstance(e, sp.Indexed) and e.base in dom:
+        return dom[e.base]
+    return None
+
+
+def _image(f, iv: Interval) -> Interval:
+    """[F(lo), F(hi)] for increasing F (limits at infinite ends); openness kept."""
+    v = sp.Dummy("v", real=True)
+
+    def at(p):
+        return sp.limit(expand_named(f(v)), v, p) if p.is_infinite else f(p)
+
+    lo, hi = at(iv.start), at(iv.end)
+    return Interval(lo, hi, iv.left_open or iv.start.is_infinite, iv.right_open or iv.end.is_infinite)
+
+
+def _affine_image(coef, const, iv: Interval) -> Interval:
+    """{coef*t + const : t in iv} for a nonzero number coef."""
+    lo, hi = coef * iv.start + const, coef * iv.end + const
+    lo_open, hi_open = iv.left_open, iv.right_open
+    if coef.is_negative:
+        lo, hi, lo_open, hi_open = hi, lo, hi_open, lo_open
+    return Interval(lo, hi, lo_open or lo.is_infinite, hi_open or hi.is_infinite)
+
+
+def leaf_interval(e, dom) -> Interval | None:
+    """An interval holding ``e`` when e is a domain atom, an affine form c*t + d of one
+    such atom, or an increasing function of such a form; else None."""
+    found = _lookup(e, dom)
+    if found is not None:
+        return found
+    if isinstance(e, _INCREASING) and len(e.args) == 1:
+        inner = leaf_interval(e.args[0], dom)
+        if isinstance(inner, Interval):
+            return _image(type(e), inner)
+        return None
+    if isinstance(e, (sp.Add, sp.Mul)):
+        const, rest = e.as_coeff_Add() if e.is_Add else (S.Zero, e)
+        coef, atom = rest.as_coeff_Mul()
+        if coef.is_extended_real and coef != 0 and (const != 0 or coef != 1) and not atom.is_Add:
+            inner = leaf_interval(atom, dom)
+            if isinstance(inner, Interval):
+                return _affine_image(coef, const, inner)
+    return None
+
+
+def _negate(sg):
+    return {POS: NEG, NONNEG: NONPOS, ZERO: ZERO, NONPOS: NONNEG, NEG: POS, None: None}[sg]
+
+
+def _add_signs(signs):
+    if any(s is None for s in signs):
+        return None
+    if all(s == ZERO for s in signs):
+        return ZERO
+    if all(s in (POS, NONNEG, ZERO) for s in signs):
+        return POS if POS in signs else NONNEG
+    if all(s in (NEG, NONPOS, ZERO) for s in signs):
+        return NEG if NEG in signs else NONPOS
+    return None
+
+
+def _mul_signs(signs):
+    if any(s is None for s in signs):
+        return ZERO if ZERO in signs else None
+    if ZERO in signs:
+        return ZERO
+    negative = sum(s in (NEG, NONPOS) for s in signs) % 2 == 1
+    strict = all(s in (POS, NEG) for s in signs)
+    if negative:
+        return NEG if strict else NONPOS
+    return POS if strict else NONNEG
+
+
+def _is_real(e, dom) -> bool:
+    """Structurally real: atoms of the domain, real numbers, real operations of real parts."""
+    if e.is_number:
+        return e.is_extended_real is True
+    if leaf_interval(e, dom) is not None:
+        return True
+    if isinstance(e, (sp.Add, sp.Mul)):
+        return all(_is_real(t, dom) for t in e.args)
+    if isinstance(e, sp.Pow):
+        base, ex = e.args
+        return _is_real(base, dom) and ex.is_integer is True or sign(base, dom) == POS and ex.is_extended_real is True
+    if isinstance(e, (sp.exp, sigmoid, sp.tanh, sp.erf, Phi, softplus, sp.cosh, sp.sinh, sp.Abs, sp.atan)):
+        return _is_real(e.args[0], dom)
+    if isinstance(e, sp.Sum):
+        return _is_real(e.function, dom)
+    return False
+
+
+def _solve_on(cond, v, iv):
+    """The part of ``iv`` where ``cond`` (relations in the single atom v) holds, or None."""
+    if cond == sp.true:
+        return iv
+    if cond == sp.false:
+        return S.EmptySet
+    t = sp.Dummy("t", real=True)
+    try:
+        sol = sp.solveset(cond.xreplace({v: t}), t, iv.xreplace({}))
+    except (NotImplementedError, TypeError, ValueError):
+        return None
+    if isinstance(sol, sp.ConditionSet):
+        return None
+    return sol
+
+
+def _piecewise_sign(e, dom):
+    """Each branch's sign on the part of the domain where that branch applies."""
+    atoms = set()
+    for _, cond in e.args:
+        for rel in cond.atoms(sp.core.relational.Relational):
+            found = _atoms_of(rel)
+            if any(_lookup(x, dom) is None for x in found):
+                return None
+            atoms |= found
+    if len(atoms) != 1:
+        return None
+    (v,) = atoms
+    iv = _lookup(v, dom)
+    remaining = iv
+    signs = []
+    for expr, cond in e.args:
+        part = _solve_on(cond, v, remaining)
+        if part is None:
+            return None
+        if part == S.EmptySet:
+            continue
+        pieces = part.args if isinstance(part, sp.Union) else (part,)
+        for piece in pieces:
+            if isinstance(piece, sp.FiniteSet):
+                piece_signs = [_number_sign(expr.subs(v, p)) if not (expr.subs(v, p)).free_symbols
+                               else sign(expr.subs(v, p), dom) for p in piece]
+                signs.extend(piece_signs)
+                continue
+            if not isinstance(piece, Interval):
+                return None
+            signs.append(sign(expr, {**dom, v: piece}))
+        remaining = remaining - part
+        if remaining == S.EmptySet:
+            break
+    if not signs:
+        return None
+    if all(s in (POS,) for s in signs):
+        return POS
+    if all(s in (POS, NONNEG, ZERO) for s in signs):
+        return NONNEG
+    if all(s == NEG for s in signs):
+        return NEG
+    if all(s in (NEG, NONPOS, ZERO) for s in signs):
+        return NONPOS
+    return None
+
+
+def _atoms_of(e):
+    return e.atoms(sp.Symbol, sp.Indexed) - {s for ind in e.atoms(sp.Indexed) for s in ind.free_symbols if s != ind}
+
+
+def sign(e, dom) -> str | None:
+    """The sign of ``e`` on the domain by structural rules only, or None (unknown)."""
+    e = sp.sympify(e)
+    if e.is_number:
+        return _number_sign(e)
+    iv = leaf_interval(e, dom)
+    if iv is not None:
+        return _interval_sign(iv)
+    if isinstance(e, sp.Add):
+        return _add_signs([sign(t, dom) for t in e.args])
+    if isinstance(e, sp.Mul):
+        return _mul_signs([sign(t, dom) for t in e.args])
+    if isinstance(e, sp.Pow):
+        base, ex = e.args
+        if ex.is_integer and ex.is_even:
+            sb = sign(base, dom)
+            if sb in (POS, NEG):
+                return POS
+            if ex.is_negative:  # 1/b^2 needs b != 0
+                return None
+            return NONNEG if _is_real(base, dom) else None
+        sb = sign(base, dom)
+        if ex.is_integer and ex.is_odd:
+            if ex.is_negative and sb not in (POS, NEG):
+                return None
+            return sb
+        if ex.is_extended_real and sb == POS:
+            return POS
+        if ex.is_extended_real and ex.is_positive and sb in (NONNEG, ZERO):
+            return NONNEG
+        return None
+    if isinstance(e, _POSITIVE_FUNCS) and _is_real(e.args[0], dom):
+        return POS
+    if isinstance(e, (sp.tanh, sp.erf, sp.atan, sp.sinh)):
+        return sign(e.args[0], dom)
+    if isinstance(e, sp.Abs):
+        return POS if sign(e.args[0], dom) in (POS, NEG) else (NONNEG if _is_real(e.args[0], dom) else None)
+    if isinstance(e, sp.log):
+        sm = sign(e.args[0] - 1, dom)
+        if sm in (POS, ZERO, NONNEG):
+            return sm
+        if sm in (NEG, NONPOS) and sign(e.args[0], dom) == POS:
+            return sm
+        return None
+    if isinstance(e, sp.Piecewise):
+        return _piecewise_sign(e, dom)
+    if isinstance(e, sp.Sum) and len(e.limits) == 1:
+        body = sign(e.function, dom)
+        var, lo, hi = e.limits[0]
+        if body in (POS, NONNEG, ZERO):
+            nonempty = sign(hi - lo, dom) in (POS, NONNEG, ZERO) or (hi - lo).is_nonnegative
+            return POS if body == POS and nonempty else (ZERO if body == ZERO else NONNEG)
+        if body in (NEG, NONPOS):
+            return NONPOS
+        return None
+    return None
+
+
+# ---------------------------------------------------------------- the checker
+
+
+def _domain(domain):
+    dom = {}
+    for key, iv in (domain or {}).items():
+        iv = sp.sympify(iv)
+        if not isinstance(iv, sp.Set) or not iv.is_subset(S.Reals):
+            raise ValueError(f"the domain of {key} must be a real SymPy Interval, got {iv!r}")
+        dom[sp.sympify(key) if not isinstance(key, sp.IndexedBase) else key] = iv
+    return dom
+
+
+def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None) -> Verdict:
+    lhs, rhs, g = sp.sympify(lhs), sp.sympify(rhs), sp.sympify(certificate)
+    rel = "<" if strict else "<="
+    claim = claim or f"{sp.sstr(lhs)} {rel} {sp.sstr(rhs)}"
+    try:
+        dom = _domain(domain)
+    except ValueError as exc:
+        return Verdict(claim, "not proved", str(exc), g)
+    if identity_holds(rhs - lhs - g, given) is not True:
+        return Verdict(claim, "not proved", f"identity rhs - lhs == g not proved (difference {sp.sstr(rhs - lhs - g)})", g)
+    sg = sign(g, dom)
+    wanted = (POS,) if strict else (POS, NONNEG, ZERO)
+    if sg not in wanted:
+        what = "positive" if strict else "nonnegative"
+        return Verdict(claim, "not proved", f"certificate not structurally {what} on the domain (sign: {sg or 'unknown'})", g)
+    hyp = f" given {', '.join(f'{sp.sstr(k)} = {sp.sstr(v)}' for k, v in (given or {}).items())}" if given else ""
+    return Verdict(claim, "proved", f"rhs - lhs == g{hyp}; g is {sg}", g)
+
+
+def check_le(lhs, rhs, certificate, domain, *, given=None, claim=None) -> Verdict:
+    """lhs <= rhs on the domain: rhs - lhs == g exactly and g >= 0 structurally."""
+    return _check(lhs, rhs, certificate, domain, False, given, claim)
+
+
+def check_lt(lhs, rhs, certificate, domain, *, given=None, claim=None) -> Verdict:
+    """lhs < rhs on the domain: rhs - lhs == g exactly and g > 0 structurally."""
+    return _check(lhs, rhs, certificate, domain, True, given, claim)
+
+
+def check_eq(lhs, rhs, *, given=None, claim=None) -> Verdict:
+    """lhs == rhs identically (three-valued: proved or not proved, never refuted here)."""
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    claim = claim or f"{sp.sstr(lhs)} = {sp.sstr(rhs)}"
+    if identity_holds(lhs - rhs, given) is True:
+        return Verdict(claim, "proved", "difference simplifies to 0")
+    return Verdict(claim, "not proved", "difference not shown to be 0 (unknown, not false)")
+
+
+# ---------------------------------------------------------------- refutation
+
+
+def high_precision(expr, point=None, digits: int = PRECISION):
+    """The value of ``expr`` at ``point`` with mpmath at ``digits`` digits (named functions expanded)."""
+    expr = expand_named(sp.sympify(expr)).subs(point or {})
+    free = expr.free_symbols
+    if free:
+        raise ValueError(f"the point leaves {sorted(map(str, free))} free")
+    with mpmath.workdps(digits + 10):
+        value = sp.lambdify((), expr, modules="mpmath")()
+        return mpmath.mpf(value) if not isinstance(value, mpmath.mpc) else value
+
+
+def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PRECISION) -> Verdict:
+    """Refuted when lhs `relation` rhs fails at ``point``, by more than 10^-(digits - 10)."""
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    claim = claim or f"{sp.sstr(lhs)} {relation} {sp.sstr(rhs)}"
+    with mpmath.workdps(digits + 10):
+        lv, rv = high_precision(lhs, point, digits), high_precision(rhs, point, digits)
+        gap = lv - rv
+        tol = mpmath.mpf(10) ** (-(digits - 10))
+        exact_tie = relation in ("<", ">") and abs(gap) <= tol and is_zero((lhs - rhs).subs(point)) is True
+        fails = {
+            "==": abs(gap) > tol,
+            "<=": gap > tol,
+            "<": gap > tol or exact_tie,
+            ">=": gap < -tol,
+            ">": gap < -tol or exact_tie,
+        }[relation]
+        where = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in point.items())
+        shown = f"lhs = {mpmath.nstr(lv, 20)}, rhs = {mpmath.nstr(rv, 20)} at {where} ({digits} digits)"
+    if fails:
+        return Verdict(claim, "refuted", f"counterexample: {shown}", details=(point, lv, rv))
+    return Verdict(claim, "not proved", f"not a counterexample: {shown}", details=(point, lv, rv))
