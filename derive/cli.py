@@ -2,6 +2,8 @@
 
     derive list                      the pairing matrix: valid / invalid (why), delta of each valid pair
     derive show ACTIVATION LOSS      one derivation, step by step
+    derive latex ACTIVATION LOSS     the derivation as a standalone LaTeX document
+    derive report [--out DIR]        the full report: DIR/report.tex, figures, DIR/report.pdf
     derive prove                     every theorem (added by the ``proofs`` package)
 
 Other packages add subcommands through the ``derive.commands`` entry-point
@@ -63,6 +65,33 @@ def cmd_show(args) -> int:
     return 0
 
 
+def cmd_latex(args) -> int:
+    """One derivation as a standalone LaTeX document, to stdout or ``-o FILE``."""
+    from derive.latex import pairing_document
+
+    document = pairing_document(args.activation, args.loss)
+    if args.output is None:
+        sys.stdout.write(document)
+    else:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(document)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_report(args) -> int:
+    """The full report into ``--out``; compiled with pdflatex where it is on the PATH."""
+    from derive.report import build_report
+
+    try:
+        tex, pdf = build_report(args.out)
+    except RuntimeError as err:  # pdflatex failed: its log tail says why
+        print(f"derive: error: {err}", file=sys.stderr)
+        return 1
+    print(pdf if pdf is not None else tex)
+    return 0
+
+
 def _plugins() -> dict:
     return {ep.name: ep for ep in entry_points(group="derive.commands")}
 
@@ -75,6 +104,14 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     show.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
     show.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
     show.set_defaults(run=cmd_show)
+    latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document")
+    latex.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
+    latex.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
+    latex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    latex.set_defaults(run=cmd_latex)
+    report = sub.add_parser("report", help="the full report of every pairing and proof, compiled to PDF")
+    report.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
+    report.set_defaults(run=cmd_report)
     for name in plugins:
         sub.add_parser(name, help=f"(from {plugins[name].value.split(':')[0]})", add_help=False)
     return parser

@@ -1,0 +1,173 @@
+r"""LaTeX for one pairing, in the notation of seed 002 (layer L fed by layer L-1).
+
+    z^L_j = sum_k w^L_jk a^{L-1}_k + b^L_j,   a^L_j = f(z^L_j),   C = sum_j l(a^L_j, y_j)
+
+Every formula goes through SymPy's LaTeX printer; ``LayerPrinter`` only names
+the indexed symbols and writes derivatives as partial-derivative fractions.
+
+>>> from derive.symbols import C, a, x, w
+>>> import sympy as sp
+>>> layer_latex(sp.Derivative(C, a[j], evaluate=False))
+'\\frac{\\partial C}{\\partial {a^{L}_{j}}}'
+>>> layer_latex(x[k]), layer_latex(w[j, k])
+('{a^{L-1}_{k}}', '{w^{L}_{jk}}')
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from derive.pairing import Derivation, derive_pair
+from derive.symbols import C, a, b, j, k, w, x, y, z
+
+__all__ = ["LayerPrinter", "layer_latex", "text", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
+
+# IndexedBase name -> (letter, layer superscript or None); x is the previous layer's output.
+NOTATION = {
+    z.label.name: ("z", "L"),
+    a.label.name: ("a", "L"),
+    w.label.name: ("w", "L"),
+    b.label.name: ("b", "L"),
+    x.label.name: ("a", "L-1"),
+    y.label.name: ("y", None),
+}
+
+
+class LayerPrinter(LatexPrinter):
+    """SymPy's LaTeX printer with seed 002's layer notation: a[j] -> a^L_j, x[k] -> a^{L-1}_k."""
+
+    _default_settings = {**LatexPrinter._default_settings, "layers": True}
+
+    def __init__(self, settings=None):
+        super().__init__({"ln_notation": True, **(settings or {})})
+
+    def _print_Indexed(self, expr):
+        name = expr.base.label.name
+        letter, layer = NOTATION.get(name, (name, None))
+        if not self._settings["layers"]:
+            letter, layer = name, None
+        sub = "".join(self._print(index) for index in expr.indices)
+        sup = f"^{{{layer}}}" if layer else ""
+        # Outer braces: a power prints as {a^{L}_{j}}^{2}, not a double superscript.
+        return f"{{{letter}{sup}_{{{sub}}}}}"
+
+    def _print_Derivative(self, expr):
+        order = sum(count for _, count in expr.variable_count)
+        top = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
+        bottom = " ".join(
+            rf"\partial {self._print(v)}" + (f"^{{{count}}}" if count > 1 else "")
+            for v, count in expr.variable_count
+        )
+        if isinstance(expr.expr, (sp.Symbol, sp.Indexed)):
+            return rf"\frac{{{top} {self._print(expr.expr)}}}{{{bottom}}}"
+        return rf"\frac{{{top}}}{{{bottom}}}\left({self._print(expr.expr)}\right)"
+
+
+def layer_latex(expr, layers: bool = True) -> str:
+    """``expr`` in LaTeX, in the layer notation (``layers=False``: plain a_j, z_j, x_k)."""
+    return LayerPrinter({"layers": layers}).doprint(expr)
+
+
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "^": r"\^{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "~": r"\~{}",
+}
+
+
+def text(s: str) -> str:
+    """Plain text (a step's description, an assumption, a reason) safe for LaTeX; ``oo`` reads as infinity."""
+    escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in s)
+    return re.sub(r"(?<![A-Za-z])oo(?![A-Za-z])", r"$\\infty$", escaped)
+
+
+def equation(lhs, rhs) -> str:
+    r"""``lhs = rhs`` as a displayed equation, scaled to the line width when it is wider (``\fiteq``)."""
+    return rf"\fiteq{{{layer_latex(lhs)} = {layer_latex(rhs)}}}"
+
+
+PREAMBLE = r"""\usepackage{amsmath,amssymb}
+\usepackage{graphicx}
+\usepackage{booktabs,longtable,array}
+\usepackage[margin=2.2cm]{geometry}
+\usepackage{xcolor}
+\usepackage[hidelinks]{hyperref}
+\newsavebox{\fiteqbox}
+% A display that is scaled down to the line width when it would overflow it.
+\newcommand{\fiteq}[1]{\sbox{\fiteqbox}{$\displaystyle #1$}%
+\[\ifdim\wd\fiteqbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\fiteqbox}}\else\usebox{\fiteqbox}\fi\]}
+"""
+
+NOTATION_TEXT = (
+    r"Output layer $L$ with units $j = 1,\dots,n$ fed by the $n_{in}$ outputs $a^{L-1}_k$ of layer $L-1$ "
+    r"(the input $x_k$ when $L$ is the first layer): weighted input $z^L_j$, weights $w^L_{jk}$, "
+    r"biases $b^L_j$, output $a^L_j = f(z^L_j)$, targets $y_j$, cost $C$. "
+    r"The error signal is $\delta^L_j = \partial C / \partial z^L_j$; "
+    r"$\delta_{ij}$ (two indices) is Kronecker's delta."
+)
+
+
+def _partial(expr, wrt):
+    return sp.Derivative(expr, wrt, evaluate=False)
+
+
+def label(activation: str, loss: str) -> str:
+    """The LaTeX label of a pairing's derivation: pair:sigmoid-bce."""
+    return f"pair:{activation}-{loss}".replace("_", "")
+
+
+def pairing_body(d: Derivation, section: str = "section", notation: bool = True) -> str:
+    """The derivation of one pairing: definitions, every ``Step`` of ``d.steps``, delta, dC/db and dC/dw.
+
+    ``notation=False`` leaves out the notation paragraph (the report states it once).
+    """
+    lines = [rf"\{section}{{{text(d.activation)} + {text(d.loss)}}}\label{{{label(d.activation, d.loss)}}}"]
+    if notation:
+        lines.append(rf"\paragraph{{Definitions.}} {NOTATION_TEXT}")
+    lines += [
+        r"\paragraph{Chain rule, step by step.} Each line is what SymPy computed; the first three define the layer and its cost.",
+        r"\begin{enumerate}",
+    ]
+    for step in d.steps:
+        lines += [rf"\item {text(step.description)}", equation(step.lhs, step.rhs)]
+    lines += [r"\end{enumerate}", r"\paragraph{Result.}"]
+    lines.append(equation(sp.Symbol(r"\delta^{L}_{j}"), d.delta))
+    in_z = d.in_z(d.delta)
+    if in_z != d.delta:
+        lines += ["written in $z$:", equation(sp.Symbol(r"\delta^{L}_{j}"), in_z)]
+    lines.append(equation(_partial(C, b[j]), d.grad_b))
+    lines.append(equation(_partial(C, w[j, k]), d.grad_w))
+    if d.canonical:
+        lines.append(
+            r"This is a \emph{canonical pairing}: the activation's derivative cancels against the "
+            rf"loss's, so $\delta^L_j = {layer_latex(a[j] - y[j])}$ and the gradient does not vanish "
+            r"when the unit saturates."
+        )
+    for note in d.assumptions:
+        lines.append(rf"\emph{{Assumed:}} {text(note)}.")
+    return "\n".join(lines) + "\n"
+
+
+def pairing_document(activation: str, loss: str) -> str:
+    """A standalone LaTeX document deriving ``activation`` + ``loss`` (PairingError if invalid)."""
+    d = derive_pair(activation, loss)
+    return "\n".join(
+        [
+            r"\documentclass[11pt]{article}",
+            PREAMBLE,
+            r"\begin{document}",
+            pairing_body(d, "section*"),
+            r"\end{document}",
+            "",
+        ]
+    )
