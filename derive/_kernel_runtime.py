@@ -1,0 +1,220 @@
+"""The hand-written, SymPy-free part of ``derive.kernels``: arguments, lookup, softmax primitives.
+
+The per-pairing arithmetic is generated (``derive.codegen``); this module checks
+and converts arguments (dtype, shape), wraps the generated functions in the
+public objects, and holds the three max-shifted softmax building blocks that
+the generated code calls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from derive.errors import PairingError, unknown
+
+__all__ = ["softmax", "log_softmax", "log1m_softmax", "make_get", "make_activation"]
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def _array(v, name):
+    arr = np.asarray(v)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be real numbers (bool, integer or floating), got dtype {arr.dtype}")
+    return arr
+
+
+def _compute_dtype(*arrays):
+    """The result dtype; float16 is computed in float32 (SciPy has no half loops)."""
+    dtype = np.result_type(*arrays)
+    return dtype, (np.dtype(np.float32) if dtype == np.float16 else dtype)
+
+
+def _broadcast(zname, z, yname, y):
+    try:
+        return np.broadcast_shapes(z.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"shape mismatch: {zname} has shape {z.shape} and {yname} has shape {y.shape}, "
+            "which do not broadcast together"
+        ) from None
+
+
+def _units(z):
+    if z.ndim == 0:
+        raise ValueError("z must have at least one axis (the last axis holds the units), got a scalar")
+
+
+# --- softmax primitives (max-shifted; called by the generated code) -----------------------------
+
+
+def softmax(z, out):
+    """e^{z - max z} / sum e^{z - max z} over the last axis, into ``out``."""
+    z = np.broadcast_to(z, out.shape)
+    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= np.sum(out, axis=-1, keepdims=True)
+    return out
+
+
+def _top(z):
+    idx = np.argmax(z, axis=-1, keepdims=True)
+    return idx, np.take_along_axis(z, idx, axis=-1)
+
+
+def log_softmax(z, out):
+    """z - logsumexp(z) = (z - max) - log1p(sum of the other e^{z_k - max}): exact at the top class."""
+    z = np.broadcast_to(z, out.shape)
+    idx, top = _top(z)
+    np.subtract(z, top, out=out)
+    e = np.exp(out)
+    np.put_along_axis(e, idx, 0.0, axis=-1)
+    out -= np.log1p(np.sum(e, axis=-1, keepdims=True))
+    return out
+
+
+def log1m_softmax(z, out):
+    """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others - logsumexp."""
+    z = np.broadcast_to(z, out.shape)
+    if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
+        out.fill(-np.inf)
+        return out
+    idx, top = _top(z)
+    np.subtract(z, top, out=out)
+    e = np.exp(out)
+    total = np.sum(e, axis=-1, keepdims=True)
+    e /= total
+    np.put_along_axis(e, idx, 0.0, axis=-1)
+    np.negative(e, out=e)
+    np.log1p(e, out=e)
+    # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
+    np.put_along_axis(out, idx, -np.inf, axis=-1)
+    second = np.max(out, axis=-1, keepdims=True)
+    out -= second
+    np.exp(out, out=out)
+    rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
+    np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
+    np.copyto(out, e)
+    return out
+
+
+# --- public objects ----------------------------------------------------------------------------
+
+
+class Kernel:
+    """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
+
+    def __init__(self, activation, loss, loss_fn, delta_fn):
+        self.activation, self.name = activation, loss
+        self._loss, self._delta = loss_fn, delta_fn
+
+    def __repr__(self):
+        return f"<kernel {self.activation} + {self.name}>"
+
+    def _args(self, z, y):
+        z, y = _array(z, "z"), _array(y, "y")
+        _units(z)
+        shape = _broadcast("z", z, "y", y)
+        dtype, work = _compute_dtype(z, y)
+        return z, y, shape, dtype, work
+
+    def loss(self, z, y):
+        """C per sample: shape z.shape[:-1] (broadcast with y)."""
+        z, y, shape, dtype, work = self._args(z, y)
+        return self._loss(z, y, shape, work).astype(dtype, copy=False)
+
+    def delta(self, z, y):
+        """delta = dC/dz, the shape of z (broadcast with y)."""
+        z, y, shape, dtype, work = self._args(z, y)
+        return self._delta(z, y, shape, work).astype(dtype, copy=False)
+
+    def grad_b(self, z, y):
+        """dC/db for z = W x + b: equal to delta."""
+        return self.delta(z, y)
+
+    def grad_w(self, x, z, y):
+        """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in)."""
+        x = _array(x, "x")
+        _units(x)
+        d = self.delta(z, y)
+        try:
+            np.broadcast_shapes(x.shape[:-1], d.shape[:-1])
+        except ValueError:
+            raise ValueError(
+                f"shape mismatch: x has shape {x.shape} and delta has shape {d.shape}; "
+                "their leading (sample) axes must broadcast together"
+            ) from None
+        return np.multiply(d[..., :, None], x[..., None, :], dtype=np.result_type(d, x))
+
+
+class Activation:
+    """f(z) elementwise (softmax over the last axis), with f.derivative(z) or f.jacobian(z)."""
+
+    def __init__(self, name, f, derivative):
+        self.name, self._f, self._df = name, f, derivative
+
+    def __repr__(self):
+        return f"<activation {self.name}>"
+
+    def _args(self, z):
+        z = _array(z, "z")
+        dtype, work = _compute_dtype(z)
+        return z, dtype, work
+
+    def __call__(self, z):
+        z, dtype, work = self._args(z)
+        if self._df is None:
+            _units(z)
+        return self._f(z, z.shape, work).astype(dtype, copy=False)
+
+    def derivative(self, z):
+        """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
+        if self._df is None:
+            raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
+        z, dtype, work = self._args(z)
+        return self._df(z, z.shape, work).astype(dtype, copy=False)
+
+    def jacobian(self, z):
+        """d a_i / d z_j = a_i (delta_ij - a_j): shape (..., n, n); elementwise f: diag(f'(z))."""
+        if self._df is not None:
+            d = self.derivative(z)
+            return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
+        s = self(z)
+        return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+
+
+def make_get(activations, losses, pairs, invalid):
+    """get(activation, loss) -> Kernel, from the generated tables."""
+    cache = {}
+
+    def get(activation: str, loss: str) -> Kernel:
+        """The kernel of ``activation`` + ``loss``; PairingError says why an invalid pairing is one."""
+        if not (isinstance(activation, str) and activation in activations):
+            raise unknown("activation", activation, activations)
+        if not (isinstance(loss, str) and loss in losses):
+            raise unknown("loss", loss, losses)
+        key = (activation, loss)
+        if key in invalid:
+            raise PairingError(invalid[key])
+        if key not in cache:
+            cache[key] = Kernel(activation, loss, *pairs[key])
+        return cache[key]
+
+    return get
+
+
+def make_activation(activations):
+    """activation(name) -> Activation, from the generated table."""
+
+    def activation(name: str) -> Activation:
+        """The activation ``name``: callable, with ``derivative`` (softmax: ``jacobian``)."""
+        try:
+            f, df = activations[name]
+        except (KeyError, TypeError):
+            raise unknown("activation", name, activations) from None
+        return Activation(name, f, df)
+
+    return activation

@@ -1,0 +1,365 @@
+"""Write ``derive/kernels.py`` from the derivations: ``python -m derive.codegen``.
+
+For every pairing of the catalogue, the derivation's delta and cost are written in
+the logits (``Derivation.in_z`` style: a = f(z)), made stable by the rules of
+``derive.rewrite``, split by ``cse`` and printed as NumPy/SciPy ufunc calls that
+write into preallocated buffers (``out=``): one output array, reused in place.
+
+>>> src = generate()
+>>> "def delta__sigmoid__bce(z, y):" in src
+True
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+from sympy import Abs, Add, Max, Min, Mul, Piecewise, Pow, S, Sum, exp, log, sign
+from sympy.codegen.cfunctions import expm1, log1p
+
+from derive.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.functions import Phi, sigmoid, softplus
+from derive.pairing import derive_pair
+from derive.rewrite import Clip, RowSum, log1m_softmax, log_softmax, softmax, stabilize
+from derive.symbols import a, i, j, n, y, z
+from derive.softmax import jacobian_entry
+
+TARGET = Path(__file__).with_name("kernels.py")
+
+# Scalar stand-ins: the whole z / y arrays, and n = number of units (last axis).
+Z, Y, N = sp.symbols("z y n", real=True)
+
+# One ufunc per function node: the printer's table (autograd style: one line each).
+UFUNCS = {
+    exp: "np.exp",
+    log: "np.log",
+    expm1: "np.expm1",
+    log1p: "np.log1p",
+    sp.tanh: "np.tanh",
+    Abs: "np.abs",
+    sign: "np.sign",
+    sigmoid: "expit",
+    Phi: "ndtr",
+    softplus: "np.logaddexp",  # logaddexp(x, 0) = log(1 + e^x), never overflows
+    Max: "np.maximum",
+    Min: "np.minimum",
+    Clip: "np.clip",
+    softmax: "_rt.softmax",
+    log_softmax: "_rt.log_softmax",
+    log1m_softmax: "_rt.log1m_softmax",
+}
+EXTRA_ARGS = {softplus: ("0.0",)}
+RELATIONS = {
+    sp.StrictGreaterThan: "np.greater",
+    sp.GreaterThan: "np.greater_equal",
+    sp.StrictLessThan: "np.less",
+    sp.LessThan: "np.less_equal",
+}
+
+
+# --- symbolic: one pairing's kernels as expressions in Z, Y, N -------------------------------
+
+
+def _in_logits(expr, activation: str):
+    """a[.] -> f(Z) (softmax: softmax(Z)), y[.] -> Y, z[.] -> Z, Sum over units -> RowSum."""
+    act = ACTIVATIONS[activation]
+    out = act.f(Z) if act.elementwise else softmax(Z)
+    expr = expr.replace(lambda e: isinstance(e, Sum), lambda e: RowSum(e.function))
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed),
+        lambda e: {a: out, y: Y, z: Z}[e.base],
+    ).subs(n, N)
+
+
+def delta_expr(activation: str, loss: str):
+    """delta = dC/dz in the logits, stabilised."""
+    d = derive_pair(activation, loss)
+    return stabilize(sp.factor_terms(_in_logits(d.delta, activation)))
+
+
+def loss_expr(activation: str, loss: str):
+    """C per sample in the logits, stabilised: RowSum(term) [/ n]."""
+    d = derive_pair(activation, loss)
+    return stabilize(_in_logits(d.cost, activation))
+
+
+def activation_expr(name: str):
+    return stabilize(ACTIVATIONS[name].f(Z))
+
+
+def derivative_expr(name: str):
+    act = ACTIVATIONS[name]
+    return stabilize(act.prime(act.f(Z), Z))
+
+
+# --- printing: three-address ufunc calls into reused buffers -----------------------------------
+
+
+@dataclass
+class _Val:
+    code: str
+    kind: str  # "const", "input", "full" (a buffer), "row" (..., 1), "mask"
+    uses: int = 1  # remaining reads; a buffer is free again at 0
+
+
+@dataclass
+class _Emitter:
+    """Turns cse'd expressions into lines ``np.f(args, out=bK)``, reusing dead buffers."""
+
+    leaves: dict
+    lines: list = field(default_factory=list)
+    free: list = field(default_factory=list)
+    nbuf: int = 0
+    ntmp: int = 0
+    named: dict = field(default_factory=dict)
+
+    def emit(self, replacements, root):
+        counts = {}
+        for e in [r for _, r in replacements] + [root]:
+            for s in e.free_symbols:
+                counts[s] = counts.get(s, 0) + _count(e, s)
+        for sym, sub in replacements:
+            v = self.value(sub)
+            v.uses = counts.get(sym, 0)
+            self.named[sym] = v
+        return self.value(root)
+
+    # values --------------------------------------------------------------
+    def value(self, e) -> _Val:
+        if e in self.named:
+            return self.named[e]
+        if e in self.leaves:
+            code, kind = self.leaves[e]
+            return _Val(code, kind, 10**9)
+        if e.is_number:
+            return _Val(repr(float(e)), "const", 10**9)
+        if e.free_symbols <= {N}:  # a scalar of the shape: n, 2/n
+            return _Val(f"({sp.pycode(e)})", "const", 10**9)
+        if e.is_Add:
+            return self._add(e)
+        if e.is_Mul:
+            return self._mul(e)
+        if e.is_Pow:
+            return self._pow(e)
+        if isinstance(e, Piecewise):
+            return self._piecewise(e)
+        if type(e) in RELATIONS:
+            lhs, rhs = self.value(e.lhs), self.value(e.rhs)
+            return self._call(RELATIONS[type(e)], [lhs, rhs], kind="mask")
+        if isinstance(e, RowSum):
+            arg = self.value(e.args[0])
+            return self._call("np.sum", [arg], kind="row", tail=("axis=-1", "keepdims=True"))
+        if isinstance(e, (Max, Min)) and len(e.args) > 2:
+            first, *rest = e.args
+            return self.value(type(e)(first, type(e)(*rest), evaluate=False))
+        if type(e) in UFUNCS:
+            args = [self.value(x) for x in e.args]
+            extra = [_Val(c, "const", 10**9) for c in EXTRA_ARGS.get(type(e), ())]
+            return self._call(UFUNCS[type(e)], args + extra)
+        raise NotImplementedError(f"no NumPy form for {type(e).__name__}: {e}")
+
+    def _add(self, e):
+        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
+        first, *rest = terms
+        if first.could_extract_minus_sign():
+            acc = self._call("np.negative", [self.value(-first)])
+        else:
+            acc = self.value(first)
+        for t in rest:
+            if t.could_extract_minus_sign():
+                acc = self._call("np.subtract", [acc, self.value(-t)])
+            else:
+                acc = self._call("np.add", [acc, self.value(t)])
+        return acc
+
+    def _mul(self, e):
+        coeff, factors = e.as_coeff_mul()
+        consts = [f for f in factors if f.free_symbols <= {N}]
+        coeff = coeff * Mul(*consts)
+        factors = [f for f in factors if not f.free_symbols <= {N}]
+        num = [f for f in factors if not (f.is_Pow and f.exp.is_negative)]
+        den = [1 / f for f in factors if f.is_Pow and f.exp.is_negative]
+        if not num and coeff != 1 and not (den and coeff == -1):
+            num, coeff = [coeff], S.One
+        acc = self.value(num[0]) if num else _Val("1.0", "const", 10**9)
+        for f in num[1:]:
+            acc = self._call("np.multiply", [acc, self.value(f)])
+        if den:
+            acc = self._call("np.divide", [acc, self.value(Mul(*den))])
+        if coeff == -1:
+            acc = self._call("np.negative", [acc])
+        elif coeff != 1:
+            acc = self._call("np.multiply", [acc, self.value(coeff)])
+        return acc
+
+    def _pow(self, e):
+        base, p = e.args
+        if p == 2:
+            return self._call("np.square", [self.value(base)])
+        if p == S.Half:
+            return self._call("np.sqrt", [self.value(base)])
+        if p.is_negative:
+            return self._call("np.divide", [_Val("1.0", "const", 10**9), self.value(1 / e)])
+        return self._call("np.power", [self.value(base), self.value(p)])
+
+    def _piecewise(self, e):
+        # Evaluate the last branch, then overwrite where each earlier condition holds.
+        (*branches, (last, cond)) = e.args
+        assert cond == True  # noqa: E712  (catalogue Piecewise always end in an otherwise-branch)
+        acc = self.value(last)
+        if acc.kind != "full" or acc.uses != 1:
+            acc = self._copy(acc)
+        for expr, c in reversed(branches):
+            mask = self.value(c)
+            val = self.value(expr)
+            self.lines.append(f"np.copyto({acc.code}, {val.code}, where={mask.code})")
+            self._release(mask)
+            self._release(val)
+        return acc
+
+    # buffers -------------------------------------------------------------
+    def _buffer(self):
+        if self.free:
+            return self.free.pop()
+        self.nbuf += 1
+        name = f"b{self.nbuf - 1}"
+        self.lines.append(f"{name} = np.empty(shape, dtype)")
+        return name
+
+    def _copy(self, v):
+        buf = self._buffer()
+        self.lines.append(f"np.copyto({buf}, {v.code})")
+        self._release(v)
+        return _Val(buf, "full")
+
+    def _release(self, v):
+        v.uses -= 1
+        if v.uses == 0 and v.kind == "full":
+            self.free.append(v.code)
+
+    def _call(self, fn, args, kind=None, tail=()):
+        full = any(v.kind in ("full", "input") for v in args)
+        if kind is None:
+            kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
+        argcode = ", ".join([v.code for v in args] + list(tail))
+        if kind == "full":
+            # write over an operand that dies here, else a free buffer, else a new one
+            dying = next((v for v in args if v.kind == "full" and v.uses == 1), None)
+            for v in args:
+                self._release(v)
+            if dying is not None:
+                self.free.remove(dying.code)
+                buf = dying.code
+            else:
+                buf = self._buffer()
+            self.lines.append(f"{fn}({argcode}, out={buf})")
+            return _Val(buf, "full")
+        for v in args:
+            self._release(v)
+        self.ntmp += 1
+        name = f"t{self.ntmp - 1}"
+        self.lines.append(f"{name} = {fn}({argcode})")
+        return _Val(name, kind)
+
+
+def _count(expr, sym):
+    return sum(1 for s in sp.preorder_traversal(expr) if s == sym)
+
+
+def _ident(text: str) -> str:
+    return text.replace("-", "_")
+
+
+def function_source(name: str, params: str, expr, *, reduce_last: bool = False) -> str:
+    """``def name(params):`` evaluating ``expr`` with one buffer per live intermediate."""
+    replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
+    em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const")})
+    result = em.emit(replacements, root)
+    body = []
+    if any(N in e.free_symbols for _, e in replacements) or N in root.free_symbols:
+        body.append("n = shape[-1]")
+    body += em.lines
+    if result.kind in ("input", "const"):
+        body.append(f"out = np.empty(shape, dtype)")
+        body.append(f"np.copyto(out, {result.code})")
+        ret = "out"
+    else:
+        ret = result.code
+    if reduce_last:
+        ret = f"{ret}[..., 0]"
+    doc = f'    """{sp.sstr(expr)}"""'
+    lines = [f"def {name}({params}):", doc]
+    lines += [f"    {line}" for line in body]
+    lines.append(f"    return {ret}")
+    return "\n".join(lines) + "\n\n\n"
+
+
+# --- the module ------------------------------------------------------------------------------
+
+HEADER = '''"""Numeric kernels, GENERATED by ``python -m derive.codegen`` from the derivations: do not edit.
+
+    k = get("sigmoid", "bce");  k.loss(z, y), k.delta(z, y), k.grad_b(z, y), k.grad_w(x, z, y)
+    f = activation("tanh");     f(z), f.derivative(z)   (softmax: f.jacobian(z))
+
+Each function evaluates the stabilised derivation shown in its docstring; ``shape``
+and ``dtype`` are the broadcast shape and the floating dtype of the arguments.
+This module does not import SymPy.
+"""
+
+import numpy as np
+from scipy.special import expit, ndtr
+
+from derive import _kernel_runtime as _rt
+
+
+'''
+
+
+def generate() -> str:
+    """The source of ``derive/kernels.py``."""
+    parts = [HEADER]
+    for name, act in ACTIVATIONS.items():
+        fn = _ident(name)
+        if act.elementwise:
+            parts.append(function_source(f"act__{fn}", "z, shape, dtype", activation_expr(name)))
+            parts.append(function_source(f"dact__{fn}", "z, shape, dtype", derivative_expr(name)))
+        else:
+            parts.append(function_source(f"act__{fn}", "z, shape, dtype", softmax(Z)))
+    valid, invalid = [], {}
+    for act, lo, reason in pairings():
+        if reason is not None:
+            invalid[(act, lo)] = f"invalid pairing {act} + {lo}: {reason}"
+            continue
+        tag = f"{_ident(act)}__{_ident(lo)}"
+        parts.append(function_source(f"loss__{tag}", "z, y, shape, dtype", loss_expr(act, lo), reduce_last=True))
+        parts.append(function_source(f"delta__{tag}", "z, y, shape, dtype", delta_expr(act, lo)))
+        valid.append((act, lo, tag))
+    parts.append("ACTIVATIONS = {\n")
+    for name, act in ACTIVATIONS.items():
+        fn = _ident(name)
+        d = f"dact__{fn}" if act.elementwise else "None"
+        parts.append(f"    {name!r}: (act__{fn}, {d}),\n")
+    parts.append("}\n\nLOSSES = (" + ", ".join(repr(lo) for lo in LOSSES) + ",)\n\n")
+    parts.append("PAIRS = {\n")
+    for act, lo, tag in valid:
+        parts.append(f"    ({act!r}, {lo!r}): (loss__{tag}, delta__{tag}),\n")
+    parts.append("}\n\nINVALID = {\n")
+    for key, reason in invalid.items():
+        parts.append(f"    {key!r}: {reason!r},\n")
+    parts.append("}\n\n")
+    parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID)\n")
+    parts.append("activation = _rt.make_activation(ACTIVATIONS)\n")
+    return "".join(parts)
+
+
+def main(argv=None) -> int:
+    TARGET.write_text(generate())
+    print(f"wrote {TARGET}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""Stability rewrite rules: each rule is a value, applied to a derivation before printing.
+
+A rule is a ``sympy.codegen.rewriting.ReplaceOptim(query, value)``; rule sets are
+tuples applied in order by ``stabilize``. Each rule sits under a comment stating
+its identity, and ``tests/test_rewrite.py`` evaluates the naive form where it fails.
+
+>>> from sympy import Symbol, log
+>>> from derive.functions import sigmoid
+>>> t = Symbol("t", real=True)
+>>> stabilize(log(1 - sigmoid(t)))
+-softplus(t)
+>>> stabilize(1 - sigmoid(t))
+sigmoid(-t)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import Abs, Add, Function, Max, Min, Piecewise, Rational, S, exp, log, sign, sqrt
+from sympy.codegen.cfunctions import expm1
+from sympy.codegen.rewriting import ReplaceOptim, optimize
+
+from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+
+__all__ = [
+    "Clip",
+    "RowSum",
+    "softmax",
+    "log_softmax",
+    "log1m_softmax",
+    "LOWERING",
+    "STABILITY",
+    "BRANCH_FREE",
+    "SOFTMAX",
+    "RULES",
+    "stabilize",
+]
+
+
+class Clip(Function):
+    """clip(x, lo, hi) = min(max(x, lo), hi)."""
+
+    nargs = 3
+
+
+class RowSum(Function):
+    """sum over the last axis (the units), kept as a length-1 axis."""
+
+    nargs = 1
+
+
+class softmax(Function):
+    """softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z} over the last axis."""
+
+    nargs = 1
+
+
+class log_softmax(Function):
+    """log softmax(z)_i = z_i - logsumexp(z)."""
+
+    nargs = 1
+
+
+class log1m_softmax(Function):
+    """log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp(z)."""
+
+    nargs = 1
+
+
+_x = sp.Wild("x")
+
+
+def _complement(cls):
+    """The rule ``k - k*cls(x) -> k*cls(-x)`` for k = +-1, on a term pair of any Add."""
+
+    def find(e):
+        if e.is_Add:
+            for one in (S.One, S.NegativeOne):
+                if one in e.args:
+                    for t in e.args:
+                        if isinstance(-one * t, cls):
+                            return one, t
+        return None
+
+    def value(e):
+        one, t = find(e)
+        rest = Add(*[s for s in e.args if s not in (one, t)])
+        return rest + one * cls(-(-one * t).args[0])
+
+    return ReplaceOptim(lambda e: find(e) is not None, value)
+
+
+def _one_minus_tanh_squared(e):
+    if not (e.is_Add and S.One in e.args):
+        return None
+    for t in e.args:
+        if t.could_extract_minus_sign():
+            u = -t
+            if u.is_Pow and u.exp == 2 and isinstance(u.base, sp.tanh):
+                return t
+    return None
+
+
+def _sech_squared(e):
+    t = _one_minus_tanh_squared(e)
+    q = exp(-2 * Abs((-t).base.args[0]))
+    rest = Add(*[s for s in e.args if s not in (S.One, t)])
+    return rest + 4 * q / (1 + q) ** 2
+
+
+def _expm1_plus_one(e):
+    if not (e.is_Add and S.One in e.args):
+        return None
+    return next((t for t in e.args if isinstance(t, expm1)), None)
+
+
+def _huber_gradient(e):
+    """Piecewise((r, |r| <= 1), (sign(r), True))."""
+    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
+        return False
+    (r, c), (other, _) = e.args
+    return c == (Abs(r) <= 1) and other == sign(r)
+
+
+def _huber_loss(e):
+    """Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True))."""
+    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
+        return False
+    (sq, c), (other, _) = e.args
+    if not (isinstance(c, sp.LessThan) and isinstance(c.lhs, Abs) and c.rhs == 1):
+        return False
+    r = c.lhs.args[0]
+    return sp.expand(sq - r**2 / 2) == 0 and other == Abs(r) - S.Half
+
+
+def _huber_loss_value(e):
+    r = e.args[0].cond.lhs.args[0]
+    c = Clip(r, -1, 1)
+    return c * Add(r, -c / 2, evaluate=False)  # unflattened: cse shares r with clip(r)
+
+
+def _sign_preserving(e):
+    """relu, leaky_relu and elu are positive exactly where their argument is."""
+    return isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, (relu, leaky_relu, elu))
+
+
+# --- lowering: each named function into a form whose NumPy evaluation is stable -------------
+
+# silu(x) -> x*sigmoid(x)             (x/(1 + e^{-x}) overflows e^{-x} at x = -1000)
+silu_as_sigmoid = ReplaceOptim(silu(_x), _x * sigmoid(_x))
+# gelu(x) -> x*Phi(x)                 (Phi by erfc, see phi_by_erfc)
+gelu_as_phi = ReplaceOptim(gelu(_x), _x * Phi(_x))
+# elu(x) -> max(x, 0) + expm1(min(x, 0))   (e^x - 1 in the untaken branch overflows at x = 1000)
+elu_branch_free = ReplaceOptim(elu(_x), Max(_x, 0) + expm1(Min(_x, 0)))
+# relu(x) -> max(x, 0)
+relu_as_max = ReplaceOptim(relu(_x), Max(_x, 0))
+# leaky_relu(x) -> max(x, x/100)      (the slope is below 1)
+leaky_relu_as_max = ReplaceOptim(leaky_relu(_x), Max(_x, _x / 100))
+# f(x) > 0 -> x > 0 for f in relu, leaky_relu, elu   (the test needs no f(x))
+positive_where_argument_is = ReplaceOptim(_sign_preserving, lambda e: e.lhs.args[0] > 0)
+
+# --- stability ---------------------------------------------------------------------------------
+
+# 1 - sigmoid(x) -> sigmoid(-x)       (1 - sigma(50) is 0 in floating point, sigma(-50) = 2e-22)
+one_minus_sigmoid = _complement(sigmoid)
+# log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
+log_sigmoid = ReplaceOptim(log(sigmoid(_x)), -softplus(-_x))
+# log(1 + exp(x)) -> softplus(x)      (e^1000 overflows; softplus is logaddexp(x, 0))
+log1p_exp = ReplaceOptim(log(1 + exp(_x)), softplus(_x))
+# 1/(1 + exp(-x)) -> sigmoid(x)       (e^{1000} overflows; sigmoid is scipy's expit)
+logistic = ReplaceOptim(1 / (1 + exp(-_x)), sigmoid(_x))
+# (1 + erf(x/sqrt(2)))/2 -> Phi(x)    (1 + erf(-10/sqrt 2) is 0; Phi(-10) = 7.6e-24 by erfc: ndtr)
+phi_by_erfc = ReplaceOptim(Rational(1, 2) + sp.erf(sqrt(2) * _x / 2) / 2, Phi(_x))
+# 1 - tanh(x)**2 -> 4 e^{-2|x|} / (1 + e^{-2|x|})**2   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
+sech_squared = ReplaceOptim(lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
+# exp(x) - 1 -> expm1(x)              (e^{1e-8} - 1 keeps 8 digits)
+expm1_rule = ReplaceOptim(exp(_x) - 1, expm1(_x))
+# expm1(x) + 1 -> exp(x)              (expm1(-50) + 1 is 0; e^{-50} = 1.9e-22)
+expm1_plus_one = ReplaceOptim(
+    lambda e: _expm1_plus_one(e) is not None,
+    lambda e: Add(*[t for t in e.args if t not in (S.One, _expm1_plus_one(e))]) + exp(_expm1_plus_one(e).args[0]),
+)
+
+# --- branch-free: no value computed in an untaken branch ------------------------------------
+
+# Piecewise((r, |r| <= 1), (sign(r), True)) -> clip(r, -1, 1)
+huber_gradient = ReplaceOptim(_huber_gradient, lambda e: Clip(e.args[0].expr, -1, 1))
+# Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True)) -> c (r - c/2), c = clip(r, -1, 1)   (r**2 overflows at r = 1e200)
+huber_loss = ReplaceOptim(_huber_loss, _huber_loss_value)
+
+# --- softmax (over the last axis) ----------------------------------------------------------------
+
+# log(softmax(x)) -> log_softmax(x)        (log of e^{z}/sum e^{z} is -inf or nan at [1000, 0, -1000])
+log_of_softmax = ReplaceOptim(log(softmax(_x)), log_softmax(_x))
+# log(1 - softmax(x)) -> log1m_softmax(x)  (1 - softmax(z)_0 is 0 at [1000, 0, -1000]; the log is -1000)
+log_one_minus_softmax = ReplaceOptim(log(1 - softmax(_x)), log1m_softmax(_x))
+
+LOWERING = (silu_as_sigmoid, gelu_as_phi, positive_where_argument_is, elu_branch_free, relu_as_max, leaky_relu_as_max)
+STABILITY = (logistic, log1p_exp, phi_by_erfc, one_minus_sigmoid, log_sigmoid, sech_squared, expm1_rule,
+             expm1_plus_one)
+BRANCH_FREE = (huber_gradient, huber_loss)
+SOFTMAX = (log_of_softmax, log_one_minus_softmax)
+RULES = SOFTMAX + LOWERING + STABILITY + BRANCH_FREE
+
+
+def stabilize(expr, rules=RULES):
+    """``expr`` with every rule of ``rules`` applied, in order, until nothing changes."""
+    for _ in range(4):
+        new = optimize(expr, rules)
+        if new == expr:
+            return new
+        expr = new
+    return expr
