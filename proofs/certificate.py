@@ -43,6 +43,8 @@ __all__ = [
     "refute",
     "all_proved",
     "PRECISION",
+    "Proof",
+    "holds_by_refutation",
 ]
 
 PRECISION = 60  # decimal digits for refutations (the bar is 50+)
@@ -154,7 +156,7 @@ def identity_holds(expr, given=None) -> bool | None:
 
     def use_given(e):
         for old, new in given.items():
-            e = e.subs(_canonical_index(expand_sums(old)) if old.has(sp.Sum) else old, new)
+            e = e.xreplace({_canonical_index(expand_sums(old)) if old.has(sp.Sum) else old: new})
         return e
 
     for case in _kronecker_cases(expr):
@@ -243,9 +245,17 @@ def leaf_interval(e, dom) -> Interval | None:
             return _image(type(e), inner)
         return None
     if isinstance(e, (sp.Add, sp.Mul)):
-        const, rest = e.as_coeff_Add() if e.is_Add else (S.Zero, e)
-        coef, atom = rest.as_coeff_Mul()
-        if coef.is_extended_real and coef != 0 and (const != 0 or coef != 1) and not atom.is_Add:
+        if e.is_Add:
+            const = sp.Add(*[t for t in e.args if t.is_number])
+            rest = sp.Add(*[t for t in e.args if not t.is_number])
+        else:
+            const, rest = S.Zero, e
+        coef = sp.Mul(*[f for f in sp.Mul.make_args(rest) if f.is_number])
+        atom = sp.Mul(*[f for f in sp.Mul.make_args(rest) if not f.is_number])
+        if (
+            coef.is_extended_real and const.is_extended_real and coef != 0
+            and (const != 0 or coef != 1) and not atom.is_Add and not atom.is_number
+        ):
             inner = leaf_interval(atom, dom)
             if isinstance(inner, Interval):
                 return _affine_image(coef, const, inner)
@@ -370,6 +380,8 @@ def sign(e, dom) -> str | None:
     e = sp.sympify(e)
     if e.is_number:
         return _number_sign(e)
+    if e.is_Symbol and e not in dom:  # a declared assumption, e.g. n = number of units > 0
+        return POS if e.is_positive else NONNEG if e.is_nonnegative else None
     iv = leaf_interval(e, dom)
     if iv is not None:
         return _interval_sign(iv)
@@ -509,3 +521,20 @@ def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PREC
     if fails:
         return Verdict(claim, "refuted", f"counterexample: {shown}", details=(point, lv, rv))
     return Verdict(claim, "not proved", f"not a counterexample: {shown}", details=(point, lv, rv))
+
+
+@dataclass(frozen=True)
+class Proof:
+    """A theorem's statement (LaTeX), its certificate (LaTeX / words) and the checker's verdict."""
+
+    statement: str
+    certificate: str
+    verdict: Verdict
+    notes: tuple[str, ...] = ()
+
+
+def holds_by_refutation(claim: str, verdict: Verdict) -> Verdict:
+    """'not P' is proved when P is refuted by a counterexample."""
+    if verdict.refuted:
+        return Verdict(claim, "proved", f"the opposite is refuted: {verdict.reason}", details=(verdict,))
+    return Verdict(claim, "not proved", f"no counterexample: {verdict.reason}", details=(verdict,))

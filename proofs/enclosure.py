@@ -1,0 +1,97 @@
+"""Certified enclosures by interval arithmetic (``mpmath.iv``, outward rounding).
+
+    erf(x) = 2/sqrt(pi) sum_n (-1)^n x^(2n+1) / (n! (2n+1)),  |x| <= 1:
+    an alternating series with decreasing terms, so the tail is at most the next term.
+
+A root is bracketed when an interval evaluation at each end has a certain
+sign; a value is enclosed by evaluating over an interval that holds its
+argument. ``mpmath.iv.erf`` does not converge on intervals, hence ``iv_erf``.
+
+>>> lo, hi = bracket_root(lambda t: t * t - 2, 1.4142135623730951)
+>>> lo < hi
+True
+"""
+
+from __future__ import annotations
+
+import mpmath
+from mpmath import iv
+
+__all__ = ["DIGITS", "iv_erf", "iv_Phi", "iv_phi", "iv_sigmoid", "bracket_root", "enclose", "Enclosure"]
+
+DIGITS = 60
+_TERMS = 80
+
+
+def iv_erf(x):
+    """An interval holding erf(t) for every t in x (requires |x| <= 1)."""
+    x = iv.mpf(x)
+    if not (x.a >= -1 and x.b <= 1):
+        raise ValueError(f"iv_erf series needs |x| <= 1, got {x}")
+    total = iv.mpf(0)
+    term = x  # x^(2n+1)/n!
+    for n in range(_TERMS):
+        total += (-1) ** n * term / (2 * n + 1)
+        term = term * x * x / (n + 1)
+    tail = abs(term / (2 * _TERMS + 1)).b
+    total += iv.mpf([-tail, tail])
+    return 2 / iv.sqrt(iv.pi) * total
+
+
+def iv_Phi(z):
+    """Phi(z) = (1 + erf(z / sqrt 2)) / 2 on an interval."""
+    return (1 + iv_erf(iv.mpf(z) / iv.sqrt(2))) / 2
+
+
+def iv_phi(z):
+    """phi(z) = e^{-z^2/2} / sqrt(2 pi) on an interval."""
+    z = iv.mpf(z)
+    return iv.exp(-(z * z) / 2) / iv.sqrt(2 * iv.pi)
+
+
+def iv_sigmoid(z):
+    """sigma(z) = 1 / (1 + e^{-z}) on an interval."""
+    return 1 / (1 + iv.exp(-iv.mpf(z)))
+
+
+class Enclosure:
+    """lo <= value <= hi, certified; printed with ``digits`` digits."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = mpmath.mpf(lo), mpmath.mpf(hi)
+
+    def __contains__(self, v) -> bool:
+        return self.lo <= mpmath.mpf(v) <= self.hi
+
+    @property
+    def width(self):
+        return self.hi - self.lo
+
+    def show(self, digits: int = 20) -> str:
+        return f"[{mpmath.nstr(self.lo, digits)}, {mpmath.nstr(self.hi, digits)}]"
+
+    def latex(self, digits: int = 20) -> str:
+        return rf"\left[{mpmath.nstr(self.lo, digits)},\ {mpmath.nstr(self.hi, digits)}\right]"
+
+
+def bracket_root(f_iv, guess, eps=mpmath.mpf(10) ** -40):
+    """(lo, hi) with f certainly of opposite, nonzero signs at lo and hi: a root lies between.
+
+    ``f_iv`` takes an interval and returns an interval; ``guess`` is a float
+    estimate refined here by mpmath's findroot at high precision.
+    """
+    iv.dps = DIGITS
+    with mpmath.workdps(DIGITS):
+        root = mpmath.findroot(lambda t: mpmath.mpf(f_iv(iv.mpf(t)).mid), mpmath.mpf(guess))
+        lo, hi = root - eps, root + eps
+    flo, fhi = f_iv(iv.mpf(lo)), f_iv(iv.mpf(hi))
+    if not ((flo.b < 0 < fhi.a) or (fhi.b < 0 < flo.a)):
+        raise ArithmeticError(f"no certified sign change of f on [{lo}, {hi}]: {flo}, {fhi}")
+    return lo, hi
+
+
+def enclose(f_iv, lo, hi) -> Enclosure:
+    """An enclosure of f over [lo, hi] (interval evaluation, outward rounded)."""
+    iv.dps = DIGITS
+    val = f_iv(iv.mpf([lo, hi]))
+    return Enclosure(val.a, val.b)
