@@ -23,7 +23,7 @@ from sympy.printing.latex import LatexPrinter
 from derive.pairing import Derivation, derive_pair
 from derive.symbols import C, a, b, j, k, w, x, y, z
 
-__all__ = ["LayerPrinter", "layer_latex", "text", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
+__all__ = ["LayerPrinter", "layer_latex", "text", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
 
 # IndexedBase name -> (letter, layer superscript or None); x is the previous layer's output.
 NOTATION = {
@@ -86,9 +86,21 @@ _TEXT_ESCAPES = {
 
 
 def text(s: str) -> str:
-    """Plain text (a step's description, an assumption, a reason) safe for LaTeX; ``oo`` reads as infinity."""
+    """Plain text (a step's description, an assumption, a reason) safe for LaTeX.
+
+    ``oo`` reads as infinity; an identifier such as leaky_relu is set as a ``name``.
+    """
     escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in s)
+    escaped = _IDENTIFIER.sub(lambda match: name(match.group().replace(r"\_", "_")), escaped)
     return re.sub(r"(?<![A-Za-z])oo(?![A-Za-z])", r"$\\infty$", escaped)
+
+
+_IDENTIFIER = re.compile(r"(?<![A-Za-z\\])[a-z]{3,}(?:\\_[a-z]{3,})+(?![A-Za-z])")
+
+
+def name(s: str) -> str:
+    """A catalogue name in typewriter type, with a real underscore glyph (so PDF text search finds it)."""
+    return r"\texttt{" + s.replace("_", r"\char95{}") + "}"
 
 
 def equation(lhs, rhs) -> str:
@@ -131,7 +143,7 @@ def pairing_body(d: Derivation, section: str = "section", notation: bool = True)
 
     ``notation=False`` leaves out the notation paragraph (the report states it once).
     """
-    lines = [rf"\{section}{{{text(d.activation)} + {text(d.loss)}}}\label{{{label(d.activation, d.loss)}}}"]
+    lines = [rf"\{section}{{{name(d.activation)} + {name(d.loss)}}}\label{{{label(d.activation, d.loss)}}}"]
     if notation:
         lines.append(rf"\paragraph{{Definitions.}} {NOTATION_TEXT}")
     lines += [

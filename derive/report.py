@@ -32,7 +32,7 @@ import sympy as sp
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.figures import SATURATION, write_figures
 from derive.functions import expand_named
-from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, pairing_body, text
+from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
 from derive.pairing import derive_pair
 from derive.softmax import explicit_jacobian_matches, jacobian_entry, softmax_entry
 from derive.symbols import a, as_, drop_index_bounds, i, j, n, pull_constants, y, z, zs
@@ -75,7 +75,7 @@ def _activations_section(figures: dict[str, str]) -> str:
         else:
             shown = rf"a_j = {layer_latex(softmax_entry(j), layers=False)}"
             prime = rf"\frac{{\partial a_i}}{{\partial z_j}} = {layer_latex(jacobian_entry(i, j), layers=False)}"
-        rows.append(rf"{text(act.name)} & ${shown}$ & ${prime}$ & ${_interval(act.range)}$ \\")
+        rows.append(rf"{name(act.name)} & ${shown}$ & ${prime}$ & ${_interval(act.range)}$ \\")
     images = [rf"\includegraphics[width=0.32\linewidth]{{{path}}}" for path in figures.values()]
     grid = [r"\hfill".join(images[row : row + 3]) + r"\\[1ex]" for row in range(0, len(images), 3)]
     return "\n".join(
@@ -111,7 +111,7 @@ def _losses_section() -> str:
         reduce = r"mean over $j$" if lo.reduce == "mean" else r"sum over $j$"
         extra = r", $\sum_j y_j = 1$" if lo.targets_sum_to_one else ""
         rows.append(
-            rf"{text(lo.name)} & ${layer_latex(lo.term(as_, sp.Symbol('y', real=True)))}$ & {reduce} & "
+            rf"{name(lo.name)} & ${layer_latex(lo.term(as_, sp.Symbol('y', real=True)))}$ & {reduce} & "
             rf"${_interval(lo.domain)}$ & ${_interval(lo.targets)}${extra} \\"
         )
     return "\n".join(
@@ -145,8 +145,8 @@ def _matrix_section(table) -> str:
         marks.setdefault(act, {})[lo] = mark
     valid = len(table) - len(invalid)
     canonical = sum(1 for act, lo, why in table if why is None and derive_pair(act, lo).canonical)
-    rows = [text(act) + " & " + " & ".join(marks[act][lo] for lo in losses) + r" \\" for act in marks]
-    reasons = [rf"\item {text(act)} + {text(lo)}: {text(why)}." for act, lo, why in invalid]
+    rows = [name(act) + " & " + " & ".join(marks[act][lo] for lo in losses) + r" \\" for act in marks]
+    reasons = [rf"\item {name(act)} + {name(lo)}: {text(why)}." for act, lo, why in invalid]
     return "\n".join(
         [
             r"\section{Pairing matrix}",
@@ -156,7 +156,7 @@ def _matrix_section(table) -> str:
             r"the loss's domain. Each mark of a valid pairing links to its derivation.",
             r"\begin{center}",
             r"\begin{tabular}{@{}l" + "c" * len(losses) + "@{}}",
-            r"\toprule activation & " + " & ".join(text(lo) for lo in losses) + r" \\ \midrule",
+            r"\toprule activation & " + " & ".join(name(lo) for lo in losses) + r" \\ \midrule",
             *rows,
             r"\bottomrule",
             r"\end{tabular}",
@@ -181,10 +181,10 @@ def _deltas_section(valid) -> str:
     current = None
     for act, lo in valid:
         if act != current:
-            lines.append(rf"\paragraph{{{text(act)}}}")
+            lines.append(rf"\paragraph{{{name(act)}}}")
             current = act
         d = derive_pair(act, lo)
-        lines.append(rf"\fiteq{{\text{{{text(lo)}:}}\quad \delta^L_j = {layer_latex(d.delta)}}}")
+        lines.append(rf"\fiteq{{\text{{{name(lo)}:}}\quad \delta^L_j = {layer_latex(d.delta)}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -236,7 +236,7 @@ def _network_section() -> str:
     from derive.network import RECURSION, recursion_holds
 
     checked = [(act.name, recursion_holds(act.name, NETWORK_WIDTHS)) for act in ACTIVATIONS.values() if act.elementwise]
-    rows = [rf"{text(name)} & {'holds' if ok else 'NOT shown'} \\" for name, ok in checked]
+    rows = [rf"{name(act)} & {'holds' if ok else 'NOT shown'} \\" for act, ok in checked]
     widths = ", ".join(map(str, NETWORK_WIDTHS))
     return "\n".join(
         [
