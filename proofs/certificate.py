@@ -96,7 +96,8 @@ def all_proved(claim: str, verdicts, reason: str = "every step proved") -> Verdi
 
 def _kronecker_cases(expr):
     """Every KroneckerDelta(p, q) case-split: p != q (delta -> 0) and p == q (q -> p)."""
-    deltas = sorted(expr.atoms(sp.KroneckerDelta), key=sp.default_sort_key)
+    free = expr.free_symbols
+    deltas = sorted((d for d in expr.atoms(sp.KroneckerDelta) if d.free_symbols <= free), key=sp.default_sort_key)
     if not deltas:
         return [expr]
     d = deltas[0]
@@ -128,10 +129,11 @@ def expand_sums(expr):
     from derive.symbols import sum_delta
 
     def split(e):
-        if not isinstance(e, sp.Sum) or len(e.limits) != 1:
+        if not isinstance(e, sp.Sum):
             return e
-        var, lo, hi = e.limits[0]
-        body = sp.expand(expand_sums(e.function))
+        var, lo, hi = e.limits[-1]
+        inner = e.function if len(e.limits) == 1 else sp.Sum(e.function, *e.limits[:-1])
+        body = sp.expand(expand_sums(inner))
         out = S.Zero
         for term in sp.Add.make_args(body):
             const, rest = term.as_independent(var, as_Add=False)
@@ -159,11 +161,10 @@ def identity_holds(expr, given=None) -> bool | None:
             e = e.xreplace({_canonical_index(expand_sums(old)) if old.has(sp.Sum) else old: new})
         return e
 
+    if expr.has(sp.Sum):
+        expr = use_given(expand_sums(expr))
     for case in _kronecker_cases(expr):
-        form = case
-        if form.has(sp.Sum):
-            form = use_given(expand_sums(form))
-        form = use_given(form)
+        form = use_given(case)
         if sp.expand(form) == 0 or sp.cancel(sp.together(form)) == 0:
             continue
         if is_zero(form) is True:
@@ -260,6 +261,30 @@ def leaf_interval(e, dom) -> Interval | None:
             if isinstance(inner, Interval):
                 return _affine_image(coef, const, inner)
     return None
+
+
+def _affine_sum(e, dom) -> Interval | None:
+    """Interval arithmetic for c0 + sum c_i t_i with each t_i a leaf: the sum of the images."""
+    lo, hi, lo_open, hi_open = S.Zero, S.Zero, False, False
+    for term in e.args:
+        if term.is_number:
+            if not term.is_extended_real:
+                return None
+            lo, hi = lo + term, hi + term
+            continue
+        coef = sp.Mul(*[f for f in sp.Mul.make_args(term) if f.is_number])
+        atom = sp.Mul(*[f for f in sp.Mul.make_args(term) if not f.is_number])
+        if not coef.is_extended_real or atom.is_Add:
+            return None
+        inner = leaf_interval(atom, dom)
+        if not isinstance(inner, Interval):
+            return None
+        part = _affine_image(coef, S.Zero, inner)
+        lo, hi = lo + part.start, hi + part.end
+        lo_open, hi_open = lo_open or part.left_open, hi_open or part.right_open
+    if lo is S.NaN or hi is S.NaN:
+        return None
+    return Interval(lo, hi, lo_open or lo.is_infinite, hi_open or hi.is_infinite)
 
 
 def _negate(sg):
@@ -386,6 +411,9 @@ def sign(e, dom) -> str | None:
     if iv is not None:
         return _interval_sign(iv)
     if isinstance(e, sp.Add):
+        iv = _affine_sum(e, dom)
+        if iv is not None:
+            return _interval_sign(iv)
         return _add_signs([sign(t, dom) for t in e.args])
     if isinstance(e, sp.Mul):
         return _mul_signs([sign(t, dom) for t in e.args])
