@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -33,9 +34,10 @@ from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.figures import SATURATION, write_figures
 from derive.functions import expand_named
 from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
+from derive.network import RECURSION, recursion_holds
 from derive.pairing import derive_pair
 from derive.softmax import explicit_jacobian_matches, jacobian_entry, softmax_entry
-from derive.symbols import a, as_, drop_index_bounds, i, j, n, pull_constants, y, z, zs
+from derive.symbols import a, as_, drop_index_bounds, i, j, n, pull_constants, zs
 
 __all__ = ["build_report", "report_tex", "Progress", "SECTION_GROUP", "NETWORK_WIDTHS", "JACOBIAN_SIZES"]
 
@@ -232,10 +234,14 @@ def _softmax_section() -> str:
     )
 
 
-def _network_section() -> str:
-    from derive.network import RECURSION, recursion_holds
+@cache
+def _recursion_checked() -> tuple[tuple[str, bool], ...]:
+    """(activation, recursion holds) on the explicit network, for each elementwise activation."""
+    return tuple((act.name, recursion_holds(act.name, NETWORK_WIDTHS)) for act in ACTIVATIONS.values() if act.elementwise)
 
-    checked = [(act.name, recursion_holds(act.name, NETWORK_WIDTHS)) for act in ACTIVATIONS.values() if act.elementwise]
+
+def _network_section() -> str:
+    checked = _recursion_checked()
     rows = [rf"{name(act)} & {'holds' if ok else 'NOT shown'} \\" for act, ok in checked]
     widths = ", ".join(map(str, NETWORK_WIDTHS))
     return "\n".join(
@@ -272,10 +278,10 @@ def plugin_sections(progress: Progress, entries=None) -> list[str]:
             why = f"{type(err).__name__}: {err}"
             progress(f"section '{ep.name}' left out: {ep.value} could not be loaded ({why})")
             fragments.append(
-                rf"\section{{{text(ep.name)}}}"
+                rf"\section{{{name(ep.name)}}}"
                 "\n"
-                rf"\textbf{{This section is missing:}} its entry point \texttt{{{text(ep.value)}}} "
-                rf"(group \texttt{{{text(SECTION_GROUP)}}}) could not be loaded ({text(why)}). "
+                rf"\textbf{{This section is missing:}} its entry point {name(ep.value)} "
+                rf"(group {name(SECTION_GROUP)}) could not be loaded ({text(why)}). "
                 r"Install the package that provides it and rebuild the report."
                 "\n"
             )
@@ -288,7 +294,7 @@ def plugin_sections(progress: Progress, entries=None) -> list[str]:
             r"\section{Theorems}"
             "\n"
             rf"\textbf{{This section is missing:}} no installed package provides a section in the entry-point "
-            rf"group \texttt{{{text(SECTION_GROUP)}}} (the \texttt{{proofs}} package does; if it is present, "
+            rf"group {name(SECTION_GROUP)} (the \texttt{{proofs}} package does; if it is present, "
             r"reinstall the project, \texttt{pip install -e .}, to register its entry points)."
             "\n"
         )

@@ -1,0 +1,200 @@
+"""The full report: built by ``derive report``, compiled by pdflatex, read back with pdftotext.
+
+The report is built once per module through the command line; the determinism
+test builds it again in a fresh interpreter with another hash seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from importlib.metadata import EntryPoint, entry_points
+
+import pytest
+
+from derive.catalogue import ACTIVATIONS, pairings, valid_pairings
+from derive.cli import main
+from derive.report import SECTION_GROUP, Progress, compile_pdf, plugin_sections
+
+TOOLS = ("pdflatex", "pdftotext", "pdfinfo")
+
+
+def flat(s: str) -> str:
+    """PDF text without whitespace, with pdftotext's typographic quote as the ASCII one."""
+    return re.sub(r"\s+", "", s).replace("’", "'")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """(out dir, stdout, stderr, pdf text, pages) of ``derive report --out DIR``."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    assert not missing, f"{', '.join(missing)} not on the PATH: install texlive-latex-base, texlive-latex-recommended, poppler-utils"
+    out = tmp_path_factory.mktemp("build") / "report"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        assert main(["report", "--out", str(out)]) == 0
+    pdf = out / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    body = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return out, stdout.getvalue(), stderr.getvalue(), body, pages
+
+
+def test_command_says_where_the_pdf_is(built):
+    out, stdout, stderr, _, _ = built
+    assert stdout.strip() == str(out / "report.pdf")
+    assert (out / "report.tex").is_file()
+    # One progress line per stage on stderr, the last naming the PDF and its page count.
+    for stage in ("figures", "deriving", "hidden-layer recursion", SECTION_GROUP, "pdflatex, pass 1"):
+        assert stage in stderr, stage
+    assert re.search(r"wrote .*report\.pdf \(\d+ pages\)", stderr.splitlines()[-1])
+
+
+def test_pdf_has_the_sections(built):
+    _, _, _, body, pages = built
+    assert pages >= 10
+    for heading in (
+        "Contents",
+        "Notation",
+        "Activations",
+        "Losses",
+        "Pairing matrix",
+        "Invalid pairings.",
+        "Error signals at a glance",
+        "The softmax Jacobian",
+        "Hidden layers: the backpropagation recursion",
+        "Derivations of every valid pairing",
+    ):
+        assert re.search(rf"^\d*\s*{re.escape(heading)}", body, re.M), heading
+
+
+def test_pdf_derives_every_valid_pairing(built):
+    body = flat(built[3])
+    for act, lo in valid_pairings():
+        assert flat(f"{act} + {lo}") in body, (act, lo)
+
+
+def test_pdf_gives_the_reason_of_every_invalid_pairing(built):
+    body = flat(built[3])
+    invalid = [(act, lo, why) for act, lo, why in pairings() if why is not None]
+    assert invalid
+    for act, lo, why in invalid:
+        assert flat(why.replace("oo", "∞")) in body, why
+
+
+def test_pdf_shows_the_formulas(built):
+    body = flat(built[3])
+    assert "δjL=aLj−yj" in body  # seed 002: the canonical pairings
+    assert "∂ai=(δij−aj)ai" in body  # the softmax Jacobian
+    assert "∂zj" in body
+    assert "rowssumtozero" in body and "symmetric" in body
+    assert "n=2:equal,n=3:equal,n=4:equal" in body
+    assert "δl=(Wl+1)⊤δl+1⊙f′(zl)" in body  # the hidden-layer recursion
+    assert body.count("holds") >= sum(act.elementwise for act in ACTIVATIONS.values())
+
+
+def test_figures_are_vector_pdfs_without_dates(built):
+    out, _, _, body, _ = built
+    tex = (out / "report.tex").read_text(encoding="utf-8")
+    for act in ACTIVATIONS.values():
+        figure = out / "figures" / f"{act.name}.pdf"
+        assert figure.is_file() == act.elementwise, act.name
+        if act.elementwise:
+            data = figure.read_bytes()
+            assert data.startswith(b"%PDF") and b"/CreationDate" not in data
+            assert f"figures/{act.name}.pdf" in tex
+    assert "σ′≤1/4" in flat(body)  # the proved bounds, named in the caption
+
+
+def test_theorem_sections_are_in_or_noted(built):
+    out, _, stderr, body, _ = built
+    tex = (out / "report.tex").read_text(encoding="utf-8")
+    group = entry_points(group=SECTION_GROUP)
+    if not group:
+        assert "This section is missing" in body and SECTION_GROUP in stderr
+    for ep in group:
+        try:
+            fragment = ep.load()()
+        except ImportError:
+            assert f"section '{ep.name}' left out" in stderr
+            assert "This section is missing" in body
+        else:
+            assert fragment.strip() in tex
+
+
+def test_tex_is_deterministic(built, tmp_path):
+    out = built[0]
+    again = tmp_path / "again"
+    code = f"from derive.report import build_report; build_report({str(again)!r}, compile=False)"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+    assert (again / "report.tex").read_bytes() == (out / "report.tex").read_bytes()
+    for figure in sorted((out / "figures").glob("*.pdf")):
+        assert (again / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
+
+
+# --- sections from other packages ------------------------------------------------------------------
+
+
+def _progress():
+    stream = io.StringIO()
+    return Progress(stream=stream), stream
+
+
+def test_a_missing_section_is_noted_in_the_document_and_on_stderr():
+    progress, stream = _progress()
+    missing = EntryPoint(name="proofs", value="no_such_package_xyz.report:latex_section", group=SECTION_GROUP)
+    [fragment] = plugin_sections(progress, [missing])
+    assert r"\section{\texttt{proofs}}" in fragment and "This section is missing" in fragment
+    assert r"\texttt{no\char95{}such\char95{}package\char95{}xyz.report:latex\char95{}section}" in fragment
+    assert "section 'proofs' left out" in stream.getvalue() and "ModuleNotFoundError" in stream.getvalue()
+
+
+def test_a_present_section_is_included_verbatim(tmp_path, monkeypatch):
+    (tmp_path / "fake_section_pkg.py").write_text(
+        textwrap.dedent(
+            r'''
+            def latex_section():
+                return "\\section{Theorems}\nAll proved.\n"
+            '''
+        )
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    progress, stream = _progress()
+    present = EntryPoint(name="fake", value="fake_section_pkg:latex_section", group=SECTION_GROUP)
+    assert plugin_sections(progress, [present]) == ["\\section{Theorems}\nAll proved.\n"]
+    assert "section 'fake' from fake_section_pkg:latex_section" in stream.getvalue()
+
+
+def test_no_section_at_all_is_noted():
+    progress, stream = _progress()
+    [fragment] = plugin_sections(progress, [])
+    assert "This section is missing" in fragment
+    assert "no package provides a section" in stream.getvalue()
+
+
+# --- compiling -------------------------------------------------------------------------------------
+
+
+def test_without_pdflatex_the_tex_stays_and_one_line_says_so(tmp_path, monkeypatch):
+    tex = tmp_path / "doc.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}x\\end{document}\n")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    progress, stream = _progress()
+    assert compile_pdf(tex, progress) is None
+    [line] = stream.getvalue().splitlines()
+    assert "pdflatex is not on the PATH" in line and str(tex) in line
+    assert tex.is_file() and not tex.with_suffix(".pdf").exists()
+
+
+def test_a_latex_error_is_reported_with_the_log(tmp_path):
+    tex = tmp_path / "bad.tex"
+    tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
+    with pytest.raises(RuntimeError, match=r"pdflatex failed(.|\n)*Undefined control sequence"):
+        compile_pdf(tex, _progress()[0])
