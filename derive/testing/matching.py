@@ -1,0 +1,225 @@
+"""Compare a kernel's output with the mpmath oracle, and the Hypothesis driver around it.
+
+    |got - want| <= rtol |want| + sum_v max_(+-) |want(v (1 +- rtol)) - want(v)| + tiny
+
+(the tolerance rule of ``derive.testing.reference``; rtol 1e-12 in float64,
+1e-5 in float32, tiny the dtype's smallest normal number).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import mpmath
+import numpy as np
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+
+from derive.catalogue import activation as catalogue_activation
+from derive.catalogue import check_pairing
+from derive.testing import strategies as sts
+from derive.testing.reference import DIGITS, activation_truth, rtol_for, tolerance, truth
+
+__all__ = ["KernelMismatch", "PAIR_QUANTITIES", "ACTIVATION_QUANTITIES", "check_output", "call_kernel",
+           "assert_kernel_matches"]
+
+PAIR_QUANTITIES = ("loss", "delta", "grad_b", "grad_w")
+ACTIVATION_QUANTITIES = ("activation", "derivative", "jacobian")
+
+
+class KernelMismatch(AssertionError):
+    """A kernel's value differs from the symbolic derivation beyond the tolerance rule."""
+
+
+def _show(arr) -> str:
+    arr = np.asarray(arr)
+    body = np.array2string(arr, separator=", ", floatmode="unique", max_line_width=10**6, threshold=10**6)
+    return f"np.array({body}, dtype={arr.dtype.name})"
+
+
+def _validate(activation: str, loss: str | None, quantity: str) -> None:
+    if quantity in PAIR_QUANTITIES:
+        if loss is None:
+            raise ValueError(f"quantity {quantity!r} needs a loss; give one of the catalogue's losses")
+        check_pairing(activation, loss)
+    elif quantity in ACTIVATION_QUANTITIES:
+        if loss is not None:
+            raise ValueError(f"quantity {quantity!r} is of the activation alone: pass loss=None, not {loss!r}")
+        act = catalogue_activation(activation)
+        if quantity == "jacobian" and act.elementwise:
+            raise ValueError(f"{activation} is elementwise: its quantity is 'derivative', not 'jacobian'")
+        if quantity == "derivative" and not act.elementwise:
+            raise ValueError(f"{activation} is not elementwise: its quantity is 'jacobian', not 'derivative'")
+    else:
+        raise ValueError(f"unknown quantity {quantity!r}; known: {', '.join(PAIR_QUANTITIES + ACTIVATION_QUANTITIES)}")
+
+
+def call_kernel(fn: Callable, quantity: str, inputs: dict):
+    """fn(z, y), fn(x, z, y) (grad_w) or fn(z) (activation quantities); returns (output, warnings)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if quantity == "grad_w":
+            out = fn(inputs["x"], inputs["z"], inputs["y"])
+        elif quantity in PAIR_QUANTITIES:
+            out = fn(inputs["z"], inputs["y"])
+        else:
+            out = fn(inputs["z"])
+    return out, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def _expected_rows(activation, loss, quantity, inputs, rtol, tiny):
+    """Yield (batch index, want list, lazy tolerance) per row, in the layout of the quantity."""
+    z = inputs["z"]
+    if quantity in ACTIVATION_QUANTITIES:
+        units = z.shape[-1]
+        oracle = activation_truth(activation, units)
+        for idx in np.ndindex(z.shape[:-1]):
+            z_row = [float(v) for v in z[idx]]
+            values, derivs = oracle.row(z_row)
+            flat_derivs = [d for row in derivs for d in row] if quantity == "jacobian" else derivs
+            want = values if quantity == "activation" else flat_derivs
+            offset = 0 if quantity == "activation" else units
+
+            def tol(z_row=z_row, values=values, flat=flat_derivs, offset=offset, n=len(want)):
+                every = tolerance(lambda zr, yr: oracle.raw(zr), z_row, [], [*values, *flat], rtol, tiny)
+                return every[offset : offset + n]
+
+            yield idx, want, tol
+        return
+    arrays = [inputs["z"], inputs["y"]] + ([inputs["x"]] if quantity == "grad_w" else [])
+    batch = np.broadcast_shapes(*(arr.shape[:-1] for arr in arrays))
+    units = z.shape[-1]
+    oracle = truth(activation, loss, units)
+    zb = np.broadcast_to(inputs["z"], (*batch, units))
+    yb = np.broadcast_to(inputs["y"], (*batch, units))
+    xb = np.broadcast_to(inputs["x"], (*batch, inputs["x"].shape[-1])) if quantity == "grad_w" else None
+    for idx in np.ndindex(batch):
+        z_row, y_row = [float(v) for v in zb[idx]], [float(v) for v in yb[idx]]
+        cost, deltas = oracle.row(z_row, y_row)
+
+        def tol_pair(z_row=z_row, y_row=y_row, cost=cost, deltas=deltas):
+            return tolerance(oracle.raw, z_row, y_row, [cost, *deltas], rtol, tiny)
+
+        if quantity == "loss":
+            yield idx, [cost], lambda f=tol_pair: f()[:1]
+        elif quantity in ("delta", "grad_b"):
+            yield idx, deltas, lambda f=tol_pair: f()[1:]
+        else:
+            x_row = [mpmath.mpf(float(v)) for v in xb[idx]]
+            want = [d * xk for d in deltas for xk in x_row]
+
+            def tol_w(f=tol_pair, x_row=x_row, want=want):
+                # delta_j x_k: delta's tolerance scaled by |x_k|, plus rtol for perturbing x_k
+                per_delta = f()[1:]
+                return [
+                    (per_delta[jj] - tiny) * abs(x_row[kk]) + rtol * abs(want[jj * len(x_row) + kk]) + tiny
+                    for jj in range(len(per_delta))
+                    for kk in range(len(x_row))
+                ]
+
+            yield idx, want, tol_w
+
+
+def _expected_shape(quantity, inputs):
+    z = inputs["z"]
+    if quantity in ("activation", "derivative"):
+        return z.shape
+    if quantity == "jacobian":
+        return (*z.shape, z.shape[-1])
+    full = np.broadcast_shapes(z.shape, inputs["y"].shape)
+    if quantity == "loss":
+        return full[:-1]
+    if quantity in ("delta", "grad_b"):
+        return full
+    batch = np.broadcast_shapes(full[:-1], inputs["x"].shape[:-1])
+    return (*batch, z.shape[-1], inputs["x"].shape[-1])
+
+
+def check_output(out, activation: str, loss: str | None, quantity: str, inputs: dict,
+                 caught: list[str] = (), allow_warnings: bool = False) -> None:
+    """Raise KernelMismatch unless ``out`` is ``quantity`` at ``inputs`` under the tolerance rule."""
+    dtype = np.result_type(*(v.dtype for v in inputs.values()))
+    rtol = rtol_for(dtype)
+    finfo = np.finfo(dtype)
+    tiny = float(finfo.tiny)
+    name = f"{activation} {quantity}" if loss is None else f"{activation} + {loss} {quantity}"
+    shown = ", ".join(f"{k} = {_show(v)}" for k, v in inputs.items())
+    head = f"{name} ({dtype.name}) does not match the symbolic derivation\n  inputs: {shown}\n"
+    warned = f"\n  the kernel warned: {'; '.join(caught)}" if caught else ""
+
+    got_all = np.asarray(out)
+    shape = _expected_shape(quantity, inputs)
+    if got_all.shape != shape:
+        raise KernelMismatch(head + f"  returned shape {got_all.shape}, expected {shape}" + warned)
+    if got_all.dtype != dtype:
+        raise KernelMismatch(head + f"  returned dtype {got_all.dtype}, expected {dtype} (the inputs' dtype)" + warned)
+
+    for idx, want, tol in _expected_rows(activation, loss, quantity, inputs, rtol, tiny):
+        got_row = got_all[idx].reshape(-1)
+        errs = [abs(mpmath.mpf(float(g)) - w) if np.isfinite(g) else mpmath.inf for g, w in zip(got_row, want)]
+        # the cheap bound first; the perturbation spread only where it is needed
+        if all(e <= rtol * abs(w) + tiny for e, w in zip(errs, want)):
+            continue
+        bounds = tol()
+        for pos, (g, w, e, b) in enumerate(zip(got_row, want, errs, bounds)):
+            overflow = abs(w) > finfo.max and np.isinf(g) and np.sign(g) == mpmath.sign(w)
+            if e <= b or overflow:
+                continue
+            where = np.unravel_index(pos, shape[len(idx):]) if len(shape) > len(idx) else ()
+            rel = e / abs(w) if w != 0 else mpmath.inf
+            raise KernelMismatch(
+                head
+                + f"  at index {tuple(int(v) for v in (*idx, *where))}:\n"
+                + f"    expected {float(w)!r}  (mpmath, {DIGITS} digits: {mpmath.nstr(w, 20)})\n"
+                + f"    got      {float(g)!r}\n"
+                + f"    relative error {mpmath.nstr(rel, 3)}; allowed |got - expected| <= {mpmath.nstr(b, 3)}"
+                + f" (rtol {rtol:g} of the value and of each input's perturbation)"
+                + warned
+            )
+    if caught and not allow_warnings:
+        raise KernelMismatch(head + "  values match, but the kernel warned: " + "; ".join(caught))
+
+
+def assert_kernel_matches(fn: Callable, activation: str, loss: str | None = None, quantity: str = "delta",
+                          dtype=np.float64, *, max_examples: int | None = None, max_units: int = 3,
+                          max_magnitude: float | None = sts.ORACLE_LOGIT_BOUND, allow_warnings: bool = False,
+                          settings: hsettings | None = None) -> None:
+    """Hypothesis checks ``fn`` against the symbolic derivation evaluated in mpmath.
+
+        |fn(...) - truth| <= rtol |truth| + (effect of perturbing each input by rtol) + tiny
+
+    ``fn`` is called as ``fn(z, y)`` for quantity "loss", "delta", "grad_b";
+    ``fn(x, z, y)`` for "grad_w"; ``fn(z)`` for "activation", "derivative" and
+    "jacobian" (loss=None). Inputs are arrays of ``dtype`` with units on the last
+    axis, targets in the loss's target set, batch axes broadcasting, and the edge
+    rows [v, -v] for v in ``strategies.EDGE_LOGITS`` always tried first.
+
+    On failure raises ``KernelMismatch`` (an AssertionError) naming the shrunk
+    inputs, the index, the expected value, the value got and the relative error.
+    A kernel that emits a RuntimeWarning fails too unless ``allow_warnings``.
+    Unknown names raise ``UnknownNameError``, an invalid pairing ``PairingError``.
+    """
+    _validate(activation, loss, quantity)
+    dtype = np.dtype(dtype)
+    rtol_for(dtype)
+    if quantity in PAIR_QUANTITIES:
+        strategy = sts.kernel_inputs(activation, loss, dtype, with_x=quantity == "grad_w",
+                                     max_units=max_units, max_magnitude=max_magnitude)
+    else:
+        strategy = sts.activation_inputs(activation, dtype, max_units=max_units,
+                                         max_magnitude=max_magnitude).map(lambda z: {"z": z})
+
+    def run(inputs):
+        out, caught = call_kernel(fn, quantity, inputs)
+        check_output(out, activation, loss, quantity, inputs, caught, allow_warnings)
+
+    test = given(strategy)(run)
+    for inputs in reversed(sts.edge_inputs(activation, loss if quantity in PAIR_QUANTITIES else None, dtype,
+                                          with_x=quantity == "grad_w")):
+        test = example(inputs)(test)
+    options = dict(deadline=None, report_multiple_bugs=False, database=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    if max_examples is not None:
+        options["max_examples"] = max_examples
+    hsettings(settings if settings is not None else hsettings.default, **options)(test)()
