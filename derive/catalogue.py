@@ -25,7 +25,7 @@ from derive.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigm
 # min silu = silu(-1 - W(1/e)) = -W(1/e); min gelu has no closed form: a 30-digit
 # value whose enclosure ``proofs`` certifies.
 SILU_MIN = -sp.LambertW(sp.exp(-1))
-GELU_MIN = sp.Float("-0.169971084992602255299040453498", 30)
+GELU_MIN = sp.Float("-0.169971207479903661693868470983", 30)  # rounded down
 
 
 @dataclass(frozen=True)

@@ -58,20 +58,34 @@ class Enclosure:
     """lo <= value <= hi, certified; printed with ``digits`` digits."""
 
     def __init__(self, lo, hi):
-        self.lo, self.hi = mpmath.mpf(lo), mpmath.mpf(hi)
+        with mpmath.workprec(4 * DIGITS + 64):  # exact copies of the interval's binary endpoints
+            self.lo, self.hi = mpmath.mpf(lo), mpmath.mpf(hi)
+        if not self.lo <= self.hi:
+            raise ValueError(f"empty enclosure [{lo}, {hi}]")
 
     def __contains__(self, v) -> bool:
-        return self.lo <= mpmath.mpf(v) <= self.hi
+        with mpmath.workprec(4 * DIGITS + 64):
+            return self.lo <= mpmath.mpf(v) <= self.hi
 
     @property
     def width(self):
         return self.hi - self.lo
 
+    def _ends(self, digits):
+        # outward: the printed lower end is <= lo, the printed upper end >= hi
+        with mpmath.workprec(4 * DIGITS + 64):
+            scale = mpmath.mpf(10) ** (digits - 1 - int(mpmath.floor(mpmath.log10(max(abs(self.lo), abs(self.hi), 1e-300)))))
+            lo = mpmath.floor(self.lo * scale) / scale
+            hi = mpmath.ceil(self.hi * scale) / scale
+            return mpmath.nstr(lo, digits + 2), mpmath.nstr(hi, digits + 2)
+
     def show(self, digits: int = 20) -> str:
-        return f"[{mpmath.nstr(self.lo, digits)}, {mpmath.nstr(self.hi, digits)}]"
+        lo, hi = self._ends(digits)
+        return f"[{lo}, {hi}]"
 
     def latex(self, digits: int = 20) -> str:
-        return rf"\left[{mpmath.nstr(self.lo, digits)},\ {mpmath.nstr(self.hi, digits)}\right]"
+        lo, hi = self._ends(digits)
+        return rf"\left[{lo},\ {hi}\right]"
 
 
 def bracket_root(f_iv, guess, eps=mpmath.mpf(10) ** -40):

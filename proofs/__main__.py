@@ -1,0 +1,72 @@
+"""``python -m proofs`` / ``derive prove``: check every theorem and seed claim, print the tables.
+
+    exit 0 iff every theorem is proved and every claim's evidence matches its verdict
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+
+
+def _table(rows, widths):
+    lines = []
+    for row in rows:
+        cells = [textwrap.wrap(str(c), w) or [""] for c, w in zip(row, widths)]
+        for k in range(max(map(len, cells))):
+            lines.append("  ".join((c[k] if k < len(c) else "").ljust(w) for c, w in zip(cells, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """Check everything; print (name, statement, status, seconds); non-zero exit on any failure."""
+    parser = argparse.ArgumentParser(prog="derive prove", description="check every theorem and seed claim")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every step's verdict")
+    parser.add_argument("--latex", action="store_true", help="print the LaTeX report section instead")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
+    start = time.perf_counter()
+    from proofs.claims import CLAIMS, check_claim
+    from proofs.theorems import run_all
+
+    if args.latex:
+        from proofs.report import latex_section
+
+        print(latex_section())
+        return 0
+
+    results = run_all()
+    rows = [("#", "name", "statement", "status", "seconds")]
+    rows += [(r.theorem.number, r.theorem.name, r.theorem.summary, r.status, f"{r.seconds:.2f}") for r in results]
+    print(_table(rows, (2, 16, 62, 10, 7)))
+    failed = [r for r in results if not r.verdict.proved]
+    for r in failed if not args.verbose else results:
+        print(f"\n{r.theorem.number} {r.theorem.name}: {r.verdict.reason}")
+        if args.verbose:
+            for p in r.proofs:
+                for v in p.verdict.details or (p.verdict,):
+                    print(f"    {v}")
+
+    claim_rows = [("seed", "claim", "verdict", "evidence")]
+    bad = []
+    for c in CLAIMS:
+        res = check_claim(c.key)
+        evidence = "consistent" if res.consistent else "INCONSISTENT"
+        if not res.consistent:
+            bad.append(res)
+        claim_rows.append((c.seed, c.quote, c.verdict, evidence))
+    print("\nseed claims (false / partly true: refuted by a 60-digit counterexample, corrected statement proved)")
+    print(_table(claim_rows, (4, 70, 11, 12)))
+    for res in bad:
+        print(f"\n{res.claim.key}: proof: {res.proof}; refutation: {res.refutation}")
+
+    total = time.perf_counter() - start
+    proved = sum(r.verdict.proved for r in results)
+    print(f"\n{proved}/{len(results)} theorems proved, {len(CLAIMS) - len(bad)}/{len(CLAIMS)} claims consistent, {total:.2f} s")
+    return 0 if not failed and not bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
