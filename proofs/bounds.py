@@ -198,7 +198,8 @@ def range_proof(name: str) -> Proof:
         f"range of {name} is {proved_range}, as the catalogue declares",
         [verdict, Verdict("catalogue agrees", "proved" if same else "not proved", f"catalogue: {declared}")],
     )
-    statement = rf"\operatorname{{range}}(\mathrm{{{name.replace('_', r'\_')}}}) = {latex(proved_range)}"
+    tex_name = name.replace("_", r"\_")
+    statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range)}"
     if isinstance(rp.lower.value, sp.Float):
         statement += r"\ \text{(the catalogue's endpoint, a certified lower bound of the minimum within } 10^{-29})"
     return Proof(statement, _range_cert(name), verdict)
