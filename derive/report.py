@@ -34,10 +34,15 @@ from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.figures import SATURATION, write_figures
 from derive.functions import expand_named
 from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
+from derive.logistic import NLL, nll_gradient
+from derive.logistic import X as LOGIT
+from derive.logistic import b0 as INTERCEPT
+from derive.logistic import coef as COEF
+from derive.lstm import CELLS, C_prev, cell_gradient
 from derive.network import RECURSION, recursion_holds
 from derive.pairing import derive_pair
 from derive.softmax import explicit_jacobian_matches, jacobian_entry, softmax_entry
-from derive.symbols import a, as_, drop_index_bounds, i, j, n, pull_constants, zs
+from derive.symbols import a, as_, drop_index_bounds, i, j, k, n, pull_constants, zs
 
 __all__ = ["build_report", "report_tex", "Progress", "SECTION_GROUP", "NETWORK_WIDTHS", "JACOBIAN_SIZES"]
 
@@ -267,6 +272,38 @@ def _network_section() -> str:
     )
 
 
+def _seed_section() -> str:
+    """The LSTM cell path (seed 001) and logistic regression as one sigmoid neuron, as SymPy derives them."""
+    C_t, L_ = sp.Symbol("C_t"), sp.Symbol("L")
+    X_ = sp.Symbol("X")
+    lines = [
+        r"\section{Two more derivations from the source texts}",
+        r"\paragraph{The LSTM cell state along the cell path.} The gates $f_t, i_t \in (0, 1)$ and the candidate "
+        r"$g_t$ read $h_{t-1}$ and $x_t$, not $C_{t-1}$, so along the cell path they are constants.",
+    ]
+    for cell in CELLS:
+        g = cell_gradient(cell)
+        lines += [
+            rf"\par Cell {name(cell)}:",
+            rf"\fiteq{{{layer_latex(C_t, layers=False)} = {layer_latex(g.state, layers=False)}, \qquad "
+            rf"{layer_latex(sp.Derivative(C_t, C_prev, evaluate=False), layers=False)} = {layer_latex(g.gradient, layers=False)}}}",
+        ]
+    lines.append(
+        r"\paragraph{Logistic regression} is one sigmoid unit with "
+        rf"$X = {layer_latex(LOGIT, layers=False)}$; the gradient of its negative log-likelihood $L$:"
+    )
+    for labels in NLL:
+        g = nll_gradient(labels)
+        show = lambda e: layer_latex(e.subs(LOGIT, X_), layers=False)  # noqa: E731
+        lines += [
+            rf"\par Labels {name(labels)}:",
+            rf"\fiteq{{L = {show(g.nll)}, \qquad "
+            rf"{layer_latex(sp.Derivative(L_, COEF[k], evaluate=False), layers=False)} = {show(g.d_coef)}, \qquad "
+            rf"{layer_latex(sp.Derivative(L_, INTERCEPT, evaluate=False), layers=False)} = {show(g.d_intercept)}}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def plugin_sections(progress: Progress, entries=None) -> list[str]:
     """The LaTeX fragment of each ``derive.report`` entry point, by name; a note for each that is missing."""
     entries = entry_points(group=SECTION_GROUP) if entries is None else entries
@@ -338,12 +375,13 @@ def report_tex(figures: dict[str, str], progress: Progress | None = None, entrie
     ]
     progress("checking the hidden-layer recursion")
     parts.append(_network_section())
+    parts.append(_seed_section())
     progress(f"loading sections from the entry-point group {SECTION_GROUP}")
     parts += plugin_sections(progress, entries)
     parts += [
         r"\section{Derivations of every valid pairing}",
         r"\label{sec:derivations}",
-        r"Each subsection prints the chain-rule steps that \texttt{derive\_pair} computed, in order.",
+        rf"Each subsection prints the chain-rule steps that {name('derive_pair')} computed, in order.",
     ]
     parts += [pairing_body(d, "subsection", notation=False) for d in derivations]
     parts += [r"\end{document}", ""]

@@ -69,6 +69,7 @@ def test_pdf_has_the_sections(built):
         "Error signals at a glance",
         "The softmax Jacobian",
         "Hidden layers: the backpropagation recursion",
+        "Two more derivations from the source texts",
         "Derivations of every valid pairing",
     ):
         assert re.search(rf"^\d*\s*{re.escape(heading)}", body, re.M), heading
@@ -97,6 +98,9 @@ def test_pdf_shows_the_formulas(built):
     assert "n=2:equal,n=3:equal,n=4:equal" in body
     assert "δl=(Wl+1)⊤δl+1⊙f′(zl)" in body  # the hidden-layer recursion
     assert body.count("holds") >= sum(act.elementwise for act in ACTIVATIONS.values())
+    # Seed 001: the LSTM cell path and logistic regression's gradient (g - y) x_k.
+    assert "∂Ct=ft" in body
+    assert "=(−y+σ(X))xk" in body
 
 
 def test_figures_are_vector_pdfs_without_dates(built):
