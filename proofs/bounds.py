@@ -51,6 +51,7 @@ def derivative(name: str, order: int = 1):
 # ---------------------------------------------------------------- limits
 
 
+@cache
 def limit_at(expr, point):
     """lim_{z -> point} expr for point = +-oo; a Piecewise in z takes the branch that holds
     beyond every finite boundary of its conditions (their truth is constant out there)."""
@@ -147,6 +148,7 @@ RANGE_PROOFS: dict[str, RangeProof] = {
 # fmt: on
 
 
+@cache
 def softmax_range() -> Verdict:
     """0 < S_i < 1 for n >= 2: S_i = e / (e + R) with e = e^{z_i} > 0 and R = sum_{k != i} e^{z_k} > 0."""
     e, R = sp.symbols("e R", positive=True)
@@ -354,6 +356,7 @@ def silu_prime_maximum() -> Proof:
     return Proof(statement, cert, all_proved("max silu' enclosed", steps), notes=(box.show(30),))
 
 
+@cache
 def gelu_prime_maximum() -> Proof:
     """max gelu' = gelu'(sqrt 2) = (1 + erf 1)/2 + e^{-1}/sqrt(pi) (about 1.1289): exact."""
     q = derivative("gelu")
@@ -420,6 +423,7 @@ def derivative_bounds() -> list[Proof]:
 # ---------------------------------------------------------------- L2 (seed 000)
 
 
+@cache
 def l2_bounds() -> Proof:
     """(a - y)^2 <= 1 on [0, 1]^2; mse <= 1, sse <= n; sigmoid output, target 255: (a - y)^2 > 254^2."""
     s, t = sp.symbols("a y", real=True)
@@ -450,6 +454,7 @@ def l2_bounds() -> Proof:
 # ---------------------------------------------------------------- vanishing gradients
 
 
+@cache
 def vanishing_gradients() -> Proof:
     """prod_{l=1}^{L} sigma'(z_l) <= 4^{-L}, by induction: the step's certificate below."""
     # P = the product of L factors, D = 4^{-L} - P >= 0 (induction hypothesis), u = 4^{-L} = P + D
@@ -473,6 +478,7 @@ def vanishing_gradients() -> Proof:
 # ---------------------------------------------------------------- learning rate (seed 000)
 
 
+@cache
 def learning_rate() -> Proof:
     """sigmoid + quadratic: |dC/db| <= |a - y| / 4; identity + quadratic: |dC/db| = |a - y|."""
     d = derive_pair("sigmoid", "quadratic")

@@ -151,6 +151,28 @@ def expand_sums(expr):
     return sp.expand(_canonical_index(expr))
 
 
+def _exp_generators(expr):
+    """Named functions expanded, then each e^{c u} written t_u^c (t_u = e^u > 0, c a number):
+    an identity of rational functions in the t_u is an identity of the original."""
+    expr = sp.expand(expand_named(expr).rewrite(sp.exp), power_exp=True, mul=False, multinomial=False)
+    gens = {}
+
+    def as_power(e):
+        c, u = e.args[0].as_coeff_Mul()
+        return gens.setdefault(u, sp.Dummy("t", positive=True)) ** c
+
+    return expr.replace(lambda e: isinstance(e, sp.exp), as_power)
+
+
+def _cheap_zero(form) -> bool:
+    try:
+        if sp.expand(form) == 0 or sp.cancel(sp.together(form)) == 0:
+            return True
+        return sp.cancel(sp.together(_exp_generators(form))) == 0
+    except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+        return False
+
+
 def identity_holds(expr, given=None) -> bool | None:
     """True when ``expr`` == 0 is proved (under the equalities ``given``: {expr: value}); else None."""
     expr = sp.sympify(expr)
@@ -165,7 +187,7 @@ def identity_holds(expr, given=None) -> bool | None:
         expr = use_given(expand_sums(expr))
     for case in _kronecker_cases(expr):
         form = use_given(case)
-        if sp.expand(form) == 0 or sp.cancel(sp.together(form)) == 0:
+        if _cheap_zero(form):
             continue
         if is_zero(form) is True:
             continue
@@ -214,14 +236,18 @@ def _lookup(e, dom):
     return None
 
 
+# F(-oo), F(oo) of the increasing functions: their ranges' ends (certified for the catalogue's in theorem 2)
+_ENDS = {
+    sp.exp: (S.Zero, S.Infinity), sigmoid: (S.Zero, S.One), sp.tanh: (-S.One, S.One), sp.erf: (-S.One, S.One),
+    Phi: (S.Zero, S.One), softplus: (S.Zero, S.Infinity), sp.atan: (-sp.pi / 2, sp.pi / 2),
+    sp.sinh: (S.NegativeInfinity, S.Infinity),
+}
+
+
 def _image(f, iv: Interval) -> Interval:
-    """[F(lo), F(hi)] for increasing F (limits at infinite ends); openness kept."""
-    v = sp.Dummy("v", real=True)
-
-    def at(p):
-        return sp.limit(expand_named(f(v)), v, p) if p.is_infinite else f(p)
-
-    lo, hi = at(iv.start), at(iv.end)
+    """[F(lo), F(hi)] for increasing F (its limits at infinite ends); openness kept."""
+    lo = _ENDS[f][0] if iv.start is S.NegativeInfinity else f(iv.start)
+    hi = _ENDS[f][1] if iv.end is S.Infinity else f(iv.end)
     return Interval(lo, hi, iv.left_open or iv.start.is_infinite, iv.right_open or iv.end.is_infinite)
 
 

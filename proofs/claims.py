@@ -302,6 +302,7 @@ def claims_of(seed: str) -> list[Claim]:
     return [c for c in CLAIMS if c.seed == seed]
 
 
+@cache
 def seed002_audit():
     """Theorem 5: every seed 002 claim checked; the false ones refuted, their corrections proved."""
     from proofs.certificate import Proof

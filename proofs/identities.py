@@ -12,6 +12,8 @@ True
 
 from __future__ import annotations
 
+from functools import cache
+
 import sympy as sp
 from sympy import Interval, KroneckerDelta, Rational, S, Sum, latex, oo, tanh
 
@@ -40,6 +42,7 @@ def _d(expr):
     return sp.diff(expr, z)
 
 
+@cache
 def sigmoid_facts() -> Proof:
     """sigma' = sigma(1 - sigma) in (0, 1/4], = 1/4 only at 0; sigma(-z) = 1 - sigma(z);
     tanh = 2 sigma(2z) - 1; tanh' = 1 - tanh^2 in (0, 1]; tanh odd, sigma not."""
@@ -78,6 +81,7 @@ def sigmoid_facts() -> Proof:
     return Proof(statement, certificate, all_proved("sigmoid and tanh", steps))
 
 
+@cache
 def canonical_pairings() -> Proof:
     """delta = a - y for sigmoid+bce, softmax+cce (sum y = 1), identity+quadratic; |delta| < 1 for sigmoid+bce."""
     pairs = (("sigmoid", "bce"), ("softmax", "cce"), ("identity", "quadratic"))
@@ -99,6 +103,7 @@ def canonical_pairings() -> Proof:
     return Proof(statement, certificate, all_proved("canonical pairings", steps))
 
 
+@cache
 def softmax_jacobian() -> Proof:
     """J_ij = S_i(delta_ij - S_j): diag(S) - S S^T, symmetric, rows sum to 0, PSD, |J_ij| <= 1/4."""
     J = jacobian_entry(i, j)
@@ -138,6 +143,7 @@ def softmax_jacobian() -> Proof:
     return Proof(statement, certificate, all_proved("softmax Jacobian", steps))
 
 
+@cache
 def sign_sharing() -> Proof:
     """dC/dw_jk = delta_j x_k for every valid pairing; x_k > 0 gives every dC/dw_jk the sign of delta_j."""
     steps = [check_eq(derive_pair(*p).grad_w, derive_pair(*p).delta * x[k], claim=f"{'+'.join(p)}: dC/dw = delta x")
@@ -158,6 +164,7 @@ def sign_sharing() -> Proof:
     return Proof(statement, certificate, all_proved("sign sharing", steps))
 
 
+@cache
 def lstm_cell() -> Proof:
     """standard cell dC_t/dC_{t-1} = f_t; seed 001's printed cell: sigma'(u) f_t <= f_t/4 (not additive)."""
     std = lstm.cell_gradient("standard")
@@ -186,6 +193,7 @@ def lstm_cell() -> Proof:
     return Proof(statement, certificate, all_proved("LSTM cell gradient", steps))
 
 
+@cache
 def logistic_regression() -> Proof:
     """NLL gradient of logistic regression = (sigma(X) - y) x_k = sigmoid+bce's dC/dw for one unit."""
     g01 = logistic.nll_gradient("01")
