@@ -84,11 +84,14 @@ def cmd_report(args) -> int:
     from derive.report import build_report
 
     try:
-        tex, pdf = build_report(args.out)
+        tex, pdf, failed = build_report(args.out)
     except RuntimeError as err:  # pdflatex failed: its log tail says why
         print(f"derive: error: {err}", file=sys.stderr)
         return 1
     print(pdf if pdf is not None else tex)
+    if failed:
+        print(f"derive: error: report sections failed: {', '.join(failed)} (noted in the document)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -60,6 +60,8 @@ class Progress:
     stream: object = field(default_factory=lambda: sys.stderr)
     start: float = field(default_factory=time.perf_counter)
 
+    failures: list = field(default_factory=list)  # sections whose callable raised
+
     def __call__(self, message: str) -> None:
         print(f"report [{time.perf_counter() - self.start:5.1f}s] {message}", file=self.stream, flush=True)
 
@@ -304,6 +306,19 @@ def _seed_section() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _missing(ep, what: str, err: Exception, progress: Progress) -> str:
+    why = f"{type(err).__name__}: {err}"
+    progress(f"section '{ep.name}' left out: {ep.value} {what} ({why})")
+    return (
+        rf"\section{{{name(ep.name)}}}"
+        "\n"
+        rf"\textbf{{This section is missing:}} its entry point {name(ep.value)} "
+        rf"(group {name(SECTION_GROUP)}) {what} ({text(why)}). "
+        r"Install or fix the package that provides it and rebuild the report."
+        "\n"
+    )
+
+
 def plugin_sections(progress: Progress, entries=None) -> list[str]:
     """The LaTeX fragment of each ``derive.report`` entry point, by name; a note for each that is missing."""
     entries = entry_points(group=SECTION_GROUP) if entries is None else entries
@@ -311,20 +326,17 @@ def plugin_sections(progress: Progress, entries=None) -> list[str]:
     for ep in sorted(entries, key=lambda e: e.name):
         try:
             make = ep.load()
-        except (ImportError, AttributeError) as err:
-            why = f"{type(err).__name__}: {err}"
-            progress(f"section '{ep.name}' left out: {ep.value} could not be loaded ({why})")
-            fragments.append(
-                rf"\section{{{name(ep.name)}}}"
-                "\n"
-                rf"\textbf{{This section is missing:}} its entry point {name(ep.value)} "
-                rf"(group {name(SECTION_GROUP)}) could not be loaded ({text(why)}). "
-                r"Install the package that provides it and rebuild the report."
-                "\n"
-            )
+        except (ImportError, AttributeError) as err:  # the providing package is not there
+            fragments.append(_missing(ep, "could not be loaded", err, progress))
+            continue
+        try:
+            fragment = make()
+        except Exception as err:  # a bug in that package: keep the rest of the report, say so loudly
+            progress.failures.append(ep.name)
+            fragments.append(_missing(ep, "failed", err, progress))
             continue
         progress(f"section '{ep.name}' from {ep.value}")
-        fragments.append(make().rstrip("\n") + "\n")
+        fragments.append(fragment.rstrip("\n") + "\n")
     if not fragments:
         progress(f"no package provides a section in the entry-point group {SECTION_GROUP}: the report has no theorems")
         fragments.append(
@@ -423,7 +435,7 @@ def compile_pdf(tex: Path, progress: Progress) -> Path | None:
 def build_report(out: Path | str = "report", compile: bool = True, progress: Progress | None = None, entries=None):
     """Write ``out``/report.tex and ``out``/figures/*.pdf; compile ``out``/report.pdf if asked and possible.
 
-    Returns (tex path, pdf path or None).
+    Returns (tex path, pdf path or None, names of the sections that failed to build).
     """
     progress = progress or Progress()
     out = Path(out)
@@ -435,4 +447,4 @@ def build_report(out: Path | str = "report", compile: bool = True, progress: Pro
     tex.write_text(report_tex(figures, progress, entries), encoding="utf-8")
     progress(f"wrote {tex}")
     pdf = compile_pdf(tex, progress) if compile else None
-    return tex, pdf
+    return tex, pdf, tuple(progress.failures)

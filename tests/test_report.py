@@ -176,6 +176,17 @@ def test_a_present_section_is_included_verbatim(tmp_path, monkeypatch):
     assert "section 'fake' from fake_section_pkg:latex_section" in stream.getvalue()
 
 
+def test_a_failing_section_is_noted_and_counted(tmp_path, monkeypatch):
+    (tmp_path / "broken_section_pkg.py").write_text("def latex_section():\n    raise ZeroDivisionError('oops')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    progress, stream = _progress()
+    broken = EntryPoint(name="broken", value="broken_section_pkg:latex_section", group=SECTION_GROUP)
+    [fragment] = plugin_sections(progress, [broken])
+    assert "This section is missing" in fragment and "ZeroDivisionError: oops" in fragment
+    assert progress.failures == ["broken"]
+    assert "section 'broken' left out" in stream.getvalue()
+
+
 def test_no_section_at_all_is_noted():
     progress, stream = _progress()
     [fragment] = plugin_sections(progress, [])
