@@ -73,8 +73,12 @@ def cmd_latex(args) -> int:
     if args.output is None:
         sys.stdout.write(document)
     else:
-        with open(args.output, "w", encoding="utf-8") as out:
-            out.write(document)
+        try:
+            with open(args.output, "w", encoding="utf-8") as out:
+                out.write(document)
+        except OSError as err:
+            print(f"derive: error: cannot write {args.output}: {err.strerror}", file=sys.stderr)
+            return 2
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
@@ -88,6 +92,9 @@ def cmd_report(args) -> int:
     except RuntimeError as err:  # pdflatex failed: its log tail says why
         print(f"derive: error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(f"derive: error: cannot write the report into {args.out}: {err}", file=sys.stderr)
+        return 2
     print(pdf if pdf is not None else tex)
     if failed:
         print(f"derive: error: report sections failed: {', '.join(failed)} (noted in the document)", file=sys.stderr)

@@ -157,6 +157,12 @@ def test_unknown_name_lists_the_known_ones(capsys):
     assert "sigmoid" in capsys.readouterr().err
 
 
+def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
+    target = tmp_path / "no" / "such" / "dir" / "doc.tex"
+    assert main(["latex", "sigmoid", "bce", "-o", str(target)]) == 2
+    assert f"cannot write {target}" in capsys.readouterr().err
+
+
 def test_command_writes_the_document(tmp_path, capsys):
     out = tmp_path / "sb.tex"
     assert main(["latex", "sigmoid", "bce", "-o", str(out)]) == 0
