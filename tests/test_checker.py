@@ -1,0 +1,152 @@
+"""The checker is sound: wrong bounds and cheating certificates are "not proved"; only a
+high-precision counterexample refutes; the issue's two examples are proved."""
+
+import mpmath
+import pytest
+import sympy as sp
+from sympy import I, Interval, Piecewise, Rational, S, Sum, exp, oo, pi, sqrt
+
+from derive.functions import relu, sigmoid
+from derive.symbols import a as A, i, k, n
+from proofs import check_eq, check_le, check_lt, refute
+from proofs.certificate import sign
+
+s, a, y, z = sp.symbols("s a y z", real=True)
+UNIT = Interval(0, 1)
+Q = Rational(1, 4)
+H = Rational(1, 2)
+L2_CERT = (1 - a) * (1 - y) + (1 - a) * a + y * (1 - y) + y * a
+
+
+# ---------------------------------------------------------------- the issue's examples
+
+
+def test_sigmoid_prime_quarter():
+    v = check_le(s * (1 - s), Q, (s - H) ** 2, {s: UNIT})
+    assert v.proved and bool(v)
+
+
+def test_sigmoid_prime_quarter_through_the_named_function():
+    g = sigmoid(z)
+    assert check_le(sp.diff(g, z), Q, (g - H) ** 2, {g: Interval.open(0, 1)}).proved
+
+
+def test_l2_le_one():
+    assert check_le((a - y) ** 2, 1, L2_CERT, {a: UNIT, y: UNIT}).proved
+
+
+# ---------------------------------------------------------------- wrong bounds
+
+
+@pytest.mark.parametrize("bound", [Rational(1, 5), Rational(24, 100), Rational(1, 4) - Rational(1, 10**40), 0])
+def test_wrong_bound_is_not_proved(bound):
+    assert not check_le(s * (1 - s), bound, (s - H) ** 2, {s: UNIT}).proved
+    assert not check_le(s * (1 - s), bound, bound - s * (1 - s), {s: UNIT}).proved
+
+
+def test_l2_certificate_outside_its_domain_is_not_proved():
+    # (a - y)^2 <= 1 is false for a in [0, 2]; the same certificate must fail there
+    assert not check_le((a - y) ** 2, 1, L2_CERT, {a: Interval(0, 2), y: UNIT}).proved
+
+
+def test_strict_bound_needs_a_strictly_positive_certificate():
+    assert not check_lt(s * (1 - s), Q, (s - H) ** 2, {s: UNIT}).proved  # equality at s = 1/2
+    assert not check_lt(0, s, s, {s: UNIT}).proved  # s = 0 is allowed
+    assert check_lt(0, s, s, {s: Interval.Lopen(0, 1)}).proved
+
+
+# ---------------------------------------------------------------- cheating certificates
+
+
+def test_restated_claim_is_not_a_certificate():
+    # g = rhs - lhs with no structure that shows its sign
+    assert not check_le(s * (1 - s), Q, Q - s * (1 - s), {s: UNIT}).proved
+    assert not check_le(s * (1 - s), Q, sp.expand(Q - s * (1 - s)), {s: UNIT}).proved
+    assert not check_le((a - y) ** 2, 1, 1 - (a - y) ** 2, {a: UNIT, y: UNIT}).proved
+
+
+def test_false_claim_restated_is_not_proved():
+    # s (1 - s) >= 0 is false on the reals (s = 2); its restatement must not pass
+    assert not check_le(0, s * (1 - s), s * (1 - s), {s: S.Reals}).proved
+    assert not check_le(0, z, z, {z: S.Reals}).proved
+    assert not check_le(0, 1 - s, 1 - s, {s: Interval(0, 2)}).proved
+
+
+def test_sign_indefinite_terms_are_rejected():
+    # 3/4 - s^2 <= 0 is false at s = 0; g = (s - 1/2)^2 + (s - 1) satisfies the identity but
+    # its term s - 1 has no sign on the reals. On [1, 2] the same g is a valid certificate.
+    lhs, g = Rational(3, 4) - s**2, (s - H) ** 2 + (s - 1)
+    assert not check_le(lhs, 0, g, {s: S.Reals}).proved
+    assert check_le(lhs, 0, g, {s: Interval(1, 2)}).proved
+    assert not check_le(0, s**3, s**3, {s: S.Reals}).proved
+
+
+def test_square_of_a_non_real_is_not_nonnegative():
+    # (i s)^2 = -s^2: the identity holds, the "square" is not a real square
+    v = check_le(0, -(s**2), (I * s) ** 2, {s: S.Reals})
+    assert not v.proved
+
+
+def test_inverse_square_needs_a_nonzero_base():
+    assert sign(1 / s**2, {s: UNIT}) is None
+    assert sign(1 / s**2, {s: Interval.Lopen(0, 1)}) == "positive"
+
+
+def test_piecewise_branches_are_checked_where_they_apply():
+    assert check_le(0, relu(z), Piecewise((z, z > 0), (0, True)), {z: S.Reals}).proved
+    # the named function alone carries no sign
+    assert not check_le(0, relu(z), relu(z), {z: S.Reals}).proved
+    # a branch that is negative where it applies
+    assert not check_le(0, z, Piecewise((z, z > 0), (z, True)), {z: S.Reals}).proved
+
+
+def test_sum_certificate_and_hypotheses():
+    v = sp.IndexedBase("v", real=True)
+    M = Sum(A[k] * v[k], (k, 1, n))
+    quad = Sum(A[i] * v[i] ** 2, (i, 1, n)) - M**2
+    cert = Sum(A[i] * (v[i] - M) ** 2, (i, 1, n))
+    dom = {A: Interval.open(0, 1), v: S.Reals}
+    assert check_le(0, quad, cert, dom, given={Sum(A[i], (i, 1, n)): 1}).proved
+    assert not check_le(0, quad, cert, dom, given={Sum(A[i], (i, 1, n)): 2}).proved
+    assert not check_le(0, quad, cert, dom).proved  # without sum S = 1 the identity is not shown
+    assert not check_le(0, quad, cert, {A: Interval(-1, 1), v: S.Reals}, given={Sum(A[i], (i, 1, n)): 1}).proved
+
+
+def test_bad_domain_is_reported():
+    v = check_le(s * (1 - s), Q, (s - H) ** 2, {s: sp.FiniteSet(I)})
+    assert not v.proved and "real SymPy Interval" in v.reason
+
+
+# ---------------------------------------------------------------- three-valued equality, refutation
+
+
+def test_equality_is_never_false():
+    v = check_eq(sigmoid(z), S.Half)
+    assert v.status == "not proved"
+
+
+def test_refute_needs_a_counterexample():
+    assert refute(sigmoid(z), S.Half, {z: 0}).status == "not proved"
+    assert refute(sigmoid(z), S.Half, {z: Rational(1, 10**30)}).refuted
+
+
+def test_refute_at_high_precision_where_floats_cannot_tell():
+    lhs, rhs = exp(pi * sqrt(163)), sp.Integer(640320) ** 3 + 744
+    assert float(lhs) == float(rhs)  # the naive check fails to see the difference
+    v = refute(lhs, rhs, {})
+    assert v.refuted
+    _, lv, rv = v.details
+    assert mpmath.mpf("7.4e-13") < rv - lv < mpmath.mpf("7.5e-13")
+
+
+def test_strict_claim_refuted_at_an_exact_tie():
+    ds = sp.diff(sigmoid(z), z)
+    assert refute(ds, Q, {z: 0}, "<").refuted
+    assert refute(ds, Q, {z: 0}, "<=").status == "not proved"
+    assert refute(ds, Q, {z: 1}, "<").status == "not proved"
+
+
+def test_monotone_images_and_open_ends():
+    # exp(z) on z <= 0 lies in (0, 1]: 1 - exp(z) >= 0 there, not on all reals
+    assert check_le(exp(z), 1, 1 - exp(z), {z: Interval(-oo, 0)}).proved
+    assert not check_le(exp(z), 1, 1 - exp(z), {z: S.Reals}).proved
