@@ -437,10 +437,15 @@ def sign(e, dom) -> str | None:
     if iv is not None:
         return _interval_sign(iv)
     if isinstance(e, sp.Add):
-        iv = _affine_sum(e, dom)
-        if iv is not None:
-            return _interval_sign(iv)
-        return _add_signs([sign(t, dom) for t in e.args])
+        # SymPy flattens (s - 1) + h into -1 + s + h: regroup the affine terms (numbers, c * leaf)
+        # and bound them together by interval arithmetic; every other term on its own.
+        affine = [t for t in e.args if t.is_number or _affine_sum(sp.Add(t, 0, evaluate=False), dom) is not None]
+        rest = [t for t in e.args if t not in affine]
+        signs = [sign(t, dom) for t in rest]
+        if affine:
+            iv = _affine_sum(sp.Add(*affine, evaluate=False), dom) if len(affine) > 1 else leaf_interval(affine[0], dom)
+            signs.append(_interval_sign(iv) if iv is not None else sign(affine[0], dom) if len(affine) == 1 else None)
+        return _add_signs(signs)
     if isinstance(e, sp.Mul):
         return _mul_signs([sign(t, dom) for t in e.args])
     if isinstance(e, sp.Pow):
