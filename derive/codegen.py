@@ -23,7 +23,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.functions import Phi, sigmoid, softplus
 from derive.pairing import derive_pair
-from derive.rewrite import Clip, RowSum, log1m_softmax, log_softmax, softmax, stabilize
+from derive.rewrite import Clip, Minus, RowSum, copysign, step, log1m_softmax, log_softmax, softmax, stabilize
 from derive.symbols import a, i, j, n, y, z
 from derive.softmax import jacobian_entry
 
@@ -47,6 +47,8 @@ UFUNCS = {
     Max: "np.maximum",
     Min: "np.minimum",
     Clip: "np.clip",
+    Minus: "np.subtract",
+    copysign: "np.copysign",
     softmax: "_rt.softmax",
     log_softmax: "_rt.log_softmax",
     log1m_softmax: "_rt.log1m_softmax",
@@ -149,6 +151,9 @@ class _Emitter:
         if type(e) in RELATIONS:
             lhs, rhs = self.value(e.lhs), self.value(e.rhs)
             return self._call(RELATIONS[type(e)], [lhs, rhs], kind="mask")
+        if isinstance(e, step):  # sign bit clear: 1, else 0 (a bool array; exact in arithmetic)
+            sb = self._call("np.signbit", [self.value(e.args[0])], kind="mask")
+            return self._call("np.logical_not", [sb], kind="mask")
         if isinstance(e, RowSum):
             arg = self.value(e.args[0])
             return self._call("np.sum", [arg], kind="row", tail=("axis=-1", "keepdims=True"))
@@ -161,21 +166,34 @@ class _Emitter:
             return self._call(UFUNCS[type(e)], args + extra)
         raise NotImplementedError(f"no NumPy form for {type(e).__name__}: {e}")
 
-    def _add(self, e):
-        terms = sorted(e.args, key=lambda t: t.could_extract_minus_sign())
-        first, *rest = terms
-        if first.could_extract_minus_sign():
+    @staticmethod
+    def _ordered(e):
+        """Terms of a sum in evaluation order. Exact terms first: (1 - y) - s keeps the digits
+        of a small s that (1 - s) - y would round away."""
+        exact = [t for t in e.args if t.free_symbols <= {Y, N}]
+        if len(exact) >= 2:
+            key = lambda t: (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign())  # noqa: E731
+        else:
+            key = lambda t: t.could_extract_minus_sign()  # noqa: E731
+        return sorted(e.args, key=key)
+
+    def _add(self, e, into=None):
+        first, *rest = self._ordered(e)
+        if first.could_extract_minus_sign() and not first.is_number:
             acc = self._call("np.negative", [self.value(-first)])
         else:
             acc = self.value(first)
-        for t in rest:
+        for n_, t in enumerate(rest):
+            target = into if n_ == len(rest) - 1 else None
             if t.could_extract_minus_sign():
-                acc = self._call("np.subtract", [acc, self.value(-t)])
+                acc = self._call("np.subtract", [acc, self.value(-t)], into=target)
             else:
-                acc = self._call("np.add", [acc, self.value(t)])
+                acc = self._call("np.add", [acc, self.value(t)], into=target)
         return acc
 
     def _mul(self, e):
+        if len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Abs):  # -|x| in one pass
+            return self._call("np.copysign", [self.value(e.args[1].args[0]), _Val("-1.0", "const", 10**9)])
         coeff, factors = e.as_coeff_mul()
         consts = [f for f in factors if f.free_symbols <= {N}]
         coeff = coeff * Mul(*consts)
@@ -206,7 +224,8 @@ class _Emitter:
         return self._call("np.power", [self.value(base), self.value(p)])
 
     def _piecewise(self, e):
-        # Evaluate the last branch, then overwrite where each earlier condition holds.
+        # The last branch everywhere, then each earlier branch where its condition holds:
+        # a sum's last operation writes straight into the result under the mask.
         (*branches, (last, cond)) = e.args
         assert cond == True  # noqa: E712  (catalogue Piecewise always end in an otherwise-branch)
         acc = self.value(last)
@@ -214,10 +233,15 @@ class _Emitter:
             acc = self._copy(acc)
         for expr, c in reversed(branches):
             mask = self.value(c)
-            val = self.value(expr)
-            self.lines.append(f"np.copyto({acc.code}, {val.code}, where={mask.code})")
+            if isinstance(expr, Minus):
+                self._call("np.subtract", [self.value(x) for x in expr.args], into=(acc, mask))
+            elif expr.is_Add:
+                self._add(expr, into=(acc, mask))
+            else:
+                val = self.value(expr)
+                self.lines.append(f"np.copyto({acc.code}, {val.code}, where={mask.code})")
+                self._release(val)
             self._release(mask)
-            self._release(val)
         return acc
 
     # buffers -------------------------------------------------------------
@@ -240,11 +264,17 @@ class _Emitter:
         if v.uses == 0 and v.kind == "full":
             self.free.append(v.code)
 
-    def _call(self, fn, args, kind=None, tail=()):
+    def _call(self, fn, args, kind=None, tail=(), into=None):
         full = any(v.kind in ("full", "input") for v in args)
         if kind is None:
             kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
         argcode = ", ".join([v.code for v in args] + list(tail))
+        if into is not None:  # write only where the mask holds, into an existing result
+            target, mask = into
+            self.lines.append(f"{fn}({argcode}, out={target.code}, where={mask.code})")
+            for v in args:
+                self._release(v)
+            return target
         if kind == "full":
             # write over an operand that dies here, else a free buffer, else a new one
             dying = next((v for v in args if v.kind == "full" and v.uses == 1), None)

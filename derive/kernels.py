@@ -36,12 +36,12 @@ def act__sigmoid(z, shape, dtype):
 
 
 def dact__sigmoid(z, shape, dtype):
-    """sigmoid(-z)*sigmoid(z)"""
+    """(1 - sigmoid(-Abs(z)))*sigmoid(-Abs(z))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
+    np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
@@ -54,16 +54,17 @@ def act__tanh(z, shape, dtype):
 
 
 def dact__tanh(z, shape, dtype):
-    """4*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))**2"""
+    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
     np.add(1.0, b0, out=b1)
-    np.square(b1, out=b1)
     np.divide(b0, b1, out=b0)
-    np.multiply(b0, 4.0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
     return b0
 
 
@@ -283,78 +284,111 @@ def delta__identity__huber(z, y, shape, dtype):
 
 
 def loss__sigmoid__quadratic(z, y, shape, dtype):
-    """RowSum((-y + sigmoid(z))**2/2)"""
+    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2/2)"""
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(t1, y, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, 0.5, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
 
 
 def delta__sigmoid__quadratic(z, y, shape, dtype):
-    """(-y + sigmoid(z))*sigmoid(-z)*sigmoid(z)"""
+    """(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
+    b2 = np.empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    return b1
 
 
 def loss__sigmoid__sse(z, y, shape, dtype):
-    """RowSum((-y + sigmoid(z))**2)"""
+    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2)"""
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(t1, y, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
 
 
 def delta__sigmoid__sse(z, y, shape, dtype):
-    """2*(-y + sigmoid(z))*sigmoid(-z)*sigmoid(z)"""
+    """2*(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 2.0, out=b0)
-    return b0
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
+    b2 = np.empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def loss__sigmoid__mse(z, y, shape, dtype):
-    """RowSum((-y + sigmoid(z))**2)/n"""
+    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2)/n"""
     n = shape[-1]
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(t1, y, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    t1 = np.multiply(t0, (1/n))
-    return t1[..., 0]
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    t3 = np.multiply(t2, (1/n))
+    return t3[..., 0]
 
 
 def delta__sigmoid__mse(z, y, shape, dtype):
-    """2*(-y + sigmoid(z))*sigmoid(-z)*sigmoid(z)/n"""
+    """2*(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, (2/n), out=b0)
-    return b0
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
+    b2 = np.empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def loss__sigmoid__bce(z, y, shape, dtype):
@@ -374,10 +408,16 @@ def loss__sigmoid__bce(z, y, shape, dtype):
 
 
 def delta__sigmoid__bce(z, y, shape, dtype):
-    """-y + sigmoid(z)"""
+    """Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))"""
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(t1, y, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
     return b0
 
 
@@ -402,57 +442,79 @@ def delta__sigmoid__cce(z, y, shape, dtype):
 
 
 def loss__sigmoid__l1(z, y, shape, dtype):
-    """RowSum(Abs(y - sigmoid(z)))"""
+    """RowSum(Abs(Minus(-(y - step(z)), copysign(sigmoid(-Abs(z)), z))))"""
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.subtract(y, b0, out=b0)
+    np.subtract(t1, y, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
 
 
 def delta__sigmoid__l1(z, y, shape, dtype):
-    """sigmoid(-z)*sigmoid(z)*sign(-y + sigmoid(z))"""
+    """(1 - sigmoid(-Abs(z)))*sigmoid(-Abs(z))*sign(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
+    np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
-    np.subtract(b0, y, out=b0)
-    np.sign(b0, out=b0)
-    np.multiply(b1, b0, out=b1)
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
+    b2 = np.empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.sign(b2, out=b2)
+    np.multiply(b1, b2, out=b1)
     return b1
 
 
 def loss__sigmoid__huber(z, y, shape, dtype):
-    """RowSum(((y - sigmoid(z)) - Clip(y - sigmoid(z), -1, 1)/2)*Clip(y - sigmoid(z), -1, 1))"""
+    """RowSum((-Clip(-Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1)/2 - Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)))*Clip(-Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1))"""
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
+    np.copysign(z, -1.0, out=b1)
+    expit(b1, out=b1)
+    np.copysign(b1, z, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
-    np.subtract(y, b0, out=b0)
+    np.negative(b0, out=b0)
     b2 = np.empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t2 = np.sum(b1, axis=-1, keepdims=True)
+    return t2[..., 0]
 
 
 def delta__sigmoid__huber(z, y, shape, dtype):
-    """Clip(-y + sigmoid(z), -1, 1)*sigmoid(-z)*sigmoid(z)"""
+    """(1 - sigmoid(-Abs(z)))*Clip(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1)*sigmoid(-Abs(z))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    expit(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.negative(z, out=b1)
-    expit(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z)
+    t1 = np.logical_not(t0)
+    b2 = np.empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    return b1
 
 
 def loss__tanh__quadratic(z, y, shape, dtype):
@@ -467,20 +529,21 @@ def loss__tanh__quadratic(z, y, shape, dtype):
 
 
 def delta__tanh__quadratic(z, y, shape, dtype):
-    """4*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))**2"""
+    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.tanh(z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b1)
-    np.add(1.0, b0, out=b0)
-    np.square(b0, out=b0)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 4.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b0)
+    return b0
 
 
 def loss__tanh__sse(z, y, shape, dtype):
@@ -494,20 +557,22 @@ def loss__tanh__sse(z, y, shape, dtype):
 
 
 def delta__tanh__sse(z, y, shape, dtype):
-    """8*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))**2"""
+    """4*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.tanh(z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b1)
-    np.add(1.0, b0, out=b0)
-    np.square(b0, out=b0)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 8.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    return b0
 
 
 def loss__tanh__mse(z, y, shape, dtype):
@@ -523,21 +588,23 @@ def loss__tanh__mse(z, y, shape, dtype):
 
 
 def delta__tanh__mse(z, y, shape, dtype):
-    """8*(-y + tanh(z))*exp(-2*Abs(z))/(n*(1 + exp(-2*Abs(z)))**2)"""
+    """4*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(n*(1 + exp(-2*Abs(z))))"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.tanh(z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b1)
-    np.add(1.0, b0, out=b0)
-    np.square(b0, out=b0)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, (8/n), out=b1)
-    return b1
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, (4/n), out=b0)
+    return b0
 
 
 def loss__tanh__l1(z, y, shape, dtype):
@@ -551,21 +618,22 @@ def loss__tanh__l1(z, y, shape, dtype):
 
 
 def delta__tanh__l1(z, y, shape, dtype):
-    """4*exp(-2*Abs(z))*sign(-y + tanh(z))/(1 + exp(-2*Abs(z)))**2"""
+    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))*sign(-y + tanh(z))/(1 + exp(-2*Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.tanh(z, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
-    np.multiply(b0, b1, out=b1)
-    np.add(1.0, b0, out=b0)
-    np.square(b0, out=b0)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 4.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b0)
+    return b0
 
 
 def loss__tanh__huber(z, y, shape, dtype):
@@ -585,21 +653,22 @@ def loss__tanh__huber(z, y, shape, dtype):
 
 
 def delta__tanh__huber(z, y, shape, dtype):
-    """4*exp(-2*Abs(z))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Abs(z)))**2"""
+    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.tanh(z, out=b1)
     np.subtract(b1, y, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
-    np.multiply(b0, b1, out=b1)
-    np.add(1.0, b0, out=b0)
-    np.square(b0, out=b0)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 4.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b0)
+    return b0
 
 
 def loss__relu__quadratic(z, y, shape, dtype):
@@ -702,7 +771,7 @@ def delta__relu__l1(z, y, shape, dtype):
 
 
 def loss__relu__huber(z, y, shape, dtype):
-    """RowSum(((y - Max(0, z)) - Clip(y - Max(0, z), -1, 1)/2)*Clip(y - Max(0, z), -1, 1))"""
+    """RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))"""
     b0 = np.empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
@@ -839,7 +908,7 @@ def delta__leaky_relu__l1(z, y, shape, dtype):
 
 
 def loss__leaky_relu__huber(z, y, shape, dtype):
-    """RowSum(((y - Max(z/100, z)) - Clip(y - Max(z/100, z), -1, 1)/2)*Clip(y - Max(z/100, z), -1, 1))"""
+    """RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))"""
     b0 = np.empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
@@ -990,177 +1059,227 @@ def delta__softplus__huber(z, y, shape, dtype):
 
 
 def loss__elu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + expm1(Min(0, z)) + Max(0, z))**2/2)"""
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True))/2)"""
     b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
-
-
-def delta__elu__quadratic(z, y, shape, dtype):
-    """(-y + expm1(Min(0, z)) + Max(0, z))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))"""
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
+    np.maximum(0.0, z, out=b1)
     b2 = np.empty(shape, dtype)
-    np.expm1(b1, out=b2)
-    np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0)
-    np.copyto(b0, 1.0, where=t0)
-    np.multiply(b2, b0, out=b2)
-    return b2
-
-
-def loss__elu__sse(z, y, shape, dtype):
-    """RowSum((-y + expm1(Min(0, z)) + Max(0, z))**2)"""
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5)
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
-
-
-def delta__elu__sse(z, y, shape, dtype):
-    """2*(-y + expm1(Min(0, z)) + Max(0, z))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))"""
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.expm1(b1, out=b2)
-    np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0)
-    np.copyto(b0, 1.0, where=t0)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    return b2
-
-
-def loss__elu__mse(z, y, shape, dtype):
-    """RowSum((-y + expm1(Min(0, z)) + Max(0, z))**2)/n"""
-    n = shape[-1]
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    t1 = np.multiply(t0, (1/n))
+    np.copyto(b1, b0, where=t0)
+    np.multiply(b1, 0.5, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
-def delta__elu__mse(z, y, shape, dtype):
-    """2*(-y + expm1(Min(0, z)) + Max(0, z))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))/n"""
-    n = shape[-1]
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.expm1(b1, out=b2)
-    np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0)
-    np.copyto(b0, 1.0, where=t0)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, (2/n), out=b2)
-    return b2
-
-
-def loss__elu__l1(z, y, shape, dtype):
-    """RowSum(Abs(-y + expm1(Min(0, z)) + Max(0, z)))"""
-    b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
-
-
-def delta__elu__l1(z, y, shape, dtype):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(-y + expm1(Min(0, z)) + Max(0, z))"""
+def delta__elu__quadratic(z, y, shape, dtype):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
     b0 = np.empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
     b2 = np.empty(shape, dtype)
     np.exp(b1, out=b2)
-    np.add(b0, b2, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0)
-    np.copyto(b2, 1.0, where=t0)
+    np.copyto(b3, 1.0, where=t0)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5)
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b0, where=t1)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def loss__elu__sse(z, y, shape, dtype):
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))"""
+    b0 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5)
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.square(b0, out=b0)
+    np.copyto(b1, b0, where=t0)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__elu__sse(z, y, shape, dtype):
+    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
+    b0 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.exp(b1, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0)
+    np.copyto(b3, 1.0, where=t0)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5)
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b0, where=t1)
+    np.multiply(b3, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    return b3
+
+
+def loss__elu__mse(z, y, shape, dtype):
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n"""
+    n = shape[-1]
+    b0 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5)
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.square(b0, out=b0)
+    np.copyto(b1, b0, where=t0)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.multiply(t1, (1/n))
+    return t2[..., 0]
+
+
+def delta__elu__mse(z, y, shape, dtype):
+    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n"""
+    n = shape[-1]
+    b0 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.exp(b1, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0)
+    np.copyto(b3, 1.0, where=t0)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5)
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b0, where=t1)
+    np.multiply(b3, b0, out=b3)
+    np.multiply(b3, (2/n), out=b3)
+    return b3
+
+
+def loss__elu__l1(z, y, shape, dtype):
+    """RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))"""
+    b0 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5)
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b1, where=t0)
+    np.abs(b1, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__elu__l1(z, y, shape, dtype):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))"""
+    b0 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.exp(b1, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0)
+    np.copyto(b3, 1.0, where=t0)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5)
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b0, where=t1)
     np.sign(b0, out=b0)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.multiply(b3, b0, out=b3)
+    return b3
 
 
 def loss__elu__huber(z, y, shape, dtype):
-    """RowSum(((-y + expm1(Min(0, z)) + Max(0, z)) - Clip(-y + expm1(Min(0, z)) + Max(0, z), -1, 1)/2)*Clip(-y + expm1(Min(0, z)) + Max(0, z), -1, 1))"""
+    """RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))"""
     b0 = np.empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
+    np.maximum(0.0, z, out=b1)
     b2 = np.empty(shape, dtype)
-    np.add(b0, b1, out=b2)
-    np.subtract(b2, y, out=b2)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5)
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b1, where=t0)
+    np.negative(b1, out=b2)
     np.clip(b2, -1.0, 1.0, out=b2)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.multiply(b2, 0.5, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.multiply(b2, b0, out=b2)
-    t0 = np.sum(b2, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.negative(b1, out=b1)
+    np.multiply(b2, 0.5, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.multiply(b2, b1, out=b2)
+    t1 = np.sum(b2, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
 def delta__elu__huber(z, y, shape, dtype):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(-y + expm1(Min(0, z)) + Max(0, z), -1, 1)"""
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)"""
     b0 = np.empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
     b2 = np.empty(shape, dtype)
-    np.expm1(b1, out=b2)
-    np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.clip(b2, -1.0, 1.0, out=b2)
-    np.exp(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0)
-    np.copyto(b0, 1.0, where=t0)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.exp(b1, out=b2)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5)
+    b3 = np.empty(shape, dtype)
+    np.add(1.0, y, out=b3)
+    np.subtract(b2, b3, out=b1, where=t0)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.add(b0, b2, out=b0)
+    t1 = np.greater(z, 0.0)
+    np.copyto(b0, 1.0, where=t1)
+    np.multiply(b1, b0, out=b1)
+    return b1
 
 
 def loss__silu__quadratic(z, y, shape, dtype):
@@ -1278,7 +1397,7 @@ def delta__silu__l1(z, y, shape, dtype):
 
 
 def loss__silu__huber(z, y, shape, dtype):
-    """RowSum(((y - z*sigmoid(z)) - Clip(y - z*sigmoid(z), -1, 1)/2)*Clip(y - z*sigmoid(z), -1, 1))"""
+    """RowSum((y - z*sigmoid(z) - Clip(y - z*sigmoid(z), -1, 1)/2)*Clip(y - z*sigmoid(z), -1, 1))"""
     b0 = np.empty(shape, dtype)
     expit(z, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1430,7 +1549,7 @@ def delta__gelu__l1(z, y, shape, dtype):
 
 
 def loss__gelu__huber(z, y, shape, dtype):
-    """RowSum(((y - z*Phi(z)) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
+    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1571,7 +1690,7 @@ def delta__softmax__bce(z, y, shape, dtype):
     b1 = np.empty(shape, dtype)
     np.subtract(b0, 1.0, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(y, 1.0, out=b2)
+    np.add(-1.0, y, out=b2)
     np.divide(b2, b1, out=b2)
     b3 = np.empty(shape, dtype)
     np.subtract(b0, y, out=b3)

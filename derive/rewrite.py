@@ -16,7 +16,7 @@ sigmoid(-t)
 from __future__ import annotations
 
 import sympy as sp
-from sympy import Abs, Add, Function, Max, Min, Piecewise, Rational, S, exp, log, sign, sqrt
+from sympy import Abs, Add, Function, Max, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
 from sympy.codegen.cfunctions import expm1
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
@@ -24,14 +24,20 @@ from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, so
 
 __all__ = [
     "Clip",
+    "Minus",
+    "step",
+    "copysign",
     "RowSum",
     "softmax",
     "log_softmax",
     "log1m_softmax",
-    "LOWERING",
+    "NAIVE_FORMS",
+    "STRUCTURE",
+    "RESIDUALS",
     "STABILITY",
-    "BRANCH_FREE",
-    "SOFTMAX",
+    "LOWERING",
+    "CLEANUP",
+    "PHASES",
     "RULES",
     "stabilize",
 ]
@@ -41,6 +47,24 @@ class Clip(Function):
     """clip(x, lo, hi) = min(max(x, lo), hi)."""
 
     nargs = 3
+
+
+class Minus(Function):
+    """Minus(p, q) = p - q, kept apart so that no later step regroups it: (1 - y) - s, not (1 - s) - y."""
+
+    nargs = 2
+
+
+class step(Function):
+    """step(x) = 1 where the sign bit of x is clear (x >= +0), else 0: consistent with copysign."""
+
+    nargs = 1
+
+
+class copysign(Function):
+    """copysign(p, x) = |p| with the sign (bit) of x."""
+
+    nargs = 2
 
 
 class RowSum(Function):
@@ -71,10 +95,10 @@ _x = sp.Wild("x")
 
 
 def _complement(cls):
-    """The rule ``k - k*cls(x) -> k*cls(-x)`` for k = +-1, on a term pair of any Add."""
+    """The rule ``k - k*cls(x) -> k*cls(-x)`` for k = +-1 (a two-term Add: (1 - y) - s stays as it is)."""
 
     def find(e):
-        if e.is_Add:
+        if e.is_Add and len(e.args) == 2:
             for one in (S.One, S.NegativeOne):
                 if one in e.args:
                     for t in e.args:
@@ -103,9 +127,9 @@ def _one_minus_tanh_squared(e):
 
 def _sech_squared(e):
     t = _one_minus_tanh_squared(e)
-    q = exp(-2 * Abs((-t).base.args[0]))
+    m = _tanh_complement((-t).base.args[0])
     rest = Add(*[s for s in e.args if s not in (S.One, t)])
-    return rest + 4 * q / (1 + q) ** 2
+    return rest + m * (2 - m)
 
 
 def _expm1_plus_one(e):
@@ -161,6 +185,79 @@ positive_where_argument_is = ReplaceOptim(_sign_preserving, lambda e: e.lhs.args
 
 # --- stability ---------------------------------------------------------------------------------
 
+# Saturated outputs: a = f(x) rounds to its asymptote L (sigma(50) == 1.0), so a - y loses
+# everything when y is near L. Write a - y = (a - L) - (y - L) with a - L computed directly.
+
+
+def _residual(cls):
+    """Match cls(x) + w or -cls(x) + w (w not a number): the residual a - y in either orientation."""
+
+    def find(e):
+        if e.is_Add and len(e.args) == 2:
+            for t in e.args:
+                for sgn in (S.One, S.NegativeOne):
+                    if isinstance(sgn * t, cls):
+                        w = e - t
+                        if not w.is_number:
+                            return sgn, (sgn * t).args[0], w
+        return None
+
+    return find
+
+
+def _residual_rule(cls, value):
+    find = _residual(cls)
+
+    def rewrite(e):
+        sgn, x, w = find(e)
+        return sgn * value(x, -sgn * w)  # sgn*(f(x) - y) with y = -sgn*w
+
+    return ReplaceOptim(lambda e: find(e) is not None, rewrite)
+
+
+def _sigmoid_residual(x, y):
+    # s = sigma(-|x|) is the smaller of sigma(x), 1 - sigma(x): it never rounds to 1. Then
+    # x >= 0: (1 - y) - s;  x < 0: (0 - y) + s. No branch: step() and copysign() select exactly.
+    s = sigmoid(-Abs(x))
+    return Minus(step(x) - y, copysign(s, x))
+
+
+def _tanh_complement(x):
+    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})."""
+    q = exp(-2 * Abs(x))
+    return 2 * q / (1 + q)
+
+
+def _tanh_residual(x, y):
+    m = _tanh_complement(x)
+    half = Rational(1, 2)
+    return Piecewise((Minus(1 - y, m), x > half), (Minus(m, 1 + y), x < -half), (sp.tanh(x) - y, True))
+
+
+def _elu_residual(x, y):
+    return Piecewise((Minus(exp(Min(x, 0)), 1 + y), x < -Rational(1, 2)), (elu(x) - y, True))
+
+
+# sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
+sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
+# tanh(x) - y -> (1 - y) - m if x > 1/2, m - (1 + y) if x < -1/2, m = 1 - |tanh x|   (tanh(20) - 1 is 0; the value is -8.5e-18)
+tanh_residual = _residual_rule(sp.tanh, _tanh_residual)
+# elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
+elu_residual = _residual_rule(elu, _elu_residual)
+# sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one expit, not two; both factors stay accurate)
+sigmoid_product = ReplaceOptim(
+    lambda e: e.is_Mul and any(isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args),
+    lambda e: _sigmoid_product(e),
+)
+
+
+def _sigmoid_product(e):
+    f = next(f for f in e.args if isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args)
+    s = sigmoid(-Abs(f.args[0]))
+    rest = [g for g in e.args if g not in (f, sigmoid(-f.args[0]))]
+    return Mul(*rest) * s * (1 - s)
+
+
 # 1 - sigmoid(x) -> sigmoid(-x)       (1 - sigma(50) is 0 in floating point, sigma(-50) = 2e-22)
 one_minus_sigmoid = _complement(sigmoid)
 # log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
@@ -171,7 +268,7 @@ log1p_exp = ReplaceOptim(log(1 + exp(_x)), softplus(_x))
 logistic = ReplaceOptim(1 / (1 + exp(-_x)), sigmoid(_x))
 # (1 + erf(x/sqrt(2)))/2 -> Phi(x)    (1 + erf(-10/sqrt 2) is 0; Phi(-10) = 7.6e-24 by erfc: ndtr)
 phi_by_erfc = ReplaceOptim(Rational(1, 2) + sp.erf(sqrt(2) * _x / 2) / 2, Phi(_x))
-# 1 - tanh(x)**2 -> 4 e^{-2|x|} / (1 + e^{-2|x|})**2   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
+# 1 - tanh(x)**2 -> m (2 - m), m = 1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
 sech_squared = ReplaceOptim(lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
 # exp(x) - 1 -> expm1(x)              (e^{1e-8} - 1 keeps 8 digits)
 expm1_rule = ReplaceOptim(exp(_x) - 1, expm1(_x))
@@ -195,19 +292,19 @@ log_of_softmax = ReplaceOptim(log(softmax(_x)), log_softmax(_x))
 # log(1 - softmax(x)) -> log1m_softmax(x)  (1 - softmax(z)_0 is 0 at [1000, 0, -1000]; the log is -1000)
 log_one_minus_softmax = ReplaceOptim(log(1 - softmax(_x)), log1m_softmax(_x))
 
-LOWERING = (silu_as_sigmoid, gelu_as_phi, positive_where_argument_is, elu_branch_free, relu_as_max, leaky_relu_as_max)
-STABILITY = (logistic, log1p_exp, phi_by_erfc, one_minus_sigmoid, log_sigmoid, sech_squared, expm1_rule,
-             expm1_plus_one)
-BRANCH_FREE = (huber_gradient, huber_loss)
-SOFTMAX = (log_of_softmax, log_one_minus_softmax)
-RULES = SOFTMAX + LOWERING + STABILITY + BRANCH_FREE
+# Phases, applied once each and in this order: a rule's output is not fed back to it.
+NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
+STRUCTURE = (log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
+RESIDUALS = (sigmoid_residual, elu_residual)
+STABILITY = (one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
+LOWERING = (silu_as_sigmoid, gelu_as_phi, elu_branch_free, relu_as_max, leaky_relu_as_max)
+CLEANUP = (expm1_plus_one,)
+PHASES = (NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP)
+RULES = tuple(rule for phase in PHASES for rule in phase)
 
 
-def stabilize(expr, rules=RULES):
-    """``expr`` with every rule of ``rules`` applied, in order, until nothing changes."""
-    for _ in range(4):
-        new = optimize(expr, rules)
-        if new == expr:
-            return new
-        expr = new
+def stabilize(expr, phases=PHASES):
+    """``expr`` with the rules of each phase applied once, phase by phase."""
+    for phase in phases:
+        expr = optimize(expr, phase)
     return expr

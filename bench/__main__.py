@@ -1,0 +1,136 @@
+"""Generated kernels vs hand-written stable NumPy vs SciPy vs raw ``lambdify(diff(...))``.
+
+    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 3
+
+Ratios are against the hand-written NumPy, measured in the same run. Hand-written
+means the stable code one would write by hand as NumPy expressions (gelu needs
+scipy.special.ndtr there too: NumPy has no erf); SciPy means scipy.special's own
+functions (expit, logsumexp/log_softmax, softmax).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy import special as sps
+
+from derive import kernels
+
+
+# --- hand-written stable NumPy ---------------------------------------------------------------
+
+
+def _np_sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _np_sigmoid_pair(z):
+    e = np.exp(-np.abs(z))
+    p, q = 1 / (1 + e), e / (1 + e)
+    pos = z >= 0
+    return np.where(pos, p, q), np.where(pos, q, p)
+
+
+def _np_gelu_prime(z):
+    return sps.ndtr(z) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+
+
+HAND = {
+    ("sigmoid", "bce"): lambda z, y: _np_sigmoid(z) - y,
+    ("sigmoid", "quadratic"): lambda z, y: (lambda s, c: s * c * (s - y))(*_np_sigmoid_pair(z)),
+    ("tanh", "quadratic"): lambda z, y: (lambda e: 4 * e / (1 + e) ** 2 * (np.tanh(z) - y))(np.exp(-2 * np.abs(z))),
+    ("softplus", "quadratic"): lambda z, y: (np.logaddexp(0, z) - y) * _np_sigmoid(z),
+    ("gelu", "huber"): lambda z, y: _np_gelu_prime(z) * np.clip(z * sps.ndtr(z) - y, -1, 1),
+    ("softmax", "cce"): lambda z, y: (lambda e: e / e.sum(axis=-1, keepdims=True) - y)(
+        np.exp(z - z.max(axis=-1, keepdims=True))),
+}
+HAND_LOSS = {
+    ("sigmoid", "bce"): lambda z, y: (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum(axis=-1),
+    ("softmax", "cce"): lambda z, y: (lambda d: (y * (np.log(np.exp(d).sum(axis=-1, keepdims=True)) - d)).sum(axis=-1))(
+        z - z.max(axis=-1, keepdims=True)),
+}
+SCIPY = {
+    ("sigmoid", "bce"): lambda z, y: sps.expit(z) - y,
+    ("sigmoid", "quadratic"): lambda z, y: (lambda s: s * sps.expit(-z) * (s - y))(sps.expit(z)),
+    ("softplus", "quadratic"): lambda z, y: (np.logaddexp(0, z) - y) * sps.expit(z),
+    ("softmax", "cce"): lambda z, y: sps.softmax(z, axis=-1) - y,
+}
+SCIPY_LOSS = {
+    ("sigmoid", "bce"): lambda z, y: (y * -sps.log_expit(z) + (1 - y) * -sps.log_expit(-z)).sum(axis=-1),
+    ("softmax", "cce"): lambda z, y: -(y * sps.log_softmax(z, axis=-1)).sum(axis=-1),
+}
+
+
+def _lambdified(act, loss):
+    """The toy: lambdify(diff(l(f(z), y), z)) of the elementary definitions, no rewriting."""
+    import sympy as sp
+
+    from derive.catalogue import ACTIVATIONS, LOSSES
+    from derive.functions import expand_named
+
+    zs, ys = sp.symbols("z y", real=True)
+    cost = expand_named(LOSSES[loss].term(ACTIVATIONS[act].f(zs), ys))
+    return sp.lambdify((zs, ys), sp.diff(cost, zs), ["scipy", "numpy"])
+
+
+ROWS = [("sigmoid", "bce"), ("sigmoid", "quadratic"), ("tanh", "quadratic"), ("softplus", "quadratic"),
+        ("gelu", "huber"), ("softmax", "cce")]
+
+
+def best(fn, *args, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7)")
+    p.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
+    args = p.parse_args(argv)
+    size = int(args.size)
+    rng = np.random.default_rng(0)
+    print(f"numpy {np.__version__}; {size:.0e} elements (softmax: 4096 x {size // 10000}); best of {args.repeat}; ms")
+    print(f"{'kernel':28} {'dtype':8} {'generated':>10} {'hand NumPy':>11} {'SciPy':>8} {'lambdify':>9}"
+          f" {'gen/hand':>9} {'lambdify/gen':>13}")
+    for dtype in (np.float64, np.float32):
+        for act, loss in ROWS:
+            for what in ("delta", "loss"):
+                hand = (HAND if what == "delta" else HAND_LOSS).get((act, loss))
+                if hand is None:
+                    continue
+                shape = (4096, size // 10000) if act == "softmax" else (size // 1000, 1000)
+                z = rng.normal(0, 8, shape).astype(dtype)
+                y = rng.uniform(0, 1, shape).astype(dtype)
+                if act == "softmax":
+                    y /= y.sum(axis=-1, keepdims=True)
+                gen = getattr(kernels.get(act, loss), what)
+                scipy_fn = (SCIPY if what == "delta" else SCIPY_LOSS).get((act, loss))
+                lam = _lambdified(act, loss) if (what == "delta" and act != "softmax") else None
+                t_gen = best(gen, z, y, repeat=args.repeat)
+                t_hand = best(hand, z, y, repeat=args.repeat)
+                t_sp = best(scipy_fn, z, y, repeat=args.repeat) if scipy_fn else None
+                if lam is not None:
+                    with warnings.catch_warnings(), np.errstate(all="ignore"):
+                        warnings.simplefilter("ignore")
+                        t_lam = best(lam, z, y, repeat=max(1, args.repeat - 1))
+                else:
+                    t_lam = None
+                ms = lambda t: f"{t * 1e3:.1f}" if t is not None else "-"  # noqa: E731
+                ratio = f"{t_lam / t_gen:.1f}x" if t_lam else "-"
+                print(f"{act + '+' + loss + ' ' + what:28} {np.dtype(dtype).name:8} {ms(t_gen):>10} {ms(t_hand):>11}"
+                      f" {ms(t_sp):>8} {ms(t_lam):>9} {t_gen / t_hand:>8.2f}x {ratio:>13}")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""Each stability rule at the input where its naive form fails: the naive form fails there, the rewrite is right.
+
+Reference values come from mpmath at 50 digits, never from the code under test.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+from scipy.special import expit, ndtr
+
+from derive import rewrite as rw
+from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+
+t = sp.Symbol("t", real=True)
+u = sp.Symbol("u", real=True)
+mpmath.mp.dps = 50
+
+
+def naive(f, *args):
+    """Evaluate a naive NumPy form, recording its warnings instead of raising them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = f(*args)
+    return value, [w.category for w in caught]
+
+
+def stable(f, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return f(*args)
+
+
+def close(got, want, rel=1e-12):
+    return abs(got - float(want)) <= rel * abs(float(want))
+
+
+def test_one_minus_sigmoid():
+    assert rw.stabilize(1 - sigmoid(t)) == sigmoid(-t)
+    assert rw.stabilize(sigmoid(t) - 1) == -sigmoid(-t)
+    want = 1 / (1 + mpmath.exp(50))
+    assert naive(lambda: 1 - expit(50.0))[0] == 0.0  # the naive form loses everything
+    assert close(stable(expit, -50.0), want)
+
+
+def test_log_sigmoid():
+    assert rw.stabilize(sp.log(sigmoid(t))) == -softplus(-t)
+    value, caught = naive(lambda: np.log(expit(np.float64(-1000))))
+    assert value == -np.inf and RuntimeWarning in caught
+    assert stable(lambda: -np.logaddexp(1000.0, 0.0)) == -1000.0
+
+
+def test_log_one_minus_sigmoid():
+    assert rw.stabilize(sp.log(1 - sigmoid(t))) == -softplus(t)
+    value, caught = naive(lambda: np.log(1 - expit(np.float64(1000))))
+    assert value == -np.inf and RuntimeWarning in caught
+    assert stable(lambda: -np.logaddexp(1000.0, 0.0)) == -1000.0
+
+
+def test_log1p_exp():
+    assert rw.stabilize(sp.log(1 + sp.exp(t))) == softplus(t)
+    value, caught = naive(lambda: np.log(1 + np.exp(np.float64(1000))))
+    assert value == np.inf and RuntimeWarning in caught
+    assert stable(np.logaddexp, 1000.0, 0.0) == 1000.0
+    # and at -50, log(1 + e^-50) is 0 in floating point
+    assert naive(lambda: np.log(1 + np.exp(-50.0)))[0] == 0.0
+    assert close(stable(np.logaddexp, -50.0, 0.0), mpmath.log1p(mpmath.exp(-50)))
+
+
+def test_logistic():
+    assert rw.stabilize(1 / (1 + sp.exp(-t))) == sigmoid(t)
+    value, caught = naive(lambda: 1 / (1 + np.exp(-np.float64(-1000))))
+    assert RuntimeWarning in caught
+    assert stable(expit, -1000.0) == 0.0
+
+
+def test_phi_by_erfc():
+    assert rw.stabilize((1 + sp.erf(t / sp.sqrt(2))) / 2) == Phi(t)
+    from scipy.special import erf
+
+    assert naive(lambda: (1 + erf(-10 / np.sqrt(2))) / 2)[0] == 0.0
+    assert close(stable(ndtr, -10.0), mpmath.ncdf(-10))
+
+
+def test_sech_squared():
+    out = rw.stabilize(1 - sp.tanh(t) ** 2)
+    assert sp.simplify((out - (1 - sp.tanh(t) ** 2)).rewrite(sp.exp).subs(t, sp.Rational(3, 7))) == 0
+    f = sp.lambdify(t, out, "numpy")
+    assert naive(lambda: 1 - np.tanh(20.0) ** 2)[0] == 0.0
+    assert close(stable(f, 20.0), 1 - mpmath.tanh(20) ** 2)
+    assert stable(f, 1000.0) == 0.0
+
+
+def test_expm1():
+    from sympy.codegen.cfunctions import expm1
+
+    assert rw.stabilize(sp.exp(t) - 1) == expm1(t)
+    want = mpmath.expm1(mpmath.mpf("-1e-8"))
+    assert not close(naive(lambda: np.exp(-1e-8) - 1)[0], want, rel=1e-10)
+    assert close(stable(np.expm1, -1e-8), want)
+
+
+def test_expm1_plus_one():
+    from sympy.codegen.cfunctions import expm1
+
+    assert rw.stabilize(expm1(t) + 1) == sp.exp(t)
+    assert naive(lambda: np.expm1(-50.0) + 1)[0] == 0.0
+    assert close(stable(np.exp, -50.0), mpmath.exp(-50))
+
+
+def test_silu_as_sigmoid():
+    assert rw.stabilize(silu(t)) == t * sigmoid(t)
+    _, caught = naive(lambda: np.float64(-1000) / (1 + np.exp(np.float64(1000))))
+    assert RuntimeWarning in caught
+    assert stable(lambda: -1000.0 * expit(-1000.0)) == 0.0
+
+
+def test_gelu_as_phi():
+    assert rw.stabilize(gelu(t)) == t * Phi(t)
+    from scipy.special import erf
+
+    assert naive(lambda: -10 * (1 + erf(-10 / np.sqrt(2))) / 2)[0] == 0.0
+    assert close(stable(lambda: -10.0 * ndtr(-10.0)), -10 * mpmath.ncdf(-10))
+
+
+def test_elu_branch_free():
+    out = rw.stabilize(elu(t))
+    f = sp.lambdify(t, out, "numpy")
+    _, caught = naive(lambda: np.where(np.float64(1000) > 0, 1000.0, np.exp(np.float64(1000)) - 1))
+    assert RuntimeWarning in caught
+    assert stable(f, 1000.0) == 1000.0
+    assert close(stable(f, -1e-8), mpmath.expm1(mpmath.mpf("-1e-8")))
+
+
+def test_relu_and_leaky_relu_as_max():
+    assert rw.stabilize(relu(t)) == sp.Max(t, 0)
+    assert rw.stabilize(leaky_relu(t)) == sp.Max(t, t / 100)
+
+
+def test_sign_preserving_conditions():
+    for f in (relu, leaky_relu, elu):
+        assert rw.stabilize(sp.Piecewise((1, f(t) > 0), (0, True))) == sp.Piecewise((1, t > 0), (0, True))
+
+
+def test_huber_gradient_is_clip():
+    r = t - u
+    out = rw.stabilize(sp.Piecewise((r, sp.Abs(r) <= 1), (sp.sign(r), True)))
+    assert out == rw.Clip(r, -1, 1)
+
+
+def test_huber_loss_branch_free():
+    r = t - u
+    out = rw.stabilize(sp.Piecewise((r**2 / 2, sp.Abs(r) <= 1), (sp.Abs(r) - sp.S.Half, True)))
+    assert out.has(rw.Clip) and not out.has(sp.Piecewise)
+    _, caught = naive(lambda: np.where(abs(1e200) <= 1, np.float64(1e200) ** 2 / 2, abs(1e200) - 0.5))
+    assert RuntimeWarning in caught
+    from derive import kernels
+
+    assert stable(kernels.get("identity", "huber").loss, [1e200], [0.0]) == 1e200
+
+
+def test_log_softmax():
+    assert rw.stabilize(sp.log(rw.softmax(t))) == rw.log_softmax(t)
+    z = np.array([1000.0, 0.0, -1000.0])
+    value, caught = naive(lambda: np.log(np.exp(z) / np.exp(z).sum()))
+    assert not np.all(np.isfinite(value)) and RuntimeWarning in caught
+    from derive._kernel_runtime import log_softmax
+
+    got = stable(log_softmax, z, np.empty(3))
+    want = [mpmath.log(mpmath.exp(v) / mpmath.fsum(mpmath.exp(w) for w in z)) for v in z]
+    assert all(close(g, w) for g, w in zip(got, want))
+
+
+def test_log_one_minus_softmax():
+    assert rw.stabilize(sp.log(1 - rw.softmax(t))) == rw.log1m_softmax(t)
+    z = np.array([1000.0, 0.0, -1000.0])
+    e = np.exp(z - z.max())
+    value, caught = naive(lambda: np.log(1 - e / e.sum()))
+    assert value[0] == -np.inf and RuntimeWarning in caught
+    from derive._kernel_runtime import log1m_softmax
+
+    got = stable(log1m_softmax, z, np.empty(3))
+    total = mpmath.fsum(mpmath.exp(w) for w in z)
+    want = [mpmath.log(1 - mpmath.exp(v) / total) for v in z]
+    assert all(close(g, w) for g, w in zip(got, want))
+
+
+def test_softmax_max_shift():
+    z = np.array([1000.0, 0.0, -1000.0])
+    value, caught = naive(lambda: np.exp(z) / np.exp(z).sum())
+    assert np.isnan(value[0]) and RuntimeWarning in caught
+    from derive._kernel_runtime import softmax
+
+    assert np.array_equal(stable(softmax, z, np.empty(3)), [1.0, 0.0, 0.0])
