@@ -203,7 +203,7 @@ def range_proof(name: str) -> Proof:
     tex_name = name.replace("_", r"\_")
     statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range)}"
     if isinstance(rp.lower.value, sp.Float):
-        statement += r"\ \text{(the catalogue's endpoint, a certified lower bound of the minimum within } 10^{-29})"
+        statement += r"\qquad \text{(the catalogue's endpoint, a certified lower bound of the minimum within } 10^{-29})"
     return Proof(statement, _range_cert(name), verdict)
 
 
@@ -300,7 +300,7 @@ def gelu_minimum() -> Proof:
     ]
     statement = (
         r"\min_{z\in\mathbb{R}} \operatorname{GELU}(z) \in " + box.latex(25) +
-        r" \text{ (interval arithmetic, mpmath.iv), attained at the root } z^* \in " +
+        r"\qquad \text{(interval arithmetic, mpmath.iv), attained at the root}\qquad z^* \in " +
         Enclosure(lo, hi).latex(25) + r" \text{ of } \operatorname{GELU}'"
     )
     cert = (
@@ -345,7 +345,7 @@ def silu_prime_maximum() -> Proof:
     ]
     statement = (
         r"\max_{z\in\mathbb{R}} \operatorname{SiLU}'(z) \in " + box.latex(25) +
-        r" \text{ (interval arithmetic, mpmath.iv), at the root } r \in " + Enclosure(lo, hi).latex(25) +
+        r"\qquad \text{(interval arithmetic, mpmath.iv), at the root}\qquad r \in " + Enclosure(lo, hi).latex(25) +
         r" \text{ of } 2 - z\tanh(z/2)"
     )
     cert = (

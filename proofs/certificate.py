@@ -66,6 +66,7 @@ class Verdict:
     reason: str
     certificate: sp.Expr | None = None
     details: tuple = field(default_factory=tuple)
+    conjunction: bool = False  # True: proved iff every verdict in ``details`` is
 
     @property
     def proved(self) -> bool:
@@ -87,8 +88,15 @@ def all_proved(claim: str, verdicts, reason: str = "every step proved") -> Verdi
     verdicts = tuple(verdicts)
     for v in verdicts:
         if not v.proved:
-            return Verdict(claim, "not proved", f"step not proved: {v}", details=verdicts)
-    return Verdict(claim, "proved", reason, details=verdicts)
+            return Verdict(claim, "not proved", f"step not proved: {v}", details=verdicts, conjunction=True)
+    return Verdict(claim, "proved", reason, details=verdicts, conjunction=True)
+
+
+def steps_of(verdict: Verdict) -> list[Verdict]:
+    """The leaf steps of a (nested) conjunction."""
+    if not verdict.conjunction:
+        return [verdict]
+    return [leaf for d in verdict.details for leaf in steps_of(d)]
 
 
 # ---------------------------------------------------------------- identity

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
-from sympy import Interval, Rational, S
+from sympy import Interval, Rational
 
 from derive import lstm
 from derive.catalogue import ACTIVATIONS, LOSSES, invalid_reason
@@ -315,7 +315,7 @@ def seed002_audit():
         steps.append(Verdict(f"{r.claim.key}: {r.claim.verdict}", "proved" if ok else "not proved", why))
     statement = (
         r"\text{Seed 002: with } C = \sum_j (a_j - y_j)^2,\ \frac{\partial C}{\partial b_j} = 2(a_j - y_j)\sigma'(z_j)"
-        r" \ne (a_j - y_j)\sigma'(z_j) \text{ (true for } C = \tfrac12\sum); \text{ with } C = -\sum_j y_j \ln a_j"
+        r" \ne (a_j - y_j)\sigma'(z_j) \text{ (true for } C = \tfrac12\sum);\ \text{with } C = -\sum_j y_j \ln a_j"
         r" \text{ and a sigmoid, } \frac{\partial C}{\partial b_j} = -y_j(1 - a_j) \ne a_j - y_j \text{ (true for bce)}"
     )
     certificate = "counterexamples at 60 digits (mpmath); corrected statements by exact identity"

@@ -209,9 +209,10 @@ def logistic_regression() -> Proof:
     for label in (-1, 1):
         steps.append(check_eq(gpm.d_coef.subs(t, label), (sigmoid(X) - Rational(1 + label, 2)) * x[k],
                               claim=f"labels +-1, y = {label}: dL/db_k = (g - (1 + y)/2) x_k"))
+    short = {X: sp.Symbol("X")}  # X = b_0 + sum_m b_m x_m, printed as X
     statement = (
-        r"L = " + latex(g01.nll) + r":\ \frac{\partial L}{\partial b_k} = " + latex(g01.d_coef) +
-        r" = (a - y)\,x_k \text{ with } a = \sigma(X) \text{ (one sigmoid neuron with bce)}"
+        r"X = " + latex(X) + r",\quad L = " + latex(g01.nll.xreplace(short)) + r"\qquad \frac{\partial L}{\partial b_k} = "
+        + latex(g01.d_coef.xreplace(short)) + r" = (a - y)\,x_k,\ a = \sigma(X) \text{ (one sigmoid neuron with bce)}"
     )
     certificate = r"\texttt{derive.logistic.nll\_gradient} equals \texttt{derive\_pair('sigmoid', 'bce').grad\_w} at $a = \sigma(X)$"
     return Proof(statement, certificate, all_proved("logistic regression", steps))

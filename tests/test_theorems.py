@@ -1,0 +1,119 @@
+"""Every theorem is proved; the certified numbers agree with an independent mpmath computation;
+every catalogue activation has a range proof, and a wrong declared range is caught."""
+
+import dataclasses
+from importlib.metadata import entry_points
+
+import mpmath
+import pytest
+import sympy as sp
+from sympy import Interval
+
+from derive import catalogue
+from derive.catalogue import ACTIVATIONS, GELU_MIN
+from proofs import bounds
+from proofs.theorems import THEOREMS, run, run_all
+
+
+@pytest.fixture(autouse=True)
+def _digits():
+    with mpmath.workdps(40):
+        yield
+
+
+def _Phi(t):
+    return (1 + mpmath.erf(t / mpmath.sqrt(2))) / 2
+
+
+def _sig(t):
+    return 1 / (1 + mpmath.exp(-t))
+
+
+@pytest.mark.parametrize("theorem", THEOREMS, ids=lambda t: f"{t.number}-{t.name}")
+def test_theorem_is_proved(theorem):
+    result = run(theorem)
+    assert result.verdict.proved, result.verdict.reason
+    assert result.proofs and all(p.statement and p.certificate for p in result.proofs)
+
+
+def test_theorems_1_to_11():
+    assert [t.number for t in THEOREMS] == list(range(1, 12))
+
+
+def test_every_activation_has_a_range_proof():
+    assert set(bounds.RANGE_PROOFS) == set(ACTIVATIONS)
+
+
+def test_a_wrong_declared_range_is_caught(monkeypatch):
+    wrong = dataclasses.replace(ACTIVATIONS["sigmoid"], range=Interval(0, 1))  # closed: sigmoid never reaches 0, 1
+    monkeypatch.setitem(catalogue.ACTIVATIONS, "sigmoid", wrong)
+    assert not bounds.range_proof.__wrapped__("sigmoid").verdict.proved
+
+
+def test_a_wrong_range_certificate_is_caught(monkeypatch):
+    bad = bounds.RangeProof(bounds.End(sp.S.Zero, certificate=bounds.z), bounds.End(sp.oo))  # "tanh >= 0"
+    monkeypatch.setitem(bounds.RANGE_PROOFS, "tanh", bad)
+    monkeypatch.setitem(catalogue.ACTIVATIONS, "tanh", dataclasses.replace(ACTIVATIONS["tanh"], range=Interval.open(0, sp.oo)))
+    assert not bounds.range_proof.__wrapped__("tanh").verdict.proved
+
+
+def test_silu_prime_maximum_matches_mpmath():
+    # independent: maximise silu'(z) = s (1 + z (1 - s)) by a root of its derivative, numerically
+    r = mpmath.findroot(lambda t: mpmath.diff(lambda u: _sig(u) * (1 + u * (1 - _sig(u))), t), 2.4)
+    best = _sig(r) * (1 + r * (1 - _sig(r)))
+    note = bounds.silu_prime_maximum().notes[0]
+    lo, hi = (mpmath.mpf(v) for v in note.strip("[]").split(","))
+    assert lo <= best <= hi and hi - lo < mpmath.mpf(10) ** -25
+    assert abs(best - mpmath.mpf("1.0998")) < 1e-4
+
+
+def test_gelu_minimum_matches_mpmath_and_catalogue():
+    r = mpmath.findroot(lambda t: _Phi(t) + t * mpmath.npdf(t), -0.75)
+    best = r * _Phi(r)
+    lo, hi = (mpmath.mpf(v) for v in bounds.gelu_minimum().notes[0].strip("[]").split(","))
+    assert lo <= best <= hi
+    # the catalogue's endpoint is a lower bound within 1e-29 (it decides nothing else)
+    assert mpmath.mpf(str(GELU_MIN)) <= lo and hi - mpmath.mpf(str(GELU_MIN)) < mpmath.mpf(10) ** -29
+
+
+def test_gelu_prime_maximum_closed_form():
+    r = mpmath.findroot(lambda t: mpmath.diff(lambda u: _Phi(u) + u * mpmath.npdf(u), t), 1.4)
+    assert abs(r - mpmath.sqrt(2)) < 1e-30
+    value = _Phi(r) + r * mpmath.npdf(r)
+    assert abs(value - ((1 + mpmath.erf(1)) / 2 + mpmath.exp(-1) / mpmath.sqrt(mpmath.pi))) < 1e-30
+    assert abs(value - mpmath.mpf("1.1289")) < 1e-4
+    assert "1.1289" in bounds.gelu_prime_maximum().statement
+
+
+def test_silu_minimum_is_minus_lambert_w():
+    r = mpmath.findroot(lambda t: mpmath.diff(lambda u: u * _sig(u), t), -1.3)
+    assert abs(r * _sig(r) + mpmath.lambertw(mpmath.exp(-1))) < 1e-30
+    assert bounds.silu_minimum().verdict.proved
+
+
+def test_main_prints_the_table_and_exits_zero(capsys):
+    from proofs.__main__ import main
+
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    for r in run_all():
+        assert r.theorem.name in out
+    assert "11/11 theorems proved" in out
+
+
+def test_derive_prove_entry_point():
+    (ep,) = [e for e in entry_points(group="derive.commands") if e.name == "prove"]
+    from proofs.__main__ import main
+
+    assert ep.load() is main
+
+
+def test_latex_section():
+    from proofs.report import latex_section
+
+    tex = latex_section()
+    assert r"\documentclass" not in tex and r"\begin{document}" not in tex
+    for t in THEOREMS:
+        assert f"Theorem {t.number}" in tex
+    assert tex.count(r"\begin{") == tex.count(r"\end{")
+    assert "counterexample" in tex.lower()
