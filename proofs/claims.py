@@ -6,7 +6,7 @@ A claim's right-hand side is what the text printed; the left-hand side is what
 ``derive`` computes, so a refutation is the derived value against the printed one
 at one point, evaluated with mpmath.
 
->>> [c.key for c in CLAIMS if c.verdict == "false"][:2]
+>>> [c.key for c in CLAIMS if c.verdict == "false" and c.seed == "002"][:2]
 ['002-sse-bias', '002-sse-weight']
 """
 
