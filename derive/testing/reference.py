@@ -247,3 +247,67 @@ def tolerance(evaluate: Callable[[list, list], list], z_row, y_row, want: list, 
                     worst = [max(w, abs(g - t)) for w, g, t in zip(worst, got, want)]
                 spread = [s + w for s, w in zip(spread, worst)]
     return [rtol * abs(t) + s + tiny for t, s in zip(want, spread)]
+
+
+@cache
+def _loss_part(activation: str, loss: str, units: int, c: int) -> Callable:
+    """The terms of the cost C(z, y) that depend on z_c (all of them for softmax), lambdified."""
+    d = derive_pair(activation, loss)
+    zs = sp.symbols(f"z1:{units + 1}", real=True)
+    ys = sp.symbols(f"y1:{units + 1}", real=True)
+    cost = _concrete(d.in_z(d.cost), units, zs, ys)
+    part = sp.Add(*[t for t in sp.Add.make_args(sp.expand_mul(cost)) if zs[c] in t.free_symbols])
+    return _lambdify([list(zs), list(ys)], part)
+
+
+def _diff_along(fn, zs, ys, c, direction):
+    return mpmath.diff(lambda t: fn([*zs[:c], t, *zs[c + 1 :]], ys), zs[c], direction=direction)
+
+
+def loss_gradient_raw(activation: str, loss: str, z_row, y_row, direction: int = 0) -> list:
+    """[dC/dz_j] by ``mpmath.diff`` of the symbolic loss C(z, y), from the current precision up.
+
+    ``direction`` +1 / -1 takes one-sided derivatives (to find kinks), 0 central ones.
+    mpmath.diff resolves a derivative to about |C_j| 10^-dps (C_j the terms holding
+    z_j); a derivative smaller than |C_j| 10^(60 - dps) is taken again with enough
+    digits to resolve 10^-360, below every float.
+    """
+    units = len(z_row)
+    zs, ys = [mpmath.mpf(v) for v in z_row], [mpmath.mpf(v) for v in y_row]
+    out = []
+    for c in range(units):
+        fn = _loss_part(activation, loss, units, c)
+        dps = mpmath.mp.dps
+        got = _diff_along(fn, zs, ys, c, direction)
+        scale = abs(fn(zs, ys))
+        if scale and abs(got) < scale * mpmath.mpf(10) ** (60 - dps):
+            with mpmath.workdps(dps + 360 + max(0, int(mpmath.log10(scale)))):
+                got = _diff_along(fn, zs, ys, c, direction)
+        out.append(got)
+    return out
+@cache
+def _smooth(activation: str, loss: str) -> bool:
+    """True when the cost has no Piecewise, Abs or sign: it cannot have a kink."""
+    d = derive_pair(activation, loss)
+    named = expand_named(d.in_z(d.cost))
+    return not named.has(sp.Piecewise, sp.Abs, sp.sign)
+
+
+def loss_gradient(activation: str, loss: str, z_row: Sequence[float], y_row: Sequence[float]) -> list:
+    """dC/dz_j of the symbolic loss by ``mpmath.diff`` at one row; None where C has a kink in z_j.
+
+    Independent of ``derive_pair(...).delta``: only the cost expression is used. Costs
+    with Piecewise, Abs or sign are differentiated from both sides; an entry whose
+    one-sided derivatives differ is a kink (None).
+    """
+    z_row, y_row = [float(v) for v in z_row], [float(v) for v in y_row]
+    with mpmath.workdps(working_digits(z_row)):
+        if _smooth(activation, loss):
+            return loss_gradient_raw(activation, loss, z_row, y_row, 0)
+        right = loss_gradient_raw(activation, loss, z_row, y_row, 1)
+        left = loss_gradient_raw(activation, loss, z_row, y_row, -1)
+    out = []
+    for lft, rgt in zip(left, right):
+        kink = abs(lft - rgt) > mpmath.mpf(10) ** (-DIGITS) * max(abs(lft), abs(rgt))
+        out.append(None if kink else (lft + rgt) / 2)
+    return out
