@@ -12,7 +12,7 @@ import numpy as np
 
 from derive.errors import PairingError, unknown
 
-__all__ = ["softmax", "log_softmax", "log1m_softmax", "make_get", "make_activation"]
+__all__ = ["softmax", "softmax_residual", "softmax_vjp", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -60,6 +60,51 @@ def softmax(z, out):
     return out
 
 
+def softmax_residual(z, y, out):
+    """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t): 1 - a_t = sum_{k != t} e_k / sum e.
+
+    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not.
+    """
+    z = np.broadcast_to(z, out.shape)
+    idx, top = _top(z)
+    np.subtract(z, top, out=out)
+    np.exp(out, out=out)
+    np.put_along_axis(out, idx, 0.0, axis=-1)
+    rest = np.sum(out, axis=-1, keepdims=True)  # sum of the others, e_t = 1
+    out /= 1.0 + rest
+    out -= y
+    y_top = np.take_along_axis(np.broadcast_to(y, out.shape), idx, axis=-1)
+    np.put_along_axis(out, idx, (1.0 - y_top) - rest / (1.0 + rest), axis=-1)
+    return out
+
+
+def softmax_vjp(z, g, out):
+    """a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g.
+
+    At the top class t it is a_t sum_{k != t} a_k (g_t - g_k) (as 1 - a_t = sum_{k != t} a_k):
+    g_t - a_t g_t would cancel to 0 once a_t rounds to 1. ``out`` may be ``g``.
+    """
+    z = np.broadcast_to(z, out.shape)
+    g = np.broadcast_to(g, out.shape)
+    idx, top = _top(z)
+    a = np.subtract(z, top, dtype=out.dtype)
+    np.exp(a, out=a)
+    np.put_along_axis(a, idx, 0.0, axis=-1)
+    rest = np.sum(a, axis=-1, keepdims=True)
+    a /= 1.0 + rest
+    a_top = 1.0 / (1.0 + rest)
+    g_top = np.take_along_axis(g, idx, axis=-1).copy()
+    p = a * g  # the top entry is 0: a_t was left out
+    total = np.sum(p, axis=-1, keepdims=True) + a_top * g_top
+    np.subtract(g_top, g, out=p)
+    p *= a
+    top_value = a_top * np.sum(p, axis=-1, keepdims=True)
+    np.subtract(g, total, out=out)
+    out *= a
+    np.put_along_axis(out, idx, top_value, axis=-1)
+    return out
+
+
 def _top(z):
     idx = np.argmax(z, axis=-1, keepdims=True)
     return idx, np.take_along_axis(z, idx, axis=-1)
@@ -98,6 +143,54 @@ def log1m_softmax(z, out):
     rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
     np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
     np.copyto(out, e)
+    return out
+
+
+def softmax_odds_vjp(z, y, out):
+    """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z), in log space.
+
+    = a sum(y) - y + w - a sum(w). The top class's odds a_t/(1 - a_t) can overflow (e^{1000}),
+    so it is kept out of the sums: for j != t, a_j w_t = (1 - y_t) e^{L_j + L_t - M_t} with
+    L = log a, M = log(1 - a), and L_j + L_t - M_t <= 0; w_t itself only meets (1 - a_t):
+    w_t - a_t w_t = (1 - y_t) a_t.
+    """
+    z = np.broadcast_to(z, out.shape)
+    y = np.broadcast_to(y, out.shape)
+    if out.shape[-1] == 1:  # one unit: softmax is 1 and constant, delta is 0
+        out.fill(0.0)
+        return out
+    idx, _ = _top(z)
+    L = log_softmax(z, np.empty_like(out))
+    M = log1m_softmax(z, np.empty_like(out))
+    a = np.exp(L)
+    one_minus_y = 1.0 - y
+    # w off the top class: odds <= 1 there
+    w = L - M
+    np.put_along_axis(w, idx, -np.inf, axis=-1)
+    np.exp(w, out=w)
+    w *= one_minus_y
+    W = np.sum(w, axis=-1, keepdims=True)
+    y_top = np.take_along_axis(one_minus_y, idx, axis=-1)
+    lt_mt = np.take_along_axis(L, idx, axis=-1) - np.take_along_axis(M, idx, axis=-1)
+    # a_j w_t for j != t, in log space
+    np.add(L, lt_mt, out=M)
+    np.minimum(M, 0.0, out=M)  # L_j + L_t - M_t <= 0 exactly; rounding only
+    np.exp(M, out=M)
+    M *= y_top
+    np.put_along_axis(M, idx, 0.0, axis=-1)
+    # out = a sum(y) - y + w - a W - a_j w_t, with the top entry's w_t - a_t w_t = (1 - y_t) a_t
+    np.multiply(a, np.sum(y, axis=-1, keepdims=True), out=out)
+    out -= y
+    out += w
+    out -= a * W
+    out -= M
+    # top entry: a_t sum(y) - y_t = (sum(y) - y_t) - (1 - a_t) sum(y), with 1 - a_t = e^{M_t}
+    a_top = np.take_along_axis(a, idx, axis=-1)
+    y_sum = np.sum(y, axis=-1, keepdims=True)
+    y_t = np.take_along_axis(y, idx, axis=-1)
+    c_top = np.exp(np.take_along_axis(L, idx, axis=-1) - lt_mt)
+    top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
+    np.put_along_axis(out, idx, top_value, axis=-1)
     return out
 
 

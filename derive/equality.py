@@ -3,7 +3,9 @@
 A failed ``simplify`` proves nothing, so it never answers False; only a
 counterexample at high precision refutes (``proofs`` does that).
 
-Strategies, cheapest first: ``expand``; for Piecewise in one real variable v,
+Strategies, cheapest first: ``expand``; ``cancel`` with the transcendental
+atoms as independent symbols, also on each truth assignment of the Piecewise
+conditions; for Piecewise in one real variable v,
 a case split at the boundaries of every condition's solution set, deciding each
 condition on each piece from that set (not from SymPy's guess); ``simplify``,
 again after ``rewrite(exp)`` and after expanding the named functions.
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derive.functions import expand_named
+from itertools import product
+
+from derive.functions import _Named, expand_named
 
 __all__ = ["is_zero", "equal"]
 
@@ -82,10 +86,53 @@ def _split_zero(expr, v) -> bool:
     return True
 
 
+def _exp_as_powers(e):
+    """exp(2 x - y) -> exp(x)**2 * exp(y)**-1, so that exp(x) is the one atom for x."""
+    factors = []
+    for term in sp.Add.make_args(sp.expand(e.args[0])):
+        coeff, rest = term.as_coeff_Mul()
+        factors.append(sp.exp(rest) ** coeff if coeff.is_Integer else sp.exp(term))
+    return sp.Mul(*factors)
+
+
+def _abstracted_zero(expr) -> bool:
+    """cancel() == 0 after each exp/sign/Abs/named-function atom becomes its own positive-or-real symbol.
+
+    Sound: an identity in independent symbols holds for every value they stand for.
+    """
+    expr = expr.replace(lambda e: isinstance(e, sp.exp), _exp_as_powers)
+    atoms = sorted(
+        (e for e in expr.atoms(sp.Function) if isinstance(e, (sp.exp, sp.sign, sp.Abs, _Named))),
+        key=sp.default_sort_key,
+    )
+    if not atoms:
+        return False
+    stand_in = {e: sp.Dummy(positive=True) if isinstance(e, sp.exp) else sp.Dummy(real=True) for e in atoms}
+    try:
+        return sp.cancel(expr.xreplace(stand_in)) == 0
+    except sp.PolynomialError:
+        return False
+
+
+def _conditions_split_zero(expr, most=6) -> bool:
+    """Zero on every truth assignment of the Piecewise conditions, taken as independent."""
+    conds = sorted(
+        {c for pw in expr.atoms(sp.Piecewise) for _, c in pw.args if c not in (sp.true, sp.false)},
+        key=sp.default_sort_key,
+    )
+    if not conds or len(conds) > most:
+        return False
+    for truth in product((sp.true, sp.false), repeat=len(conds)):
+        decided = expr.xreplace(dict(zip(conds, truth)))
+        if decided.has(sp.Piecewise) or not (sp.expand(decided) == 0 or _abstracted_zero(decided)):
+            return False
+    return True
+
+
 def is_zero(expr) -> bool | None:
     """True when ``expr`` is proved identically 0; None when not proved (never False)."""
     expr = sp.sympify(expr)
-    if sp.expand(expr) == 0:
+    if sp.expand(expr) == 0 or _abstracted_zero(expr) or _conditions_split_zero(expr):
         return True
     # Indexed atoms (z[j], y[j]) become plain real symbols so they can be split on;
     # a case split first, as simplify on a folded Piecewise is slow.

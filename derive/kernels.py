@@ -1584,10 +1584,9 @@ def delta__gelu__huber(z, y, shape, dtype):
 
 
 def loss__softmax__quadratic(z, y, shape, dtype):
-    """RowSum((-y + softmax(z))**2/2)"""
+    """RowSum(softmax_residual(z, y)**2/2)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1595,54 +1594,36 @@ def loss__softmax__quadratic(z, y, shape, dtype):
 
 
 def delta__softmax__quadratic(z, y, shape, dtype):
-    """(-y - RowSum((-y + softmax(z))*softmax(z)) + softmax(z))*softmax(z)"""
+    """softmax_vjp(z, softmax_residual(z, y))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.negative(b1, out=b2)
-    np.multiply(b0, b1, out=b1)
-    np.negative(b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    np.subtract(b2, t0, out=b2)
-    np.multiply(b0, b2, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_vjp(z, b0, out=b0)
     return b0
 
 
 def loss__softmax__sse(z, y, shape, dtype):
-    """RowSum((-y + softmax(z))**2)"""
+    """RowSum(softmax_residual(z, y)**2)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__softmax__sse(z, y, shape, dtype):
-    """2*(-y - RowSum((-y + softmax(z))*softmax(z)) + softmax(z))*softmax(z)"""
+    """2*softmax_vjp(z, softmax_residual(z, y))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.negative(b1, out=b2)
-    np.multiply(b0, b1, out=b1)
-    np.negative(b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    np.subtract(b2, t0, out=b2)
-    np.multiply(b0, b2, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_vjp(z, b0, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
 
 def loss__softmax__mse(z, y, shape, dtype):
-    """RowSum((-y + softmax(z))**2)/n"""
+    """RowSum(softmax_residual(z, y)**2)/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
@@ -1650,19 +1631,11 @@ def loss__softmax__mse(z, y, shape, dtype):
 
 
 def delta__softmax__mse(z, y, shape, dtype):
-    """2*(-y - RowSum((-y + softmax(z))*softmax(z)) + softmax(z))*softmax(z)/n"""
+    """2*softmax_vjp(z, softmax_residual(z, y))/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.negative(b1, out=b2)
-    np.multiply(b0, b1, out=b1)
-    np.negative(b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    np.subtract(b2, t0, out=b2)
-    np.multiply(b0, b2, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_vjp(z, b0, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
@@ -1684,22 +1657,9 @@ def loss__softmax__bce(z, y, shape, dtype):
 
 
 def delta__softmax__bce(z, y, shape, dtype):
-    """(-y/softmax(z) + RowSum((-y + softmax(z))/(softmax(z) - 1)) - (y - 1)/(1 - softmax(z)))*softmax(z)"""
+    """softmax_odds_vjp(z, y)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(b0, 1.0, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.add(-1.0, y, out=b2)
-    np.divide(b2, b1, out=b2)
-    b3 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b3)
-    np.divide(b3, b1, out=b3)
-    t0 = np.sum(b3, axis=-1, keepdims=True)
-    np.add(b2, t0, out=b2)
-    np.divide(y, b0, out=b3)
-    np.subtract(b2, b3, out=b2)
-    np.multiply(b0, b2, out=b0)
+    _rt.softmax_odds_vjp(z, y, out=b0)
     return b0
 
 
@@ -1714,46 +1674,38 @@ def loss__softmax__cce(z, y, shape, dtype):
 
 
 def delta__softmax__cce(z, y, shape, dtype):
-    """-y + softmax(z)"""
+    """softmax_residual(z, y)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    np.subtract(b0, y, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     return b0
 
 
 def loss__softmax__l1(z, y, shape, dtype):
-    """RowSum(Abs(y - softmax(z)))"""
+    """RowSum(Abs(softmax_residual(z, y)))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    np.subtract(y, b0, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__softmax__l1(z, y, shape, dtype):
-    """(-RowSum(sign(-y + softmax(z))*softmax(z)) + sign(-y + softmax(z)))*softmax(z)"""
+    """softmax_vjp(z, sign(softmax_residual(z, y)))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(b0, y, out=b1)
-    np.sign(b1, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.multiply(b0, b1, out=b2)
-    t0 = np.sum(b2, axis=-1, keepdims=True)
-    np.subtract(b1, t0, out=b1)
-    np.multiply(b0, b1, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
+    np.sign(b0, out=b0)
+    _rt.softmax_vjp(z, b0, out=b0)
     return b0
 
 
 def loss__softmax__huber(z, y, shape, dtype):
-    """RowSum(((y - softmax(z)) - Clip(y - softmax(z), -1, 1)/2)*Clip(y - softmax(z), -1, 1))"""
+    """RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
+    np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
-    np.subtract(y, b0, out=b0)
+    np.negative(b0, out=b0)
     b2 = np.empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
@@ -1763,25 +1715,24 @@ def loss__softmax__huber(z, y, shape, dtype):
 
 
 def delta__softmax__huber(z, y, shape, dtype):
-    """(Clip(-y + softmax(z), -1, 1) - RowSum(Piecewise(((-y + softmax(z))*softmax(z), Abs(y - softmax(z)) <= 1), (sign(-y + softmax(z))*softmax(z), True))))*softmax(z)"""
+    """(Clip(softmax_residual(z, y), -1, 1) - RowSum(Piecewise((softmax(z)*softmax_residual(z, y), Abs(softmax_residual(z, y)) <= 1), (sign(softmax_residual(z, y))*softmax(z), True))))*softmax(z)"""
     b0 = np.empty(shape, dtype)
     _rt.softmax(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
+    _rt.softmax_residual(z, y, out=b1)
     b2 = np.empty(shape, dtype)
-    np.negative(b1, out=b2)
+    np.clip(b1, -1.0, 1.0, out=b2)
     b3 = np.empty(shape, dtype)
-    np.clip(b2, -1.0, 1.0, out=b3)
+    np.sign(b1, out=b3)
+    np.multiply(b0, b3, out=b3)
     b4 = np.empty(shape, dtype)
-    np.sign(b2, out=b4)
-    np.multiply(b0, b4, out=b4)
-    np.abs(b1, out=b1)
-    t0 = np.less_equal(b1, 1.0)
-    np.multiply(b0, b2, out=b2)
-    np.copyto(b4, b2, where=t0)
-    t1 = np.sum(b4, axis=-1, keepdims=True)
-    np.subtract(b3, t1, out=b3)
-    np.multiply(b0, b3, out=b0)
+    np.abs(b1, out=b4)
+    t0 = np.less_equal(b4, 1.0)
+    np.multiply(b0, b1, out=b1)
+    np.copyto(b3, b1, where=t0)
+    t1 = np.sum(b3, axis=-1, keepdims=True)
+    np.subtract(b2, t1, out=b2)
+    np.multiply(b0, b2, out=b0)
     return b0
 
 

@@ -31,6 +31,9 @@ __all__ = [
     "softmax",
     "log_softmax",
     "log1m_softmax",
+    "softmax_odds_vjp",
+    "softmax_residual",
+    "softmax_vjp",
     "NAIVE_FORMS",
     "STRUCTURE",
     "RESIDUALS",
@@ -79,6 +82,18 @@ class softmax(Function):
     nargs = 1
 
 
+class softmax_residual(Function):
+    """softmax_residual(z, y) = softmax(z) - y, with the top class's 1 - a_t never rounded to 0."""
+
+    nargs = 2
+
+
+class softmax_vjp(Function):
+    """softmax_vjp(z, g) = a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g."""
+
+    nargs = 2
+
+
 class log_softmax(Function):
     """log softmax(z)_i = z_i - logsumexp(z)."""
 
@@ -89,6 +104,16 @@ class log1m_softmax(Function):
     """log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp(z)."""
 
     nargs = 1
+
+
+class softmax_odds_vjp(Function):
+    """softmax_odds_vjp(z, y)_j = p_j - a_j sum_i p_i, p_i = -y_i + (1 - y_i) a_i / (1 - a_i), a = softmax(z).
+
+    The softmax vector-Jacobian product of bce's a_i dC/da_i: evaluated in log space
+    (log a, log(1 - a)), so the top class's odds, e^{1000} at [1000, 0, -1000], never appear.
+    """
+
+    nargs = 2
 
 
 _x = sp.Wild("x")
@@ -238,6 +263,56 @@ def _elu_residual(x, y):
     return Piecewise((Minus(exp(Min(x, 0)), 1 + y), x < -Rational(1, 2)), (elu(x) - y, True))
 
 
+def _softmax_pair(e):
+    """In a sum, the terms +-softmax(x) and -+y (y a symbol): the residual a - y."""
+    if not e.is_Add:
+        return None
+    for t in e.args:
+        for sgn in (S.One, S.NegativeOne):
+            if isinstance(sgn * t, softmax):
+                for u in e.args:
+                    if isinstance(-sgn * u, sp.Symbol):
+                        return sgn, t, u
+    return None
+
+
+def _softmax_residual_value(e):
+    sgn, t, u = _softmax_pair(e)
+    rest = Add(*[v for v in e.args if v not in (t, u)])
+    return rest + sgn * softmax_residual((sgn * t).args[0], -sgn * u)
+
+
+def _vjp_parts(e):
+    """e = c * a * (g - RowSum(a * g)), a = softmax(x): (c, x, g), else None."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if isinstance(f, softmax):
+            A = f
+            for h in e.args:
+                if h.is_Add:
+                    sums = [t for t in h.args if t.could_extract_minus_sign() and isinstance(-t, RowSum)]
+                    if len(sums) == 1:
+                        g = h - sums[0]
+                        inner = sp.piecewise_fold((-sums[0]).args[0] / A).replace(
+                            lambda p: isinstance(p, Piecewise),
+                            lambda p: Piecewise(*[(sp.cancel(ex), c) for ex, c in p.args]))
+                        inner = huber_gradient(sp.cancel(inner) if not inner.has(Piecewise) else inner)
+                        if sp.simplify(inner - g) == 0:
+                            c = Mul(*[k for k in e.args if k not in (A, h)])
+                            return c, A.args[0], g
+    return None
+
+
+# a (g - sum(a g)) -> softmax_vjp(x, g), a = softmax(x)   (g_t - a_t g_t is 0 once softmax([50, -50, 0])_0 rounds to 1)
+softmax_jacobian_product = ReplaceOptim(
+    lambda e: _vjp_parts(e) is not None,
+    lambda e: (lambda c, x, g: c * softmax_vjp(x, g))(*_vjp_parts(e)),
+)
+
+
+# softmax(x) - y -> softmax_residual(x, y)   (softmax([50, -50, 0])_0 - 1 is 0; the value is -1.9e-22)
+softmax_residual_rule = ReplaceOptim(lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
 # sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
 sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
 # tanh(x) - y -> (1 - y) - m if x > 1/2, m - (1 + y) if x < -1/2, m = 1 - |tanh x|   (tanh(20) - 1 is 0; the value is -8.5e-18)
@@ -292,10 +367,37 @@ log_of_softmax = ReplaceOptim(log(softmax(_x)), log_softmax(_x))
 # log(1 - softmax(x)) -> log1m_softmax(x)  (1 - softmax(z)_0 is 0 at [1000, 0, -1000]; the log is -1000)
 log_one_minus_softmax = ReplaceOptim(log(1 - softmax(_x)), log1m_softmax(_x))
 
+def _rowwise(expr, size, zv, av, yv):
+    """``expr`` for unit 0 of an explicit row of ``size`` units: RowSum -> a sum over the row."""
+    def at(e, k):
+        return e.xreplace({softmax(zv): av[k], yv: ys[k]})
+    ys = sp.symbols(f"y0:{size}", real=True)
+    expr = expr.replace(lambda e: isinstance(e, RowSum), lambda e: Add(*[at(e.args[0], k) for k in range(size)]))
+    return at(expr, 0)
+
+
+def _is_softmax_bce_delta(e):
+    """e is, as a rational identity on an explicit row of 3 units, a*sum(y) - y + w - a*sum(w), w = (1 - y) a/(1 - a)."""
+    if not (e.is_Mul or e.is_Add) or not e.has(RowSum) or not e.has(softmax):
+        return False
+    (zv,) = {f.args[0] for f in e.atoms(softmax)}
+    yv = sp.Symbol("y", real=True)
+    A = softmax(zv)
+    w = (1 - yv) * A / (1 - A)
+    template = A * RowSum(yv) - yv + w - A * RowSum(w)
+    av = sp.symbols("a0:3", positive=True)
+    return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
+
+
+# a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a) -> softmax_odds_vjp(z, y)
+#   (1/(1 - softmax(z)_0) is 1/0 at [1000, 0, -1000]; the delta there is finite)
+softmax_bce_vjp = ReplaceOptim(_is_softmax_bce_delta,
+                               lambda e: softmax_odds_vjp(next(iter(e.atoms(softmax))).args[0], sp.Symbol("y", real=True)))
+
 # Phases, applied once each and in this order: a rule's output is not fed back to it.
 NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
-STRUCTURE = (log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
-RESIDUALS = (sigmoid_residual, elu_residual)
+STRUCTURE = (softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
+RESIDUALS = (softmax_jacobian_product, sigmoid_residual, elu_residual, softmax_residual_rule)
 STABILITY = (one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
 LOWERING = (silu_as_sigmoid, gelu_as_phi, elu_branch_free, relu_as_max, leaky_relu_as_max)
 CLEANUP = (expm1_plus_one,)
