@@ -21,7 +21,7 @@ import mpmath
 import sympy as sp
 from sympy import E, Interval, Piecewise, Rational, S, exp, latex, oo, pi, sqrt
 
-from derive.catalogue import ACTIVATIONS, GELU_MIN, SILU_MIN, LOSSES
+from derive.catalogue import ACTIVATIONS, GELU_MIN, LOSSES, SILU_MIN, pairings
 from derive.functions import Phi, elu, expand_named, gelu, relu, sigmoid, silu, softplus
 from derive.pairing import derive_pair
 from derive.softmax import softmax_entry
@@ -189,22 +189,46 @@ def range_proof(name: str) -> Proof:
     declared = act.range
     if not act.elementwise:
         verdict = softmax_range()
-        proved_range = Interval.open(0, 1)
     else:
         f = act.f(z)
         steps = _end_verdicts(f, rp.lower, "lower") + _end_verdicts(f, rp.upper, "upper") + [_continuity(f)]
-        proved_range = Interval(rp.lower.value, rp.upper.value, not rp.lower.closed, not rp.upper.closed)
-        verdict = all_proved(f"range of {name} = {proved_range}", steps)
-    same = proved_range == declared
+        verdict = all_proved(f"range of {name} = {proved_range(name)}", steps)
+    same = proved_range(name) == declared
     verdict = all_proved(
-        f"range of {name} is {proved_range}, as the catalogue declares",
+        f"range of {name} is {proved_range(name)}, as the catalogue declares",
         [verdict, Verdict("catalogue agrees", "proved" if same else "not proved", f"catalogue: {declared}")],
     )
     tex_name = name.replace("_", r"\_")
-    statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range)}"
+    statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range(name))}"
     if isinstance(rp.lower.value, sp.Float):
         statement += r"\qquad \text{(the catalogue's endpoint, a certified lower bound of the minimum within } 10^{-29})"
     return Proof(statement, _range_cert(name), verdict)
+
+
+def proved_range(name: str) -> sp.Set:
+    """The range that ``range_proof(name)`` establishes (equal to the catalogue's when that is proved)."""
+    if not ACTIVATIONS[name].elementwise:
+        return Interval.open(0, 1)
+    rp = RANGE_PROOFS[name]
+    return Interval(rp.lower.value, rp.upper.value, not rp.lower.closed, not rp.upper.closed)
+
+
+@cache
+def pairing_validity() -> Proof:
+    """Every pairing is valid iff its activation's proved range lies in the loss's domain, as derive says."""
+    steps = [range_proof(name).verdict for name in ACTIVATIONS]
+    valid = 0
+    for act, lo, why in pairings():
+        ok = proved_range(act).is_subset(LOSSES[lo].domain)
+        valid += ok
+        steps.append(Verdict(f"{act}+{lo}: {'valid' if ok else 'invalid'}", "proved" if ok == (why is None) else "not proved",
+                             why or "range inside the domain"))
+    total = len(steps) - len(ACTIVATIONS)
+    statement = (
+        r"(f, \ell) \text{ valid} \iff \operatorname{range}(f) \subseteq \operatorname{dom}(\ell):\ "
+        + str(valid) + r" \text{ of } " + str(total) + r" \text{ valid, as derive computes}"
+    )
+    return Proof(statement, "the proved ranges above against each loss's domain", all_proved("pairing validity", steps))
 
 
 def _range_cert(name: str) -> str:

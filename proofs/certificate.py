@@ -167,6 +167,8 @@ def _exp_generators(expr):
 
     def as_power(e):
         c, u = e.args[0].as_coeff_Mul()
+        if u.is_extended_real is not True:  # (e^u)^c = e^{cu} needs u real
+            return e
         return gens.setdefault(u, sp.Dummy("t", positive=True)) ** c
 
     return expr.replace(lambda e: isinstance(e, sp.exp), as_power)

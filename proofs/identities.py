@@ -23,6 +23,7 @@ from derive.functions import sigmoid
 from derive.pairing import derive_pair
 from derive.softmax import explicit_jacobian_matches, jacobian_entry
 from derive.symbols import a, i, j, k, n, x, y
+from derive.symbols import z as zi
 from proofs.certificate import (
     Proof,
     Verdict,
@@ -81,11 +82,23 @@ def sigmoid_facts() -> Proof:
     return Proof(statement, certificate, all_proved("sigmoid and tanh", steps))
 
 
+def _delta_again(act: str, loss: str) -> Verdict:
+    """delta = a - y once more, not from derive's final answer: elementwise, by differentiating the
+    cost written in z (the sum over units collapses); softmax, from derive's chain-rule sum with sum y = 1."""
+    d = derive_pair(act, loss)
+    claim = f"{act}+{loss}: dC/dz_j = a_j - y_j recomputed"
+    if ACTIVATIONS[act].elementwise:
+        return check_eq(sp.diff(d.in_z(d.cost), zi[j]), d.in_z(a[j] - y[j]), claim=claim)
+    chained = next(st.rhs for st in d.steps if isinstance(st.rhs, Sum) and st.rhs.has(KroneckerDelta))
+    return check_eq(chained, a[j] - y[j], given={Sum(y[i], (i, 1, n)): 1}, claim=claim)
+
+
 @cache
 def canonical_pairings() -> Proof:
     """delta = a - y for sigmoid+bce, softmax+cce (sum y = 1), identity+quadratic; |delta| < 1 for sigmoid+bce."""
     pairs = (("sigmoid", "bce"), ("softmax", "cce"), ("identity", "quadratic"))
     steps = [check_eq(derive_pair(*p).delta, a[j] - y[j], claim=f"{'+'.join(p)}: delta = a - y") for p in pairs]
+    steps += [_delta_again(*p) for p in pairs]
     d = derive_pair("sigmoid", "bce")
     dom = {a: ACTIVATIONS["sigmoid"].range, y: LOSSES["bce"].targets}
     steps += [

@@ -21,7 +21,7 @@ from proofs.certificate import Proof, Verdict, all_proved
 def _activation_ranges() -> list[Proof]:
     """Theorem 2: every catalogue activation's range, the derivative bounds, silu/gelu extrema."""
     ranges = [bounds.range_proof(name) for name in ACTIVATIONS]
-    return ranges + [bounds.silu_minimum(), bounds.gelu_minimum()] + bounds.derivative_bounds()
+    return ranges + [bounds.pairing_validity(), bounds.silu_minimum(), bounds.gelu_minimum()] + bounds.derivative_bounds()
 
 
 @dataclass(frozen=True)
