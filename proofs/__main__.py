@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     start = time.perf_counter()
+    from proofs.certificate import steps_of
     from proofs.claims import CLAIMS, check_claim
     from proofs.theorems import run_all
 
@@ -46,7 +47,7 @@ def main(argv=None) -> int:
         print(f"\n{r.theorem.number} {r.theorem.name}: {r.verdict.reason}")
         if args.verbose:
             for p in r.proofs:
-                for v in p.verdict.details or (p.verdict,):
+                for v in steps_of(p.verdict):
                     print(f"    {v}")
 
     claim_rows = [("seed", "claim", "verdict", "evidence")]

@@ -58,6 +58,8 @@ def sigmoid_facts() -> Proof:
         check_le(ds, QUARTER, (s - HALF) ** 2, {s: unit}, claim="sigma' <= 1/4"),
         # equality: (sigma - 1/2)^2 = 0 iff sigma(z) = 1/2 iff z = 0 (sigma' > 0: strictly increasing)
         check_eq(s.subs(z, 0), HALF, claim="sigma(0) = 1/2"),
+        Verdict("sigma(z) = 1/2 only at z = 0", "proved" if sp.solveset(sp.Eq(sigmoid.definition(z), HALF), z, S.Reals)
+                == sp.FiniteSet(0) else "not proved", "solveset over the reals"),
         check_eq(ds.subs(z, 0), QUARTER, claim="sigma'(0) = 1/4"),
         check_eq(s.subs(z, -z), 1 - s, claim="sigma(-z) = 1 - sigma(z)"),
         check_eq(t, 2 * s.subs(z, 2 * z) - 1, claim="tanh z = 2 sigma(2z) - 1"),
