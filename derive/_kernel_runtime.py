@@ -81,8 +81,9 @@ def softmax_residual(z, y, out):
 def softmax_vjp(z, g, out):
     """a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g.
 
-    At the top class t it is a_t sum_{k != t} a_k (g_t - g_k) (as 1 - a_t = sum_{k != t} a_k):
-    g_t - a_t g_t would cancel to 0 once a_t rounds to 1. ``out`` may be ``g``.
+    Written around the top class t, with 1 - a_t = sum_{k != t} a_k:
+    g_j - sum(a g) = (g_j - g_t) + T,  T = sum_{k != t} a_k (g_t - g_k),
+    which never forms g_t - a_t g_t (0 once a_t rounds to 1). ``out`` may be ``g``.
     """
     z = np.broadcast_to(z, out.shape)
     g = np.broadcast_to(g, out.shape)
@@ -91,17 +92,14 @@ def softmax_vjp(z, g, out):
     np.exp(a, out=a)
     np.put_along_axis(a, idx, 0.0, axis=-1)
     rest = np.sum(a, axis=-1, keepdims=True)
-    a /= 1.0 + rest
-    a_top = 1.0 / (1.0 + rest)
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
-    p = a * g  # the top entry is 0: a_t was left out
-    total = np.sum(p, axis=-1, keepdims=True) + a_top * g_top
-    np.subtract(g_top, g, out=p)
-    p *= a
-    top_value = a_top * np.sum(p, axis=-1, keepdims=True)
-    np.subtract(g, total, out=out)
+    np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
+    p = np.multiply(a, out)  # a_k (g_k - g_t), 0 at the top
+    T = -np.sum(p, axis=-1, keepdims=True) / (1.0 + rest)
+    np.put_along_axis(a, idx, 1.0, axis=-1)
+    a /= 1.0 + rest
+    out += T
     out *= a
-    np.put_along_axis(out, idx, top_value, axis=-1)
     return out
 
 

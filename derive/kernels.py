@@ -1715,24 +1715,11 @@ def loss__softmax__huber(z, y, shape, dtype):
 
 
 def delta__softmax__huber(z, y, shape, dtype):
-    """(Clip(softmax_residual(z, y), -1, 1) - RowSum(Piecewise((softmax(z)*softmax_residual(z, y), Abs(softmax_residual(z, y)) <= 1), (sign(softmax_residual(z, y))*softmax(z), True))))*softmax(z)"""
+    """softmax_vjp(z, Clip(softmax_residual(z, y), -1, 1))"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax(z, out=b0)
-    b1 = np.empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.clip(b1, -1.0, 1.0, out=b2)
-    b3 = np.empty(shape, dtype)
-    np.sign(b1, out=b3)
-    np.multiply(b0, b3, out=b3)
-    b4 = np.empty(shape, dtype)
-    np.abs(b1, out=b4)
-    t0 = np.less_equal(b4, 1.0)
-    np.multiply(b0, b1, out=b1)
-    np.copyto(b3, b1, where=t0)
-    t1 = np.sum(b3, axis=-1, keepdims=True)
-    np.subtract(b2, t1, out=b2)
-    np.multiply(b0, b2, out=b0)
+    _rt.softmax_residual(z, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    _rt.softmax_vjp(z, b0, out=b0)
     return b0
 
 

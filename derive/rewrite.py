@@ -168,7 +168,7 @@ def _huber_gradient(e):
     if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
         return False
     (r, c), (other, _) = e.args
-    return c == (Abs(r) <= 1) and other == sign(r)
+    return c == (Abs(r) <= 1) and sp.expand(other - sign(r)) == 0 or c == (Abs(r) <= 1) and other == -sign(-r)
 
 
 def _huber_loss(e):
