@@ -291,6 +291,23 @@ CLAIMS: tuple[Claim, ...] = (
 )
 # fmt: on
 
+# The math-heavy quotes as the seeds typeset them (the report prints these; the terminal the plain text).
+QUOTES_TEX: dict[str, str] = {
+    "000-target-255": r"Sigmoid predicts at most 1, so with a target of 255 the squared error is $(255 - 1)^2 = 64516$",
+    "000-sigmoid-grad-small": r"The gradient of sigmoid $s(x)(1 - s(x))$ is quite small compared to 1 for a linear function",
+    "001-lstm-additive": r"With $C_t = \sigma(f_t \odot C_{t-1} + i_t \odot g_t)$, the gradient flow is less of an issue "
+                         r"because the cell state is additively updated",
+    "002-sse-bias": r"Sigmoid, $C = \sum_j (a_j - y_j)^2$: $\partial C/\partial b_j = (a_j - y_j)\,\sigma'(z_j)$",
+    "002-sse-weight": r"Sigmoid, $C = \sum_j (a_j - y_j)^2$: $\partial C/\partial w_{jk} = a^{L-1}_k (a_j - y_j)\,\sigma'(z_j)$",
+    "002-sigmoid-ce": r"Sigmoid, $C = -\sum_j y_j \ln a_j$: $\partial C/\partial b_j = a_j - y_j$",
+    "002-linear-quadratic": r"Linear output, $C = \sum_j (a_j - y_j)^2$: $\partial C/\partial b_j = a_j - y_j$",
+    "002-softmax-loglik": r"Softmax output, $C = -\ln a_y$: $\partial C/\partial b_j = a_j - y_j$",
+    "003-sign-sharing": r"If all inputs $a_j$ are positive (sigmoid), the updates of all weights into one neuron $k$ "
+                        r"share the sign of $\delta_k$",
+    "004-jacobian": r"$\mathbf{J}_{ij} = S_i(\delta_{ij} - S_j)$; $S_i \in [0, 1]$, $\sum_i S_i = 1$; "
+                    r"when is $\mathbf{J}_{ij}$ largest, when small? (exercise)",
+}
+
 
 @cache
 def check_claim(key: str) -> ClaimResult:

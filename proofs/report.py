@@ -9,7 +9,7 @@ claim, the refuted ones with their counterexample and corrected statement.
 from __future__ import annotations
 
 from proofs.certificate import steps_of
-from proofs.claims import CLAIMS, check_claim
+from proofs.claims import CLAIMS, QUOTES_TEX, check_claim
 from proofs.theorems import run_all
 
 _ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#",
@@ -84,7 +84,8 @@ def _claims() -> str:
            "\\begin{itemize}"]
     for c in CLAIMS:
         res = check_claim(c.key)
-        line = f"\\item \\textbf{{Seed {c.seed}}} (theorem {c.theorem}): ``{tex_text(c.quote)}'' --- \\emph{{{c.verdict}}}"
+        quote = QUOTES_TEX.get(c.key) or tex_text(c.quote)
+        line = f"\\item \\textbf{{Seed {c.seed}}} (theorem {c.theorem}): ``{quote}'' --- \\emph{{{c.verdict}}}"
         if c.verdict != "true":
             line += (f". Counterexample: {c.counterexample} "
                      f"(checked: \\emph{{{res.refutation.status}}}). Corrected: \\(" + c.corrected + "\\)"
