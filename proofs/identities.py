@@ -137,6 +137,7 @@ def softmax_jacobian() -> Proof:
                 "derive.softmax.explicit_jacobian_matches(3)"),
         check_eq(J, J.subs({i: j, j: i}, simultaneous=True), claim="J symmetric"),
         check_eq(Sum(J, (j, 1, n)), 0, given=one, claim="rows sum to 0 (J 1 = 0: singular)"),
+        check_eq(quad, Sum(a[i] * v[i] ** 2, (i, 1, n)) - M**2, claim="v^T J v = sum S_i v_i^2 - (sum S_i v_i)^2"),
         check_le(0, quad, Sum(a[i] * (v[i] - M) ** 2, (i, 1, n)), dom, given=one, claim="v^T J v >= 0"),
         check_lt(0, Jii, a[i] * (1 - a[i]), dom, claim="J_ii > 0"),
         check_le(Jii, QUARTER, (a[i] - HALF) ** 2, dom, claim="J_ii <= 1/4"),
