@@ -117,3 +117,23 @@ def test_latex_section():
         assert f"Theorem {t.number}" in tex
     assert tex.count(r"\begin{") == tex.count(r"\end{")
     assert "counterexample" in tex.lower()
+
+
+def test_main_exits_nonzero_when_a_theorem_is_not_proved(monkeypatch, capsys):
+    import proofs.theorems as registry
+    from proofs.__main__ import main
+    from proofs.certificate import Verdict
+
+    failing = dataclasses.replace(THEOREMS[0], prove=lambda: bounds.Proof("s", "c", Verdict("x", "not proved", "why")))
+    results = (registry.run(failing),) + registry.run_all()[1:]
+    monkeypatch.setattr(registry, "run_all", lambda: results)
+    assert main([]) == 1
+    assert "not proved" in capsys.readouterr().out
+
+
+def test_a_crashing_theorem_is_not_proved():
+    def boom():
+        raise ArithmeticError("no certified sign change")
+
+    result = run(dataclasses.replace(THEOREMS[0], prove=boom))
+    assert not result.verdict.proved and "ArithmeticError" in result.verdict.reason
