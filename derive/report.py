@@ -95,7 +95,7 @@ def _activations_section(figures: dict[str, str]) -> str:
             r"matrix rests. Conventions: $\operatorname{ReLU}'(0) = 0$ and $|r|' = \operatorname{sign}(r)$ "
             r"with $\operatorname{sign}(0) = 0$, as PyTorch and JAX.",
             r"\begin{center}\small",
-            r"\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.36\linewidth}>{\raggedright\arraybackslash}p{0.32\linewidth}l@{}}",
+            r"\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.33\linewidth}>{\raggedright\arraybackslash}p{0.29\linewidth}l@{}}",
             r"\toprule activation & $f(z)$ & derivative & range \\ \midrule \endhead",
             *rows,
             r"\bottomrule",
@@ -329,13 +329,13 @@ def plugin_sections(progress: Progress, entries=None) -> list[str]:
         except (ImportError, AttributeError) as err:  # the providing package is not there
             fragments.append(_missing(ep, "could not be loaded", err, progress))
             continue
+        progress(f"section '{ep.name}': building it with {ep.value}")
         try:
             fragment = make()
         except Exception as err:  # a bug in that package: keep the rest of the report, say so loudly
             progress.failures.append(ep.name)
             fragments.append(_missing(ep, "failed", err, progress))
             continue
-        progress(f"section '{ep.name}' from {ep.value}")
         fragments.append(fragment.rstrip("\n") + "\n")
     if not fragments:
         progress(f"no package provides a section in the entry-point group {SECTION_GROUP}: the report has no theorems")

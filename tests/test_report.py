@@ -173,7 +173,7 @@ def test_a_present_section_is_included_verbatim(tmp_path, monkeypatch):
     progress, stream = _progress()
     present = EntryPoint(name="fake", value="fake_section_pkg:latex_section", group=SECTION_GROUP)
     assert plugin_sections(progress, [present]) == ["\\section{Theorems}\nAll proved.\n"]
-    assert "section 'fake' from fake_section_pkg:latex_section" in stream.getvalue()
+    assert "section 'fake': building it with fake_section_pkg:latex_section" in stream.getvalue()
 
 
 def test_a_failing_section_is_noted_and_counted(tmp_path, monkeypatch):
