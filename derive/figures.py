@@ -95,7 +95,7 @@ def activation_figure(act: Activation, path: Path, points: int = 1201) -> str:
     if saturated.any():
         ax.fill_between(
             grid, 0, 1, where=saturated, transform=ax.get_xaxis_transform(),
-            color="0.85", linewidth=0, label=f"$|f'| < {SATURATION}$",
+            color="0.85", linewidth=0, label=f"saturated: $|f'| < {SATURATION}$",
         )
     ax.plot(grid, values, color="C0", linewidth=1.4, label="$f(z)$")
     ax.plot(grid, slopes, color="C3", linewidth=1.4, label="$f'(z)$")
@@ -107,7 +107,8 @@ def activation_figure(act: Activation, path: Path, points: int = 1201) -> str:
     ax.set_ylim(-1.5, 3.0)
     ax.set_xlabel("$z$")
     ax.set_title(act.name, fontsize=10)
-    ax.legend(fontsize=6.5, loc="upper left", frameon=False)
+    # A framed legend: the saturation swatch must not vanish into a shaded tail.
+    ax.legend(fontsize=6.5, loc="upper left", frameon=True, framealpha=1.0, edgecolor="0.8")
     fig.tight_layout(pad=0.3)
     fig.savefig(path, format="pdf", metadata=PDF_METADATA)
     return source

@@ -16,7 +16,9 @@ import sys
 import textwrap
 from importlib.metadata import EntryPoint, entry_points
 
+import numpy as np
 import pytest
+import sympy as sp
 
 from derive.catalogue import ACTIVATIONS, pairings, valid_pairings
 from derive.cli import main
@@ -210,3 +212,36 @@ def test_a_latex_error_is_reported_with_the_log(tmp_path):
     tex.write_text("\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
     with pytest.raises(RuntimeError, match=r"pdflatex failed(.|\n)*Undefined control sequence"):
         compile_pdf(tex, _progress()[0])
+
+
+# --- figures -------------------------------------------------------------------------------------
+
+
+def test_the_drawn_bounds_are_sigma_prime_quarter_and_tanh_prime_one():
+    from derive.figures import derivative_bound
+
+    assert derivative_bound(ACTIVATIONS["sigmoid"]) == sp.Rational(1, 4)
+    assert derivative_bound(ACTIVATIONS["tanh"]) == 1
+    assert derivative_bound(ACTIVATIONS["relu"]) is None  # piecewise: no smooth maximum drawn
+
+
+def test_saturation_is_the_tails_not_a_stationary_point():
+    from derive.figures import saturated_tails
+
+    slopes = np.array([0.0, 0.01, 0.5, 0.0, 0.9, 0.02])  # small at both ends and once inside
+    assert saturated_tails(slopes).tolist() == [True, True, False, False, False, True]
+    assert not saturated_tails(np.ones(4)).any()
+    assert saturated_tails(np.zeros(3)).all()
+
+
+def test_figure_curves_are_the_activation_and_its_derivative():
+    from derive.figures import evaluate
+
+    grid = np.array([-40.0, -1.0, 0.0, 2.0, 40.0])
+    values, slopes, _ = evaluate(ACTIVATIONS["sigmoid"], grid)
+    reference = 1 / (1 + np.exp(-grid))  # independent: the textbook formula, fine on this grid
+    np.testing.assert_allclose(values, reference, rtol=1e-12)
+    e = np.exp(-np.abs(grid))
+    np.testing.assert_allclose(slopes, e / (1 + e) ** 2, rtol=1e-12)  # sigma' in the form exact at |z| = 40
+    values, slopes, _ = evaluate(ACTIVATIONS["relu"], grid)
+    assert values.tolist() == [0.0, 0.0, 0.0, 2.0, 40.0] and slopes.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
