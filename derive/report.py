@@ -31,7 +31,7 @@ from pathlib import Path
 import sympy as sp
 
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
-from derive.figures import SATURATION, write_figures
+from derive.figures import SATURATION, derivative_bound, elementwise, write_figures
 from derive.functions import expand_named
 from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
 from derive.logistic import NLL, nll_gradient
@@ -85,6 +85,11 @@ def _activations_section(figures: dict[str, str]) -> str:
             shown = rf"a_j = {layer_latex(softmax_entry(j), layers=False)}"
             prime = rf"\frac{{\partial a_i}}{{\partial z_j}} = {layer_latex(jacobian_entry(i, j), layers=False)}"
         rows.append(rf"{name(act.name)} & ${shown}$ & ${prime}$ & ${_interval(act.range)}$ \\")
+    bounds = ", ".join(
+        rf"{name(act.name)}: $f' \leq {sp.latex(bound, fold_short_frac=True)}$"
+        for act in elementwise()
+        if (bound := derivative_bound(act)) is not None
+    )
     images = [rf"\includegraphics[width=0.32\linewidth]{{{path}}}" for path in figures.values()]
     grid = [r"\hfill".join(images[row : row + 3]) + r"\\[1ex]" for row in range(0, len(images), 3)]
     return "\n".join(
@@ -105,8 +110,8 @@ def _activations_section(figures: dict[str, str]) -> str:
             *grid,
             r"\caption{Each elementwise activation $f$ (blue) and its derivative $f'$ (red). "
             rf"Shaded: saturation, the tails where $|f'(z)| < {SATURATION}$ and the gradient through the unit vanishes. "
-            r"Dashed: the bound on $f'$ where it is the exact maximum over the range "
-            r"($\sigma' \leq 1/4$, $\tanh' \leq 1$).}",
+            r"Dashed: the bound on $f'$ where SymPy finds it as the exact maximum over the range "
+            rf"({bounds}).}}",
             r"\label{fig:activations}",
             r"\end{figure}",
             "",

@@ -116,7 +116,7 @@ def test_figures_are_vector_pdfs_without_dates(built):
             data = figure.read_bytes()
             assert data.startswith(b"%PDF") and b"/CreationDate" not in data
             assert f"figures/{act.name}.pdf" in tex
-    assert "σ′≤1/4" in flat(body)  # the proved bounds, named in the caption
+    assert "sigmoid:f′≤1/4" in flat(body) and "tanh:f′≤1" in flat(body)  # the bounds, in the caption
 
 
 def test_theorem_sections_are_in_or_noted(built):
