@@ -106,7 +106,7 @@ def _activations_section(figures: dict[str, str]) -> str:
             r"\bottomrule",
             r"\end{longtable}",
             r"\end{center}",
-            r"\begin{figure}[htbp]\centering",
+            r"\begin{figure}[tb]\centering",  # at a page top, text below: no half-empty float page
             *grid,
             r"\caption{Each elementwise activation $f$ (blue) and its derivative $f'$ (red). "
             rf"Shaded: saturation, the tails where $|f'(z)| < {SATURATION}$ and the gradient through the unit vanishes. "
