@@ -99,7 +99,7 @@ def test_pdf_shows_the_formulas(built):
     assert "∂zj" in body
     assert "rowssumtozero" in body and "symmetric" in body
     assert "n=2:equal,n=3:equal,n=4:equal" in body
-    assert "δl=(Wl+1)⊤δl+1⊙f′(zl)" in body  # the hidden-layer recursion
+    assert "=(Wl+1)⊤δl+1⊙f′(zl)" in body  # the hidden-layer recursion (where delta^l's "l" lands varies)
     assert body.count("holds") >= sum(act.elementwise for act in ACTIVATIONS.values())
     # Seed 001: the LSTM cell path and logistic regression's gradient (g - y) x_k.
     assert "∂Ct=ft" in body
