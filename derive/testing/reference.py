@@ -270,7 +270,7 @@ def loss_gradient_raw(activation: str, loss: str, z_row, y_row, direction: int =
     ``direction`` +1 / -1 takes one-sided derivatives (to find kinks), 0 central ones.
     mpmath.diff resolves a derivative to about |C_j| 10^-dps (C_j the terms holding
     z_j); a derivative smaller than |C_j| 10^(60 - dps) is taken again with enough
-    digits to resolve 10^-360, below every float.
+    digits to resolve 10^-350, below every float.
     """
     units = len(z_row)
     zs, ys = [mpmath.mpf(v) for v in z_row], [mpmath.mpf(v) for v in y_row]
@@ -279,12 +279,15 @@ def loss_gradient_raw(activation: str, loss: str, z_row, y_row, direction: int =
         fn = _loss_part(activation, loss, units, c)
         dps = mpmath.mp.dps
         got = _diff_along(fn, zs, ys, c, direction)
-        scale = abs(fn(zs, ys))
-        if scale and abs(got) < scale * mpmath.mpf(10) ** (60 - dps):
-            with mpmath.workdps(dps + 360 + max(0, int(mpmath.log10(scale)))):
+        resolution = abs(fn(zs, ys)) * mpmath.mpf(10) ** (-dps)
+        if mpmath.mpf(10) ** -350 < resolution and abs(got) < resolution * mpmath.mpf(10) ** 60:
+            with mpmath.workdps(dps + 360 + int(mpmath.log10(resolution))):
                 got = _diff_along(fn, zs, ys, c, direction)
         out.append(got)
     return out
+_DIFF_DIGITS = 200
+
+
 @cache
 def _smooth(activation: str, loss: str) -> bool:
     """True when the cost has no Piecewise, Abs or sign: it cannot have a kink."""
@@ -301,7 +304,9 @@ def loss_gradient(activation: str, loss: str, z_row: Sequence[float], y_row: Seq
     one-sided derivatives differ is a kink (None).
     """
     z_row, y_row = [float(v) for v in z_row], [float(v) for v in y_row]
-    with mpmath.workdps(working_digits(z_row)):
+    # mpmath.diff's step is about 10^-(dps + 3): its central-difference error, ~10^-(2 dps + 6)
+    # times the third derivative, must stay below every float even where dC/dz_j is 0
+    with mpmath.workdps(max(working_digits(z_row), _DIFF_DIGITS)):
         if _smooth(activation, loss):
             return loss_gradient_raw(activation, loss, z_row, y_row, 0)
         right = loss_gradient_raw(activation, loss, z_row, y_row, 1)
