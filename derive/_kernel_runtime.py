@@ -103,6 +103,22 @@ def softmax_vjp(z, g, out):
     return out
 
 
+def softmax_jacobian(z):
+    """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
+    idx, top = _top(z)
+    a = np.exp(z - top)
+    np.put_along_axis(a, idx, 0.0, axis=-1)
+    rest = np.sum(a, axis=-1, keepdims=True)
+    complement = 1.0 - a / (1.0 + rest)  # 1 - a_i off the top: a_i <= 1/2 there
+    np.put_along_axis(complement, idx, rest / (1.0 + rest), axis=-1)
+    np.put_along_axis(a, idx, 1.0, axis=-1)
+    a /= 1.0 + rest
+    jac = -a[..., :, None] * a[..., None, :]
+    n = a.shape[-1]
+    jac[..., np.arange(n), np.arange(n)] = a * complement
+    return jac
+
+
 def _top(z):
     idx = np.argmax(z, axis=-1, keepdims=True)
     return idx, np.take_along_axis(z, idx, axis=-1)
@@ -273,8 +289,9 @@ class Activation:
         if self._df is not None:
             d = self.derivative(z)
             return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
-        s = self(z)
-        return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+        z, dtype, work = self._args(z)
+        _units(z)
+        return softmax_jacobian(z.astype(work, copy=False)).astype(dtype, copy=False)
 
 
 def make_get(activations, losses, pairs, invalid):

@@ -6,7 +6,7 @@ the logits (``Derivation.in_z`` style: a = f(z)), made stable by the rules of
 write into preallocated buffers (``out=``): one output array, reused in place.
 
 >>> src = generate()
->>> "def delta__sigmoid__bce(z, y):" in src
+>>> "def delta__sigmoid__bce(z, y, shape, dtype):" in src
 True
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import sympy as sp
@@ -79,12 +80,14 @@ def _in_logits(expr, activation: str):
     ).subs(n, N)
 
 
+@cache
 def delta_expr(activation: str, loss: str):
     """delta = dC/dz in the logits, stabilised."""
     d = derive_pair(activation, loss)
     return stabilize(sp.factor_terms(_in_logits(d.delta, activation)))
 
 
+@cache
 def loss_expr(activation: str, loss: str):
     """C per sample in the logits, stabilised: RowSum(term) [/ n]."""
     d = derive_pair(activation, loss)
@@ -343,17 +346,17 @@ This module does not import SymPy.
 """
 
 import numpy as np
-from scipy.special import expit, ndtr
-
+{scipy_import}
 from derive import _kernel_runtime as _rt
 
 
 '''
 
 
+@cache
 def generate() -> str:
     """The source of ``derive/kernels.py``."""
-    parts = [HEADER]
+    parts = []
     for name, act in ACTIVATIONS.items():
         fn = _ident(name)
         if act.elementwise:
@@ -385,7 +388,10 @@ def generate() -> str:
     parts.append("}\n\n")
     parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID)\n")
     parts.append("activation = _rt.make_activation(ACTIVATIONS)\n")
-    return "".join(parts)
+    body = "".join(parts)
+    used = sorted(name for name in ("expit", "ndtr") if f"{name}(" in body)
+    scipy_import = f"from scipy.special import {', '.join(used)}\n" if used else ""
+    return HEADER.replace("{scipy_import}", scipy_import) + body
 
 
 def main(argv=None) -> int:

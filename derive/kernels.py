@@ -9,7 +9,7 @@ This module does not import SymPy.
 """
 
 import numpy as np
-from scipy.special import expit, ndtr
+from scipy.special import ndtr
 
 from derive import _kernel_runtime as _rt
 
@@ -29,18 +29,24 @@ def dact__identity(z, shape, dtype):
 
 
 def act__sigmoid(z, shape, dtype):
-    """sigmoid(z)"""
+    """exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     return b0
 
 
 def dact__sigmoid(z, shape, dtype):
-    """(1 - sigmoid(-Abs(z)))*sigmoid(-Abs(z))"""
+    """(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))/(1 + exp(-Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
@@ -54,9 +60,10 @@ def act__tanh(z, shape, dtype):
 
 
 def dact__tanh(z, shape, dtype):
-    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -102,16 +109,25 @@ def dact__leaky_relu(z, shape, dtype):
 
 
 def act__softplus(z, shape, dtype):
-    """softplus(z)"""
+    """log1p(exp(-Abs(z))) + Max(0, z)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
     return b0
 
 
 def dact__softplus(z, shape, dtype):
-    """sigmoid(z)"""
+    """exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     return b0
 
 
@@ -140,24 +156,35 @@ def dact__elu(z, shape, dtype):
 
 
 def act__silu(z, shape, dtype):
-    """z*sigmoid(z)"""
+    """z*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    return b0
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    return b1
 
 
 def dact__silu(z, shape, dtype):
-    """z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z)"""
+    """(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
+    np.negative(z, out=b1)
+    np.minimum(40.0, b1, out=b1)
+    np.exp(b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b2)
-    np.multiply(b0, b2, out=b0)
-    np.add(b1, b0, out=b1)
-    return b1
+    np.multiply(b1, z, out=b2)
+    np.add(1.0, b1, out=b1)
+    np.divide(b2, b1, out=b2)
+    np.add(1.0, b2, out=b2)
+    np.multiply(b0, b2, out=b2)
+    np.add(1.0, b0, out=b0)
+    np.divide(b2, b0, out=b2)
+    return b2
 
 
 def act__gelu(z, shape, dtype):
@@ -169,9 +196,10 @@ def act__gelu(z, shape, dtype):
 
 
 def dact__gelu(z, shape, dtype):
-    """sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)"""
+    """sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)"""
     b0 = np.empty(shape, dtype)
-    np.square(z, out=b0)
+    np.clip(z, -40.0, 40.0, out=b0)
+    np.square(b0, out=b0)
     np.multiply(b0, -0.5, out=b0)
     np.exp(b0, out=b0)
     np.multiply(z, b0, out=b0)
@@ -284,28 +312,33 @@ def delta__identity__huber(z, y, shape, dtype):
 
 
 def loss__sigmoid__quadratic(z, y, shape, dtype):
-    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2/2)"""
+    """RowSum(Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))**2/2)"""
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
+    np.subtract(t1, y, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    t2 = np.sum(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
 def delta__sigmoid__quadratic(z, y, shape, dtype):
-    """(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))"""
+    """(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))*Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))/(1 + exp(-Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
@@ -319,27 +352,32 @@ def delta__sigmoid__quadratic(z, y, shape, dtype):
 
 
 def loss__sigmoid__sse(z, y, shape, dtype):
-    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2)"""
+    """RowSum(Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))**2)"""
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.square(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
+    np.subtract(t1, y, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    t2 = np.sum(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
 def delta__sigmoid__sse(z, y, shape, dtype):
-    """2*(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))"""
+    """2*(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))*Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))/(1 + exp(-Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
@@ -354,30 +392,35 @@ def delta__sigmoid__sse(z, y, shape, dtype):
 
 
 def loss__sigmoid__mse(z, y, shape, dtype):
-    """RowSum(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))**2)/n"""
+    """RowSum(Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))**2)/n"""
     n = shape[-1]
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.square(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
+    np.subtract(t1, y, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    t2 = np.sum(b1, axis=-1, keepdims=True)
     t3 = np.multiply(t2, (1/n))
     return t3[..., 0]
 
 
 def delta__sigmoid__mse(z, y, shape, dtype):
-    """2*(1 - sigmoid(-Abs(z)))*Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))*sigmoid(-Abs(z))/n"""
+    """2*(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))*Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))/(n*(1 + exp(-Abs(z))))"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
@@ -392,77 +435,100 @@ def delta__sigmoid__mse(z, y, shape, dtype):
 
 
 def loss__sigmoid__bce(z, y, shape, dtype):
-    """RowSum(y*softplus(-z) + (1 - y)*softplus(z))"""
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z)))"""
     b0 = np.empty(shape, dtype)
-    np.negative(z, out=b0)
-    np.logaddexp(b0, 0.0, out=b0)
-    np.multiply(y, b0, out=b0)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(1.0, y, out=b1)
+    np.negative(z, out=b1)
+    np.maximum(0.0, b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.multiply(y, b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    np.subtract(1.0, y, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.maximum(0.0, z, out=b3)
+    np.add(b0, b3, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b1, b2, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__sigmoid__bce(z, y, shape, dtype):
-    """Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z))"""
+    """Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))"""
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    return b0
+    np.subtract(t1, y, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    return b1
 
 
 def loss__sigmoid__cce(z, y, shape, dtype):
-    """RowSum(y*softplus(-z))"""
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)))"""
     b0 = np.empty(shape, dtype)
     np.negative(z, out=b0)
-    np.logaddexp(b0, 0.0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__sigmoid__cce(z, y, shape, dtype):
-    """-y*sigmoid(-z)"""
+    """-y*exp(Min(40, -z))/(exp(Min(40, -z)) + 1)"""
     b0 = np.empty(shape, dtype)
     np.negative(z, out=b0)
-    expit(b0, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.negative(b0, out=b0)
-    return b0
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.multiply(b0, y, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.negative(b1, out=b1)
+    return b1
 
 
 def loss__sigmoid__l1(z, y, shape, dtype):
-    """RowSum(Abs(Minus(-(y - step(z)), copysign(sigmoid(-Abs(z)), z))))"""
+    """RowSum(Abs(Minus(-(y - step(z)), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z))))"""
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.abs(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
+    np.subtract(t1, y, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.abs(b1, out=b1)
+    t2 = np.sum(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
 def delta__sigmoid__l1(z, y, shape, dtype):
-    """(1 - sigmoid(-Abs(z)))*sigmoid(-Abs(z))*sign(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)))"""
+    """(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))*sign(Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z)))/(1 + exp(-Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
@@ -477,33 +543,37 @@ def delta__sigmoid__l1(z, y, shape, dtype):
 
 
 def loss__sigmoid__huber(z, y, shape, dtype):
-    """RowSum((-Clip(-Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1)/2 - Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)))*Clip(-Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1))"""
+    """RowSum((-Clip(-Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z)), -1, 1))"""
+    b0 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b0)
+    np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b0 = np.empty(shape, dtype)
-    np.subtract(t1, y, out=b0)
     b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
-    expit(b1, out=b1)
-    np.copysign(b1, z, out=b1)
-    np.subtract(b0, b1, out=b0)
-    np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.negative(b0, out=b0)
+    np.subtract(t1, y, out=b1)
     b2 = np.empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.copysign(b0, z, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.negative(b1, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.negative(b1, out=b1)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
 def delta__sigmoid__huber(z, y, shape, dtype):
-    """(1 - sigmoid(-Abs(z)))*Clip(Minus(-y + step(z), copysign(sigmoid(-Abs(z)), z)), -1, 1)*sigmoid(-Abs(z))"""
+    """(1 - exp(-Abs(z))/(1 + exp(-Abs(z))))*exp(-Abs(z))*Clip(Minus(-y + step(z), copysign(exp(-Abs(z))/(1 + exp(-Abs(z))), z)), -1, 1)/(1 + exp(-Abs(z)))"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
-    expit(b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
@@ -529,9 +599,10 @@ def loss__tanh__quadratic(z, y, shape, dtype):
 
 
 def delta__tanh__quadratic(z, y, shape, dtype):
-    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -557,9 +628,10 @@ def loss__tanh__sse(z, y, shape, dtype):
 
 
 def delta__tanh__sse(z, y, shape, dtype):
-    """4*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(1 + exp(-2*Abs(z)))"""
+    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -588,10 +660,11 @@ def loss__tanh__mse(z, y, shape, dtype):
 
 
 def delta__tanh__mse(z, y, shape, dtype):
-    """4*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*(-y + tanh(z))*exp(-2*Abs(z))/(n*(1 + exp(-2*Abs(z))))"""
+    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -618,9 +691,10 @@ def loss__tanh__l1(z, y, shape, dtype):
 
 
 def delta__tanh__l1(z, y, shape, dtype):
-    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))*sign(-y + tanh(z))/(1 + exp(-2*Abs(z)))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(-y + tanh(z))/(1 + exp(-2*Min(400, Abs(z))))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -653,9 +727,10 @@ def loss__tanh__huber(z, y, shape, dtype):
 
 
 def delta__tanh__huber(z, y, shape, dtype):
-    """2*(2 - 2*exp(-2*Abs(z))/(1 + exp(-2*Abs(z))))*exp(-2*Abs(z))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Abs(z)))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
     b0 = np.empty(shape, dtype)
     np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
@@ -940,9 +1015,14 @@ def delta__leaky_relu__huber(z, y, shape, dtype):
 
 
 def loss__softplus__quadratic(z, y, shape, dtype):
-    """RowSum((-y + softplus(z))**2/2)"""
+    """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2/2)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, 0.5, out=b0)
@@ -951,20 +1031,33 @@ def loss__softplus__quadratic(z, y, shape, dtype):
 
 
 def delta__softplus__quadratic(z, y, shape, dtype):
-    """(-y + softplus(z))*sigmoid(z)"""
+    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    expit(z, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    return b1
 
 
 def loss__softplus__sse(z, y, shape, dtype):
-    """RowSum((-y + softplus(z))**2)"""
+    """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -972,22 +1065,35 @@ def loss__softplus__sse(z, y, shape, dtype):
 
 
 def delta__softplus__sse(z, y, shape, dtype):
-    """2*(-y + softplus(z))*sigmoid(z)"""
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    expit(z, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 2.0, out=b0)
-    return b0
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def loss__softplus__mse(z, y, shape, dtype):
-    """RowSum((-y + softplus(z))**2)/n"""
+    """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -996,48 +1102,74 @@ def loss__softplus__mse(z, y, shape, dtype):
 
 
 def delta__softplus__mse(z, y, shape, dtype):
-    """2*(-y + softplus(z))*sigmoid(z)/n"""
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*exp(Min(40, z))/(n*(exp(Min(40, z)) + 1))"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    expit(z, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, (2/n), out=b0)
-    return b0
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def loss__softplus__l1(z, y, shape, dtype):
-    """RowSum(Abs(y - softplus(z)))"""
+    """RowSum(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
-    np.subtract(y, b0, out=b0)
+    np.maximum(0.0, z, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__softplus__l1(z, y, shape, dtype):
-    """sigmoid(z)*sign(-y + softplus(z))"""
+    """exp(Min(40, z))*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b1)
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.multiply(b0, b1, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    return b1
 
 
 def loss__softplus__huber(z, y, shape, dtype):
-    """RowSum(((y - softplus(z)) - Clip(y - softplus(z), -1, 1)/2)*Clip(y - softplus(z), -1, 1))"""
+    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
+    np.maximum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
+    np.copysign(z, -1.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
-    np.subtract(y, b0, out=b0)
+    np.negative(b0, out=b0)
     b2 = np.empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
@@ -1047,15 +1179,23 @@ def loss__softplus__huber(z, y, shape, dtype):
 
 
 def delta__softplus__huber(z, y, shape, dtype):
-    """Clip(-y + softplus(z), -1, 1)*sigmoid(z)"""
+    """exp(Min(40, z))*Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    np.logaddexp(z, 0.0, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    expit(z, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.maximum(0.0, z, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.copysign(z, -1.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    return b1
 
 
 def loss__elu__quadratic(z, y, shape, dtype):
@@ -1283,150 +1423,226 @@ def delta__elu__huber(z, y, shape, dtype):
 
 
 def loss__silu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + z*sigmoid(z))**2/2)"""
+    """RowSum((-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))**2/2)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__silu__quadratic(z, y, shape, dtype):
-    """(-y + z*sigmoid(z))*(z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z))"""
+    """(-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))*(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(b1, y, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(1.0, b2, out=b2)
     b3 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b3)
-    np.multiply(b0, b3, out=b0)
-    np.add(b1, b0, out=b1)
-    np.multiply(b2, b1, out=b2)
-    return b2
+    np.multiply(b1, b2, out=b3)
+    b4 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b4)
+    np.add(1.0, b0, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b3, b1, out=b3)
+    return b3
 
 
 def loss__silu__sse(z, y, shape, dtype):
-    """RowSum((-y + z*sigmoid(z))**2)"""
+    """RowSum((-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))**2)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
 def delta__silu__sse(z, y, shape, dtype):
-    """2*(-y + z*sigmoid(z))*(z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z))"""
+    """2*(-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))*(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(b1, y, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(1.0, b2, out=b2)
     b3 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b3)
-    np.multiply(b0, b3, out=b0)
-    np.add(b1, b0, out=b1)
-    np.multiply(b2, b1, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    return b2
+    np.multiply(b1, b2, out=b3)
+    b4 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b4)
+    np.add(1.0, b0, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b3, b1, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    return b3
 
 
 def loss__silu__mse(z, y, shape, dtype):
-    """RowSum((-y + z*sigmoid(z))**2)/n"""
+    """RowSum((-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))**2)/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
 
 def delta__silu__mse(z, y, shape, dtype):
-    """2*(-y + z*sigmoid(z))*(z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z))/n"""
+    """2*(-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))*(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))/(n*(exp(Min(40, z)) + 1))"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(b1, y, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(1.0, b2, out=b2)
     b3 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b3)
-    np.multiply(b0, b3, out=b0)
-    np.add(b1, b0, out=b1)
-    np.multiply(b2, b1, out=b2)
-    np.multiply(b2, (2/n), out=b2)
-    return b2
+    np.multiply(b1, b2, out=b3)
+    b4 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b4)
+    np.add(1.0, b0, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b3, b1, out=b3)
+    np.multiply(b3, (2/n), out=b3)
+    return b3
 
 
 def loss__silu__l1(z, y, shape, dtype):
-    """RowSum(Abs(y - z*sigmoid(z)))"""
+    """RowSum(Abs(y - z*exp(Min(40, z))/(exp(Min(40, z)) + 1)))"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    np.subtract(y, b0, out=b0)
-    np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
-
-
-def delta__silu__l1(z, y, shape, dtype):
-    """(z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z))*sign(-y + z*sigmoid(z))"""
-    b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
     np.multiply(b0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b2)
-    np.multiply(b0, b2, out=b0)
-    np.add(b1, b0, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
     np.subtract(b1, y, out=b1)
-    np.sign(b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
-
-
-def loss__silu__huber(z, y, shape, dtype):
-    """RowSum((y - z*sigmoid(z) - Clip(y - z*sigmoid(z), -1, 1)/2)*Clip(y - z*sigmoid(z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
-    np.multiply(z, b0, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
+    np.abs(b1, out=b1)
     t0 = np.sum(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__silu__huber(z, y, shape, dtype):
-    """(z*sigmoid(z) + (-z*sigmoid(z) + 1)*sigmoid(z))*Clip(-y + z*sigmoid(z), -1, 1)"""
+def delta__silu__l1(z, y, shape, dtype):
+    """(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))*sign(-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1))/(exp(Min(40, z)) + 1)"""
     b0 = np.empty(shape, dtype)
-    expit(z, out=b0)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(1.0, b2, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.multiply(b1, b2, out=b3)
+    b4 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b4)
+    np.add(1.0, b0, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__silu__huber(z, y, shape, dtype):
+    """RowSum((y - z*exp(Min(40, z))/(exp(Min(40, z)) + 1) - Clip(y - z*exp(Min(40, z))/(exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*exp(Min(40, z))/(exp(Min(40, z)) + 1), -1, 1))"""
+    b0 = np.empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
     b1 = np.empty(shape, dtype)
     np.multiply(b0, z, out=b1)
+    np.add(1.0, b0, out=b0)
+    np.divide(b1, b0, out=b1)
+    np.subtract(y, b1, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.subtract(y, b1, out=b1)
     b2 = np.empty(shape, dtype)
-    np.subtract(1.0, b1, out=b2)
-    np.multiply(b0, b2, out=b0)
-    np.add(b1, b0, out=b0)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__silu__huber(z, y, shape, dtype):
+    """(z*exp(Min(40, -z))/(exp(Min(40, -z)) + 1) + 1)*exp(Min(40, z))*Clip(-y + z*exp(Min(40, z))/(exp(Min(40, z)) + 1), -1, 1)/(exp(Min(40, z)) + 1)"""
+    b0 = np.empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = np.empty(shape, dtype)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = np.empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(1.0, b2, out=b2)
+    b3 = np.empty(shape, dtype)
+    np.multiply(b1, b2, out=b3)
+    b4 = np.empty(shape, dtype)
+    np.multiply(b0, z, out=b4)
+    np.add(1.0, b0, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.multiply(b3, b1, out=b3)
+    return b3
 
 
 def loss__gelu__quadratic(z, y, shape, dtype):
@@ -1442,11 +1658,12 @@ def loss__gelu__quadratic(z, y, shape, dtype):
 
 
 def delta__gelu__quadratic(z, y, shape, dtype):
-    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.square(z, out=b1)
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1470,11 +1687,12 @@ def loss__gelu__sse(z, y, shape, dtype):
 
 
 def delta__gelu__sse(z, y, shape, dtype):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.square(z, out=b1)
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1501,12 +1719,13 @@ def loss__gelu__mse(z, y, shape, dtype):
 
 
 def delta__gelu__mse(z, y, shape, dtype):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.square(z, out=b1)
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1531,11 +1750,12 @@ def loss__gelu__l1(z, y, shape, dtype):
 
 
 def delta__gelu__l1(z, y, shape, dtype):
-    """(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
+    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.square(z, out=b1)
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1566,11 +1786,12 @@ def loss__gelu__huber(z, y, shape, dtype):
 
 
 def delta__gelu__huber(z, y, shape, dtype):
-    """(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
+    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
-    np.square(z, out=b1)
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)

@@ -7,17 +7,19 @@ its identity, and ``tests/test_rewrite.py`` evaluates the naive form where it fa
 >>> from sympy import Symbol, log
 >>> from derive.functions import sigmoid
 >>> t = Symbol("t", real=True)
->>> stabilize(log(1 - sigmoid(t)))
+>>> log_sigmoid(one_minus_sigmoid(log(1 - sigmoid(t))))
 -softplus(t)
->>> stabilize(1 - sigmoid(t))
-sigmoid(-t)
+>>> optimize(log(1 - sigmoid(t)), STABILITY)
+-softplus(t)
+>>> stabilize(1 - sigmoid(t))  # then lowered: sigma(-t) = e/(1 + e), e = exp(min(-t, 40))
+exp(Min(40, -t))/(exp(Min(40, -t)) + 1)
 """
 
 from __future__ import annotations
 
 import sympy as sp
 from sympy import Abs, Add, Function, Max, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
-from sympy.codegen.cfunctions import expm1
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
 from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
@@ -195,6 +197,41 @@ def _sign_preserving(e):
 
 # --- lowering: each named function into a form whose NumPy evaluation is stable -------------
 
+def _sigmoid_by_exp(x):
+    e = exp(Min(x, SIGMOID_SATURATION))
+    return e / (1 + e)
+
+
+# Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
+SIGMOID_SATURATION = 40
+
+# sigmoid(x) -> e/(1 + e), e = exp(min(x, 40))   (scipy's expit(-710) is 0: it flushes sigma = 4.5e-309
+#   to zero, and -710*sigma(-710) = -3.2e-306 with it; exp(-710) keeps it. One exp, faster than expit.)
+sigmoid_by_exp = ReplaceOptim(sigmoid(_x), _sigmoid_by_exp(_x))
+# softplus(x) -> max(x, 0) + log1p(exp(-|x|))   (logaddexp(x, 0) is right but three times slower)
+softplus_by_log1p = ReplaceOptim(softplus(_x), Max(_x, 0) + log1p(exp(-Abs(_x))))
+def _gauss(e):
+    """exp(-x**2/2)."""
+    if not isinstance(e, exp):
+        return False
+    arg = e.args[0]
+    x2 = -2 * arg
+    return x2.is_Pow and x2.exp == 2
+
+
+def _gauss_clipped(e):
+    x = (-2 * e.args[0]).base
+    return exp(-Clip(x, -GAUSS_CLIP, GAUSS_CLIP) ** 2 / 2)
+
+
+# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
+GAUSS_CLIP = 40
+
+# exp(-x**2/2) -> exp(-clip(x, -40, 40)**2/2)   (x**2 overflows at x = 1e155; the value is 0)
+gauss_clipped = ReplaceOptim(_gauss, _gauss_clipped)
+# silu(x) + sigmoid(x)*(1 - silu(x)) -> sigmoid(x)*(1 + x*sigmoid(-x))   (at x = 1e17, a + s(1 - a) is
+#   1e17 - 1e17 = 0; silu' is 1)
+silu_prime = ReplaceOptim(silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
 # silu(x) -> x*sigmoid(x)             (x/(1 + e^{-x}) overflows e^{-x} at x = -1000)
 silu_as_sigmoid = ReplaceOptim(silu(_x), _x * sigmoid(_x))
 # gelu(x) -> x*Phi(x)                 (Phi by erfc, see phi_by_erfc)
@@ -248,8 +285,8 @@ def _sigmoid_residual(x, y):
 
 
 def _tanh_complement(x):
-    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})."""
-    q = exp(-2 * Abs(x))
+    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}); |x| capped at 400 (e^{-800} is 0): 2|x| may overflow."""
+    q = exp(-2 * Min(Abs(x), 400))
     return 2 * q / (1 + q)
 
 
@@ -396,11 +433,11 @@ softmax_bce_vjp = ReplaceOptim(_is_softmax_bce_delta,
 
 # Phases, applied once each and in this order: a rule's output is not fed back to it.
 NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
-STRUCTURE = (softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
+STRUCTURE = (silu_prime, gauss_clipped, softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
 RESIDUALS = (softmax_jacobian_product, sigmoid_residual, elu_residual, softmax_residual_rule)
 STABILITY = (one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
 LOWERING = (silu_as_sigmoid, gelu_as_phi, elu_branch_free, relu_as_max, leaky_relu_as_max)
-CLEANUP = (expm1_plus_one,)
+CLEANUP = (expm1_plus_one, sigmoid_by_exp, softplus_by_log1p)
 PHASES = (NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP)
 RULES = tuple(rule for phase in PHASES for rule in phase)
 
