@@ -54,7 +54,7 @@ def _units(z):
 def softmax(z, out):
     """e^{z - max z} / sum e^{z - max z} over the last axis, into ``out``."""
     z = np.broadcast_to(z, out.shape)
-    np.subtract(z, np.max(z, axis=-1, keepdims=True), out=out)
+    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
     np.exp(out, out=out)
     out /= np.sum(out, axis=-1, keepdims=True)
     return out
@@ -67,7 +67,7 @@ def softmax_residual(z, y, out):
     """
     z = np.broadcast_to(z, out.shape)
     idx, top = _top(z)
-    np.subtract(z, top, out=out)
+    _shifted(z, top, out)
     np.exp(out, out=out)
     np.put_along_axis(out, idx, 0.0, axis=-1)
     rest = np.sum(out, axis=-1, keepdims=True)  # sum of the others, e_t = 1
@@ -88,7 +88,7 @@ def softmax_vjp(z, g, out):
     z = np.broadcast_to(z, out.shape)
     g = np.broadcast_to(g, out.shape)
     idx, top = _top(z)
-    a = np.subtract(z, top, dtype=out.dtype)
+    a = _shifted(z, top, np.empty(out.shape, out.dtype))
     np.exp(a, out=a)
     np.put_along_axis(a, idx, 0.0, axis=-1)
     rest = np.sum(a, axis=-1, keepdims=True)
@@ -106,7 +106,7 @@ def softmax_vjp(z, g, out):
 def softmax_jacobian(z):
     """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
     idx, top = _top(z)
-    a = np.exp(z - top)
+    a = np.exp(_shifted(z, top, np.empty(z.shape, z.dtype)))
     np.put_along_axis(a, idx, 0.0, axis=-1)
     rest = np.sum(a, axis=-1, keepdims=True)
     complement = 1.0 - a / (1.0 + rest)  # 1 - a_i off the top: a_i <= 1/2 there
@@ -124,14 +124,23 @@ def _top(z):
     return idx, np.take_along_axis(z, idx, axis=-1)
 
 
+def _shifted(z, top, out):
+    """z - max z, into ``out``. Finite z can be 2e308 apart: that difference is -inf, exactly
+    what e^{z - max} = 0 needs, so only the overflow flag is silenced here."""
+    with np.errstate(over="ignore"):
+        return np.subtract(z, top, out=out)
+
+
 def log_softmax(z, out):
     """z - logsumexp(z) = (z - max) - log1p(sum of the other e^{z_k - max}): exact at the top class."""
     z = np.broadcast_to(z, out.shape)
     idx, top = _top(z)
-    np.subtract(z, top, out=out)
+    _shifted(z, top, out)
     e = np.exp(out)
     np.put_along_axis(e, idx, 0.0, axis=-1)
     out -= np.log1p(np.sum(e, axis=-1, keepdims=True))
+    # below -max float the value is not representable: -max, so that 0 * it stays 0
+    np.maximum(out, -np.finfo(out.dtype).max, out=out)
     return out
 
 
@@ -142,7 +151,7 @@ def log1m_softmax(z, out):
         out.fill(-np.inf)
         return out
     idx, top = _top(z)
-    np.subtract(z, top, out=out)
+    _shifted(z, top, out)
     e = np.exp(out)
     total = np.sum(e, axis=-1, keepdims=True)
     e /= total
@@ -152,11 +161,11 @@ def log1m_softmax(z, out):
     # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
     np.put_along_axis(out, idx, -np.inf, axis=-1)
     second = np.max(out, axis=-1, keepdims=True)
-    out -= second
+    _shifted(out, second, out)
     np.exp(out, out=out)
     rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
     np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
-    np.copyto(out, e)
+    np.maximum(e, -np.finfo(out.dtype).max, out=out)
     return out
 
 

@@ -24,7 +24,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.functions import Phi, sigmoid, softplus
 from derive.pairing import derive_pair
-from derive.rewrite import Clip, Minus, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, log_softmax, softmax, stabilize
+from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, log_softmax, softmax, stabilize
 from derive.symbols import a, i, j, n, y, z
 from derive.softmax import jacobian_entry
 
@@ -49,6 +49,7 @@ UFUNCS = {
     Min: "np.minimum",
     Clip: "np.clip",
     Minus: "np.subtract",
+    Quotient: "np.divide",
     copysign: "np.copysign",
     softmax: "_rt.softmax",
     log_softmax: "_rt.log_softmax",

@@ -86,30 +86,35 @@ def _split_zero(expr, v) -> bool:
     return True
 
 
-def _exp_as_powers(e):
-    """exp(2 x - y) -> exp(x)**2 * exp(y)**-1, so that exp(x) is the one atom for x."""
-    factors = []
-    for term in sp.Add.make_args(sp.expand(e.args[0])):
-        coeff, rest = term.as_coeff_Mul()
-        factors.append(sp.exp(rest) ** coeff if coeff.is_Integer else sp.exp(term))
-    return sp.Mul(*factors)
-
-
 def _abstracted_zero(expr) -> bool:
-    """cancel() == 0 after each exp/sign/Abs/named-function atom becomes its own positive-or-real symbol.
+    """cancel() == 0 with each transcendental atom as an independent symbol.
 
-    Sound: an identity in independent symbols holds for every value they stand for.
+    exp(2 x - y) becomes t_x**2 / t_y (t_x > 0 standing for exp(x)); sign, Abs
+    and the named functions become real symbols. Sound: an identity in
+    independent symbols holds for every value they stand for.
     """
-    expr = expr.replace(lambda e: isinstance(e, sp.exp), _exp_as_powers)
-    atoms = sorted(
-        (e for e in expr.atoms(sp.Function) if isinstance(e, (sp.exp, sp.sign, sp.Abs, _Named))),
-        key=sp.default_sort_key,
-    )
-    if not atoms:
+    stand_in: dict = {}
+
+    def power_of(base):
+        return stand_in.setdefault(base, sp.Dummy(positive=True))
+
+    def exp_as_powers(e):
+        factors = []
+        for term in sp.Add.make_args(sp.expand(e.args[0])):
+            coeff, rest = term.as_coeff_Mul()
+            factors.append(power_of(rest) ** coeff if coeff.is_Integer else power_of(term))
+        return sp.Mul(*factors)
+
+    expr = expr.replace(lambda e: isinstance(e, sp.exp), exp_as_powers)
+    others = {
+        e: sp.Dummy(real=True)
+        for e in expr.atoms(sp.Function)
+        if isinstance(e, (sp.sign, sp.Abs, _Named))
+    }
+    if not stand_in and not others:
         return False
-    stand_in = {e: sp.Dummy(positive=True) if isinstance(e, sp.exp) else sp.Dummy(real=True) for e in atoms}
     try:
-        return sp.cancel(expr.xreplace(stand_in)) == 0
+        return sp.cancel(expr.xreplace(others)) == 0
     except sp.PolynomialError:
         return False
 

@@ -12,7 +12,7 @@ its identity, and ``tests/test_rewrite.py`` evaluates the naive form where it fa
 >>> optimize(log(1 - sigmoid(t)), STABILITY)
 -softplus(t)
 >>> stabilize(1 - sigmoid(t))  # then lowered: sigma(-t) = e/(1 + e), e = exp(min(-t, 40))
-exp(Min(40, -t))/(exp(Min(40, -t)) + 1)
+Quotient(exp(Min(40, -t)), exp(Min(40, -t)) + 1)
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, so
 __all__ = [
     "Clip",
     "Minus",
+    "Quotient",
     "step",
     "copysign",
     "RowSum",
@@ -56,6 +57,12 @@ class Clip(Function):
 
 class Minus(Function):
     """Minus(p, q) = p - q, kept apart so that no later step regroups it: (1 - y) - s, not (1 - s) - y."""
+
+    nargs = 2
+
+
+class Quotient(Function):
+    """Quotient(p, q) = p / q, kept whole: x * Quotient(e, 1 + e) divides before it multiplies (x e can overflow)."""
 
     nargs = 2
 
@@ -199,7 +206,7 @@ def _sign_preserving(e):
 
 def _sigmoid_by_exp(x):
     e = exp(Min(x, SIGMOID_SATURATION))
-    return e / (1 + e)
+    return Quotient(e, 1 + e)
 
 
 # Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
