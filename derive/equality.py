@@ -96,7 +96,8 @@ def _abstracted_zero(expr) -> bool:
     stand_in: dict = {}
 
     def power_of(base):
-        return stand_in.setdefault(base, sp.Dummy(positive=True))
+        fresh = sp.Dummy(real=True) if isinstance(base, tuple) else sp.Dummy(positive=True)
+        return stand_in.setdefault(base, fresh)
 
     def exp_as_powers(e):
         factors = []
@@ -105,11 +106,17 @@ def _abstracted_zero(expr) -> bool:
             factors.append(power_of(rest) ** coeff if coeff.is_Integer else power_of(term))
         return sp.Mul(*factors)
 
+    def odd_sign(e):  # sign(-u) = -sign(u): one symbol for both
+        u, neg = sp.expand(e.args[0]), sp.expand(-e.args[0])
+        key = min(u, neg, key=sp.default_sort_key)
+        return power_of(("sign", key)) * (1 if key == u else -1)
+
     expr = expr.replace(lambda e: isinstance(e, sp.exp), exp_as_powers)
+    expr = expr.replace(lambda e: isinstance(e, sp.sign), odd_sign)
     others = {
         e: sp.Dummy(real=True)
         for e in expr.atoms(sp.Function)
-        if isinstance(e, (sp.sign, sp.Abs, _Named))
+        if isinstance(e, (sp.Abs, _Named))
     }
     if not stand_in and not others:
         return False
