@@ -125,22 +125,31 @@ def _top(z):
 
 
 def _shifted(z, top, out):
-    """z - max z, into ``out``. Finite z can be 2e308 apart: that difference is -inf, exactly
-    what e^{z - max} = 0 needs, so only the overflow flag is silenced here."""
-    with np.errstate(over="ignore"):
-        return np.subtract(z, top, out=out)
+    """z - max z, into ``out``; True when some difference overflowed to -inf.
+
+    Finite z can be 2e308 apart: that difference is -inf, exactly what e^{z - max} = 0
+    needs, so only the overflow flag is silenced, and the caller learns of it.
+    """
+    try:
+        with np.errstate(over="raise"):
+            np.subtract(z, top, out=out)
+        return False
+    except FloatingPointError:
+        with np.errstate(over="ignore"):
+            np.subtract(z, top, out=out)
+        return True
 
 
 def log_softmax(z, out):
     """z - logsumexp(z) = (z - max) - log1p(sum of the other e^{z_k - max}): exact at the top class."""
     z = np.broadcast_to(z, out.shape)
     idx, top = _top(z)
-    _shifted(z, top, out)
+    overflowed = _shifted(z, top, out)
     e = np.exp(out)
     np.put_along_axis(e, idx, 0.0, axis=-1)
     out -= np.log1p(np.sum(e, axis=-1, keepdims=True))
-    # below -max float the value is not representable: -max, so that 0 * it stays 0
-    np.maximum(out, -np.finfo(out.dtype).max, out=out)
+    if overflowed:  # below -max float the value is not representable: -max, so that 0 * it stays 0
+        np.maximum(out, -np.finfo(out.dtype).max, out=out)
     return out
 
 
@@ -151,7 +160,7 @@ def log1m_softmax(z, out):
         out.fill(-np.inf)
         return out
     idx, top = _top(z)
-    _shifted(z, top, out)
+    overflowed = _shifted(z, top, out)
     e = np.exp(out)
     total = np.sum(e, axis=-1, keepdims=True)
     e /= total
@@ -161,11 +170,13 @@ def log1m_softmax(z, out):
     # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
     np.put_along_axis(out, idx, -np.inf, axis=-1)
     second = np.max(out, axis=-1, keepdims=True)
-    _shifted(out, second, out)
+    overflowed |= _shifted(out, second, out)
     np.exp(out, out=out)
     rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
     np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
-    np.maximum(e, -np.finfo(out.dtype).max, out=out)
+    if overflowed:
+        np.maximum(e, -np.finfo(out.dtype).max, out=e)
+    np.copyto(out, e)
     return out
 
 

@@ -310,8 +310,17 @@ def _ident(text: str) -> str:
     return text.replace("-", "_")
 
 
+def _row_constants_out(expr):
+    """RowSum(c*f) -> c*RowSum(f) for numbers c: the sign or scale then costs a row, not a pass."""
+    def pull(e):
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return coeff * RowSum(rest) if coeff != 1 else e
+    return expr.replace(lambda e: isinstance(e, RowSum), pull)
+
+
 def function_source(name: str, params: str, expr, *, reduce_last: bool = False) -> str:
     """``def name(params):`` evaluating ``expr`` with one buffer per live intermediate."""
+    expr = _row_constants_out(expr)
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
     em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const")})
     result = em.emit(replacements, root)

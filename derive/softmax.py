@@ -29,9 +29,16 @@ def _as_outputs(expr):
     """Write e^{z_m} / sum_k e^{z_k} as a_m: replace the sum by D, then e^{z_m} by a_m D."""
     D = sp.Dummy("D", positive=True)
     expr = expr.subs(Sum(exp(z[k]), (k, 1, n)), D)
+
+    def as_output(e):  # e^{c z_m} = (a_m D)^c
+        coeff, zm = e.args[0].as_coeff_Mul()
+        return (a[zm.indices[0]] * D) ** coeff
+
     expr = expr.replace(
-        lambda e: isinstance(e, exp) and isinstance(e.args[0], sp.Indexed) and e.args[0].base == z,
-        lambda e: a[e.args[0].indices[0]] * D,
+        lambda e: isinstance(e, exp)
+        and isinstance(e.args[0].as_coeff_Mul()[1], sp.Indexed)
+        and e.args[0].as_coeff_Mul()[1].base == z,
+        as_output,
     )
     return sp.factor(sp.cancel(expr))
 
