@@ -18,7 +18,7 @@ from hypothesis import example, given
 from derive import kernels
 from derive.catalogue import valid_pairings
 from derive.testing import strategies as sts
-from derive.testing.matching import KernelMismatch, _show
+from derive.testing.matching import KernelMismatch, show_array
 from derive.testing.reference import DIGITS, loss_gradient, loss_gradient_raw, rtol_for, tolerance
 
 DTYPE = np.dtype(np.float64)
@@ -38,11 +38,11 @@ def assert_delta_is_loss_gradient(activation, loss, z, y, delta):
             if err <= rtol * abs(w) + tiny:
                 continue
             bound = tolerance(lambda zr, yr: loss_gradient_raw(activation, loss, zr, yr), z_row, y_row,
-                              [w if v is None else v for v, w in zip(want, [0] * len(want))], rtol, tiny)[c]
+                              [0 if v is None else v for v in want], rtol, tiny)[c]
             if err > bound:
                 raise KernelMismatch(
                     f"{activation} + {loss}: delta is not the derivative of the loss\n"
-                    f"  inputs: z = {_show(z)}, y = {_show(y)}\n  at index {(*idx, c)}:\n"
+                    f"  inputs: z = {show_array(z)}, y = {show_array(y)}\n  at index {(*idx, c)}:\n"
                     f"    dC/dz by mpmath.diff {float(w)!r} ({mpmath.nstr(w, 20)}, {DIGITS} digits)\n"
                     f"    kernel delta         {float(g)!r}\n"
                     f"    |difference| {mpmath.nstr(err, 3)} > allowed {mpmath.nstr(bound, 3)}"

@@ -22,7 +22,7 @@ from derive.testing import strategies as sts
 from derive.testing.reference import DIGITS, activation_truth, rtol_for, tolerance, truth
 
 __all__ = ["KernelMismatch", "PAIR_QUANTITIES", "ACTIVATION_QUANTITIES", "check_output", "call_kernel",
-           "assert_kernel_matches"]
+           "show_array", "assert_kernel_matches"]
 
 PAIR_QUANTITIES = ("loss", "delta", "grad_b", "grad_w")
 ACTIVATION_QUANTITIES = ("activation", "derivative", "jacobian")
@@ -32,7 +32,8 @@ class KernelMismatch(AssertionError):
     """A kernel's value differs from the symbolic derivation beyond the tolerance rule."""
 
 
-def _show(arr) -> str:
+def show_array(arr) -> str:
+    """``np.array([...], dtype=...)`` with every float printed so that it reads back exactly."""
     arr = np.asarray(arr)
     body = np.array2string(arr, separator=", ", floatmode="unique", max_line_width=10**6, threshold=10**6)
     return f"np.array({body}, dtype={arr.dtype.name})"
@@ -107,7 +108,8 @@ def _expected_rows(activation, loss, quantity, inputs, rtol, tiny):
             yield idx, deltas, lambda f=tol_pair: f()[1:]
         else:
             x_row = [mpmath.mpf(float(v)) for v in xb[idx]]
-            want = [d * xk for d in deltas for xk in x_row]
+            with mpmath.workdps(DIGITS + 10):  # the product keeps the oracle's digits
+                want = [d * xk for d in deltas for xk in x_row]
 
             def tol_w(f=tol_pair, x_row=x_row, want=want):
                 # delta_j x_k: delta's tolerance scaled by |x_k|, plus rtol for perturbing x_k
@@ -144,7 +146,7 @@ def check_output(out, activation: str, loss: str | None, quantity: str, inputs: 
     finfo = np.finfo(dtype)
     tiny = float(finfo.tiny)
     name = f"{activation} {quantity}" if loss is None else f"{activation} + {loss} {quantity}"
-    shown = ", ".join(f"{k} = {_show(v)}" for k, v in inputs.items())
+    shown = ", ".join(f"{k} = {show_array(v)}" for k, v in inputs.items())
     head = f"{name} ({dtype.name}) does not match the symbolic derivation\n  inputs: {shown}\n"
     warned = f"\n  the kernel warned: {'; '.join(caught)}" if caught else ""
 
