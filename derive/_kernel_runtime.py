@@ -88,7 +88,8 @@ def softmax_vjp(z, g, out):
     z = np.broadcast_to(z, out.shape)
     g = np.broadcast_to(g, out.shape)
     idx, top = _top(z)
-    a = _shifted(z, top, np.empty(out.shape, out.dtype))
+    a = np.empty(out.shape, out.dtype)
+    _shifted(z, top, a)
     np.exp(a, out=a)
     np.put_along_axis(a, idx, 0.0, axis=-1)
     rest = np.sum(a, axis=-1, keepdims=True)
@@ -106,7 +107,9 @@ def softmax_vjp(z, g, out):
 def softmax_jacobian(z):
     """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
     idx, top = _top(z)
-    a = np.exp(_shifted(z, top, np.empty(z.shape, z.dtype)))
+    a = np.empty(z.shape, z.dtype)
+    _shifted(z, top, a)
+    np.exp(a, out=a)
     np.put_along_axis(a, idx, 0.0, axis=-1)
     rest = np.sum(a, axis=-1, keepdims=True)
     complement = 1.0 - a / (1.0 + rest)  # 1 - a_i off the top: a_i <= 1/2 there

@@ -218,13 +218,13 @@ def act__softmax(z, shape, dtype):
 
 
 def loss__identity__quadratic(z, y, shape, dtype):
-    """RowSum((-y + z)**2/2)"""
+    """RowSum((-y + z)**2)/2"""
     b0 = np.empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__identity__quadratic(z, y, shape, dtype):
@@ -312,7 +312,7 @@ def delta__identity__huber(z, y, shape, dtype):
 
 
 def loss__sigmoid__quadratic(z, y, shape, dtype):
-    """RowSum(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))**2/2)"""
+    """RowSum(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.copysign(z, -1.0, out=b0)
     np.exp(b0, out=b0)
@@ -326,9 +326,9 @@ def loss__sigmoid__quadratic(z, y, shape, dtype):
     np.copysign(b0, z, out=b0)
     np.subtract(b1, b0, out=b1)
     np.square(b1, out=b1)
-    np.multiply(b1, 0.5, out=b1)
     t2 = np.sum(b1, axis=-1, keepdims=True)
-    return t2[..., 0]
+    t3 = np.multiply(t2, 0.5)
+    return t3[..., 0]
 
 
 def delta__sigmoid__quadratic(z, y, shape, dtype):
@@ -588,14 +588,14 @@ def delta__sigmoid__huber(z, y, shape, dtype):
 
 
 def loss__tanh__quadratic(z, y, shape, dtype):
-    """RowSum((-y + tanh(z))**2/2)"""
+    """RowSum((-y + tanh(z))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.tanh(z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__tanh__quadratic(z, y, shape, dtype):
@@ -747,14 +747,14 @@ def delta__tanh__huber(z, y, shape, dtype):
 
 
 def loss__relu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + Max(0, z))**2/2)"""
+    """RowSum((-y + Max(0, z))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__relu__quadratic(z, y, shape, dtype):
@@ -876,15 +876,15 @@ def delta__relu__huber(z, y, shape, dtype):
 
 
 def loss__leaky_relu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + Max(z/100, z))**2/2)"""
+    """RowSum((-y + Max(z/100, z))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__leaky_relu__quadratic(z, y, shape, dtype):
@@ -1015,7 +1015,7 @@ def delta__leaky_relu__huber(z, y, shape, dtype):
 
 
 def loss__softplus__quadratic(z, y, shape, dtype):
-    """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2/2)"""
+    """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
@@ -1025,9 +1025,9 @@ def loss__softplus__quadratic(z, y, shape, dtype):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__softplus__quadratic(z, y, shape, dtype):
@@ -1199,7 +1199,7 @@ def delta__softplus__huber(z, y, shape, dtype):
 
 
 def loss__elu__quadratic(z, y, shape, dtype):
-    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True))/2)"""
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/2"""
     b0 = np.empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = np.empty(shape, dtype)
@@ -1215,9 +1215,9 @@ def loss__elu__quadratic(z, y, shape, dtype):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     np.copyto(b1, b0, where=t0)
-    np.multiply(b1, 0.5, out=b1)
     t1 = np.sum(b1, axis=-1, keepdims=True)
-    return t1[..., 0]
+    t2 = np.multiply(t1, 0.5)
+    return t2[..., 0]
 
 
 def delta__elu__quadratic(z, y, shape, dtype):
@@ -1423,7 +1423,7 @@ def delta__elu__huber(z, y, shape, dtype):
 
 
 def loss__silu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2/2)"""
+    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/2"""
     b0 = np.empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
@@ -1433,9 +1433,9 @@ def loss__silu__quadratic(z, y, shape, dtype):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__silu__quadratic(z, y, shape, dtype):
@@ -1626,15 +1626,15 @@ def delta__silu__huber(z, y, shape, dtype):
 
 
 def loss__gelu__quadratic(z, y, shape, dtype):
-    """RowSum((-y + z*Phi(z))**2/2)"""
+    """RowSum((-y + z*Phi(z))**2)/2"""
     b0 = np.empty(shape, dtype)
     ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__gelu__quadratic(z, y, shape, dtype):
@@ -1785,13 +1785,13 @@ def delta__gelu__huber(z, y, shape, dtype):
 
 
 def loss__softmax__quadratic(z, y, shape, dtype):
-    """RowSum(softmax_residual(z, y)**2/2)"""
+    """RowSum(softmax_residual(z, y)**2)/2"""
     b0 = np.empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
-    np.multiply(b0, 0.5, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__softmax__quadratic(z, y, shape, dtype):
@@ -1865,13 +1865,13 @@ def delta__softmax__bce(z, y, shape, dtype):
 
 
 def loss__softmax__cce(z, y, shape, dtype):
-    """RowSum(-y*log_softmax(z))"""
+    """-RowSum(y*log_softmax(z))"""
     b0 = np.empty(shape, dtype)
     _rt.log_softmax(z, out=b0)
     np.multiply(y, b0, out=b0)
-    np.negative(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.negative(t0)
+    return t1[..., 0]
 
 
 def delta__softmax__cce(z, y, shape, dtype):

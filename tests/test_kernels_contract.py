@@ -32,14 +32,17 @@ def warnings_are_errors():
         yield
 
 
-def logits(activation, dtype, rng=None):
-    """Edge logits plus wide random ones: (rows, units)."""
+def logits(activation, dtype, rng=None, huge=False):
+    """Edge logits plus wide random ones: (rows, units). ``huge`` adds +-0.9 of the largest float
+    (a loss of those can be beyond the largest float: inf is then its right value)."""
     rng = rng or np.random.default_rng(0)
+    big = float(np.finfo(dtype).max) * 0.9
     if activation == "softmax":
         rows = [[1000.0, 0.0, -1000.0], [0.0, 0.0, 0.0], [-745.0, 745.0, 0.0], [710.0, 710.0, -710.0],
-                [50.0, -50.0, 1e-8], [1e-8, -1e-8, 0.0]]
+                [50.0, -50.0, 1e-8], [1e-8, -1e-8, 0.0]] + ([[big, -big, 0.0], [-big, big, big]] if huge else [])
         return np.array(rows + rng.uniform(-1000, 1000, (30, 3)).tolist(), dtype)
-    col = np.array(EDGES + rng.uniform(-1000, 1000, 40).tolist() + rng.normal(0, 5, 40).tolist())
+    extra = [1e17, -1e17] + ([big, -big] if huge else [])
+    col = np.array(EDGES + extra + rng.uniform(-1000, 1000, 40).tolist() + rng.normal(0, 5, 40).tolist())
     return np.stack([col, col[::-1], -col], axis=-1).astype(dtype)
 
 
@@ -194,10 +197,19 @@ def test_finite_without_warning_for_finite_input(activation, loss, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("loss", [lo for a, lo in VALID if a == "softmax"])
+def test_softmax_delta_finite_when_logits_are_a_float_range_apart(loss, dtype):
+    # z - max z overflows to -inf there; the delta is bounded, so it stays finite
+    z = logits("softmax", dtype, huge=True)
+    out = kernels.get("softmax", loss).delta(z, targets(loss, z.shape, dtype))
+    assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_activation_finite_without_warning(name, dtype):
     f = kernels.activation(name)
-    z = logits(name, dtype)
+    z = logits(name, dtype, huge=True)
     out = f(z)
     second = f.jacobian(z) if name == "softmax" else f.derivative(z)
     assert np.all(np.isfinite(out)) and np.all(np.isfinite(second))
