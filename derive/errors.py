@@ -15,4 +15,5 @@ class UnknownNameError(ValueError):
 
 def unknown(kind: str, name: object, known: Iterable[str]) -> UnknownNameError:
     """The error for ``name`` not being one of ``known`` (a {kind})."""
-    return UnknownNameError(f"unknown {kind} {name!r}; known {kind}s: {', '.join(known)}")
+    plural = f"{kind}es" if kind.endswith("s") else f"{kind}s"
+    return UnknownNameError(f"unknown {kind} {name!r}; known {plural}: {', '.join(known)}")

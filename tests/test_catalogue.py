@@ -1,0 +1,100 @@
+"""The catalogue: names, named functions, derivative forms, ranges and pairing validity."""
+
+import mpmath
+import pytest
+import sympy as sp
+
+from derive import PairingError, UnknownNameError
+from derive.catalogue import ACTIVATIONS, LOSSES, check_pairing, pairings, valid_pairings
+from derive.equality import is_zero
+from derive.functions import NAMED, expand_named
+
+t = sp.Symbol("t", real=True)
+ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if act.elementwise]
+
+
+def test_names_are_the_designs():
+    assert list(ACTIVATIONS) == [
+        "identity", "sigmoid", "tanh", "relu", "leaky_relu", "softplus", "elu", "silu", "gelu", "softmax"
+    ]
+    assert list(LOSSES) == ["quadratic", "sse", "mse", "bce", "cce", "l1", "huber"]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_output_form_of_the_derivative_is_diff_of_the_definition(name):
+    """f'(z) written through a = f(z) equals d/dz of f's elementary definition."""
+    act = ACTIVATIONS[name]
+    definition = expand_named(act.f(t))
+    through_output = act.prime(act.f(t), t)
+    assert is_zero(sp.diff(definition, t) - expand_named(through_output)) is True
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_a_wrong_output_form_is_not_proved(name):
+    act = ACTIVATIONS[name]
+    wrong = act.prime(act.f(t), t) + sp.Rational(1, 7)
+    assert is_zero(sp.diff(expand_named(act.f(t)), t) - expand_named(wrong)) is None
+
+
+@pytest.mark.parametrize("cls", NAMED.values(), ids=list(NAMED))
+def test_named_function_fdiff_matches_its_definition(cls):
+    assert is_zero(sp.diff(cls(t), t) - sp.diff(cls.definition(t), t)) is True
+
+
+@pytest.mark.parametrize("cls", NAMED.values(), ids=list(NAMED))
+def test_named_function_evalf_is_its_definition_at_high_precision(cls):
+    point = sp.Rational(-7, 3)
+    with mpmath.workdps(60):
+        expected = sp.N(cls.definition(point), 50)
+    assert abs(sp.N(cls(point), 50) - expected) < sp.Float(10) ** -45
+
+
+def test_named_functions_print_by_name():
+    from derive.functions import sigmoid, softplus
+
+    assert sp.latex(sp.diff(sigmoid(t), t)) == r"\left(1 - \sigma\left(t\right)\right) \sigma\left(t\right)"
+    assert sp.latex(softplus(t)) == r"\operatorname{softplus}\left(t\right)"
+    assert str(sp.diff(softplus(t), t)) == "sigmoid(t)"
+
+
+def test_sixteen_of_seventy_pairings_are_invalid():
+    assert len(pairings()) == 70
+    assert sum(why is not None for *_, why in pairings()) == 16
+    assert len(valid_pairings()) == 54
+
+
+# Points where each activation is evaluated independently of its declared range.
+GRID = [sp.Rational(p, 4) for p in range(-40, 41)]
+
+
+@pytest.mark.parametrize("act_name,loss_name,why", pairings(), ids=[f"{a}-{lo}" for a, lo, _ in pairings()])
+def test_validity_agrees_with_values_of_the_activation(act_name, loss_name, why):
+    """An invalid pairing has a point whose output leaves the loss's domain; a valid one none on the grid."""
+    act, lo = ACTIVATIONS[act_name], LOSSES[loss_name]
+    if act.elementwise:
+        values = [sp.N(expand_named(act.f(p)), 30) for p in GRID]
+    else:  # softmax of (p, 0): its first component
+        values = [sp.N(sp.exp(p) / (sp.exp(p) + 1), 30) for p in GRID]
+    outside = [v for v in values if not lo.domain.contains(v)]
+    assert bool(outside) == (why is not None)
+
+
+def test_invalid_pairing_says_why():
+    with pytest.raises(PairingError, match=r"relu's range \[0, oo\) is not inside \(0, 1\), which bce needs"):
+        check_pairing("relu", "bce")
+    assert issubclass(PairingError, ValueError)
+
+
+@pytest.mark.parametrize("call", [lambda: check_pairing("swish", "bce"), lambda: check_pairing("sigmoid", "xent")])
+def test_unknown_names_list_the_known_ones(call):
+    with pytest.raises(UnknownNameError) as info:
+        call()
+    message = str(info.value)
+    assert "known" in message and ("sigmoid" in message or "quadratic" in message)
+
+
+def test_non_string_names_are_rejected_without_evaluation():
+    with pytest.raises(UnknownNameError):
+        check_pairing(["sigmoid"], "bce")
+    with pytest.raises(UnknownNameError):
+        check_pairing("__import__('os')", "bce")

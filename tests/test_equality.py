@@ -1,0 +1,37 @@
+"""derive.equality: proved or unknown, never a false 'proved'."""
+
+import pytest
+import sympy as sp
+
+from derive.equality import equal, is_zero
+from derive.functions import elu, relu, sigmoid
+
+t = sp.Symbol("t", real=True)
+
+
+@pytest.mark.parametrize(
+    "lhs,rhs",
+    [
+        (sp.diff(sigmoid(t), t), sigmoid(t) * (1 - sigmoid(t))),
+        (sp.tanh(t), 2 * sigmoid(2 * t) - 1),
+        (sp.diff(elu(t), t), sp.Piecewise((1, elu(t) > 0), (elu(t) + 1, True))),
+        (sp.diff(relu(t), t), sp.Piecewise((1, relu(t) > 0), (0, True))),
+        (sp.sign(t - 1) * (t - 1), sp.Abs(1 - t)),
+    ],
+)
+def test_true_identities_are_proved(lhs, rhs):
+    assert equal(lhs, rhs) is True
+
+
+@pytest.mark.parametrize(
+    "lhs,rhs",
+    [
+        (sp.diff(sigmoid(t), t), sigmoid(t) * (1 + sigmoid(t))),
+        (sp.tanh(t), 2 * sigmoid(t) - 1),
+        (sp.diff(elu(t), t), sp.Piecewise((1, elu(t) >= -1), (elu(t) + 1, True))),
+        (sp.sign(t), sp.sign(-t)),
+        (sp.exp(2 * t), sp.exp(t) ** 3),
+    ],
+)
+def test_false_identities_are_never_proved(lhs, rhs):
+    assert equal(lhs, rhs) is None

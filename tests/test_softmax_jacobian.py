@@ -1,0 +1,28 @@
+"""The softmax Jacobian: the general-n closed form derived, and the explicit n x n matrix equal to it."""
+
+import pytest
+import sympy as sp
+from sympy import KroneckerDelta
+
+import derive.softmax as softmax
+from derive.symbols import a, i, j
+
+
+def test_general_jacobian_is_derived_as_S_i_times_delta_ij_minus_S_j():
+    assert sp.expand(softmax.jacobian_entry(i, j) - a[i] * (KroneckerDelta(i, j) - a[j])) == 0
+
+
+def test_diagonal_entry_has_no_leftover_symbols():
+    entry = softmax.jacobian_entry(i, i)
+    assert not entry.atoms(sp.Dummy) and sp.expand(entry - a[i] * (1 - a[i])) == 0
+
+
+@pytest.mark.parametrize("size", [*range(2, 9), 64])
+def test_explicit_jacobian_equals_the_closed_form(size):
+    assert softmax.explicit_jacobian_matches(size)
+
+
+def test_explicit_check_rejects_a_wrong_closed_form(monkeypatch):
+    """The check can fail: S_i delta_ij - S_i^2 S_j is not the Jacobian."""
+    monkeypatch.setattr(softmax, "closed_form", lambda r, c, S: S[r] * (KroneckerDelta(r, c) - S[r] * S[c]))
+    assert not softmax.explicit_jacobian_matches(3)
