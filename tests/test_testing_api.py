@@ -228,7 +228,7 @@ def test_kernel_inputs_broadcast(inputs):
     z, y, x = inputs["z"], inputs["y"], inputs["x"]
     assert z.dtype == y.dtype == x.dtype == np.float32 and z.shape[-1] >= 2
     np.broadcast_shapes(z.shape, y.shape)
-    np.broadcast_shapes(z.shape[:-1], x.shape[:-1])
+    np.broadcast_shapes(z.shape[:-1], y.shape[:-1], x.shape[:-1])
 
 
 def test_edge_logits_are_the_issue_s():

@@ -166,7 +166,7 @@ def kernel_inputs(draw, activation: str, loss: str, dtype=np.float64, *, with_x:
     y = draw(targets(loss, dtype, draw(target_shapes(shape))))
     out = {"z": z, "y": y}
     if with_x:
-        batch = draw(target_shapes(shape))[:-1]
+        batch = draw(target_shapes(np.broadcast_shapes(shape, y.shape)))[:-1]
         out["x"] = draw(layer_inputs(dtype, (*batch, draw(st.integers(1, 2)))))
     return out
 
