@@ -12,7 +12,7 @@ import numpy as np
 
 from derive.errors import PairingError, unknown
 
-__all__ = ["softmax", "softmax_residual", "softmax_vjp", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
+__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -101,6 +101,41 @@ def softmax_vjp(z, g, out):
     a /= 1.0 + rest
     out += T
     out *= a
+    return out
+
+
+def softmax_vjp_residual(z, y, out):
+    """softmax_vjp(z, a - y): a (g - sum(a g)) for g = a - y, with g_t - g_k kept exact.
+
+    As in ``softmax_vjp``, g_j - sum(a g) = sum_k a_k D_k - D_j with D_k = g_t - g_k
+    = (a_t - a_k) - (y_t - y_k), t the top class. Two exact forms of a_t - a_k:
+    -expm1(z_k - z_t) / S (close logits: a_0 - a_1 at z = [1e-8, 0] is 5e-9) and
+    1 - (e_k + sum_{i != t} e_i) / S (saturated: with y_t - y_k = 1 only the small part is left).
+    """
+    z = np.broadcast_to(z, out.shape)
+    y = np.broadcast_to(y, out.shape)
+    idx, top = _top(z)
+    d = np.empty(out.shape, out.dtype)
+    _shifted(z, top, d)  # z - z_t <= 0
+    e = np.exp(d)
+    np.put_along_axis(e, idx, 0.0, axis=-1)
+    rest = np.sum(e, axis=-1, keepdims=True)  # sum of e off the top
+    total = 1.0 + rest
+    dy = np.take_along_axis(y, idx, axis=-1) - y  # y_t - y_k
+    # close logits: D = -expm1(d)/S - dy
+    np.expm1(d, out=d)
+    d /= -total
+    d -= dy
+    # target at the top (dy > 1/2): D = (1 - dy) - (e_k + rest)/S
+    far = (e + rest) / total
+    np.subtract(1.0 - dy, far, out=far)
+    np.copyto(d, far, where=dy > 0.5)
+    np.put_along_axis(d, idx, 0.0, axis=-1)
+    np.put_along_axis(e, idx, 1.0, axis=-1)
+    e /= total  # a
+    T = np.sum(e * d, axis=-1, keepdims=True)
+    np.subtract(T, d, out=out)
+    out *= e
     return out
 
 

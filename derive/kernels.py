@@ -1795,10 +1795,9 @@ def loss__softmax__quadratic(z, y, shape, dtype):
 
 
 def delta__softmax__quadratic(z, y, shape, dtype):
-    """softmax_vjp(z, softmax_residual(z, y))"""
+    """softmax_vjp_residual(z, y)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
-    _rt.softmax_vjp(z, b0, out=b0)
+    _rt.softmax_vjp_residual(z, y, out=b0)
     return b0
 
 
@@ -1812,10 +1811,9 @@ def loss__softmax__sse(z, y, shape, dtype):
 
 
 def delta__softmax__sse(z, y, shape, dtype):
-    """2*softmax_vjp(z, softmax_residual(z, y))"""
+    """2*softmax_vjp_residual(z, y)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
-    _rt.softmax_vjp(z, b0, out=b0)
+    _rt.softmax_vjp_residual(z, y, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
@@ -1832,11 +1830,10 @@ def loss__softmax__mse(z, y, shape, dtype):
 
 
 def delta__softmax__mse(z, y, shape, dtype):
-    """2*softmax_vjp(z, softmax_residual(z, y))/n"""
+    """2*softmax_vjp_residual(z, y)/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
-    _rt.softmax_vjp(z, b0, out=b0)
+    _rt.softmax_vjp_residual(z, y, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
