@@ -196,3 +196,132 @@ def test_softmax_max_shift():
     from derive._kernel_runtime import softmax
 
     assert np.array_equal(stable(softmax, z, np.empty(3)), [1.0, 0.0, 0.0])
+
+
+# --- saturated residuals, lowering and the softmax products ------------------------------------
+
+
+def test_sigmoid_residual():
+    y = sp.Symbol("y", real=True)
+    out = rw.sigmoid_residual(sigmoid(t) - y)
+    assert isinstance(out, rw.Minus) and out.has(rw.step, rw.copysign)
+    assert naive(lambda: expit(50.0) - 1.0)[0] == 0.0
+    from derive import kernels
+
+    got = stable(kernels.get("sigmoid", "bce").delta, [50.0, -50.0], [1.0, 0.0])
+    want = 1 / (1 + mpmath.exp(50))
+    assert close(got[0], -want) and close(got[1], want)
+
+
+def test_elu_residual():
+    y = sp.Symbol("y", real=True)
+    assert rw.elu_residual(elu(t) - y).has(rw.Minus)
+    assert naive(lambda: np.expm1(-50.0) - (-1.0))[0] == 0.0
+    from derive import kernels
+
+    got = stable(kernels.get("elu", "l1").loss, [[-50.0]], [[-1.0]])[0]
+    assert close(got, mpmath.exp(-50))
+
+
+def test_sigmoid_product_is_one_exp():
+    out = rw.sigmoid_product(sigmoid(t) * sigmoid(-t))
+    assert out == sigmoid(-sp.Abs(t)) * (1 - sigmoid(-sp.Abs(t)))
+    assert naive(lambda: expit(40.0) * (1 - expit(40.0)))[0] == 0.0
+    from derive import kernels
+
+    assert close(stable(kernels.activation("sigmoid").derivative, [40.0])[0], mpmath.exp(-40) / (1 + mpmath.exp(-40)) ** 2)
+
+
+def test_sigmoid_by_exp_keeps_subnormals():
+    assert rw.sigmoid_by_exp(sigmoid(t)).has(rw.Quotient)
+    assert naive(expit, -710.0)[0] == 0.0  # scipy flushes sigma(-710) = 4.5e-309
+    from derive import kernels
+
+    got = stable(kernels.activation("silu").derivative, [-710.0])[0]  # -709 sigma(-710): a normal number
+    want = _sig(-710) * (1 - 710 * _sig(710))
+    assert close(got, want)
+
+
+def test_softplus_by_log1p():
+    assert rw.softplus_by_log1p(softplus(t)) == sp.Max(t, 0) + sp.codegen.cfunctions.log1p(sp.exp(-sp.Abs(t)))
+    _, caught = naive(lambda: np.log1p(np.exp(np.float64(1000))))
+    assert RuntimeWarning in caught
+    from derive import kernels
+
+    got = stable(kernels.activation("softplus"), [1000.0, -710.0, 1e-8])
+    assert got[0] == 1000.0 and close(got[1], mpmath.exp(-710)) and close(got[2], mpmath.log1p(mpmath.exp(1e-8)))
+
+
+def test_gauss_clipped():
+    x2 = rw.gauss_clipped(sp.exp(-t**2 / 2))
+    assert x2.has(rw.Clip)
+    _, caught = naive(lambda: np.exp(-np.float64(1e200) ** 2 / 2))
+    assert RuntimeWarning in caught
+    from derive import kernels
+
+    assert stable(kernels.activation("gelu").derivative, [1e200, -1e200]).tolist() == [1.0, 0.0]
+
+
+def test_silu_prime():
+    out = rw.silu_prime(silu(t) + sigmoid(t) * (1 - silu(t)))
+    assert out == sigmoid(t) * (1 + t * sigmoid(-t))
+    assert naive(lambda: 1e17 * expit(1e17) + expit(1e17) * (1 - 1e17 * expit(1e17)))[0] == 0.0
+    from derive import kernels
+
+    assert stable(kernels.activation("silu").derivative, [1e17])[0] == 1.0
+
+
+def _sig(v):
+    return 1 / (1 + mpmath.exp(-mpmath.mpf(v)))
+
+
+def _softmax(z):
+    e = [mpmath.exp(mpmath.mpf(v)) for v in z]
+    return [v / mpmath.fsum(e) for v in e]
+
+
+def test_softmax_residual():
+    y = sp.Symbol("y", real=True)
+    assert rw.softmax_residual_rule(rw.softmax(t) - y) == rw.softmax_residual(t, y)
+    z = np.array([50.0, -50.0, 0.0])
+    e = np.exp(z - z.max())
+    assert naive(lambda: e[0] / e.sum() - 1.0)[0] == 0.0
+    from derive import kernels
+
+    got = stable(kernels.get("softmax", "cce").delta, z, [1.0, 0.0, 0.0])
+    a = _softmax(z)
+    assert close(got[0], a[0] - 1)
+
+
+def test_softmax_jacobian_product_and_its_residual_form():
+    y = sp.Symbol("y", real=True)
+    A = rw.softmax(t)
+    g = sp.sign(A - y)
+    assert rw.softmax_jacobian_product((g - rw.RowSum(A * g)) * A) == rw.softmax_vjp(t, g)
+    assert rw.vjp_of_residual(rw.softmax_vjp(t, rw.softmax_residual(t, y))) == rw.softmax_vjp_residual(t, y)
+    # a (g - sum a g) at z = [1e-8, 0], y = 0: a_0 - a_1 = 5e-9 loses half its digits naively
+    z = np.array([1e-8, 0.0])
+    a = np.exp(z) / np.exp(z).sum()
+    g0 = a
+    naive_delta = a * (g0 - (a * g0).sum())
+    a_mp = _softmax(z)
+    want = a_mp[0] * (a_mp[0] - (a_mp[0] ** 2 + a_mp[1] ** 2))
+    assert not close(naive_delta[0], want, rel=1e-10)
+    from derive import kernels
+
+    assert close(stable(kernels.get("softmax", "quadratic").delta, z, [0.0, 0.0])[0], want)
+
+
+def test_softmax_bce_vjp():
+    from derive.codegen import delta_expr
+
+    assert delta_expr("softmax", "bce") == rw.softmax_odds_vjp(sp.Symbol("z", real=True), sp.Symbol("y", real=True))
+    z = np.array([1000.0, 0.0, -1000.0])
+    e = np.exp(z - z.max())
+    a = e / e.sum()
+    y = np.array([1.0, 0.0, 0.0])
+    value, caught = naive(lambda: a * np.sum((a - y) / (a - 1)) - y - a * (y - 1) / (1 - a))
+    assert np.isnan(value[0]) and RuntimeWarning in caught
+    from derive import kernels
+
+    np.testing.assert_array_equal(stable(kernels.get("softmax", "bce").delta, z, y), [0.0, 0.0, 0.0])
