@@ -12,7 +12,7 @@ import numpy as np
 
 from derive.errors import PairingError, unknown
 
-__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
+__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -61,7 +61,7 @@ def softmax(z, out):
 
 
 def softmax_residual(z, y, out):
-    """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t): 1 - a_t = sum_{k != t} e_k / sum e.
+    """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
     a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not.
     """
@@ -71,10 +71,15 @@ def softmax_residual(z, y, out):
     np.exp(out, out=out)
     np.put_along_axis(out, idx, 0.0, axis=-1)
     rest = np.sum(out, axis=-1, keepdims=True)  # sum of the others, e_t = 1
+    np.put_along_axis(out, idx, 1.0, axis=-1)
     out /= 1.0 + rest
     out -= y
+    # top class, where a_t - y_t is small because y_t is near 1: (1 - y_t) - (1 - a_t).
+    # Elsewhere a_t - y_t as is (equal logits then give equal a).
     y_top = np.take_along_axis(np.broadcast_to(y, out.shape), idx, axis=-1)
-    np.put_along_axis(out, idx, (1.0 - y_top) - rest / (1.0 + rest), axis=-1)
+    near_one = (1.0 - y_top) - rest / (1.0 + rest)
+    at_top = np.take_along_axis(out, idx, axis=-1)
+    np.put_along_axis(out, idx, np.where(y_top > 0.5, near_one, at_top), axis=-1)
     return out
 
 
@@ -104,7 +109,12 @@ def softmax_vjp(z, g, out):
     return out
 
 
-def softmax_vjp_residual(z, y, out):
+def softmax_vjp_clipped_residual(z, y, out):
+    """softmax_vjp(z, clip(a - y, -1, 1)): as ``softmax_vjp_residual`` where no residual is clipped."""
+    return softmax_vjp_residual(z, y, out, clip=True)
+
+
+def softmax_vjp_residual(z, y, out, clip=False):
     """softmax_vjp(z, a - y): a (g - sum(a g)) for g = a - y, with g_t - g_k kept exact.
 
     As in ``softmax_vjp``, g_j - sum(a g) = sum_k a_k D_k - D_j with D_k = g_t - g_k
@@ -130,6 +140,23 @@ def softmax_vjp_residual(z, y, out):
     far = (e + rest) / total
     np.subtract(1.0 - dy, far, out=far)
     np.copyto(d, far, where=dy > 0.5)
+    if clip:  # where a residual is clipped to s = +-1, D_k = clip(r_t) - clip(r_k) in exact pieces
+        a = e / total
+        a_top = 1.0 / total
+        np.put_along_axis(a, idx, a_top, axis=-1)
+        r = a - y
+        r_top = np.take_along_axis(r, idx, axis=-1)
+        k_clipped, t_clipped = np.abs(r) > 1, np.abs(r_top) > 1
+        if k_clipped.any() or t_clipped.any():
+            y_t = np.take_along_axis(y, idx, axis=-1)
+            s_k, s_t = np.sign(r), np.sign(r_top)
+            # r_t kept, r_k -> s_k:  r_t - 1 = -((1 - a_t) + y_t),  r_t + 1 = (1 - y_t) + a_t
+            t_kept = np.where(s_k > 0, -(rest / total + y_t), (1.0 - y_t) + a_top)
+            # r_t -> s_t, r_k kept:  s_t - r_k = (s_t + y_k) - a_k
+            k_kept = (s_t + y) - a
+            both = s_t - s_k
+            D = np.where(t_clipped, np.where(k_clipped, both, k_kept), t_kept)
+            np.copyto(d, D, where=k_clipped | t_clipped)
     np.put_along_axis(d, idx, 0.0, axis=-1)
     np.put_along_axis(e, idx, 1.0, axis=-1)
     e /= total  # a

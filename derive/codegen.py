@@ -24,7 +24,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.functions import Phi, sigmoid, softplus
 from derive.pairing import derive_pair
-from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, log_softmax, softmax, stabilize
+from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, softmax_vjp_clipped_residual, log_softmax, softmax, stabilize
 from derive.symbols import a, i, j, n, y, z
 from derive.softmax import jacobian_entry
 
@@ -58,6 +58,7 @@ UFUNCS = {
     softmax_residual: "_rt.softmax_residual",
     softmax_vjp: "_rt.softmax_vjp",
     softmax_vjp_residual: "_rt.softmax_vjp_residual",
+    softmax_vjp_clipped_residual: "_rt.softmax_vjp_clipped_residual",
 }
 EXTRA_ARGS = {softplus: ("0.0",)}
 RELATIONS = {

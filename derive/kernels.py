@@ -1913,11 +1913,9 @@ def loss__softmax__huber(z, y, shape, dtype):
 
 
 def delta__softmax__huber(z, y, shape, dtype):
-    """softmax_vjp(z, Clip(softmax_residual(z, y), -1, 1))"""
+    """softmax_vjp_clipped_residual(z, y)"""
     b0 = np.empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
-    _rt.softmax_vjp(z, b0, out=b0)
+    _rt.softmax_vjp_clipped_residual(z, y, out=b0)
     return b0
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "softmax_residual",
     "softmax_vjp",
     "softmax_vjp_residual",
+    "softmax_vjp_clipped_residual",
     "NAIVE_FORMS",
     "STRUCTURE",
     "RESIDUALS",
@@ -106,6 +107,12 @@ class softmax_vjp(Function):
 
 class softmax_vjp_residual(Function):
     """softmax_vjp_residual(z, y) = softmax_vjp(z, softmax(z) - y), with a_j - a_t as expm1(z_j - z_t)/sum e."""
+
+    nargs = 2
+
+
+class softmax_vjp_clipped_residual(Function):
+    """softmax_vjp_clipped_residual(z, y) = softmax_vjp(z, clip(softmax(z) - y, -1, 1)), differences kept exact."""
 
     nargs = 2
 
@@ -370,6 +377,17 @@ vjp_of_residual = ReplaceOptim(
 )
 
 
+def _clipped_residual(e):
+    g = e.args[1] if isinstance(e, softmax_vjp) else None
+    return (isinstance(g, Clip) and g.args[1:] == (-1, 1) and isinstance(g.args[0], softmax_residual)
+            and g.args[0].args[0] == e.args[0])
+
+
+# softmax_vjp(x, clip(softmax_residual(x, y), -1, 1)) -> softmax_vjp_clipped_residual(x, y)   (huber: same digits)
+vjp_of_clipped_residual = ReplaceOptim(_clipped_residual,
+                                       lambda e: softmax_vjp_clipped_residual(e.args[0], e.args[1].args[0].args[1]))
+
+
 # softmax(x) - y -> softmax_residual(x, y)   (softmax([50, -50, 0])_0 - 1 is 0; the value is -1.9e-22)
 softmax_residual_rule = ReplaceOptim(lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
 # sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
@@ -457,7 +475,7 @@ softmax_bce_vjp = ReplaceOptim(_is_softmax_bce_delta,
 NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
 STRUCTURE = (silu_prime, gauss_clipped, softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
 RESIDUALS = (softmax_jacobian_product, sigmoid_residual, elu_residual, softmax_residual_rule)
-STABILITY = (vjp_of_residual, one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
+STABILITY = (vjp_of_residual, vjp_of_clipped_residual, one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
 LOWERING = (silu_as_sigmoid, gelu_as_phi, elu_branch_free, relu_as_max, leaky_relu_as_max)
 CLEANUP = (expm1_plus_one, sigmoid_by_exp, softplus_by_log1p)
 PHASES = (NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP)
