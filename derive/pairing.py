@@ -125,7 +125,7 @@ def derive_pair(activation: str, loss: str) -> Derivation:
     if act.elementwise:
         steps.append(da_dz)
         delta = sp.factor_terms(_tidy(dC_da * da_dz.rhs))
-        steps.append(Step("chain rule: delta_j = dC/da_j * da_j/dz_j", d(C, z[j]), delta))
+        steps.append(Step("chain rule: the error is dC/da times da/dz", d(C, z[j]), delta))
     else:
         # delta_j = sum_i dC/da_i da_i/dz_j = sum_i g_i a_i (d_ij - a_j); split by linearity.
         g_i = dC_da.subs(j, i)
@@ -146,9 +146,9 @@ def derive_pair(activation: str, loss: str) -> Derivation:
     grad_b = delta * dz_db
     grad_w = delta * dz_dw
     steps += [
-        Step("bias: dz_j/db_j", d(z[j], b[j]), dz_db),
-        Step("dC/db_j = delta_j dz_j/db_j", d(C, b[j]), grad_b),
-        Step("weight: dz_j/dw_jk", d(z[j], w[j, k]), dz_dw),
-        Step("dC/dw_jk = delta_j dz_j/dw_jk", d(C, w[j, k]), grad_w),
+        Step("bias: dz/db", d(z[j], b[j]), dz_db),
+        Step("bias gradient: the error times dz/db", d(C, b[j]), grad_b),
+        Step("weight: dz/dw", d(z[j], w[j, k]), dz_dw),
+        Step("weight gradient: the error times dz/dw", d(C, w[j, k]), grad_w),
     ]
     return Derivation(act.name, lo.name, cost, delta, grad_b, grad_w, tuple(steps), tuple(assumptions))

@@ -23,7 +23,7 @@ def test_list_prints_the_matrix_reasons_and_every_delta(capsys):
 def test_show_prints_the_steps(capsys):
     assert main(["show", "sigmoid", "quadratic"]) == 0
     out = capsys.readouterr().out
-    for heading in ("1. dense layer", "2. activation", "cost derivative", "chain rule", "dC/dw_jk"):
+    for heading in ("1. dense layer", "2. activation", "cost derivative", "chain rule", "weight gradient"):
         assert heading in out
     assert "σ" in out or "sigmoid" in out
 
