@@ -33,6 +33,7 @@ class _Named(Function):
 
     nargs = 1
     latex_name = r"\operatorname{f}"
+    pretty_name = "f"
 
     @classmethod
     def derivative(cls, x):
@@ -62,6 +63,9 @@ class _Named(Function):
         name = self.latex_name if exp is None else f"{self.latex_name}^{{{exp}}}"
         return rf"{name}\left({arg}\right)"
 
+    def _pretty(self, printer):
+        return printer._helper_print_function(self.func, self.args, func_name=self.pretty_name)
+
     def _sympystr(self, printer):
         return f"{type(self).__name__}({printer._print(self.args[0])})"
 
@@ -70,6 +74,7 @@ class sigmoid(_Named):
     """sigma(x) = 1 / (1 + e^{-x}); sigma' = sigma (1 - sigma)."""
 
     latex_name = r"\sigma"
+    pretty_name = "σ"
 
     @classmethod
     def eval(cls, x):
@@ -100,6 +105,7 @@ class softplus(_Named):
     """softplus(x) = ln(1 + e^x); softplus' = sigma(x)."""
 
     latex_name = r"\operatorname{softplus}"
+    pretty_name = "softplus"
 
     @classmethod
     def eval(cls, x):
@@ -123,6 +129,7 @@ class relu(_Named):
     """relu(x) = max(0, x); relu'(x) = 1 if x > 0 else 0 (relu'(0) = 0, as PyTorch and JAX)."""
 
     latex_name = r"\operatorname{ReLU}"
+    pretty_name = "ReLU"
 
     @classmethod
     def eval(cls, x):
@@ -145,6 +152,7 @@ class leaky_relu(_Named):
     """leaky_relu(x) = x if x > 0 else x/100; derivative 1 or 1/100 (1/100 at 0)."""
 
     latex_name = r"\operatorname{LeakyReLU}"
+    pretty_name = "LeakyReLU"
 
     @classmethod
     def eval(cls, x):
@@ -160,6 +168,7 @@ class elu(_Named):
     """elu(x) = x if x > 0 else e^x - 1 (alpha = 1); elu' = 1 if x > 0 else elu(x) + 1."""
 
     latex_name = r"\operatorname{ELU}"
+    pretty_name = "ELU"
 
     @classmethod
     def eval(cls, x):
@@ -175,6 +184,7 @@ class Phi(_Named):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; Phi' = e^{-x^2/2} / sqrt(2 pi)."""
 
     latex_name = r"\Phi"
+    pretty_name = "Φ"
 
     @classmethod
     def eval(cls, x):
@@ -204,6 +214,7 @@ class silu(_Named):
     """silu(x) = x sigma(x); silu' = sigma(x) (1 + x (1 - sigma(x)))."""
 
     latex_name = r"\operatorname{SiLU}"
+    pretty_name = "SiLU"
 
     @classmethod
     def eval(cls, x):
@@ -226,6 +237,7 @@ class gelu(_Named):
     """gelu(x) = x Phi(x) (exact, erf form); gelu' = Phi(x) + x e^{-x^2/2} / sqrt(2 pi)."""
 
     latex_name = r"\operatorname{GELU}"
+    pretty_name = "GELU"
 
     @classmethod
     def eval(cls, x):
