@@ -63,23 +63,32 @@ def softmax(z, out):
 def softmax_residual(z, y, out):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
-    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not.
+    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only rows whose
+    other classes hold less than a third of the mass are redone that way (the fast path is
+    the usual max-shifted softmax).
     """
     z = np.broadcast_to(z, out.shape)
-    idx, top = _top(z)
-    _shifted(z, top, out)
+    y = np.broadcast_to(y, out.shape)
+    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
     np.exp(out, out=out)
-    np.put_along_axis(out, idx, 0.0, axis=-1)
-    rest = np.sum(out, axis=-1, keepdims=True)  # sum of the others, e_t = 1
-    np.put_along_axis(out, idx, 1.0, axis=-1)
-    out /= 1.0 + rest
+    total = np.sum(out, axis=-1, keepdims=True)
+    out /= total
     out -= y
-    # top class, where a_t - y_t is small because y_t is near 1: (1 - y_t) - (1 - a_t).
-    # Elsewhere a_t - y_t as is (equal logits then give equal a).
-    y_top = np.take_along_axis(np.broadcast_to(y, out.shape), idx, axis=-1)
-    near_one = (1.0 - y_top) - rest / (1.0 + rest)
-    at_top = np.take_along_axis(out, idx, axis=-1)
-    np.put_along_axis(out, idx, np.where(y_top > 0.5, near_one, at_top), axis=-1)
+    tight = total[..., 0] < 1.5
+    if tight.any():
+        zs, ys = z[tight], y[tight]
+        idx, top = _top(zs)
+        e = np.empty(zs.shape, out.dtype)
+        _shifted(zs, top, e)
+        np.exp(e, out=e)
+        np.put_along_axis(e, idx, 0.0, axis=-1)
+        rest = np.sum(e, axis=-1, keepdims=True)
+        y_top = np.take_along_axis(ys, idx, axis=-1)
+        rows = out[tight]
+        at_top = np.take_along_axis(rows, idx, axis=-1)
+        near_one = (1.0 - y_top) - rest / (1.0 + rest)
+        np.put_along_axis(rows, idx, np.where(y_top > 0.5, near_one, at_top), axis=-1)
+        out[tight] = rows
     return out
 
 
@@ -206,13 +215,20 @@ def _shifted(z, top, out):
 
 
 def log_softmax(z, out):
-    """z - logsumexp(z) = (z - max) - log1p(sum of the other e^{z_k - max}): exact at the top class."""
+    """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); where the other classes hold under a
+    third of the mass, log1p of their sum instead: then the top class is exact."""
     z = np.broadcast_to(z, out.shape)
-    idx, top = _top(z)
-    overflowed = _shifted(z, top, out)
-    e = np.exp(out)
-    np.put_along_axis(e, idx, 0.0, axis=-1)
-    out -= np.log1p(np.sum(e, axis=-1, keepdims=True))
+    overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+    total = np.sum(np.exp(out), axis=-1, keepdims=True)
+    log_total = np.log(total)
+    tight = total[..., 0] < 1.5
+    if tight.any():
+        rows = out[tight]
+        idx = np.argmax(rows, axis=-1)[..., None]
+        e = np.exp(rows)
+        np.put_along_axis(e, idx, 0.0, axis=-1)
+        log_total[tight] = np.log1p(np.sum(e, axis=-1, keepdims=True))
+    out -= log_total
     if overflowed:  # below -max float the value is not representable: -max, so that 0 * it stays 0
         np.maximum(out, -np.finfo(out.dtype).max, out=out)
     return out
