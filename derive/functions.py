@@ -34,6 +34,7 @@ class _Named(Function):
     nargs = 1
     latex_name = r"\operatorname{f}"
     pretty_name = "f"
+    positive_on_reals = False  # f(x) > 0 for every real x
 
     @classmethod
     def derivative(cls, x):
@@ -55,6 +56,10 @@ class _Named(Function):
     def _eval_is_real(self):
         return self.args[0].is_real
 
+    def _eval_is_positive(self):
+        if self.positive_on_reals and self.args[0].is_extended_real:
+            return True
+
     def _eval_is_extended_real(self):
         return self.args[0].is_extended_real
 
@@ -75,6 +80,7 @@ class sigmoid(_Named):
 
     latex_name = r"\sigma"
     pretty_name = "σ"
+    positive_on_reals = True
 
     @classmethod
     def eval(cls, x):
@@ -96,16 +102,13 @@ class sigmoid(_Named):
     def _eval_rewrite_as_tanh(self, x, **kwargs):
         return (1 + sp.tanh(x / 2)) / 2
 
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
-
 
 class softplus(_Named):
     """softplus(x) = ln(1 + e^x); softplus' = sigma(x)."""
 
     latex_name = r"\operatorname{softplus}"
     pretty_name = "softplus"
+    positive_on_reals = True
 
     @classmethod
     def eval(cls, x):
@@ -119,10 +122,6 @@ class softplus(_Named):
     @classmethod
     def derivative(cls, x):
         return sigmoid(x)
-
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
 
 class relu(_Named):
@@ -185,6 +184,7 @@ class Phi(_Named):
 
     latex_name = r"\Phi"
     pretty_name = "Φ"
+    positive_on_reals = True
 
     @classmethod
     def eval(cls, x):
@@ -204,10 +204,6 @@ class Phi(_Named):
 
     def _eval_rewrite_as_erfc(self, x, **kwargs):
         return sp.erfc(-x / sqrt(2)) / 2
-
-    def _eval_is_positive(self):
-        if self.args[0].is_extended_real:
-            return True
 
 
 class silu(_Named):
