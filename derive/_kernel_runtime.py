@@ -48,6 +48,17 @@ def _units(z):
         raise ValueError("z must have at least one axis (the last axis holds the units), got a scalar")
 
 
+# --- special functions, imported on first use ---------------------------------------------------
+
+
+def ndtr(x, out):
+    """Phi(x) = erfc(-x/sqrt 2)/2 (scipy.special.ndtr): SciPy loads on the first call, so that
+    ``import derive.kernels`` costs NumPy's import and little more."""
+    from scipy.special import ndtr as _ndtr
+
+    return _ndtr(x, out=out)
+
+
 # --- softmax primitives (max-shifted; called by the generated code) -----------------------------
 
 

@@ -43,7 +43,7 @@ UFUNCS = {
     Abs: "np.abs",
     sign: "np.sign",
     sigmoid: "expit",
-    Phi: "ndtr",
+    Phi: "_rt.ndtr",
     softplus: "np.logaddexp",  # logaddexp(x, 0) = log(1 + e^x), never overflows
     Max: "np.maximum",
     Min: "np.minimum",
@@ -401,7 +401,7 @@ def generate() -> str:
     parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID)\n")
     parts.append("activation = _rt.make_activation(ACTIVATIONS)\n")
     body = "".join(parts)
-    used = sorted(name for name in ("expit", "ndtr") if f"{name}(" in body)
+    used = sorted(name for name in ("expit",) if f" {name}(" in body)
     scipy_import = f"from scipy.special import {', '.join(used)}\n" if used else ""
     return HEADER.replace("{scipy_import}", scipy_import) + body
 

@@ -9,7 +9,6 @@ This module does not import SymPy.
 """
 
 import numpy as np
-from scipy.special import ndtr
 
 from derive import _kernel_runtime as _rt
 
@@ -190,7 +189,7 @@ def dact__silu(z, shape, dtype):
 def act__gelu(z, shape, dtype):
     """z*Phi(z)"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     return b0
 
@@ -205,7 +204,7 @@ def dact__gelu(z, shape, dtype):
     np.multiply(z, b0, out=b0)
     np.multiply(b0, 0.3989422804014327, out=b0)
     b1 = np.empty(shape, dtype)
-    ndtr(z, out=b1)
+    _rt.ndtr(z, out=b1)
     np.add(b0, b1, out=b0)
     return b0
 
@@ -1628,7 +1627,7 @@ def delta__silu__huber(z, y, shape, dtype):
 def loss__gelu__quadratic(z, y, shape, dtype):
     """RowSum((-y + z*Phi(z))**2)/2"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1640,7 +1639,7 @@ def loss__gelu__quadratic(z, y, shape, dtype):
 def delta__gelu__quadratic(z, y, shape, dtype):
     """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
@@ -1658,7 +1657,7 @@ def delta__gelu__quadratic(z, y, shape, dtype):
 def loss__gelu__sse(z, y, shape, dtype):
     """RowSum((-y + z*Phi(z))**2)"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1669,7 +1668,7 @@ def loss__gelu__sse(z, y, shape, dtype):
 def delta__gelu__sse(z, y, shape, dtype):
     """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
@@ -1689,7 +1688,7 @@ def loss__gelu__mse(z, y, shape, dtype):
     """RowSum((-y + z*Phi(z))**2)/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1702,7 +1701,7 @@ def delta__gelu__mse(z, y, shape, dtype):
     """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
     n = shape[-1]
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
@@ -1721,7 +1720,7 @@ def delta__gelu__mse(z, y, shape, dtype):
 def loss__gelu__l1(z, y, shape, dtype):
     """RowSum(Abs(y - z*Phi(z)))"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
@@ -1732,7 +1731,7 @@ def loss__gelu__l1(z, y, shape, dtype):
 def delta__gelu__l1(z, y, shape, dtype):
     """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
@@ -1751,7 +1750,7 @@ def delta__gelu__l1(z, y, shape, dtype):
 def loss__gelu__huber(z, y, shape, dtype):
     """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     b1 = np.empty(shape, dtype)
     np.subtract(y, b0, out=b1)
@@ -1768,7 +1767,7 @@ def loss__gelu__huber(z, y, shape, dtype):
 def delta__gelu__huber(z, y, shape, dtype):
     """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
     b0 = np.empty(shape, dtype)
-    ndtr(z, out=b0)
+    _rt.ndtr(z, out=b0)
     b1 = np.empty(shape, dtype)
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
