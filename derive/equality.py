@@ -86,6 +86,10 @@ def _split_zero(expr, v) -> bool:
     return True
 
 
+class _NotReal(Exception):
+    """An atom whose argument is not known to be real: no real stand-in for it."""
+
+
 def _abstracted_zero(expr) -> bool:
     """cancel() == 0 with each transcendental atom as an independent symbol.
 
@@ -100,6 +104,8 @@ def _abstracted_zero(expr) -> bool:
         return stand_in.setdefault(base, fresh)
 
     def exp_as_powers(e):
+        if e.args[0].is_extended_real is not True:
+            raise _NotReal  # exp of a complex argument is not a positive number
         factors = []
         for term in sp.Add.make_args(sp.expand(e.args[0])):
             coeff, rest = term.as_coeff_Mul()
@@ -107,17 +113,20 @@ def _abstracted_zero(expr) -> bool:
         return sp.Mul(*factors)
 
     def odd_sign(e):  # sign(-u) = -sign(u): one symbol for both
+        if e.args[0].is_extended_real is not True:
+            raise _NotReal
         u, neg = sp.expand(e.args[0]), sp.expand(-e.args[0])
         key = min(u, neg, key=sp.default_sort_key)
         return power_of(("sign", key)) * (1 if key == u else -1)
 
-    expr = expr.replace(lambda e: isinstance(e, sp.exp), exp_as_powers)
-    expr = expr.replace(lambda e: isinstance(e, sp.sign), odd_sign)
-    others = {
-        e: sp.Dummy(real=True)
-        for e in expr.atoms(sp.Function)
-        if isinstance(e, (sp.Abs, _Named))
-    }
+    try:
+        expr = expr.replace(lambda e: isinstance(e, sp.exp), exp_as_powers)
+        expr = expr.replace(lambda e: isinstance(e, sp.sign), odd_sign)
+    except _NotReal:
+        return False
+    others = {e: sp.Dummy(real=True) for e in expr.atoms(sp.Function) if isinstance(e, (sp.Abs, _Named))}
+    if any(e.args[0].is_extended_real is not True for e in others):
+        return False
     if not stand_in and not others:
         return False
     try:
@@ -144,6 +153,8 @@ def _conditions_split_zero(expr, most=6) -> bool:
 def is_zero(expr) -> bool | None:
     """True when ``expr`` is proved identically 0; None when not proved (never False)."""
     expr = sp.sympify(expr)
+    if any(pw.args[-1].cond is not sp.true for pw in expr.atoms(sp.Piecewise)):
+        return None  # undefined where no branch applies: simplify would drop that part
     if sp.expand(expr) == 0 or _abstracted_zero(expr) or _conditions_split_zero(expr):
         return True
     # Indexed atoms (z[j], y[j]) become plain real symbols so they can be split on;

@@ -35,3 +35,22 @@ def test_true_identities_are_proved(lhs, rhs):
 )
 def test_false_identities_are_never_proved(lhs, rhs):
     assert equal(lhs, rhs) is None
+
+
+x = sp.Symbol("x", real=True)
+w = sp.Symbol("w")  # no assumptions: may be complex
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.Piecewise((1, x > 0)) - 1,  # undefined (nan) for x <= 0
+        sp.sqrt(sp.exp(2 * sp.I * x)) - sp.exp(sp.I * x),  # 2 at x = pi
+        sp.sqrt(sp.exp(2 * w)) - sp.exp(w),
+        sp.im(sigmoid(sp.I * x)),  # 0.273 at x = 1
+        sp.im(sp.sign(1 + sp.I * x)),
+    ],
+)
+def test_complex_atoms_and_partial_piecewise_are_not_proved_zero(expr):
+    """Reviewer's reproducers: each is nonzero (or undefined) somewhere."""
+    assert is_zero(expr) is None
