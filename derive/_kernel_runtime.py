@@ -71,17 +71,18 @@ def softmax(z, out):
     return out
 
 
-# Rows whose other classes sum to under 1/64 of the top's e^0 = 1 get the exact top-class path:
-# elsewhere 1 - a_t and log(1 + rest) lose at most 6 bits.
-TIGHT = 1.0 + 1.0 / 64
+def _tight(dtype):
+    """Rows whose other classes sum to under 2^-10 (float32: 2^-6) of the top's e^0 = 1 get the
+    exact top-class path: elsewhere 1 - a_t and log(1 + rest) lose at most 10 (6) bits."""
+    return 1.0 + (2.0**-6 if np.finfo(dtype).bits <= 32 else 2.0**-10)
 
 
 def softmax_residual(z, y, out):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
     a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only rows whose
-    other classes hold under 1/64 of the top's mass are redone that way (the fast path is the
-    usual max-shifted softmax; elsewhere 1 - a_t loses at most 6 bits).
+    other classes hold under 2^-10 of the top's mass are redone that way (the fast path is the
+    usual max-shifted softmax; elsewhere 1 - a_t loses at most 10 bits, see ``_tight``).
     """
     z = np.broadcast_to(z, out.shape)
     y = np.broadcast_to(y, out.shape)
@@ -90,7 +91,7 @@ def softmax_residual(z, y, out):
     total = np.sum(out, axis=-1, keepdims=True)
     out /= total
     out -= y
-    tight = total[..., 0] < TIGHT
+    tight = total[..., 0] < _tight(out.dtype)
     if tight.any():
         zs, ys = z[tight], y[tight]
         idx, top = _top(zs)
@@ -232,12 +233,12 @@ def _shifted(z, top, out):
 
 def log_softmax(z, out):
     """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); where the other classes hold under
-    1/64 of the top's mass, log1p of their sum instead: then the top class is exact."""
+    2^-10 of the top's mass (``_tight``), log1p of their sum instead: then the top class is exact."""
     z = np.broadcast_to(z, out.shape)
     overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
     total = np.sum(np.exp(out), axis=-1, keepdims=True)
     log_total = np.log(total)
-    tight = total[..., 0] < TIGHT
+    tight = total[..., 0] < _tight(out.dtype)
     if tight.any():
         rows = out[tight]
         idx = np.argmax(rows, axis=-1)[..., None]
