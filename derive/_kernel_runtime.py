@@ -87,25 +87,20 @@ def softmax_residual(z, y, out):
     z = np.broadcast_to(z, out.shape)
     y = np.broadcast_to(y, out.shape)
     _shifted(z, np.max(z, axis=-1, keepdims=True), out)
-    np.exp(out, out=out)
+    np.exp(out, out=out)  # e, with e_t = 1 at the top class
     total = np.sum(out, axis=-1, keepdims=True)
+    rows = np.flatnonzero(total < _tight(out.dtype))
+    if rows.size:
+        e = out.reshape(-1, out.shape[-1])[rows]  # those rows only
+        top = np.argmax(e, axis=-1)
+        e[np.arange(rows.size), top] = 0.0
+        rest = np.sum(e, axis=-1)  # exact: the 1 is not in it
     out /= total
     out -= y
-    tight = total[..., 0] < _tight(out.dtype)
-    if tight.any():
-        zs, ys = z[tight], y[tight]
-        idx, top = _top(zs)
-        e = np.empty(zs.shape, out.dtype)
-        _shifted(zs, top, e)
-        np.exp(e, out=e)
-        np.put_along_axis(e, idx, 0.0, axis=-1)
-        rest = np.sum(e, axis=-1, keepdims=True)
-        y_top = np.take_along_axis(ys, idx, axis=-1)
-        rows = out[tight]
-        at_top = np.take_along_axis(rows, idx, axis=-1)
-        near_one = (1.0 - y_top) - rest / (1.0 + rest)
-        np.put_along_axis(rows, idx, np.where(y_top > 0.5, near_one, at_top), axis=-1)
-        out[tight] = rows
+    if rows.size:
+        at = (np.unravel_index(rows, out.shape[:-1]) if out.ndim > 1 else ()) + (top,)
+        y_top = y[at]
+        out[at] = np.where(y_top > 0.5, (1.0 - y_top) - rest / (1.0 + rest), out[at])
     return out
 
 
