@@ -231,15 +231,14 @@ def log_softmax(z, out):
     2^-10 of the top's mass (``_tight``), log1p of their sum instead: then the top class is exact."""
     z = np.broadcast_to(z, out.shape)
     overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
-    total = np.sum(np.exp(out), axis=-1, keepdims=True)
+    e = np.exp(out)
+    total = np.sum(e, axis=-1, keepdims=True)
     log_total = np.log(total)
-    tight = total[..., 0] < _tight(out.dtype)
-    if tight.any():
-        rows = out[tight]
-        idx = np.argmax(rows, axis=-1)[..., None]
-        e = np.exp(rows)
-        np.put_along_axis(e, idx, 0.0, axis=-1)
-        log_total[tight] = np.log1p(np.sum(e, axis=-1, keepdims=True))
+    rows = np.flatnonzero(total < _tight(out.dtype))
+    if rows.size:
+        e = e.reshape(-1, out.shape[-1])[rows]  # those rows only
+        e[np.arange(rows.size), np.argmax(e, axis=-1)] = 0.0
+        log_total.reshape(-1)[rows] = np.log1p(np.sum(e, axis=-1))
     out -= log_total
     if overflowed:  # below -max float the value is not representable: -max, so that 0 * it stays 0
         np.maximum(out, -np.finfo(out.dtype).max, out=out)
