@@ -122,7 +122,7 @@ def _canonical_index(expr):
     def rename(e, depth=0):
         if isinstance(e, sp.Sum) and len(e.limits) == 1:
             var, lo, hi = e.limits[0]
-            c = sp.Symbol(f"_idx{depth}", integer=True, positive=True)
+            c = sp.Symbol(f"_idx{depth}", integer=True)  # only what the limits say: no sign assumption
             body = rename(e.function.xreplace({var: c}), depth + 1)
             return sp.Sum(body, (c, lo, hi))
         if e.args:
@@ -132,31 +132,68 @@ def _canonical_index(expr):
     return rename(expr)
 
 
-def expand_sums(expr):
-    """Linearity of sums: split Sum over +, pull out index-free factors, collapse KroneckerDelta."""
+def _nonneg_diff(d) -> bool:
+    """d >= 0 proved: a nonnegative number, or by the declared assumptions of its symbols (n > 0)."""
+    d = sp.expand(d)
+    if d.is_number:
+        return d.is_extended_real is True and d.is_nonnegative is True
+    return d.is_nonnegative is True
+
+
+def _within(target, lo, hi, ranges) -> bool:
+    """lo <= target <= hi proved, target a number or an index whose range is known (``ranges``)."""
+    if target.is_number:
+        tlo = thi = target
+    elif target in ranges:
+        tlo, thi = ranges[target]
+    else:
+        return False
+    return _nonneg_diff(tlo - lo) and _nonneg_diff(hi - thi)
+
+
+def expand_sums(expr, indices=None):
+    """Linearity of sums: split Sum over +, pull out index-free factors, collapse KroneckerDelta.
+
+    A delta collapses only when its target is proved to lie within the limits: a number, the index
+    of an enclosing Sum, or an index of ``indices`` ({index: (lo, hi)}, a stated hypothesis).
+    """
     from derive.symbols import sum_delta
 
-    def split(e):
-        if not isinstance(e, sp.Sum):
-            return e
+    def walk(e, ranges):
+        if isinstance(e, sp.Sum):
+            return split(e, ranges)
+        if e.has(sp.Sum):
+            return e.func(*[walk(x, ranges) for x in e.args])
+        return e
+
+    def collapse(rest, var, target):
+        try:
+            return sum_delta(rest, var, target)
+        except ValueError:  # the summand does not vanish off the diagonal
+            return None
+
+    def split(e, ranges):
         var, lo, hi = e.limits[-1]
         inner = e.function if len(e.limits) == 1 else sp.Sum(e.function, *e.limits[:-1])
-        body = sp.expand(expand_sums(inner))
+        body = sp.expand(walk(inner, {**ranges, var: (lo, hi)}))
         out = S.Zero
         for term in sp.Add.make_args(body):
             const, rest = term.as_independent(var, as_Add=False)
+            ds = [d for d in rest.atoms(sp.KroneckerDelta) if var in d.free_symbols]
+            others = [x for x in (ds[0].args if ds else ()) if x != var]
             if rest == 1:
                 out += const * (hi - lo + 1)
-            elif any(var in d.free_symbols for d in rest.atoms(sp.KroneckerDelta)):
-                ds = [d for d in rest.atoms(sp.KroneckerDelta) if var in d.free_symbols]
-                other = (set(ds[0].args) - {var}).pop()
-                out += const * sum_delta(rest, var, other)
+            elif (
+                len(others) == 1 and var not in others[0].free_symbols and _within(others[0], lo, hi, ranges)
+                and (collapsed := collapse(rest, var, others[0])) is not None
+            ):
+                out += const * collapsed
             else:
                 out += const * sp.Sum(rest, (var, lo, hi))
         return out
 
-    expr = expr.replace(lambda e: isinstance(e, sp.Sum), split)
-    return sp.expand(_canonical_index(expr))
+    ranges = {sp.sympify(k): tuple(map(sp.sympify, v)) for k, v in (indices or {}).items()}
+    return sp.expand(_canonical_index(walk(sp.sympify(expr), ranges)))
 
 
 def _exp_generators(expr):
@@ -183,18 +220,19 @@ def _cheap_zero(form) -> bool:
         return False
 
 
-def identity_holds(expr, given=None) -> bool | None:
-    """True when ``expr`` == 0 is proved (under the equalities ``given``: {expr: value}); else None."""
+def identity_holds(expr, given=None, indices=None) -> bool | None:
+    """True when ``expr`` == 0 is proved (under the equalities ``given``: {expr: value}, and the
+    index ranges ``indices``: {i: (lo, hi)}); else None."""
     expr = sp.sympify(expr)
     given = dict(given or {})
 
     def use_given(e):
         for old, new in given.items():
-            e = e.xreplace({_canonical_index(expand_sums(old)) if old.has(sp.Sum) else old: new})
+            e = e.xreplace({_canonical_index(expand_sums(old, indices)) if old.has(sp.Sum) else old: new})
         return e
 
     if expr.has(sp.Sum):
-        expr = use_given(expand_sums(expr))
+        expr = use_given(expand_sums(expr, indices))
     for case in _kronecker_cases(expr):
         form = use_given(case)
         if _cheap_zero(form):
@@ -228,7 +266,7 @@ def _interval_sign(iv: sp.Set) -> str | None:
 def _number_sign(e) -> str | None:
     if e.is_zero:
         return ZERO
-    if e.is_extended_real is not True:
+    if e.is_extended_real is not True or e.is_finite is not True:  # oo * 0 is undefined: no sign for oo
         return None
     if e.is_positive:
         return POS
@@ -276,6 +314,8 @@ def leaf_interval(e, dom) -> Interval | None:
     found = _lookup(e, dom)
     if found is not None:
         return found
+    if isinstance(e, sp.KroneckerDelta):
+        return Interval(0, 1)
     if isinstance(e, _INCREASING) and len(e.args) == 1:
         inner = leaf_interval(e.args[0], dom)
         if isinstance(inner, Interval):
@@ -290,7 +330,7 @@ def leaf_interval(e, dom) -> Interval | None:
         coef = sp.Mul(*[f for f in sp.Mul.make_args(rest) if f.is_number])
         atom = sp.Mul(*[f for f in sp.Mul.make_args(rest) if not f.is_number])
         if (
-            coef.is_extended_real and const.is_extended_real and coef != 0
+            coef.is_finite and const.is_finite and coef.is_extended_real and const.is_extended_real and coef != 0
             and (const != 0 or coef != 1) and not atom.is_Add and not atom.is_number
         ):
             inner = leaf_interval(atom, dom)
@@ -304,13 +344,13 @@ def _affine_sum(e, dom) -> Interval | None:
     lo, hi, lo_open, hi_open = S.Zero, S.Zero, False, False
     for term in e.args:
         if term.is_number:
-            if not term.is_extended_real:
+            if not term.is_extended_real or not term.is_finite:
                 return None
             lo, hi = lo + term, hi + term
             continue
         coef = sp.Mul(*[f for f in sp.Mul.make_args(term) if f.is_number])
         atom = sp.Mul(*[f for f in sp.Mul.make_args(term) if not f.is_number])
-        if not coef.is_extended_real or atom.is_Add:
+        if not coef.is_extended_real or not coef.is_finite or atom.is_Add:
             return None
         inner = leaf_interval(atom, dom)
         if not isinstance(inner, Interval):
@@ -361,12 +401,30 @@ def _is_real(e, dom) -> bool:
         return all(_is_real(t, dom) for t in e.args)
     if isinstance(e, sp.Pow):
         base, ex = e.args
-        return _is_real(base, dom) and ex.is_integer is True or sign(base, dom) == POS and ex.is_extended_real is True
+        if ex.is_integer is True and _is_real(base, dom):
+            # b^-k needs b != 0 (1/x at 0 is not a real number)
+            return ex.is_nonnegative is True or sign(base, dom) in (POS, NEG)
+        return sign(base, dom) == POS and ex.is_extended_real is True and ex.is_finite is True
     if isinstance(e, (sp.exp, sigmoid, sp.tanh, sp.erf, Phi, softplus, sp.cosh, sp.sinh, sp.Abs, sp.atan)):
         return _is_real(e.args[0], dom)
-    if isinstance(e, sp.Sum):
-        return _is_real(e.function, dom)
+    if isinstance(e, sp.Sum) and len(e.limits) == 1:
+        bound = _bound_index(e, dom)
+        return bound is not None and _is_real(*bound)
     return False
+
+
+def _bound_index(e: sp.Sum, dom):
+    """(body, domain): the index replaced by a fresh integer symbol ranging over [lo, hi] (its
+    limits, not its assumptions: i may be declared positive and still run over negatives)."""
+    var, lo, hi = e.limits[0]
+    try:
+        iv = Interval(lo, hi)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(iv, Interval):
+        return None
+    t = sp.Dummy(str(var), integer=True)
+    return e.function.xreplace({var: t}), {**dom, t: iv}
 
 
 def _solve_on(cond, v, iv):
@@ -419,6 +477,8 @@ def _piecewise_sign(e, dom):
         remaining = remaining - part
         if remaining == S.EmptySet:
             break
+    if remaining != S.EmptySet:  # no branch applies somewhere: undefined (nan) there, no sign
+        return None
     if not signs:
         return None
     if all(s in (POS,) for s in signs):
@@ -438,8 +498,14 @@ def _atoms_of(e):
 
 def sign(e, dom) -> str | None:
     """The sign of ``e`` on the domain by structural rules only, or None (unknown)."""
-    e = sp.sympify(e)
-    if e.is_number:
+    try:
+        return _sign(sp.sympify(e), dom)
+    except (TypeError, ValueError, ArithmeticError, sp.SympifyError):  # e.g. oo * [0, 1]: unknown
+        return None
+
+
+def _sign(e, dom) -> str | None:
+    if e.is_number and not e.has(sp.Sum):  # a Sum's assumptions-based sign trusts its index's assumptions
         return _number_sign(e)
     if e.is_Symbol and e not in dom:  # a declared assumption, e.g. n = number of units > 0
         return POS if e.is_positive else NONNEG if e.is_nonnegative else None
@@ -493,14 +559,19 @@ def sign(e, dom) -> str | None:
     if isinstance(e, sp.Piecewise):
         return _piecewise_sign(e, dom)
     if isinstance(e, sp.Sum) and len(e.limits) == 1:
-        body = sign(e.function, dom)
+        # sum_{lo}^{hi} with hi < lo - 1 is minus a sum (Karr): a sign needs hi - lo + 1 >= 0
+        bound = _bound_index(e, dom)
+        body = sign(*bound) if bound is not None else None
+        if body == ZERO:
+            return ZERO
         var, lo, hi = e.limits[0]
-        if body in (POS, NONNEG, ZERO):
-            nonempty = sign(hi - lo, dom) in (POS, NONNEG, ZERO) or (hi - lo).is_nonnegative
-            return POS if body == POS and nonempty else (ZERO if body == ZERO else NONNEG)
-        if body in (NEG, NONPOS):
-            return NONPOS
-        return None
+        count = sign(hi - lo + 1, dom)
+        if body is None or count not in (POS, NONNEG, ZERO):
+            return None
+        nonempty = sign(hi - lo, dom) in (POS, NONNEG, ZERO)
+        if body in (POS, NONNEG):
+            return POS if body == POS and nonempty else NONNEG
+        return NEG if body == NEG and nonempty else NONPOS
     return None
 
 
@@ -517,7 +588,29 @@ def _domain(domain):
     return dom
 
 
-def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None) -> Verdict:
+def _given_against_domain(key, value, dom):
+    """A symbol with both a given value and a domain entry: its interval must follow from the value
+    (else the interval is an unchecked hypothesis). None when consistent; else the reason."""
+    if key not in dom:
+        return None
+    iv = dom[key]
+    rest = {k: v for k, v in dom.items() if k != key}
+    if value.has(key) or not isinstance(iv, Interval):
+        return f"{sp.sstr(key)} has a given value and a domain: its interval is not shown to follow"
+    ends = []
+    if not iv.start.is_infinite:
+        ends.append((value - iv.start, iv.left_open))
+    if not iv.end.is_infinite:
+        ends.append((iv.end - value, iv.right_open))
+    for gap, strict in ends:
+        sg = sign(gap, rest)
+        if sg not in ((POS,) if strict else (POS, NONNEG, ZERO)):
+            return (f"{sp.sstr(key)} = {sp.sstr(value)} is not shown to lie in its domain {iv} "
+                    f"(sign of {sp.sstr(gap)}: {sg or 'unknown'})")
+    return None
+
+
+def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, indices=None) -> Verdict:
     lhs, rhs, g = sp.sympify(lhs), sp.sympify(rhs), sp.sympify(certificate)
     rel = "<" if strict else "<="
     claim = claim or f"{sp.sstr(lhs)} {rel} {sp.sstr(rhs)}"
@@ -525,33 +618,44 @@ def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None) 
         dom = _domain(domain)
     except ValueError as exc:
         return Verdict(claim, "not proved", str(exc), g)
-    if identity_holds(rhs - lhs - g, given) is not True:
+    for key, value in (given or {}).items():
+        why = _given_against_domain(sp.sympify(key), sp.sympify(value), dom)
+        if why is not None:
+            return Verdict(claim, "not proved", why, g)
+    if identity_holds(rhs - lhs - g, given, indices) is not True:
         return Verdict(claim, "not proved", f"identity rhs - lhs == g not proved (difference {sp.sstr(rhs - lhs - g)})", g)
     sg = sign(g, dom)
     wanted = (POS,) if strict else (POS, NONNEG, ZERO)
     if sg not in wanted:
         what = "positive" if strict else "nonnegative"
         return Verdict(claim, "not proved", f"certificate not structurally {what} on the domain (sign: {sg or 'unknown'})", g)
-    hyp = f" given {', '.join(f'{sp.sstr(k)} = {sp.sstr(v)}' for k, v in (given or {}).items())}" if given else ""
+    facts = [f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in (given or {}).items()]
+    facts += [f"{sp.sstr(k)} in [{sp.sstr(lo)}, {sp.sstr(hi)}]" for k, (lo, hi) in (indices or {}).items()]
+    hyp = f" given {', '.join(facts)}" if facts else ""
     return Verdict(claim, "proved", f"rhs - lhs == g{hyp}; g is {sg}", g)
 
 
-def check_le(lhs, rhs, certificate, domain, *, given=None, claim=None) -> Verdict:
-    """lhs <= rhs on the domain: rhs - lhs == g exactly and g >= 0 structurally."""
-    return _check(lhs, rhs, certificate, domain, False, given, claim)
+def check_le(lhs, rhs, certificate, domain, *, given=None, claim=None, indices=None) -> Verdict:
+    """lhs <= rhs on the domain: rhs - lhs == g exactly and g >= 0 structurally.
+
+    ``given`` ({expr: value}) and ``indices`` ({i: (lo, hi)}: lo <= i <= hi) are hypotheses, named in the verdict.
+    """
+    return _check(lhs, rhs, certificate, domain, False, given, claim, indices)
 
 
-def check_lt(lhs, rhs, certificate, domain, *, given=None, claim=None) -> Verdict:
+def check_lt(lhs, rhs, certificate, domain, *, given=None, claim=None, indices=None) -> Verdict:
     """lhs < rhs on the domain: rhs - lhs == g exactly and g > 0 structurally."""
-    return _check(lhs, rhs, certificate, domain, True, given, claim)
+    return _check(lhs, rhs, certificate, domain, True, given, claim, indices)
 
 
-def check_eq(lhs, rhs, *, given=None, claim=None) -> Verdict:
+def check_eq(lhs, rhs, *, given=None, claim=None, indices=None) -> Verdict:
     """lhs == rhs identically (three-valued: proved or not proved, never refuted here)."""
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     claim = claim or f"{sp.sstr(lhs)} = {sp.sstr(rhs)}"
-    if identity_holds(lhs - rhs, given) is True:
-        return Verdict(claim, "proved", "difference simplifies to 0")
+    if identity_holds(lhs - rhs, given, indices) is True:
+        hyp = ", ".join([f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in (given or {}).items()]
+                        + [f"{sp.sstr(k)} in [{sp.sstr(lo)}, {sp.sstr(hi)}]" for k, (lo, hi) in (indices or {}).items()])
+        return Verdict(claim, "proved", "difference simplifies to 0" + (f" given {hyp}" if hyp else ""))
     return Verdict(claim, "not proved", "difference not shown to be 0 (unknown, not false)")
 
 
@@ -569,26 +673,69 @@ def high_precision(expr, point=None, digits: int = PRECISION):
         return mpmath.mpf(value) if not isinstance(value, mpmath.mpc) else value
 
 
-def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PRECISION) -> Verdict:
-    """Refuted when lhs `relation` rhs fails at ``point``, by more than 10^-(digits - 10)."""
+def certified_value(expr, digits: int = PRECISION):
+    """expr (a number) to ``digits`` correct digits by SymPy's evalf with error tracking
+    (strict: cancellation it cannot resolve raises instead of returning noise); None when not certified."""
+    expr = expand_named(sp.sympify(expr))
+    if expr.free_symbols:
+        return None
+    try:
+        value = sp.N(expr, digits, strict=True, maxn=20 * digits)
+    except (sp.core.evalf.PrecisionExhausted, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if value.is_zero and not (expr == 0 or is_zero(expr) is True):
+        return None  # "0" from evalf is not a certified zero
+    if value.is_extended_real is not True or value.is_finite is not True:
+        return None
+    return value
+
+
+def _point_outside(point, domain):
+    """Why ``point`` is not an admissible point (a non-real value, or one outside its domain), or None."""
+    for var, val in point.items():
+        val = sp.sympify(val)
+        if not (val.is_number and val.is_extended_real is True and val.is_finite is True):
+            return f"{sp.sstr(var)} = {sp.sstr(val)} is not a real number"
+        iv = (domain or {}).get(var)
+        if iv is None and isinstance(var, sp.Indexed):
+            iv = (domain or {}).get(var.base)
+        if iv is not None and sp.sympify(iv).contains(val) is not sp.true:
+            return f"{sp.sstr(var)} = {sp.sstr(val)} is not shown to lie in {iv}"
+    return None
+
+
+def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PRECISION, domain=None) -> Verdict:
+    """Refuted when lhs `relation` rhs fails at ``point``: the gap lhs - rhs, certified to ``digits``
+    digits (SymPy evalf, strict), excludes the relation by more than 10^-(digits - 10).
+
+    ``point`` must be real and, where ``domain`` ({symbol: Interval}) names its symbol, inside it.
+    """
     lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
     claim = claim or f"{sp.sstr(lhs)} {relation} {sp.sstr(rhs)}"
+    point = dict(point)
+    where = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in point.items())
+    outside = _point_outside(point, domain)
+    if outside is not None:
+        return Verdict(claim, "not proved", f"not a counterexample: {outside}", details=(point, None, None))
     with mpmath.workdps(digits + 10):
         lv, rv = high_precision(lhs, point, digits), high_precision(rhs, point, digits)
-        gap = lv - rv
-        tol = mpmath.mpf(10) ** (-(digits - 10))
-        exact_tie = relation in ("<", ">") and abs(gap) <= tol and is_zero((lhs - rhs).subs(point)) is True
-        fails = {
-            "==": abs(gap) > tol,
-            "<=": gap > tol,
-            "<": gap > tol or exact_tie,
-            ">=": gap < -tol,
-            ">": gap < -tol or exact_tie,
-        }[relation]
-        where = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in point.items())
         shown = f"lhs = {mpmath.nstr(lv, 20)}, rhs = {mpmath.nstr(rv, 20)} at {where} ({digits} digits)"
+    diff = (lhs - rhs).subs(point)
+    gap = certified_value(diff, digits)
+    if gap is None:
+        return Verdict(claim, "not proved", f"not a counterexample: the gap is not certified: {shown}",
+                       details=(point, lv, rv))
+    tol = sp.Rational(1, 10 ** (digits - 10))
+    exact_tie = relation in ("<", ">") and abs(gap) <= tol and is_zero(diff) is True
+    fails = {
+        "==": abs(gap) > tol,
+        "<=": gap > tol,
+        "<": gap > tol or exact_tie,
+        ">=": gap < -tol,
+        ">": gap < -tol or exact_tie,
+    }[relation]
     if fails:
-        return Verdict(claim, "refuted", f"counterexample: {shown}", details=(point, lv, rv))
+        return Verdict(claim, "refuted", f"counterexample: {shown}, certified gap {sp.N(gap, 20)}", details=(point, lv, rv))
     return Verdict(claim, "not proved", f"not a counterexample: {shown}", details=(point, lv, rv))
 
 

@@ -88,11 +88,12 @@ def _delta_again(act: str, loss: str) -> Verdict:
     """delta = a - y once more, not from derive's final answer: elementwise, by differentiating the
     cost written in z (the sum over units collapses); softmax, from derive's chain-rule sum with sum y = 1."""
     d = derive_pair(act, loss)
-    claim = f"{act}+{loss}: dC/dz_j = a_j - y_j recomputed"
+    claim = f"{act}+{loss}: dC/dz_j = a_j - y_j recomputed (unit j in [1, n])"
+    unit = {j: (1, n)}  # z_j is one of the n units: the sum over i collapses onto it
     if ACTIVATIONS[act].elementwise:
-        return check_eq(sp.diff(d.in_z(d.cost), zi[j]), d.in_z(a[j] - y[j]), claim=claim)
+        return check_eq(sp.diff(d.in_z(d.cost), zi[j]), d.in_z(a[j] - y[j]), claim=claim, indices=unit)
     chained = next(st.rhs for st in d.steps if isinstance(st.rhs, Sum) and st.rhs.has(KroneckerDelta))
-    return check_eq(chained, a[j] - y[j], given={Sum(y[i], (i, 1, n)): 1}, claim=claim)
+    return check_eq(chained, a[j] - y[j], given={Sum(y[i], (i, 1, n)): 1}, claim=claim, indices=unit)
 
 
 @cache
@@ -130,21 +131,25 @@ def softmax_jacobian() -> Proof:
     unit = ACTIVATIONS["softmax"].range
     dom = {a: unit, v: S.Reals}
     quad = Sum(Sum(v[i] * J * v[j], (j, 1, n)), (i, 1, n))
-    rest = sp.Symbol("R", real=True)  # R = sum_{k != i, j} S_k = 1 - S_i - S_j >= 0
+    # R = sum_{k != i, j} S_k: nonnegative term by term, and = 1 - S_i - S_j by sum S = 1 (i != j, both units)
+    rest = Sum(a[k] * (1 - KroneckerDelta(k, i)) * (1 - KroneckerDelta(k, j)), (k, 1, n))
+    units = {i: (1, n), j: (1, n)}
+    apart = {**one, KroneckerDelta(i, j): 0}
     steps = [
         check_eq(J, KroneckerDelta(i, j) * a[i] - a[i] * a[j], claim="J = diag(S) - S S^T"),
         Verdict("explicit 3x3 Jacobian matches", "proved" if explicit_jacobian_matches(3) else "not proved",
                 "derive.softmax.explicit_jacobian_matches(3)"),
         check_eq(J, J.subs({i: j, j: i}, simultaneous=True), claim="J symmetric"),
-        check_eq(Sum(J, (j, 1, n)), 0, given=one, claim="rows sum to 0 (J 1 = 0: singular)"),
+        check_eq(Sum(J, (j, 1, n)), 0, given=one, indices={i: (1, n)}, claim="rows sum to 0 (J 1 = 0: singular)"),
         check_eq(quad, Sum(a[i] * v[i] ** 2, (i, 1, n)) - M**2, claim="v^T J v = sum S_i v_i^2 - (sum S_i v_i)^2"),
         check_le(0, quad, Sum(a[i] * (v[i] - M) ** 2, (i, 1, n)), dom, given=one, claim="v^T J v >= 0"),
         check_lt(0, Jii, a[i] * (1 - a[i]), dom, claim="J_ii > 0"),
         check_le(Jii, QUARTER, (a[i] - HALF) ** 2, dom, claim="J_ii <= 1/4"),
         check_eq(Jii.subs(a[i], HALF), QUARTER, claim="J_ii = 1/4 at S_i = 1/2"),
         check_lt(Jij, 0, a[i] * a[j], dom, claim="J_ij < 0 (i != j)"),
+        check_eq(rest, 1 - a[i] - a[j], given=apart, indices=units, claim="sum_{k != i, j} S_k = 1 - S_i - S_j (i != j)"),
         check_le(-QUARTER, Jij, (a[i] - a[j]) ** 2 / 4 + rest * (1 + a[i] + a[j]) / 4,
-                 {**dom, rest: Interval(0, 1)}, given={rest: 1 - a[i] - a[j]}, claim="J_ij >= -1/4 (i != j)"),
+                 dom, given=apart, indices=units, claim="J_ij >= -1/4 (i != j)"),
     ]
     statement = (
         r"J_{ij} = \frac{\partial S_i}{\partial z_j} = " + latex(J) + r" = \operatorname{diag}(S) - SS^{\top};\ "
@@ -154,7 +159,8 @@ def softmax_jacobian() -> Proof:
     certificate = (
         r"$v^{\top}Jv = \sum_i S_i (v_i - \sum_k S_k v_k)^2$ using $\sum S = 1$; "
         r"$\tfrac14 - S_i(1-S_i) = (S_i - \tfrac12)^2$; "
-        r"$\tfrac14 - S_iS_j = \tfrac14(S_i - S_j)^2 + \tfrac14 R (1 + S_i + S_j)$, $R = 1 - S_i - S_j \ge 0$"
+        r"$\tfrac14 - S_iS_j = \tfrac14(S_i - S_j)^2 + \tfrac14 R (1 + S_i + S_j)$, "
+        r"$R = \sum_k S_k (1 - \delta_{ki})(1 - \delta_{kj}) = \sum_{k \ne i,j} S_k \ge 0$, $= 1 - S_i - S_j$ by $\sum S = 1$, $i \ne j$"
     )
     return Proof(statement, certificate, all_proved("softmax Jacobian", steps))
 
