@@ -311,12 +311,6 @@ def _tanh_complement(x):
     return 2 * q / (1 + q)
 
 
-def _tanh_residual(x, y):
-    m = _tanh_complement(x)
-    half = Rational(1, 2)
-    return Piecewise((Minus(1 - y, m), x > half), (Minus(m, 1 + y), x < -half), (sp.tanh(x) - y, True))
-
-
 def _elu_residual(x, y):
     return Piecewise((Minus(exp(Min(x, 0)), 1 + y), x < -Rational(1, 2)), (elu(x) - y, True))
 
@@ -392,11 +386,9 @@ vjp_of_clipped_residual = ReplaceOptim(_clipped_residual,
 softmax_residual_rule = ReplaceOptim(lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
 # sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
 sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
-# tanh(x) - y -> (1 - y) - m if x > 1/2, m - (1 + y) if x < -1/2, m = 1 - |tanh x|   (tanh(20) - 1 is 0; the value is -8.5e-18)
-tanh_residual = _residual_rule(sp.tanh, _tanh_residual)
 # elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
 elu_residual = _residual_rule(elu, _elu_residual)
-# sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one expit, not two; both factors stay accurate)
+# sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
 sigmoid_product = ReplaceOptim(
     lambda e: e.is_Mul and any(isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args),
     lambda e: _sigmoid_product(e),
