@@ -25,7 +25,7 @@ from derive.catalogue import ACTIVATIONS, GELU_MIN, LOSSES, SILU_MIN, pairings
 from derive.functions import Phi, elu, expand_named, gelu, relu, sigmoid, silu, softplus
 from derive.pairing import derive_pair
 from derive.softmax import softmax_entry
-from derive.symbols import a, i, j, k, n, y
+from derive.symbols import a, i, j, k, m, n, y
 from derive.symbols import z as zi
 from proofs.certificate import (
     Proof,
@@ -34,12 +34,14 @@ from proofs.certificate import (
     check_eq,
     check_le,
     check_lt,
+    certified_value,
     high_precision,
 )
-from proofs.enclosure import Enclosure, bracket_root, enclose, iv_phi, iv_Phi, iv_sigmoid
+from proofs.enclosure import Enclosure, bracket_root, enclose, interval_function
 
 z = sp.Symbol("z", real=True)
 REALS = {z: S.Reals}
+ENCLOSURE_TOL = Rational(1, 10**29)  # gelu's minimum is enclosed within this of the catalogue's GELU_MIN
 HALF, QUARTER = Rational(1, 2), Rational(1, 4)
 
 
@@ -150,18 +152,29 @@ RANGE_PROOFS: dict[str, RangeProof] = {
 
 @cache
 def softmax_range() -> Verdict:
-    """0 < S_i < 1 for n >= 2: S_i = e / (e + R) with e = e^{z_i} > 0 and R = sum_{k != i} e^{z_k} > 0."""
-    e, R = sp.symbols("e R", positive=True)
+    """0 < S_i < 1 for n >= 2 units: S_i = e / (e + R), e = e^{z_i} > 0, R = sum_{k != i} e^{z_k} > 0.
+
+    n >= 2 is used as: some unit m != i exists; R = e^{z_m} + sum_{k != i, m} e^{z_k} > 0.
+    (n = 1: S_1 = 1 identically, checked too.)
+    """
     S_i = softmax_entry(i)
-    S_er = S_i.xreplace({sp.Sum(exp(zi[k]), (k, 1, n)): e + R}).xreplace({exp(zi[i]): e})
-    dom = {e: Interval.open(0, oo), R: Interval.open(0, oo)}
+    e_i, e_m = exp(zi[i]), exp(zi[m])
+    others = sp.Sum(exp(zi[k]) * (1 - sp.KroneckerDelta(k, i)) * (1 - sp.KroneckerDelta(k, m)), (k, 1, n))
+    units, apart = {i: (1, n), m: (1, n)}, {sp.KroneckerDelta(i, m): 0}
+    whole = e_i + e_m + others
+    dom = {zi: S.Reals}
+    e, R = sp.symbols("e R", positive=True)  # e = e^{z_i}, R = e^{z_m} + others > 0 (proved below)
     return all_proved(
-        "0 < S_i < 1",
+        "0 < S_i < 1 (n >= 2)",
         [
-            check_lt(0, S_er, e / (e + R), dom, claim="0 < S_i"),
-            check_lt(S_er, 1, R / (e + R), dom, claim="S_i < 1"),
-            check_eq(sp.limit(e / (e + R), e, 0), 0, claim="S_i -> 0 as e^{z_i} -> 0"),
-            check_eq(sp.limit(e / (e + R), e, oo), 1, claim="S_i -> 1 as e^{z_i} -> oo"),
+            check_eq(S_i.subs({n: 1, i: 1}).doit(), 1, claim="n = 1: S_1 = 1 identically (so the range needs n >= 2)"),
+            check_eq(sp.Sum(exp(zi[k]), (k, 1, n)), whole, given=apart, indices=units,
+                     claim="n >= 2, m != i: sum_k e^{z_k} = e^{z_i} + e^{z_m} + sum_{k != i, m} e^{z_k}"),
+            check_lt(0, e_m + others, e_m + others, dom, claim="R = e^{z_m} + sum_{k != i, m} e^{z_k} > 0"),
+            check_lt(0, S_i, e_i / whole, dom, given=apart, indices=units, claim="0 < S_i"),
+            check_lt(S_i, 1, (e_m + others) / whole, dom, given=apart, indices=units, claim="S_i < 1 (n >= 2)"),
+            check_eq(sp.limit(e / (e + R), e, 0), 0, claim="S_i = e/(e + R) -> 0 as e = e^{z_i} -> 0"),
+            check_eq(sp.limit(e / (e + R), e, oo), 1, claim="S_i = e/(e + R) -> 1 as e = e^{z_i} -> oo"),
         ],
     )
 
@@ -194,41 +207,96 @@ def range_proof(name: str) -> Proof:
         steps = _end_verdicts(f, rp.lower, "lower") + _end_verdicts(f, rp.upper, "upper") + [_continuity(f)]
         verdict = all_proved(f"range of {name} = {proved_range(name)}", steps)
     same = proved_range(name) == declared
-    verdict = all_proved(
-        f"range of {name} is {proved_range(name)}, as the catalogue declares",
-        [verdict, Verdict("catalogue agrees", "proved" if same else "not proved", f"catalogue: {declared}")],
-    )
     tex_name = name.replace("_", r"\_")
-    statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range(name))}"
-    if isinstance(rp.lower.value, sp.Float):
-        statement += r"\qquad \text{(the catalogue's endpoint, a certified lower bound of the minimum within } 10^{-29})"
+    if _enclosed(rp.lower):  # only an enclosure of the minimum m is proved: say exactly that
+        lo, hi = rp.lower.value, rp.lower.value + ENCLOSURE_TOL
+        what = (f"range of {name} = [m, oo) with m in [{sp.sstr(lo)}, {sp.sstr(lo)} + 1e-29]; "
+                f"the catalogue's {declared} contains it")
+        statement = (
+            rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = [m, \infty),\quad m = \min \in "
+            rf"\left[{latex(lo)},\ {latex(lo)} + 10^{{-29}}\right]\qquad \text{{catalogue: }} "
+            rf"{latex(declared)} \supseteq \operatorname{{range}}"
+        )
+    else:
+        what = f"range of {name} is {proved_range(name)}, as the catalogue declares"
+        statement = rf"\operatorname{{range}}(\mathrm{{{tex_name}}}) = {latex(proved_range(name))}"
+        if not act.elementwise:
+            statement += r"\qquad (n \ge 2 \text{ units; for } n = 1,\ S_1 = 1)"
+    verdict = all_proved(what, [verdict, Verdict("catalogue agrees", "proved" if same else "not proved",
+                                                  f"catalogue: {declared}")])
     return Proof(statement, _range_cert(name), verdict)
 
 
+def _enclosed(end: End) -> bool:
+    """An end known only as a certified lower bound within ENCLOSURE_TOL of the true extremum (gelu's)."""
+    return isinstance(end.value, sp.Float) and end.special is not None
+
+
 def proved_range(name: str) -> sp.Set:
-    """The range that ``range_proof(name)`` establishes (equal to the catalogue's when that is proved)."""
+    """An interval holding the range that ``range_proof(name)`` establishes: the range itself, except
+    for an enclosed end (gelu: [GELU_MIN, oo) contains the range [m, oo), m - GELU_MIN < 1e-29).
+    Softmax: for n >= 2 units."""
     if not ACTIVATIONS[name].elementwise:
         return Interval.open(0, 1)
     rp = RANGE_PROOFS[name]
     return Interval(rp.lower.value, rp.upper.value, not rp.lower.closed, not rp.upper.closed)
 
 
+# Points tried, in order, for a witness that an activation leaves a loss's domain (not per pairing).
+WITNESS_POINTS = (S.Zero, sp.Integer(2), -S.One)
+
+
+def _outside(value, domain: Interval) -> bool:
+    """value is certainly not in ``domain``: beyond an end (certified digits), or on an open end exactly."""
+    for end, open_end, below in ((domain.start, domain.left_open, True), (domain.end, domain.right_open, False)):
+        if end.is_infinite:
+            continue
+        gap = value - end
+        if sp.simplify(gap) == 0:
+            if open_end:
+                return True
+            continue
+        g = certified_value(gap)
+        if g is not None and ((g < 0) if below else (g > 0)):
+            return True
+    return False
+
+
+def invalidity_witness(act: str, loss: str) -> Verdict:
+    """act + loss is invalid: a point z with f(z) outside dom(loss) (the range itself, not a superset)."""
+    claim = f"{act}+{loss}: invalid"
+    domain = LOSSES[loss].domain
+    if not ACTIVATIONS[act].elementwise or not isinstance(domain, Interval):
+        return Verdict(claim, "not proved", "no witness rule for a vector activation or a non-interval domain")
+    f = ACTIVATIONS[act].f(z)
+    for p in WITNESS_POINTS:
+        value = expand_named(f).subs(z, p)
+        if _outside(value, domain):
+            return Verdict(claim, "proved", f"witness: {act}({p}) = {sp.sstr(value)} is not in {domain}")
+    return Verdict(claim, "not proved", f"no witness among z = {[int(p) for p in WITNESS_POINTS]}")
+
+
 @cache
 def pairing_validity() -> Proof:
-    """Every pairing is valid iff its activation's proved range lies in the loss's domain, as derive says."""
+    """valid: the proved range (an interval holding the range) lies in the loss's domain;
+    invalid: a witness point whose value lies outside the domain. Both as derive says."""
     steps = [range_proof(name).verdict for name in ACTIVATIONS]
     valid = 0
     for act, lo, why in pairings():
-        ok = proved_range(act).is_subset(LOSSES[lo].domain)
-        valid += ok
-        steps.append(Verdict(f"{act}+{lo}: {'valid' if ok else 'invalid'}", "proved" if ok == (why is None) else "not proved",
-                             why or "range inside the domain"))
+        if why is None:
+            ok = proved_range(act).is_subset(LOSSES[lo].domain) is True
+            valid += ok
+            steps.append(Verdict(f"{act}+{lo}: valid", "proved" if ok else "not proved", "range inside the domain"))
+        else:
+            steps.append(invalidity_witness(act, lo))
     total = len(steps) - len(ACTIVATIONS)
     statement = (
         r"(f, \ell) \text{ valid} \iff \operatorname{range}(f) \subseteq \operatorname{dom}(\ell):\ "
-        + str(valid) + r" \text{ of } " + str(total) + r" \text{ valid, as derive computes}"
+        + str(valid) + r" \text{ of } " + str(total) + r" \text{ valid, as derive computes; each invalid one has a point } "
+        r"z \in \{" + ", ".join(map(str, WITNESS_POINTS)) + r"\} \text{ with } f(z) \notin \operatorname{dom}(\ell)"
     )
-    return Proof(statement, "the proved ranges above against each loss's domain", all_proved("pairing validity", steps))
+    return Proof(statement, "the proved ranges against each loss's domain; witness points for the invalid pairings",
+                 all_proved("pairing validity", steps))
 
 
 def _range_cert(name: str) -> str:
@@ -292,10 +360,6 @@ def _below_within(value, box: Enclosure, tol) -> bool:
         return v <= box.lo and box.hi - v < tol
 
 
-def _iv_gelu_prime(t):
-    return iv_Phi(t) + t * iv_phi(t)
-
-
 @cache
 def gelu_minimum() -> Proof:
     """min gelu = gelu(z*), z* the root of gelu' = Phi + z phi in (-sqrt 2, 0): interval enclosure.
@@ -306,8 +370,9 @@ def gelu_minimum() -> Proof:
     q = derivative("gelu")
     phi = Phi.derivative(z)
     r2 = sqrt(2)
-    lo, hi = bracket_root(_iv_gelu_prime, -0.75)
-    box = enclose(lambda t: t * iv_Phi(t), lo, hi)
+    # interval arithmetic on derive's own gelu and gelu' (compiled, not retyped)
+    lo, hi = bracket_root(interval_function(q, z), -0.75)
+    box = enclose(interval_function(ACTIVATIONS["gelu"].f(z), z), lo, hi)
     steps = [
         check_eq(sp.diff(q, z), phi * (2 - z**2), claim="gelu'' = phi (2 - z^2)"),
         check_lt(sp.diff(q, z), 0, phi * (r2 - z) * (-r2 - z), {z: Interval.open(-oo, -r2)}, claim="gelu'' < 0 on z < -sqrt 2"),
@@ -318,7 +383,7 @@ def gelu_minimum() -> Proof:
         Verdict("root bracket in (-sqrt 2, 0)", "proved" if -1.4142 < lo < hi < 0 else "not proved", f"[{lo}, {hi}]"),
         Verdict(
             "catalogue GELU_MIN is a lower bound of the minimum, within 1e-29",
-            "proved" if _below_within(GELU_MIN, box, mpmath.mpf(10) ** -29) else "not proved",
+            "proved" if _below_within(GELU_MIN, box, mpmath.mpf(ENCLOSURE_TOL.p) / ENCLOSURE_TOL.q) else "not proved",
             f"{sp.sstr(GELU_MIN)} <= {box.show(32)}",
         ),
     ]
@@ -334,19 +399,6 @@ def gelu_minimum() -> Proof:
     return Proof(statement, cert, all_proved("min gelu enclosed", steps), notes=(box.show(30),))
 
 
-def _iv_silu_k(t):
-    # k(z) = 2 - z tanh(z/2), tanh(z/2) = (e^z - 1)/(e^z + 1)
-    from mpmath import iv
-
-    ez = iv.exp(t)
-    return 2 - t * (ez - 1) / (ez + 1)
-
-
-def _iv_silu_prime(t):
-    s = iv_sigmoid(t)
-    return s * (1 + t * (1 - s))
-
-
 @cache
 def silu_prime_maximum() -> Proof:
     """max silu' = silu'(r), r > 0 the root of k(z) = 2 - z tanh(z/2): interval enclosure (about 1.0998).
@@ -357,8 +409,9 @@ def silu_prime_maximum() -> Proof:
     d2 = derivative("silu", 2)
     kz = 2 - z * sp.tanh(z / 2)
     t = sp.tanh(z / 2)
-    lo, hi = bracket_root(_iv_silu_k, 2.4)
-    box = enclose(_iv_silu_prime, lo, hi)
+    # k is tied to derive by the first step (silu'' = sigma (1 - sigma) k); silu' is derive's own
+    lo, hi = bracket_root(interval_function(kz, z), 2.4)
+    box = enclose(interval_function(derivative("silu"), z), lo, hi)
     steps = [
         check_eq(d2, sigmoid(z) * (1 - sigmoid(z)) * kz, claim="silu'' = sigma (1 - sigma) k"),
         check_eq(kz.subs(z, -z), kz, claim="k is even"),

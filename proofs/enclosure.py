@@ -6,6 +6,8 @@
 A root is bracketed when an interval evaluation at each end has a certain
 sign; a value is enclosed by evaluating over an interval that holds its
 argument. ``mpmath.iv.erf`` does not converge on intervals, hence ``iv_erf``.
+The functions evaluated are never retyped: ``interval_function`` compiles a
+SymPy expression (derive's, named functions expanded) to interval arithmetic.
 
 >>> lo, hi = bracket_root(lambda t: t * t - 2, 1.4142135623730951)
 >>> lo < hi
@@ -14,10 +16,16 @@ True
 
 from __future__ import annotations
 
-import mpmath
-from mpmath import iv
+from types import SimpleNamespace
 
-__all__ = ["DIGITS", "iv_erf", "iv_Phi", "iv_phi", "iv_sigmoid", "bracket_root", "enclose", "Enclosure"]
+import mpmath
+import sympy as sp
+from mpmath import iv
+from sympy.printing.pycode import MpmathPrinter
+
+from derive.functions import expand_named
+
+__all__ = ["DIGITS", "iv_erf", "interval_function", "bracket_root", "enclose", "Enclosure"]
 
 DIGITS = 60
 _TERMS = 80
@@ -38,20 +46,17 @@ def iv_erf(x):
     return 2 / iv.sqrt(iv.pi) * total
 
 
-def iv_Phi(z):
-    """Phi(z) = (1 + erf(z / sqrt 2)) / 2 on an interval."""
-    return (1 + iv_erf(iv.mpf(z) / iv.sqrt(2))) / 2
+# What lambdify's mpmath printer writes (mpmath.exp, mpmath.mpf(1)/mpmath.mpf(3), ...), bound to
+# interval arithmetic: rationals become interval quotients (1/3 enclosed, not rounded); any other
+# function is an AttributeError, never a silent point evaluation.
+_IV_MPMATH = SimpleNamespace(exp=iv.exp, erf=iv_erf, sqrt=iv.sqrt, log=iv.log, pi=iv.pi, e=iv.e, mpf=iv.mpf)
 
 
-def iv_phi(z):
-    """phi(z) = e^{-z^2/2} / sqrt(2 pi) on an interval."""
-    z = iv.mpf(z)
-    return iv.exp(-(z * z) / 2) / iv.sqrt(2 * iv.pi)
-
-
-def iv_sigmoid(z):
-    """sigma(z) = 1 / (1 + e^{-z}) on an interval."""
-    return 1 / (1 + iv.exp(-iv.mpf(z)))
+def interval_function(expr, var):
+    """t -> an interval holding expr(var = every point of t), compiled from ``expr`` itself
+    (named functions expanded, hyperbolics rewritten in exp): an unknown function fails loudly."""
+    body = expand_named(sp.sympify(expr)).rewrite(sp.exp)
+    return sp.lambdify(var, body, modules=[{"mpmath": _IV_MPMATH}], printer=MpmathPrinter)
 
 
 class Enclosure:
