@@ -492,6 +492,11 @@ def _piecewise_sign(e, dom):
     return None
 
 
+def _at_least(d, dom) -> bool:
+    """d >= 0: by its sign on the domain, or by the declared assumptions of its free symbols (n > 0)."""
+    return sign(d, dom) in (POS, NONNEG, ZERO) or _nonneg_diff(d)
+
+
 def _atoms_of(e):
     return e.atoms(sp.Symbol, sp.Indexed) - {s for ind in e.atoms(sp.Indexed) for s in ind.free_symbols if s != ind}
 
@@ -565,10 +570,9 @@ def _sign(e, dom) -> str | None:
         if body == ZERO:
             return ZERO
         var, lo, hi = e.limits[0]
-        count = sign(hi - lo + 1, dom)
-        if body is None or count not in (POS, NONNEG, ZERO):
+        if body is None or not _at_least(hi - lo + 1, dom):
             return None
-        nonempty = sign(hi - lo, dom) in (POS, NONNEG, ZERO)
+        nonempty = _at_least(hi - lo, dom)
         if body in (POS, NONNEG):
             return POS if body == POS and nonempty else NONNEG
         return NEG if body == NEG and nonempty else NONPOS

@@ -25,7 +25,7 @@ from derive.functions import relu, sigmoid
 from derive.pairing import derive_pair
 from derive.symbols import a, j, k, x, y
 from derive.symbols import z as zi
-from proofs.certificate import Verdict, all_proved, check_eq, check_le, check_lt, refute
+from proofs.certificate import Verdict, all_proved, check_eq, check_le, check_lt, holds_by_refutation, refute
 
 z = sp.Symbol("z", real=True)
 HALF, QUARTER = Rational(1, 2), Rational(1, 4)
@@ -137,17 +137,34 @@ def _seed000_sum_refutation():
 
 
 def _seed000_target_proof():
+    from proofs.bounds import limit_is
+
     s = sp.Symbol("a", real=True)
-    return all_proved("per-element loss with target 255", [
+    return all_proved("per-element loss with target 255: > 64516, the infimum, never attained", [
         check_eq(254**2, 64516, claim="(255 - 1)^2 = 64516"),
         check_lt(254**2, LOSSES["sse"].term(s, 255), (1 - s) * (509 - s), {s: ACTIVATIONS["sigmoid"].range},
-                 claim="(a - 255)^2 > 254^2 for a in (0, 1)"),
+                 claim="(a - 255)^2 > 254^2 for a in (0, 1): 64516 is never attained"),
+        limit_is(LOSSES["sse"].term(sigmoid(z), 255), sp.oo, 254**2),
     ])
+
+
+def _seed000_target_refutation():
+    # "the squared error is 64516": not at any output; e.g. z = 0 (a = 1/2) gives 254.5^2
+    return refute(LOSSES["sse"].term(sigmoid(z), 255), 254**2, {z: 0}, "==", claim="(a - 255)^2 = 64516",
+                  domain={z: sp.S.Reals})
 
 
 def _sigma_prime_small():
     s = sigmoid(z)
     return check_le(sp.diff(s, z), QUARTER, (s - HALF) ** 2, {s: ACTIVATIONS["sigmoid"].range}, claim="sigma' <= 1/4")
+
+
+def _sigma_prime_maximum():
+    """max sigma' = 1/4: an upper bound, and attained (at z = 0)."""
+    return all_proved("max sigma' = 1/4", [
+        _sigma_prime_small(),
+        check_eq(sp.diff(sigmoid(z), z).subs(z, 0), QUARTER, claim="sigma'(0) = 1/4: attained"),
+    ])
 
 
 def _learning_rate_not_constant():
@@ -221,8 +238,19 @@ def _relu_proof():
 
 
 def _xent_outside_proof():
+    """The bce term is not a real number at a = -1/2 (y = 1) nor at a = 3/2 (y = 0): log of a
+    non-positive number. Both points are outputs of the identity activation, so derive refuses the pair."""
+    term = LOSSES["bce"].term
+    steps = []
+    for av, yv in ((Rational(-1, 2), 1), (Rational(3, 2), 0)):
+        value = term(av, yv)
+        steps.append(holds_by_refutation(
+            f"bce term at a = {av}, y = {yv} is not real",
+            refute(sp.im(value), 0, {}, "==", claim=f"Im bce({av}, {yv}) = 0"),
+        ))
     why = invalid_reason(ACTIVATIONS["identity"], LOSSES["bce"])
-    return Verdict("identity + bce is invalid", "proved" if why else "not proved", why or "pairing accepted")
+    steps.append(Verdict("derive refuses identity + bce", "proved" if why else "not proved", why or "pairing accepted"))
+    return all_proved("cross-entropy is undefined (not real) for predictions outside [0, 1]", steps)
 
 
 # fmt: off
@@ -232,7 +260,10 @@ CLAIMS: tuple[Claim, ...] = (
           r"two units, $z = (10, 10)$, $y = (0, 0)$: $\sum_i (a_i - y_i)^2 = 2\sigma(10)^2 \approx 1.9998 > 1$",
           r"(a - y)^2 \le 1 \text{ per element, so mse} \le 1; \text{ summed over } n \text{ units, sse} \le n"),
     Claim("000-target-255", "000", "Sigmoid predicts at most 1, so with a target of 255 the squared error is (255 - 1)^2 = 64516",
-          "true", 3, _seed000_target_proof),
+          "partly true", 3, _seed000_target_proof, _seed000_target_refutation,
+          r"$a < 1$ strictly, so $(a - 255)^2 > 254^2$ for every output: e.g. $z = 0$: $(\tfrac12 - 255)^2 = 64770.25 \ne 64516$",
+          r"a = \sigma(z) \in (0, 1):\ (a - 255)^2 > 254^2 = 64516 \text{ strictly; } 64516 \text{ is the infimum (} z \to \infty"
+          r"\text{), never attained}"),
     Claim("000-sigmoid-grad-small", "000", "The gradient of sigmoid s(x)(1 - s(x)) is quite small compared to 1 for a linear function",
           "true", 9, _sigma_prime_small),
     Claim("000-learning-rate", "000", "By setting a higher learning rate the loss should decrease in a similar fashion",
@@ -274,7 +305,7 @@ CLAIMS: tuple[Claim, ...] = (
           r"$z_j = 1$, $y_j = 0$: derived $2(a - y) = 2$, printed $1$",
           r"\partial C/\partial b_j = 2(a_j - y_j);\ a_j - y_j \text{ for } C = \tfrac12\sum_j (a_j - y_j)^2"),
     Claim("002-softmax-loglik", "002", "Softmax output, C = -ln a_y: dC/db_j = a_j - y_j", "true", 4, _seed002_softmax_proof),
-    Claim("003-max-quarter", "003", "The maximum gradient of sigmoid is .25", "true", 1, _sigma_prime_small),
+    Claim("003-max-quarter", "003", "The maximum gradient of sigmoid is .25", "true", 1, _sigma_prime_maximum),
     Claim("003-sign-sharing", "003",
           "If all inputs a_j are positive (sigmoid), the updates of all weights into one neuron k share the sign of delta_k",
           "true", 8, _sign_sharing_proof),

@@ -150,3 +150,89 @@ def test_monotone_images_and_open_ends():
     # exp(z) on z <= 0 lies in (0, 1]: 1 - exp(z) >= 0 there, not on all reals
     assert check_le(exp(z), 1, 1 - exp(z), {z: Interval(-oo, 0)}).proved
     assert not check_le(exp(z), 1, 1 - exp(z), {z: S.Reals}).proved
+
+
+# ---------------------------------------------------------------- review findings (regressions)
+
+x = sp.Symbol("x", real=True)
+R = sp.Symbol("R", real=True)
+
+
+def test_piecewise_without_an_otherwise_branch_has_no_sign():
+    # Piecewise((x - 1/2, x >= 1/2)) is undefined (nan) on [0, 1/2): no sign, no proof of 1/2 <= x
+    partial = Piecewise((x - H, x >= H))
+    assert sign(partial, {x: UNIT}) is None
+    assert sign(Piecewise((1, x > 0), (2, x < 0)), {x: Interval(-1, 1)}) is None  # nothing at x = 0
+    assert not check_le(H, x, partial, {x: UNIT}).proved
+    assert sign(Piecewise((1, x > 0), (2, True)), {x: Interval(-1, 1)}) == "positive"
+
+
+def test_reversed_sum_is_not_nonnegative():
+    # Karr: sum_{i=3}^{1} f = -f(2), so x^2 + 1 <= 0 must not follow from it
+    backwards = Sum(x**2 + 1, (i, 3, 1))
+    assert backwards.doit() == -(x**2) - 1
+    assert sign(backwards, {x: Interval(-1, 1)}) is None
+    assert not check_le(x**2 + 1, 0, backwards, {x: Interval(-1, 1)}).proved
+    m = sp.Symbol("m", integer=True)  # m may be negative: sum_{i=1}^{m} 1 = m
+    assert not check_le(0, m, Sum(1, (i, 1, m)), {}).proved
+    assert sign(Sum(x**2 + 1, (i, 1, n)), {x: Interval(-1, 1)}) == "positive"
+
+
+def test_summation_index_is_read_from_its_limits_not_its_assumptions():
+    # derive's i is declared positive, but here it runs over -5..1: the sum is -14
+    s_neg = Sum(i, (i, -5, 1))
+    assert s_neg.doit() == -14
+    assert not check_lt(0, s_neg, s_neg, {}).proved
+    q = sp.Symbol("q", integer=True)
+    assert Sum(sp.Abs(q), (q, -3, 3)).doit() == 12
+    assert not check_eq(Sum(sp.Abs(q), (q, -3, 3)), Sum(q, (q, -3, 3))).proved
+    assert sign(Sum(i, (i, 1, n)), {}) == "positive"
+
+
+def test_kronecker_delta_collapses_only_inside_the_range():
+    assert Sum(sp.KroneckerDelta(i, 5), (i, 1, 3)).doit() == 0
+    assert not check_le(1, Sum(sp.KroneckerDelta(i, 5), (i, 1, 3)), 0, {}).proved
+    j = sp.Symbol("j", integer=True, positive=True)
+    picked = Sum(sp.KroneckerDelta(i, j) * A[i], (i, 1, n))
+    assert not check_eq(picked, A[j]).proved  # j may exceed n
+    v = check_eq(picked, A[j], indices={j: (1, n)})
+    assert v.proved and "j in [1, n]" in v.reason  # the hypothesis is stated
+
+
+def test_refutation_needs_a_certified_gap():
+    # exp(x)(1 + exp(-x)) - exp(x) = 1 exactly; at x = 1000 plain 70-digit floats give 0
+    lhs = exp(x) * (1 + exp(-x)) - exp(x)
+    assert not refute(lhs, 1, {x: 1000}).refuted
+    assert not refute(lhs, 1, {x: 1000}, "<=").refuted
+    from proofs.certificate import holds_by_refutation
+
+    assert not holds_by_refutation("lhs != 1", refute(lhs, 1, {x: 1000})).proved
+
+
+def test_refutation_point_must_be_real_and_in_the_domain():
+    assert refute(x, 0, {x: 2}, "<=").refuted
+    assert not refute(x, 0, {x: 2}, "<=", domain={x: Interval(-1, 1)}).refuted
+    assert not refute(x, 0, {x: I}, "==").refuted
+
+
+def test_inverse_power_is_not_real_where_the_base_can_vanish():
+    # exp(-1/x^2) at x = 0 is not a real number: not positive on [-1, 1]
+    g = exp(-1 / x**2)
+    assert not check_lt(0, g, g, {x: Interval(-1, 1)}).proved
+    assert sign((1 + 1 / x) ** 2, {x: Interval(-1, 1)}) is None
+    assert check_lt(0, g, g, {x: Interval.Lopen(0, 1)}).proved
+
+
+def test_given_value_must_agree_with_the_domain():
+    # R = 1 - s - t with a domain R in [0, 1] claimed: false at s = t = 0.9, so -1/4 <= -s t is not proved
+    t = sp.Symbol("t", real=True)
+    v = check_le(-Q, -s * t, (s - t) ** 2 / 4 + R * (1 + s + t) / 4,
+                 {s: Interval.open(0, 1), t: Interval.open(0, 1), R: UNIT}, given={R: 1 - s - t})
+    assert not v.proved and "domain" in v.reason
+    # when the value shows the interval, the hypothesis is checked and the proof stands
+    assert check_le(0, R, R, {s: UNIT, R: Interval(0, 2)}, given={R: s + 1}).proved
+
+
+def test_sign_of_an_infinite_coefficient_is_unknown_not_a_crash():
+    assert sign(oo * x, {x: UNIT}) is None
+    assert sign(oo, {}) is None
