@@ -13,7 +13,14 @@ of the domain where they apply, sums over an index of nonnegative terms.
 Nothing is expanded or factored to find a sign, so a certificate that merely
 restates rhs - lhs proves nothing unless that form already shows its sign.
 
-Only a counterexample evaluated with mpmath at 50+ digits refutes (``refute``).
+Sums: an index ranges over its limits (not its declared assumptions); a sum has a sign only
+when hi - lo + 1 >= 0 is shown; a KroneckerDelta collapses only onto a target shown to lie in
+the limits (``indices={i: (lo, hi)}`` states such a range as a hypothesis). A Piecewise has a
+sign only where some branch applies everywhere on the domain. ``given`` equalities are
+hypotheses named in the verdict; a given symbol's domain entry must follow from its value.
+
+Only a counterexample refutes (``refute``): a real point in the domain where the gap is
+certified to 60 digits by SymPy's strict evalf (cancellation it cannot resolve is no refutation).
 
 >>> from sympy import Interval, Rational, Symbol
 >>> s = Symbol("s", real=True)

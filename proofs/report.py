@@ -105,8 +105,8 @@ def latex_section() -> str:
         "exactly (expand, cancel, simplify, also after rewriting in $\\exp$) and $g \\ge 0$ on $D$ by "
         "structural rules only (squares, sums and products of parts of known sign, nonnegative constants, "
         "affine forms of a domain atom on its interval, increasing functions of an atom, Piecewise branches "
-        "where they apply). Equality is three-valued: proved or unknown; only a counterexample evaluated at "
-        "60 digits refutes. Enclosures of extrema without closed form use interval arithmetic "
+        "where they apply). Equality is three-valued: proved or unknown; only a counterexample whose gap is "
+        "certified to 60 digits refutes. Enclosures of extrema without closed form use interval arithmetic "
         "(\\texttt{mpmath.iv}).\n"
     )
     return intro + _theorems() + "\n" + _claims() + "\n"

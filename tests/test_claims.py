@@ -95,3 +95,34 @@ def test_seed000_learning_rate_counterexample():
     r = check_claim("000-learning-rate").refutation
     expected = _sig(4) * (1 - _sig(4))
     assert abs(r.details[1] - expected) < mpmath.mpf(10) ** -45
+
+
+# ---------------------------------------------------------------- review finding 12
+
+
+def test_max_quarter_is_attained():
+    res = check_claim("003-max-quarter")
+    claims = [v.claim for v in res.proof.details]
+    assert "sigma' <= 1/4" in claims and any("sigma'(0) = 1/4" in c for c in claims)
+    assert _sig(0) * (1 - _sig(0)) == mpmath.mpf(1) / 4
+
+
+def test_cross_entropy_is_not_real_outside_the_unit_interval():
+    res = check_claim("004-xent-outside")
+    assert res.proof.proved
+    refuted = [d.details[0] for d in res.proof.details if d.details]
+    assert len(refuted) == 2 and all(r.refuted for r in refuted)
+    # independently: -ln(-1/2) has imaginary part -pi, -ln(1 - 3/2) too
+    assert mpmath.im(-mpmath.log(mpmath.mpf(-1) / 2)) == -mpmath.pi
+    assert mpmath.im(-mpmath.log(1 - mpmath.mpf(3) / 2)) == -mpmath.pi
+    assert refuted[0].details[1] == -mpmath.pi or abs(refuted[0].details[1] + mpmath.pi) < mpmath.mpf(10) ** -45
+
+
+def test_target_255_value_is_never_attained():
+    c = next(c for c in CLAIMS if c.key == "000-target-255")
+    assert c.verdict == "partly true"
+    res = check_claim(c.key)
+    assert res.proof.proved and res.refutation.refuted
+    # at z = 0: (1/2 - 255)^2 = 64770.25, not 64516
+    assert res.refutation.details[1] == (_sig(0) - 255) ** 2 == mpmath.mpf("64770.25")
+    assert res.refutation.details[2] == 64516

@@ -137,3 +137,70 @@ def test_a_crashing_theorem_is_not_proved():
 
     result = run(dataclasses.replace(THEOREMS[0], prove=boom))
     assert not result.verdict.proved and "ArithmeticError" in result.verdict.reason
+
+
+# ---------------------------------------------------------------- review findings 9-11
+
+
+@pytest.mark.parametrize("expr", ["gelu'", "gelu", "silu'", "k"])
+def test_interval_functions_enclose_derives_own_expressions(expr):
+    from mpmath import iv
+
+    from proofs.enclosure import interval_function
+
+    z = bounds.z
+    e = {"gelu'": bounds.derivative("gelu"), "gelu": ACTIVATIONS["gelu"].f(z), "silu'": bounds.derivative("silu"),
+         "k": 2 - z * sp.tanh(z / 2)}[expr]
+    f = interval_function(e, z)
+    iv.dps = 40
+    for t in ("-0.75", "0.3", "1.2"):  # iv_erf needs |t| <= sqrt 2
+        box = f(iv.mpf(t))
+        exact = mpmath.mpf(str(sp.N(e.subs(z, sp.Rational(t)).rewrite(sp.exp), 45)))
+        assert box.a <= exact <= box.b and box.delta < mpmath.mpf(10) ** -30
+
+
+def test_interval_function_refuses_what_it_cannot_enclose():
+    from proofs.enclosure import interval_function
+
+    with pytest.raises(AttributeError):
+        interval_function(sp.gamma(bounds.z), bounds.z)(mpmath.iv.mpf(1))
+    assert not [name for name in vars(bounds) if name.startswith("_iv_")]  # no retyped derivatives left
+
+
+def test_softmax_range_states_and_uses_n_at_least_two():
+    proof = bounds.range_proof("softmax")
+    assert r"n \ge 2" in proof.statement
+    steps = {v.claim: v for v in bounds.softmax_range().details}
+    assert any(c.startswith("n = 1: S_1 = 1") and v.proved for c, v in steps.items())
+    assert any(c.startswith("R = ") and v.proved for c, v in steps.items())  # R > 0 proved, not assumed
+
+
+def test_gelu_range_says_only_what_is_enclosed():
+    proof = bounds.range_proof("gelu")
+    assert "10^{-29}" in proof.statement and "[m, oo)" in proof.verdict.claim
+    assert "as the catalogue declares" not in proof.verdict.claim
+
+
+def _value(act, t):
+    from derive.functions import expand_named
+
+    return mpmath.mpf(str(sp.N(expand_named(ACTIVATIONS[act].f(bounds.z)).subs(bounds.z, t), 45)))
+
+
+def test_every_invalid_pairing_has_a_witness_outside_the_domain():
+    invalid = [(act, loss) for act, loss, why in catalogue.pairings() if why]
+    assert len(invalid) == 16
+    for act, loss in invalid:
+        v = bounds.invalidity_witness(act, loss)
+        assert v.proved, v.reason
+        t = sp.sympify(v.reason.split(f"{act}(")[1].split(")")[0])
+        value, dom = _value(act, t), catalogue.LOSSES[loss].domain
+        # independent check: below the lower end, above the upper, or on an open end
+        lo, hi = mpmath.mpf(str(dom.start)), mpmath.mpf(str(dom.end))
+        assert value < lo or value > hi or (value == lo and dom.left_open) or (value == hi and dom.right_open)
+
+
+def test_invalidity_rests_on_a_witness_not_on_a_superset(monkeypatch):
+    monkeypatch.setattr(bounds, "WITNESS_POINTS", (sp.Rational(1, 2),))  # identity(1/2) lies in (0, 1)
+    assert not bounds.invalidity_witness("identity", "bce").proved
+    assert not bounds.pairing_validity.__wrapped__().verdict.proved
