@@ -602,10 +602,17 @@ def _domain(domain):
 def _given_against_domain(key, value, dom):
     """A symbol with both a given value and a domain entry: its interval must follow from the value
     (else the interval is an unchecked hypothesis). None when consistent; else the reason."""
-    if key not in dom:
+    iv = _lookup(key, dom)
+    if iv is None:
+        # a symbol outside the domain is signed by its declared assumptions: they must follow too
+        declared = (POS if key.is_positive else NONNEG if key.is_nonnegative else NEG if key.is_negative
+                    else NONPOS if key.is_nonpositive else None) if key.is_Symbol else None
+        ok = {POS: (POS,), NONNEG: (POS, NONNEG, ZERO), NEG: (NEG,), NONPOS: (NEG, NONPOS, ZERO), None: None}[declared]
+        if ok is not None and sign(value, dom) not in ok:
+            return f"{sp.sstr(key)} = {sp.sstr(value)} is not shown to be {declared}, as {sp.sstr(key)} is declared"
         return None
-    iv = dom[key]
-    rest = {k: v for k, v in dom.items() if k != key}
+    base = key.base if isinstance(key, sp.Indexed) and key not in dom else key
+    rest = {k: v for k, v in dom.items() if k != base}
     if value.has(key) or not isinstance(iv, Interval):
         return f"{sp.sstr(key)} has a given value and a domain: its interval is not shown to follow"
     ends = []

@@ -236,3 +236,12 @@ def test_given_value_must_agree_with_the_domain():
 def test_sign_of_an_infinite_coefficient_is_unknown_not_a_crash():
     assert sign(oo * x, {x: UNIT}) is None
     assert sign(oo, {}) is None
+
+
+def test_given_value_must_agree_with_a_declared_sign():
+    # R declared nonnegative, then given R = 1 - s - t: the declaration is the same unchecked hypothesis
+    t = sp.Symbol("t", real=True)
+    Rp = sp.Symbol("R", nonnegative=True)
+    dom = {s: Interval.open(0, 1), t: Interval.open(0, 1)}
+    assert not check_le(-Q, -s * t, (s - t) ** 2 / 4 + Rp * (1 + s + t) / 4, dom, given={Rp: 1 - s - t}).proved
+    assert not check_le(0, A[i], A[i], {A: UNIT}, given={A[i]: s - 1}).proved  # a_i in [0, 1] but s - 1 <= 0
