@@ -188,7 +188,12 @@ def _range_sigmoid():
 def _lstm_refutation():
     seed, std = lstm.cell_gradient("seed001"), lstm.cell_gradient("standard")
     point = {lstm.f_t: HALF, lstm.C_prev: 0, lstm.i_t: HALF, lstm.g_t: 0}
-    return refute(seed.gradient, std.gradient, point, claim="printed cell: dC_t/dC_{t-1} = f_t (additive path)")
+    return refute(seed.gradient, std.gradient, point, claim="printed cell: dC_t/dC_{t-1} = f_t (additive path)",
+                  domain=LSTM_GATES)
+
+
+# the gates' ranges: a counterexample must be a point the cell can reach
+LSTM_GATES = {lstm.f_t: Interval.open(0, 1), lstm.i_t: Interval.open(0, 1), lstm.g_t: Interval.open(-1, 1)}
 
 
 def _lstm_proof():
@@ -295,7 +300,7 @@ CLAIMS: tuple[Claim, ...] = (
           r"\partial C/\partial w_{jk} = 2 a^{L-1}_k (a_j - y_j)\sigma'(z_j) \text{ (or drop the 2 with } C = \tfrac12\sum)"),
     Claim("002-sigmoid-ce", "002", "Sigmoid, C = -sum_j y_j ln a_j: dC/db_j = a_j - y_j",
           "false", 5, _seed002_ce_proof,
-          lambda: refute(_grad_in_z("sigmoid", "cce"), _sj - y[j], {zi[j]: 0, y[j]: 0}),
+          lambda: refute(_grad_in_z("sigmoid", "cce"), _sj - y[j], {zi[j]: 0, y[j]: 0}, domain={y: LOSSES["cce"].targets}),
           r"$y_j = 0$, $z_j = 0$: derived $-y_j(1 - a_j) = 0$, printed $a_j - y_j = \tfrac12$",
           r"C = -\sum_j y_j\ln a_j:\ \partial C/\partial b_j = -y_j(1 - a_j);\ "
           r"a_j - y_j \text{ holds for } C = -\sum_j [y_j \ln a_j + (1 - y_j)\ln(1 - a_j)]"),

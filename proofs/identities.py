@@ -191,6 +191,8 @@ def lstm_cell() -> Proof:
     """standard cell dC_t/dC_{t-1} = f_t; seed 001's printed cell: sigma'(u) f_t <= f_t/4 (not additive)."""
     std = lstm.cell_gradient("standard")
     seed = lstm.cell_gradient("seed001")
+    from proofs.claims import LSTM_GATES
+
     u = lstm.u_t
     w = sp.Symbol("w", real=True)
     dsig = sp.diff(sigmoid(w), w).subs(w, u)
@@ -201,7 +203,7 @@ def lstm_cell() -> Proof:
         check_eq(seed.gradient, dsig * lstm.f_t, claim="printed: dC_t/dC_{t-1} = sigma'(u_t) f_t"),
         check_le(seed.gradient, lstm.f_t / 4, lstm.f_t * (sigmoid(u) - HALF) ** 2, dom, claim="printed: <= f_t / 4"),
         holds_by_refutation("printed cell is not the additive path",
-                            refute(seed.gradient, std.gradient, point, claim="sigma'(u) f_t = f_t")),
+                            refute(seed.gradient, std.gradient, point, claim="sigma'(u) f_t = f_t", domain=LSTM_GATES)),
     ]
     statement = (
         r"C_t = " + latex(std.state) + r":\ \frac{\partial C_t}{\partial C_{t-1}} = " + latex(std.gradient) +
