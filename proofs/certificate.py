@@ -124,14 +124,15 @@ def _kronecker_cases(expr):
 
 
 def _canonical_index(expr):
-    """Rename the index of every one-limit Sum to a shared dummy (by nesting depth)."""
+    """Rename the index of every Sum to a shared dummy (by nesting depth)."""
 
     def rename(e, depth=0):
-        if isinstance(e, sp.Sum) and len(e.limits) == 1:
-            var, lo, hi = e.limits[0]
-            c = sp.Symbol(f"_idx{depth}", integer=True)  # only what the limits say: no sign assumption
-            body = rename(e.function.xreplace({var: c}), depth + 1)
-            return sp.Sum(body, (c, lo, hi))
+        if isinstance(e, sp.Sum):
+            # outermost limit first, as for nested one-limit sums; only what the limits say: no sign
+            # assumption (SymPy's doit trusts a positive index over its limits)
+            new = {var: sp.Symbol(f"_idx{depth + n}", integer=True) for n, (var, _, _) in enumerate(reversed(e.limits))}
+            body = rename(e.function.xreplace(new), depth + len(e.limits))
+            return sp.Sum(body, *[(new[var], lo.xreplace(new), hi.xreplace(new)) for var, lo, hi in e.limits])
         if e.args:
             return e.func(*[rename(x, depth) for x in e.args])
         return e
@@ -151,7 +152,7 @@ def _within(target, lo, hi, ranges) -> bool:
     """lo <= target <= hi proved, target a number or an index whose range is known (``ranges``)."""
     if target.is_number:
         tlo = thi = target
-    elif target in ranges:
+    elif ranges.get(target) is not None:
         tlo, thi = ranges[target]
     else:
         return False
@@ -182,7 +183,8 @@ def expand_sums(expr, indices=None):
     def split(e, ranges):
         var, lo, hi = e.limits[-1]
         inner = e.function if len(e.limits) == 1 else sp.Sum(e.function, *e.limits[:-1])
-        body = sp.expand(walk(inner, {**ranges, var: (lo, hi)}))
+        # the index runs over lo..hi only when hi - lo + 1 >= 0 (else Karr: over hi+1..lo-1)
+        body = sp.expand(walk(inner, {**ranges, var: (lo, hi) if _nonneg_diff(hi - lo + 1) else None}))
         out = S.Zero
         for term in sp.Add.make_args(body):
             const, rest = term.as_independent(var, as_Add=False)

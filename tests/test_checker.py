@@ -245,3 +245,10 @@ def test_given_value_must_agree_with_a_declared_sign():
     dom = {s: Interval.open(0, 1), t: Interval.open(0, 1)}
     assert not check_le(-Q, -s * t, (s - t) ** 2 / 4 + Rp * (1 + s + t) / 4, dom, given={Rp: 1 - s - t}).proved
     assert not check_le(0, A[i], A[i], {A: UNIT}, given={A[i]: s - 1}).proved  # a_i in [0, 1] but s - 1 <= 0
+
+
+def test_delta_collapse_needs_the_enclosing_index_inside_the_inner_range():
+    # Karr: i runs over -9..4 here, so a[-9]..a[0] are picked by no delta in k = 1..10
+    inner = Sum(sp.KroneckerDelta(k, i) * A[k], (k, 1, 10))
+    assert not check_eq(Sum(inner, (i, 5, -10)), Sum(A[i], (i, 5, -10))).proved
+    assert check_eq(Sum(Sum(sp.KroneckerDelta(k, i) * A[k], (k, 1, n)), (i, 1, n)), Sum(A[i], (i, 1, n))).proved
