@@ -113,12 +113,7 @@ def softmax_vjp(z, g, out):
     """
     z = np.broadcast_to(z, out.shape)
     g = np.broadcast_to(g, out.shape)
-    idx, top = _top(z)
-    a = np.empty(out.shape, out.dtype)
-    _shifted(z, top, a)
-    np.exp(a, out=a)
-    np.put_along_axis(a, idx, 0.0, axis=-1)
-    rest = np.sum(a, axis=-1, keepdims=True)
+    idx, a, rest = _off_top(z, np.empty(out.shape, out.dtype))
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     p = np.multiply(a, out)  # a_k (g_k - g_t), 0 at the top
@@ -189,12 +184,7 @@ def softmax_vjp_residual(z, y, out, clip=False):
 
 def softmax_jacobian(z):
     """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
-    idx, top = _top(z)
-    a = np.empty(z.shape, z.dtype)
-    _shifted(z, top, a)
-    np.exp(a, out=a)
-    np.put_along_axis(a, idx, 0.0, axis=-1)
-    rest = np.sum(a, axis=-1, keepdims=True)
+    idx, a, rest = _off_top(z, np.empty(z.shape, z.dtype))
     complement = 1.0 - a / (1.0 + rest)  # 1 - a_i off the top: a_i <= 1/2 there
     np.put_along_axis(complement, idx, rest / (1.0 + rest), axis=-1)
     np.put_along_axis(a, idx, 1.0, axis=-1)
@@ -208,6 +198,15 @@ def softmax_jacobian(z):
 def _top(z):
     idx = np.argmax(z, axis=-1, keepdims=True)
     return idx, np.take_along_axis(z, idx, axis=-1)
+
+
+def _off_top(z, out):
+    """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top."""
+    idx, top = _top(z)
+    _shifted(z, top, out)
+    np.exp(out, out=out)
+    np.put_along_axis(out, idx, 0.0, axis=-1)
+    return idx, out, np.sum(out, axis=-1, keepdims=True)
 
 
 def _shifted(z, top, out):

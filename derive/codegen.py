@@ -173,7 +173,7 @@ class _Emitter:
             args = [self.value(x) for x in e.args]
             extra = [_Val(c, "const", 10**9) for c in EXTRA_ARGS.get(type(e), ())]
             return self._call(UFUNCS[type(e)], args + extra)
-        raise NotImplementedError(f"no NumPy form for {type(e).__name__}: {e}")
+        raise TypeError(f"no NumPy form for {type(e).__name__}: {e}")
 
     @staticmethod
     def _ordered(e):

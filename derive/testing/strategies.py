@@ -143,7 +143,7 @@ def targets(loss: str, dtype=np.float64, shape=(3,)):
         return regression_targets(dtype, shape)
     if isinstance(target_set, sp.Interval) and target_set.start.is_finite and target_set.end.is_finite:
         return soft_labels(dtype, shape, float(target_set.start), float(target_set.end))
-    raise NotImplementedError(f"no strategy for targets in {target_set} of loss {loss!r}")
+    raise ValueError(f"no strategy for targets in {target_set} of loss {loss!r}")
 
 
 def layer_inputs(dtype=np.float64, shape=(2,), max_magnitude: float = 1e3):
