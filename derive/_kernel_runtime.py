@@ -43,9 +43,26 @@ def _broadcast(zname, z, yname, y):
         ) from None
 
 
-def _units(z):
+def _units(z, name="z"):
     if z.ndim == 0:
-        raise ValueError("z must have at least one axis (the last axis holds the units), got a scalar")
+        raise ValueError(f"{name} must have at least one axis (the last axis holds the units), got a scalar")
+    if z.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {z.shape}: the last axis holds the units and must not be empty")
+
+
+def _check_sums_to_one(y, shape, work, pairing):
+    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed."""
+    n = shape[-1]
+    sums = np.broadcast_to(y, shape).astype(work, copy=False) @ np.ones(n, work)  # BLAS: cheap
+    tol = 4 * n * np.finfo(work).eps
+    bad = ~(np.abs(sums - 1) <= tol)  # nan counts as bad
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        row = f"row {where[0] if len(where) == 1 else where} of y" if where else "y"
+        raise ValueError(
+            f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
+            f"vectors): its delta = a - y assumes it; {row} sums to {float(sums[where]):g}"
+        )
 
 
 # --- special functions, imported on first use ---------------------------------------------------
@@ -56,6 +73,9 @@ def ndtr(x, out):
     ``import derive.kernels`` costs NumPy's import and little more."""
     from scipy.special import ndtr as _ndtr
 
+    if out.dtype == np.longdouble != np.float64:  # SciPy has no long double loop: Phi in float64
+        out[...] = _ndtr(np.asarray(x, np.float64))
+        return out
     return _ndtr(x, out=out)
 
 
@@ -325,9 +345,10 @@ def softmax_odds_vjp(z, y, out):
 class Kernel:
     """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
 
-    def __init__(self, activation, loss, loss_fn, delta_fn):
+    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False):
         self.activation, self.name = activation, loss
         self._loss, self._delta = loss_fn, delta_fn
+        self._sum_to_one = targets_sum_to_one
 
     def __repr__(self):
         return f"<kernel {self.activation} + {self.name}>"
@@ -337,6 +358,8 @@ class Kernel:
         _units(z)
         shape = _broadcast("z", z, "y", y)
         dtype, work = _compute_dtype(z, y)
+        if self._sum_to_one:
+            _check_sums_to_one(y, shape, work, f"{self.activation} + {self.name}")
         return z, y, shape, dtype, work
 
     def loss(self, z, y):
@@ -356,15 +379,17 @@ class Kernel:
     def grad_w(self, x, z, y):
         """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in)."""
         x = _array(x, "x")
-        _units(x)
-        d = self.delta(z, y)
+        _units(x, "x")
+        z, y = _array(z, "z"), _array(y, "y")
+        shape = _broadcast("z", z, "y", y)  # delta's shape, checked before any work
         try:
-            np.broadcast_shapes(x.shape[:-1], d.shape[:-1])
+            np.broadcast_shapes(x.shape[:-1], shape[:-1])
         except ValueError:
             raise ValueError(
-                f"shape mismatch: x has shape {x.shape} and delta has shape {d.shape}; "
+                f"shape mismatch: x has shape {x.shape} and delta has shape {shape}; "
                 "their leading (sample) axes must broadcast together"
             ) from None
+        d = self.delta(z, y)
         return np.multiply(d[..., :, None], x[..., None, :], dtype=np.result_type(d, x))
 
 
@@ -405,12 +430,14 @@ class Activation:
         return softmax_jacobian(z.astype(work, copy=False)).astype(dtype, copy=False)
 
 
-def make_get(activations, losses, pairs, invalid):
+def make_get(activations, losses, pairs, invalid, targets_sum_to_one=frozenset()):
     """get(activation, loss) -> Kernel, from the generated tables."""
     cache = {}
 
     def get(activation: str, loss: str) -> Kernel:
         """The kernel of ``activation`` + ``loss``; PairingError says why an invalid pairing is one."""
+        if activation in losses and loss in activations:
+            raise unknown("activation", activation, activations, hint="the activation comes first: get(activation, loss)")
         if not (isinstance(activation, str) and activation in activations):
             raise unknown("activation", activation, activations)
         if not (isinstance(loss, str) and loss in losses):
@@ -419,7 +446,7 @@ def make_get(activations, losses, pairs, invalid):
         if key in invalid:
             raise PairingError(invalid[key])
         if key not in cache:
-            cache[key] = Kernel(activation, loss, *pairs[key])
+            cache[key] = Kernel(activation, loss, *pairs[key], targets_sum_to_one=key in targets_sum_to_one)
         return cache[key]
 
     return get

@@ -22,6 +22,7 @@ from sympy import Abs, Add, Max, Min, Mul, Piecewise, Pow, S, Sum, exp, log, sig
 from sympy.codegen.cfunctions import expm1, log1p
 
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.pairing import derive_pair
 from derive.functions import Phi, sigmoid, softplus
 from derive.pairing import derive_pair
 from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, softmax_vjp_clipped_residual, log_softmax, softmax, stabilize
@@ -398,7 +399,10 @@ def generate() -> str:
     for key, reason in invalid.items():
         parts.append(f"    {key!r}: {reason!r},\n")
     parts.append("}\n\n")
-    parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID)\n")
+    # pairs whose delta used sum_i y_i = 1 (softmax + cce): their kernels check it, not assume it
+    summing = [(act, lo) for act, lo, _ in valid if LOSSES[lo].targets_sum_to_one and derive_pair(act, lo).assumptions]
+    parts.append("TARGETS_SUM_TO_ONE = {" + ", ".join(repr(key) for key in summing) + "}\n\n")
+    parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID, TARGETS_SUM_TO_ONE)\n")
     parts.append("activation = _rt.make_activation(ACTIVATIONS)\n")
     body = "".join(parts)
     used = sorted(name for name in ("expit",) if f" {name}(" in body)

@@ -13,7 +13,8 @@ class UnknownNameError(ValueError):
     """A name that is not in the catalogue: the message lists the known ones."""
 
 
-def unknown(kind: str, name: object, known: Iterable[str]) -> UnknownNameError:
+def unknown(kind: str, name: object, known: Iterable[str], hint: str = "") -> UnknownNameError:
     """The error for ``name`` not being one of ``known`` (a {kind})."""
     plural = f"{kind}es" if kind.endswith("s") else f"{kind}s"
-    return UnknownNameError(f"unknown {kind} {name!r}; known {plural}: {', '.join(known)}")
+    tail = f" ({hint})" if hint else ""
+    return UnknownNameError(f"unknown {kind} {name!r}; known {plural}: {', '.join(known)}{tail}")

@@ -2009,5 +2009,7 @@ INVALID = {
     ('gelu', 'cce'): "invalid pairing gelu + cce: gelu's range [-0.169971, oo) is not inside (0, 1), which cce needs",
 }
 
-get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID)
+TARGETS_SUM_TO_ONE = {('softmax', 'cce')}
+
+get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID, TARGETS_SUM_TO_ONE)
 activation = _rt.make_activation(ACTIVATIONS)

@@ -298,3 +298,51 @@ def test_import_kernels_does_not_import_sympy():
     code = "import sys, derive.kernels; print('sympy' in sys.modules, 'derive.catalogue' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# --- what the derivation assumed is checked, not assumed --------------------------------------
+
+
+@pytest.mark.parametrize("y", [[1.0, 1.0, 0.0], [0.5, 0.0, 0.0], [np.nan, 1.0, 0.0]])
+def test_softmax_cce_refuses_targets_that_do_not_sum_to_one(y):
+    """Its delta a - y holds only for sum y = 1; for [1, 1, 0] the loss's gradient is 2a - y."""
+    k = kernels.get("softmax", "cce")
+    with pytest.raises(ValueError, match="sum to 1 over the last axis"):
+        k.delta([1.0, 2.0, 3.0], y)
+    with pytest.raises(ValueError, match="sum to 1"):
+        k.loss([1.0, 2.0, 3.0], y)
+
+
+def test_soft_labels_that_round_away_from_one_are_accepted():
+    rng = np.random.default_rng(1)
+    y = rng.dirichlet(np.ones(1000), size=8).astype(np.float32)
+    assert not np.all(y.sum(-1, dtype=np.float64) == 1.0)
+    assert np.isfinite(kernels.get("softmax", "cce").delta(np.zeros((8, 1000), np.float32), y)).all()
+
+
+def test_sigmoid_cce_makes_no_such_assumption():
+    delta = kernels.get("sigmoid", "cce").delta([0.0, 0.0], [1.0, 1.0])  # multi-label rows are fine
+    np.testing.assert_array_equal(delta, [-0.5, -0.5])
+
+
+def test_an_empty_unit_axis_is_refused():
+    with pytest.raises(ValueError, match=r"\(2, 0\).*must not be empty"):
+        kernels.get("softmax", "cce").delta(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(ValueError, match="must not be empty"):
+        kernels.activation("softmax").jacobian(np.zeros((0,)))
+
+
+def test_grad_w_names_the_argument_at_fault():
+    with pytest.raises(ValueError, match="^x must have at least one axis"):
+        kernels.get("sigmoid", "bce").grad_w(1.0, np.zeros(3), np.zeros(3))
+
+
+def test_long_double_stays_long_double_through_gelu():
+    z = np.array([-3.0, 0.5], dtype=np.longdouble)
+    assert kernels.activation("gelu")(z).dtype == np.longdouble
+    assert kernels.get("gelu", "huber").delta(z, 0.0).dtype == np.longdouble
+
+
+def test_swapped_names_say_the_activation_comes_first():
+    with pytest.raises(ValueError, match="the activation comes first"):
+        kernels.get("bce", "sigmoid")
