@@ -90,6 +90,7 @@ ROWS = [("sigmoid", "bce"), ("sigmoid", "quadratic"), ("tanh", "quadratic"), ("s
 
 
 def best(fn, *args, repeat):
+    fn(*args)  # warm-up: first-call costs (imports, page faults) are not the kernel's speed
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -100,9 +101,13 @@ def best(fn, *args, repeat):
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7)")
-    p.add_argument("--repeat", type=int, default=3, help="best of N (default 3)")
+    p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7; at least 1e4)")
+    p.add_argument("--repeat", type=int, default=3, help="best of N (default 3; at least 1)")
     args = p.parse_args(argv)
+    if not args.size >= 1e4:
+        p.error(f"--size must be at least 1e4 (rows of 1000, softmax 4096 rows), got {args.size:g}")
+    if args.repeat < 1:
+        p.error(f"--repeat must be at least 1, got {args.repeat}")
     size = int(args.size)
     rng = np.random.default_rng(0)
     print(f"numpy {np.__version__}; {size:.0e} elements (softmax: 4096 x {size // 10000}); best of {args.repeat}; ms")

@@ -13,6 +13,7 @@ group (a callable taking the remaining argv), so ``derive`` never imports them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from importlib.metadata import entry_points
 
@@ -24,7 +25,16 @@ from derive.pairing import derive_pair
 
 
 def _pretty(expr) -> str:
-    return sp.pretty(expr, use_unicode=True, wrap_line=False)
+    return sp.pretty(expr, use_unicode=_unicode_ok(), wrap_line=False)
+
+
+def _unicode_ok() -> bool:
+    """Whether stdout can take the pretty printer's unicode (not under PYTHONIOENCODING=ascii)."""
+    try:
+        "σ∂⎛∑".encode(sys.stdout.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def cmd_list(args) -> int:
@@ -70,7 +80,7 @@ def cmd_latex(args) -> int:
     from derive.latex import pairing_document
 
     document = pairing_document(args.activation, args.loss)
-    if args.output is None:
+    if args.output in (None, "-"):
         sys.stdout.write(document)
     else:
         try:
@@ -93,7 +103,8 @@ def cmd_report(args) -> int:
         print(f"derive: error: {err}", file=sys.stderr)
         return 1
     except OSError as err:
-        print(f"derive: error: cannot write the report into {args.out}: {err}", file=sys.stderr)
+        why = "it is a file, not a folder" if os.path.isfile(args.out) else err.strerror or str(err)
+        print(f"derive: error: cannot write the report into {args.out}: {why}", file=sys.stderr)
         return 2
     print(pdf if pdf is not None else tex)
     if failed:
@@ -107,7 +118,10 @@ def _plugins() -> dict:
 
 
 def build_parser(plugins) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derive", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="derive",
+        description="Derive, print and prove the calculus of neural-network output layers.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="the pairing matrix and every delta").set_defaults(run=cmd_list)
     show = sub.add_parser("show", help="one derivation, step by step")
@@ -117,18 +131,26 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document")
     latex.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
     latex.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
-    latex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    latex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (- is stdout)")
     latex.set_defaults(run=cmd_latex)
     report = sub.add_parser("report", help="the full report of every pairing and proof, compiled to PDF")
     report.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
     report.set_defaults(run=cmd_report)
     for name in plugins:
-        sub.add_parser(name, help=f"(from {plugins[name].value.split(':')[0]})", add_help=False)
+        package = plugins[name].value.split(":")[0].split(".")[0]
+        sub.add_parser(name, help=f"the {package} package's command (derive {name} --help)", add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:  # `derive list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str]) -> int:
     plugins = _plugins()
     if argv and argv[0] in plugins:
         return int(plugins[argv[0]].load()(argv[1:]) or 0)

@@ -69,7 +69,8 @@ class _Named(Function):
         return rf"{name}\left({arg}\right)"
 
     def _pretty(self, printer):
-        return printer._helper_print_function(self.func, self.args, func_name=self.pretty_name)
+        name = self.pretty_name if printer._use_unicode else type(self).__name__
+        return printer._helper_print_function(self.func, self.args, func_name=name)
 
     def _sympystr(self, printer):
         return f"{type(self).__name__}({printer._print(self.args[0])})"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import time
@@ -69,5 +70,14 @@ def main(argv=None) -> int:
     return 0 if not failed and not bad else 1
 
 
+def run(argv=None) -> int:
+    """main, quiet when the reader of stdout leaves early (``python -m proofs | head``)."""
+    try:
+        return main(argv)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

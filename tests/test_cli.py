@@ -1,5 +1,6 @@
 """The derive command: list, show, errors."""
 
+import os
 import subprocess
 import sys
 
@@ -45,3 +46,35 @@ def test_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "derive.cli", "show", "identity", "quadratic"],
                             capture_output=True, text=True, check=True)
     assert "canonical" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["-m", "derive.cli", "list"], ["-m", "proofs"]])
+def test_a_reader_that_leaves_early_is_not_an_error(command):
+    """`derive list | head -1`: no BrokenPipeError traceback, exit 0."""
+    proc = subprocess.Popen([sys.executable, *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 0
+    assert b"Traceback" not in proc.stderr.read()
+
+
+def test_show_falls_back_to_ascii_where_stdout_cannot_take_unicode():
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    result = subprocess.run([sys.executable, "-m", "derive.cli", "show", "sigmoid", "bce"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "sigmoid(z[j])" in result.stdout
+
+
+def test_latex_dash_means_stdout(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["latex", "sigmoid", "bce", "-o", "-"]) == 0
+    assert capsys.readouterr().out.startswith(r"\documentclass")
+    assert not (tmp_path / "-").exists()
+
+
+def test_report_into_a_file_says_it_is_not_a_folder(tmp_path, capsys):
+    target = tmp_path / "report"
+    target.write_text("")
+    assert main(["report", "--out", str(target)]) == 2
+    assert "it is a file, not a folder" in capsys.readouterr().err

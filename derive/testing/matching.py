@@ -60,12 +60,17 @@ def call_kernel(fn: Callable, quantity: str, inputs: dict):
     """fn(z, y), fn(x, z, y) (grad_w) or fn(z) (activation quantities); returns (output, warnings)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if quantity == "grad_w":
-            out = fn(inputs["x"], inputs["z"], inputs["y"])
-        elif quantity in PAIR_QUANTITIES:
-            out = fn(inputs["z"], inputs["y"])
-        else:
-            out = fn(inputs["z"])
+        try:
+            if quantity == "grad_w":
+                out = fn(inputs["x"], inputs["z"], inputs["y"])
+            elif quantity in PAIR_QUANTITIES:
+                out = fn(inputs["z"], inputs["y"])
+            else:
+                out = fn(inputs["z"])
+        except Exception as err:  # the user's kernel raised: say on which inputs
+            shown = ", ".join(f"{k} = {np.array2string(np.asarray(v), threshold=20)}" for k, v in inputs.items())
+            err.add_note(f"raised by the kernel under test ({quantity}) at {shown}")
+            raise
     return out, [f"{w.category.__name__}: {w.message}" for w in caught]
 
 
