@@ -152,7 +152,7 @@ def _conditions_split_zero(expr, most=6) -> bool:
 
 def is_zero(expr) -> bool | None:
     """True when ``expr`` is proved identically 0; None when not proved (never False)."""
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)  # strict: a string is refused, never parsed
     if any(pw.args[-1].cond is not sp.true for pw in expr.atoms(sp.Piecewise)):
         return None  # undefined where no branch applies: simplify would drop that part
     if sp.expand(expr) == 0 or _abstracted_zero(expr) or _conditions_split_zero(expr):
@@ -170,4 +170,4 @@ def is_zero(expr) -> bool | None:
 
 def equal(lhs, rhs) -> bool | None:
     """True when lhs == rhs is proved; None when not proved."""
-    return is_zero(sp.sympify(lhs) - sp.sympify(rhs))
+    return is_zero(sp.sympify(lhs, strict=True) - sp.sympify(rhs, strict=True))

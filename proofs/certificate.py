@@ -41,6 +41,11 @@ from sympy import Interval, S
 from derive.equality import is_zero
 from derive.functions import Phi, expand_named, sigmoid, softplus
 
+
+def _strict(value):
+    """A SymPy object from a number or expression; strings are refused, never parsed."""
+    return sp.sympify(value, strict=True)
+
 __all__ = [
     "Verdict",
     "check_le",
@@ -201,8 +206,8 @@ def expand_sums(expr, indices=None):
                 out += const * sp.Sum(rest, (var, lo, hi))
         return out
 
-    ranges = {sp.sympify(k): tuple(map(sp.sympify, v)) for k, v in (indices or {}).items()}
-    return sp.expand(_canonical_index(walk(sp.sympify(expr), ranges)))
+    ranges = {_strict(k): tuple(map(_strict, v)) for k, v in (indices or {}).items()}
+    return sp.expand(_canonical_index(walk(_strict(expr), ranges)))
 
 
 def _exp_generators(expr):
@@ -232,7 +237,7 @@ def _cheap_zero(form) -> bool:
 def identity_holds(expr, given=None, indices=None) -> bool | None:
     """True when ``expr`` == 0 is proved (under the equalities ``given``: {expr: value}, and the
     index ranges ``indices``: {i: (lo, hi)}); else None."""
-    expr = sp.sympify(expr)
+    expr = _strict(expr)
     given = dict(given or {})
 
     def use_given(e):
@@ -513,7 +518,7 @@ def _atoms_of(e):
 def sign(e, dom) -> str | None:
     """The sign of ``e`` on the domain by structural rules only, or None (unknown)."""
     try:
-        return _sign(sp.sympify(e), dom)
+        return _sign(_strict(e), dom)
     except (TypeError, ValueError, ArithmeticError, sp.SympifyError):  # e.g. oo * [0, 1]: unknown
         return None
 
@@ -594,10 +599,10 @@ def _sign(e, dom) -> str | None:
 def _domain(domain):
     dom = {}
     for key, iv in (domain or {}).items():
-        iv = sp.sympify(iv)
+        iv = _strict(iv)
         if not isinstance(iv, sp.Set) or not iv.is_subset(S.Reals):
             raise ValueError(f"the domain of {key} must be a real SymPy Interval, got {iv!r}")
-        dom[sp.sympify(key) if not isinstance(key, sp.IndexedBase) else key] = iv
+        dom[_strict(key) if not isinstance(key, sp.IndexedBase) else key] = iv
     return dom
 
 
@@ -631,7 +636,7 @@ def _given_against_domain(key, value, dom):
 
 
 def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, indices=None) -> Verdict:
-    lhs, rhs, g = sp.sympify(lhs), sp.sympify(rhs), sp.sympify(certificate)
+    lhs, rhs, g = _strict(lhs), _strict(rhs), _strict(certificate)
     rel = "<" if strict else "<="
     claim = claim or f"{sp.sstr(lhs)} {rel} {sp.sstr(rhs)}"
     try:
@@ -639,7 +644,7 @@ def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, 
     except ValueError as exc:
         return Verdict(claim, "not proved", str(exc), g)
     for key, value in (given or {}).items():
-        why = _given_against_domain(sp.sympify(key), sp.sympify(value), dom)
+        why = _given_against_domain(_strict(key), _strict(value), dom)
         if why is not None:
             return Verdict(claim, "not proved", why, g)
     if identity_holds(rhs - lhs - g, given, indices) is not True:
@@ -670,7 +675,7 @@ def check_lt(lhs, rhs, certificate, domain, *, given=None, claim=None, indices=N
 
 def check_eq(lhs, rhs, *, given=None, claim=None, indices=None) -> Verdict:
     """lhs == rhs identically (three-valued: proved or not proved, never refuted here)."""
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    lhs, rhs = _strict(lhs), _strict(rhs)
     claim = claim or f"{sp.sstr(lhs)} = {sp.sstr(rhs)}"
     if identity_holds(lhs - rhs, given, indices) is True:
         hyp = ", ".join([f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in (given or {}).items()]
@@ -684,7 +689,7 @@ def check_eq(lhs, rhs, *, given=None, claim=None, indices=None) -> Verdict:
 
 def high_precision(expr, point=None, digits: int = PRECISION):
     """The value of ``expr`` at ``point`` with mpmath at ``digits`` digits (named functions expanded)."""
-    expr = expand_named(sp.sympify(expr)).subs(point or {})
+    expr = expand_named(_strict(expr)).subs(point or {})
     free = expr.free_symbols
     if free:
         raise ValueError(f"the point leaves {sorted(map(str, free))} free")
@@ -696,7 +701,7 @@ def high_precision(expr, point=None, digits: int = PRECISION):
 def certified_value(expr, digits: int = PRECISION):
     """expr (a number) to ``digits`` correct digits by SymPy's evalf with error tracking
     (strict: cancellation it cannot resolve raises instead of returning noise); None when not certified."""
-    expr = expand_named(sp.sympify(expr))
+    expr = expand_named(_strict(expr))
     if expr.free_symbols:
         return None
     try:
@@ -713,13 +718,13 @@ def certified_value(expr, digits: int = PRECISION):
 def _point_outside(point, domain):
     """Why ``point`` is not an admissible point (a non-real value, or one outside its domain), or None."""
     for var, val in point.items():
-        val = sp.sympify(val)
+        val = _strict(val)
         if not (val.is_number and val.is_extended_real is True and val.is_finite is True):
             return f"{sp.sstr(var)} = {sp.sstr(val)} is not a real number"
         iv = (domain or {}).get(var)
         if iv is None and isinstance(var, sp.Indexed):
             iv = (domain or {}).get(var.base)
-        if iv is not None and sp.sympify(iv).contains(val) is not sp.true:
+        if iv is not None and _strict(iv).contains(val) is not sp.true:
             return f"{sp.sstr(var)} = {sp.sstr(val)} is not shown to lie in {iv}"
     return None
 
@@ -730,7 +735,7 @@ def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PREC
 
     ``point`` must be real and, where ``domain`` ({symbol: Interval}) names its symbol, inside it.
     """
-    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    lhs, rhs = _strict(lhs), _strict(rhs)
     claim = claim or f"{sp.sstr(lhs)} {relation} {sp.sstr(rhs)}"
     point = dict(point)
     where = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in point.items())

@@ -252,3 +252,12 @@ def test_delta_collapse_needs_the_enclosing_index_inside_the_inner_range():
     inner = Sum(sp.KroneckerDelta(k, i) * A[k], (k, 1, 10))
     assert not check_eq(Sum(inner, (i, 5, -10)), Sum(A[i], (i, 5, -10))).proved
     assert check_eq(Sum(Sum(sp.KroneckerDelta(k, i) * A[k], (k, 1, n)), (i, 1, n)), Sum(A[i], (i, 1, n))).proved
+
+
+def test_strings_are_refused_not_parsed():
+    import sympy as sp
+
+    from proofs import check_le
+
+    with pytest.raises(sp.SympifyError):
+        check_le("__import__('os').getcwd()", 1, 0, {})

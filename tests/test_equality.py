@@ -54,3 +54,8 @@ w = sp.Symbol("w")  # no assumptions: may be complex
 def test_complex_atoms_and_partial_piecewise_are_not_proved_zero(expr):
     """Reviewer's reproducers: each is nonzero (or undefined) somewhere."""
     assert is_zero(expr) is None
+
+
+def test_strings_are_refused_not_parsed():
+    with pytest.raises(sp.SympifyError):
+        is_zero("__import__('os').getcwd()")
