@@ -105,12 +105,18 @@ def _activation_steps(act: Activation):
     )
 
 
-@cache
 def derive_pair(activation: str, loss: str) -> Derivation:
     """delta_j = dC/dz_j, dC/db_j = delta_j and dC/dw_jk = delta_j x_k for ``activation`` + ``loss``.
 
-    Raises ``PairingError`` (a ``ValueError``) with the reason for an invalid pairing.
+    Raises ``PairingError`` (a ``ValueError``) with the reason for an invalid pairing, and
+    ``UnknownNameError`` listing the known names for anything else.
     """
+    act, lo = check_pairing(activation, loss)  # before the cache: names may be unhashable
+    return _derive(act.name, lo.name)
+
+
+@cache
+def _derive(activation: str, loss: str) -> Derivation:
     act, lo = check_pairing(activation, loss)
     steps = [Step("dense layer", z[j], Sum(w[j, m] * x[m], (m, 1, n_in)) + b[j])]
     a_step, da_dz = _activation_steps(act)

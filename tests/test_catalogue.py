@@ -98,3 +98,10 @@ def test_non_string_names_are_rejected_without_evaluation():
         check_pairing(["sigmoid"], "bce")
     with pytest.raises(UnknownNameError):
         check_pairing("__import__('os')", "bce")
+
+
+def test_derive_pair_refuses_unhashable_names_with_the_known_ones():
+    from derive import derive_pair
+
+    with pytest.raises(UnknownNameError, match="known activations"):
+        derive_pair(["sigmoid"], "bce")
