@@ -54,11 +54,19 @@ def _condition_sets(expr, v):
     return conds
 
 
+def _is_interval_union(s) -> bool:
+    parts = s.args if isinstance(s, sp.Union) else (s,)
+    return all(isinstance(q, (sp.Interval, sp.FiniteSet)) or q is sp.S.EmptySet for q in parts)
+
+
 def _split_zero(expr, v) -> bool:
-    conds = _condition_sets(expr, v)
-    if not conds:
+    try:
+        conds = _condition_sets(expr, v)
+        if not conds or not all(_is_interval_union(s) for s in conds.values()):
+            return False  # solveset could not give finitely many intervals: no split
+        cuts = sorted({p for s in conds.values() for p in s.boundary if p.is_finite}, key=float)
+    except (NotImplementedError, TypeError, ValueError):
         return False
-    cuts = sorted({p for s in conds.values() for p in s.boundary if p.is_finite}, key=float)
     pieces = [sp.FiniteSet(c) for c in cuts]
     edges = [sp.S.NegativeInfinity, *cuts, sp.S.Infinity]
     pieces += [sp.Interval.open(lo, hi) for lo, hi in zip(edges, edges[1:])]
@@ -74,6 +82,8 @@ def _split_zero(expr, v) -> bool:
                 return False
         if isinstance(piece, sp.FiniteSet):
             point = next(iter(piece))
+        elif piece == sp.S.Reals or (piece.start is sp.S.NegativeInfinity and piece.end is sp.S.Infinity):
+            point = v  # no cut: the conditions are decided everywhere, v stays free
         elif piece.start is sp.S.NegativeInfinity:
             point = piece.end - p
         elif piece.end is sp.S.Infinity:

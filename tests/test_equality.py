@@ -59,3 +59,20 @@ def test_complex_atoms_and_partial_piecewise_are_not_proved_zero(expr):
 def test_strings_are_refused_not_parsed():
     with pytest.raises(sp.SympifyError):
         is_zero("__import__('os').getcwd()")
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.Piecewise((1 / (1 + x**2), x**2 - 2 * x + 2 > 0), (0, True)),  # a condition true everywhere
+        sp.Piecewise((sp.exp(-x), sp.Ne(x**2 + x + 1, 0)), (0, True)),
+        sp.Piecewise((sp.exp(-x), sp.sin(x) > 2 * x), (0, True)),  # solveset cannot split this
+    ],
+)
+def test_conditions_without_cuts_are_not_evaluated_at_infinity(expr):
+    """Reviewer's reproducers: each is positive somewhere, so never 'proved zero', and no exception."""
+    assert is_zero(expr) is None
+
+
+def test_a_condition_true_everywhere_still_proves_a_true_identity():
+    assert is_zero(sp.Piecewise((0, x**2 + 1 > 0), (1, True))) is True
