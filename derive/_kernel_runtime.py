@@ -50,18 +50,23 @@ def _units(z, name="z"):
         raise ValueError(f"{name} has shape {z.shape}: the last axis holds the units and must not be empty")
 
 
-def _check_sums_to_one(y, shape, work, pairing):
-    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed."""
+def _check_sums_to_one(y, shape, pairing):
+    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
+
+    Summed in float64; the slack is y's own rounding: each y_i >= 0 rounded once or normalised
+    by a pairwise sum moves the total by at most (1 + log2 n) eps of y's dtype.
+    """
     n = shape[-1]
-    sums = np.broadcast_to(y, shape).astype(work, copy=False) @ np.ones(n, work)  # BLAS: cheap
-    tol = 4 * n * np.finfo(work).eps
+    eps = np.finfo(y.dtype if y.dtype.kind == "f" else np.float64).eps
+    tol = min(4 * eps * (1 + np.log2(n)), 1e-2)
+    sums = np.broadcast_to(y, shape).astype(np.float64, copy=False) @ np.ones(n)  # BLAS: cheap
     bad = ~(np.abs(sums - 1) <= tol)  # nan counts as bad
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         row = f"row {where[0] if len(where) == 1 else where} of y" if where else "y"
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
-            f"vectors): its delta = a - y assumes it; {row} sums to {float(sums[where]):g}"
+            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {float(sums[where]):.17g}"
         )
 
 
@@ -345,10 +350,10 @@ def softmax_odds_vjp(z, y, out):
 class Kernel:
     """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
 
-    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False):
+    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1):
         self.activation, self.name = activation, loss
         self._loss, self._delta = loss_fn, delta_fn
-        self._sum_to_one = targets_sum_to_one
+        self._sum_to_one, self._min_units = targets_sum_to_one, min_units
 
     def __repr__(self):
         return f"<kernel {self.activation} + {self.name}>"
@@ -357,9 +362,17 @@ class Kernel:
         z, y = _array(z, "z"), _array(y, "y")
         _units(z)
         shape = _broadcast("z", z, "y", y)
+        pairing = f"{self.activation} + {self.name}"
+        if shape[-1] == 0:
+            raise ValueError(f"z and y broadcast to shape {shape}: the last axis holds the units and must not be empty")
+        if shape[-1] < self._min_units:
+            raise ValueError(
+                f"{pairing} needs at least {self._min_units} units on the last axis, got shape {shape}: "
+                "softmax of one unit is the constant 1, outside (0, 1) where the pairing is valid"
+            )
         dtype, work = _compute_dtype(z, y)
         if self._sum_to_one:
-            _check_sums_to_one(y, shape, work, f"{self.activation} + {self.name}")
+            _check_sums_to_one(y, shape, pairing)
         return z, y, shape, dtype, work
 
     def loss(self, z, y):
@@ -446,7 +459,9 @@ def make_get(activations, losses, pairs, invalid, targets_sum_to_one=frozenset()
         if key in invalid:
             raise PairingError(invalid[key])
         if key not in cache:
-            cache[key] = Kernel(activation, loss, *pairs[key], targets_sum_to_one=key in targets_sum_to_one)
+            rowwise = activations[activation][1] is None  # softmax: no elementwise derivative
+            cache[key] = Kernel(activation, loss, *pairs[key], targets_sum_to_one=key in targets_sum_to_one,
+                                min_units=2 if rowwise else 1)
         return cache[key]
 
     return get

@@ -346,3 +346,24 @@ def test_long_double_stays_long_double_through_gelu():
 def test_swapped_names_say_the_activation_comes_first():
     with pytest.raises(ValueError, match="the activation comes first"):
         kernels.get("bce", "sigmoid")
+
+
+def test_an_empty_unit_axis_through_y_is_refused():
+    with pytest.raises(ValueError, match=r"\(2, 0\).*must not be empty"):
+        kernels.get("sigmoid", "mse").loss(np.zeros((2, 1)), np.zeros((2, 0)))
+
+
+@pytest.mark.parametrize("loss", ["bce", "cce", "quadratic"])
+def test_softmax_of_one_unit_is_refused(loss):
+    """softmax of one unit is 1: outside the range (0, 1) that made the pairing valid (bce: log 0)."""
+    with pytest.raises(ValueError, match="at least 2 units"):
+        kernels.get("softmax", loss).loss(np.array([[2.0]]), np.array([[1.0]]))
+
+
+def test_target_sum_tolerance_is_the_targets_own_rounding():
+    k = kernels.get("softmax", "cce")
+    thirds = np.full(3, 1 / 3, np.float16)  # sums to 0.99976 in float16 rounding: a fine target
+    assert np.isfinite(k.delta(np.zeros(3), thirds)).all()
+    wide = np.zeros(2**21, np.float32)  # all-zero targets stay refused however wide the row
+    with pytest.raises(ValueError, match="sums to 0"):
+        k.delta(wide, wide)

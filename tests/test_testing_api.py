@@ -239,3 +239,11 @@ def test_kernel_inputs_broadcast(inputs):
 def test_edge_logits_are_the_issue_s():
     assert set(EDGE_LOGITS) == {0.0, 1e-8, -1e-8, 18.0, -18.0, 37.0, -37.0, 710.0, -710.0,
                                 745.0, -745.0, 1000.0, -1000.0}
+
+
+@pytest.mark.parametrize("bound", [None, 0, 1e300])
+def test_magnitudes_the_oracle_cannot_reach_are_refused(bound):
+    from scipy.special import expit
+
+    with pytest.raises(ValueError, match="max_magnitude must be in"):
+        assert_kernel_matches(lambda z, y: expit(z) - y, "sigmoid", "bce", max_magnitude=bound)

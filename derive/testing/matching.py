@@ -190,7 +190,7 @@ def check_output(out, activation: str, loss: str | None, quantity: str, inputs: 
 
 def assert_kernel_matches(fn: Callable, activation: str, loss: str | None = None, quantity: str = "delta",
                           dtype=np.float64, *, max_examples: int | None = None, max_units: int = 3,
-                          max_magnitude: float | None = sts.ORACLE_LOGIT_BOUND, allow_warnings: bool = False,
+                          max_magnitude: float = sts.ORACLE_LOGIT_BOUND, allow_warnings: bool = False,
                           settings: hsettings | None = None) -> None:
     """Hypothesis checks ``fn`` against the symbolic derivation evaluated in mpmath.
 
@@ -208,6 +208,13 @@ def assert_kernel_matches(fn: Callable, activation: str, loss: str | None = None
     Unknown names raise ``UnknownNameError``, an invalid pairing ``PairingError``.
     """
     _validate(activation, loss, quantity)
+    if max_magnitude is None or not 0 < max_magnitude <= sts.ORACLE_LOGIT_BOUND:
+        raise ValueError(
+            f"max_magnitude must be in (0, {sts.ORACLE_LOGIT_BOUND:g}], got {max_magnitude!r}: the 50-digit "
+            "oracle needs about 0.87 |z| digits, and every regime (overflow, underflow, subnormals) lies "
+            "within |z| <= 1000; for the whole float range use the strategies with max_magnitude=None "
+            "and check finiteness and bounds, as tests/test_properties_whole_range.py does"
+        )
     dtype = np.dtype(dtype)
     rtol_for(dtype)
     if quantity in PAIR_QUANTITIES:
