@@ -53,20 +53,26 @@ def _units(z, name="z"):
 def _check_sums_to_one(y, shape, pairing):
     """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
 
-    Summed in float64; the slack is y's own rounding: each y_i >= 0 rounded once or normalised
-    by a pairwise sum moves the total by at most (1 + log2 n) eps of y's dtype.
+    The slack is y's own rounding: each y_i >= 0 rounded once, or normalised by a pairwise
+    sum, moves the total by at most (1 + log2 n) eps of y's dtype. A BLAS sum in y's dtype
+    screens the rows; only rows it flags are summed again in float64 before refusing.
     """
     n = shape[-1]
-    eps = np.finfo(y.dtype if y.dtype.kind == "f" else np.float64).eps
+    rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
+    eps = np.finfo(rows.dtype).eps
     tol = min(4 * eps * (1 + np.log2(n)), 1e-2)
-    sums = np.broadcast_to(y, shape).astype(np.float64, copy=False) @ np.ones(n)  # BLAS: cheap
-    bad = ~(np.abs(sums - 1) <= tol)  # nan counts as bad
+    sums = rows @ np.ones(n, rows.dtype)
+    flagged = ~(np.abs(sums - 1) <= tol + n * eps)  # + the BLAS sum's own error; nan is flagged
+    if not flagged.any():
+        return
+    exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
+    bad = ~(np.abs(exact - 1) <= tol)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = tuple(int(i) for i in np.argwhere(flagged)[np.argmax(bad)])
         row = f"row {where[0] if len(where) == 1 else where} of y" if where else "y"
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
-            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {float(sums[where]):.17g}"
+            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {exact[np.argmax(bad)]:.17g}"
         )
 
 
