@@ -18,16 +18,14 @@ from functools import cache
 from pathlib import Path
 
 import sympy as sp
-from sympy import Abs, Add, Max, Min, Mul, Piecewise, Pow, S, Sum, exp, log, sign
+from sympy import Abs, Max, Min, Mul, Piecewise, S, Sum, exp, log, sign
 from sympy.codegen.cfunctions import expm1, log1p
 
 from derive.catalogue import ACTIVATIONS, LOSSES, pairings
-from derive.pairing import derive_pair
 from derive.functions import Phi, sigmoid, softplus
 from derive.pairing import derive_pair
 from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, softmax_vjp_clipped_residual, log_softmax, softmax, stabilize
-from derive.symbols import a, i, j, n, y, z
-from derive.softmax import jacobian_entry
+from derive.symbols import a, n, y, z
 
 TARGET = Path(__file__).with_name("kernels.py")
 
@@ -332,7 +330,7 @@ def function_source(name: str, params: str, expr, *, reduce_last: bool = False) 
         body.append("n = shape[-1]")
     body += em.lines
     if result.kind in ("input", "const"):
-        body.append(f"out = np.empty(shape, dtype)")
+        body.append("out = np.empty(shape, dtype)")
         body.append(f"np.copyto(out, {result.code})")
         ret = "out"
     else:

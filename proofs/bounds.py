@@ -22,7 +22,7 @@ import sympy as sp
 from sympy import E, Interval, Piecewise, Rational, S, exp, latex, oo, pi, sqrt
 
 from derive.catalogue import ACTIVATIONS, GELU_MIN, LOSSES, SILU_MIN, pairings
-from derive.functions import Phi, elu, expand_named, gelu, relu, sigmoid, silu, softplus
+from derive.functions import Phi, expand_named, sigmoid, silu
 from derive.pairing import derive_pair
 from derive.softmax import softmax_entry
 from derive.symbols import a, i, j, k, m, n, y
@@ -209,7 +209,7 @@ def range_proof(name: str) -> Proof:
     same = proved_range(name) == declared
     tex_name = name.replace("_", r"\_")
     if _enclosed(rp.lower):  # only an enclosure of the minimum m is proved: say exactly that
-        lo, hi = rp.lower.value, rp.lower.value + ENCLOSURE_TOL
+        lo = rp.lower.value
         what = (f"range of {name} = [m, oo) with m in [{sp.sstr(lo)}, {sp.sstr(lo)} + 1e-29]; "
                 f"the catalogue's {declared} contains it")
         statement = (

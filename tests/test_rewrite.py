@@ -9,7 +9,6 @@ import warnings
 
 import mpmath
 import numpy as np
-import pytest
 import sympy as sp
 from scipy.special import expit, ndtr
 
