@@ -8,7 +8,7 @@ from the catalogue: every valid pairing, every activation, both float dtypes.
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 from derive import kernels
 from derive.catalogue import ACTIVATIONS, valid_pairings
@@ -16,13 +16,6 @@ from derive.testing import strategies as sts
 from derive.testing.matching import call_kernel, check_output
 
 DTYPES = [np.float64, np.float32]
-
-
-def pinned(test, activation, loss, dtype, with_x=False):
-    """``test`` with every edge row of ``strategies.edge_inputs`` as an explicit example."""
-    for inputs in reversed(sts.edge_inputs(activation, loss, dtype, with_x=with_x)):
-        test = example(inputs)(test)
-    return test
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -38,7 +31,7 @@ def test_loss_delta_grads_match_derivation(activation, loss, dtype):
             out, caught = call_kernel(fn, quantity, args)
             check_output(out, activation, loss, quantity, args, caught)
 
-    pinned(check, activation, loss, dtype, with_x=True)()
+    sts.pinned(check, activation, loss, dtype, with_x=True)()
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -54,6 +47,4 @@ def test_activation_and_derivative_match_derivation(activation, dtype):
             out, caught = call_kernel(fn, quantity, {"z": z})
             check_output(out, activation, None, quantity, {"z": z}, caught)
 
-    for inputs in reversed(sts.edge_inputs(activation, None, dtype)):
-        check = example(inputs["z"])(check)
-    check()
+    sts.pinned(check, activation, None, dtype, z_only=True)()

@@ -16,7 +16,7 @@ eigenvalue by at most n (n + 2) eps max a.
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import example, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from derive import kernels
@@ -35,9 +35,7 @@ def whole_range(activation, dtype):
 
 
 def pin_edges(test, activation, dtype):
-    for inputs in reversed(sts.edge_inputs(activation, None, dtype)):
-        test = example(inputs["z"])(test)
-    return test
+    return sts.pinned(test, activation, None, dtype, z_only=True)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DT_IDS)

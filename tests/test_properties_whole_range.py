@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import example, given
+from hypothesis import given
 
 from derive import kernels
 from derive.catalogue import ACTIVATIONS, valid_pairings
@@ -33,9 +33,7 @@ def test_activation_finite_without_warnings(activation, dtype):
             a, d = f(z), second(z)
         assert np.all(np.isfinite(a)) and np.all(np.isfinite(d)), (z, a, d)
 
-    for inputs in reversed(sts.edge_inputs(activation, None, dtype)):
-        check = example(inputs["z"])(check)
-    check()
+    sts.pinned(check, activation, None, dtype, z_only=True)()
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DT_IDS)
@@ -51,6 +49,4 @@ def test_loss_and_delta_never_nan(activation, loss, dtype):
             values, delta = k.loss(z, y), k.delta(z, y)
         assert not np.any(np.isnan(values)) and not np.any(np.isnan(delta)), (z, y, values, delta)
 
-    for inputs in reversed(sts.edge_inputs(activation, loss, dtype)):
-        check = example(inputs)(check)
-    check()
+    sts.pinned(check, activation, loss, dtype)()

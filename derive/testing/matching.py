@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import mpmath
 import numpy as np
-from hypothesis import HealthCheck, Phase, example, given
+from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 
 from derive.catalogue import activation as catalogue_activation
@@ -229,9 +229,8 @@ def assert_kernel_matches(fn: Callable, activation: str, loss: str | None = None
         check_output(out, activation, loss, quantity, inputs, caught, allow_warnings)
 
     test = given(strategy)(run)
-    for inputs in reversed(sts.edge_inputs(activation, loss if quantity in PAIR_QUANTITIES else None, dtype,
-                                          with_x=quantity == "grad_w")):
-        test = example(inputs)(test)
+    test = sts.pinned(test, activation, loss if quantity in PAIR_QUANTITIES else None, dtype,
+                      with_x=quantity == "grad_w")
     # no "explain" phase: it re-runs the slow oracle hundreds of times to annotate the failure
     phases = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
     options = dict(deadline=None, report_multiple_bugs=False, database=None, phases=phases,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
+from hypothesis import example
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -198,3 +199,15 @@ def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, w
             inputs["x"] = np.array([[1.0, -2.0]], dtype=dtype)
         out.append(inputs)
     return out
+
+
+def pinned(test, activation: str, loss: str | None = None, dtype=np.float64, *, with_x: bool = False,
+           z_only: bool = False):
+    """``test`` with every input of ``edge_inputs`` as an explicit ``@example``, tried first and in order.
+
+    ``z_only``: the example is the logits array alone (tests of activations take ``z``).
+    """
+    for inputs in reversed(edge_inputs(activation, loss, dtype, with_x=with_x)):
+        test = example(inputs["z"] if z_only else inputs)(test)
+    return test
+
