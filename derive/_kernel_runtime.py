@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from derive._blocks import evaluate, get_num_threads, set_num_threads
 from derive.errors import PairingError, unknown
 
-__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation"]
+__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation",
+           "get_num_threads", "set_num_threads"]
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -356,9 +358,10 @@ def softmax_odds_vjp(z, y, out):
 class Kernel:
     """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
 
-    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1):
+    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1, elementwise=()):
         self.activation, self.name = activation, loss
         self._loss, self._delta = loss_fn, delta_fn
+        self._pointwise = delta_fn in elementwise
         self._sum_to_one, self._min_units = targets_sum_to_one, min_units
 
     def __repr__(self):
@@ -384,12 +387,12 @@ class Kernel:
     def loss(self, z, y):
         """C per sample: shape z.shape[:-1] (broadcast with y)."""
         z, y, shape, dtype, work = self._args(z, y)
-        return self._loss(z, y, shape, work).astype(dtype, copy=False)
+        return evaluate(self._loss, (z, y), shape, work, rows=True, elementwise=False).astype(dtype, copy=False)
 
     def delta(self, z, y):
         """delta = dC/dz, the shape of z (broadcast with y)."""
         z, y, shape, dtype, work = self._args(z, y)
-        return self._delta(z, y, shape, work).astype(dtype, copy=False)
+        return evaluate(self._delta, (z, y), shape, work, rows=False, elementwise=self._pointwise).astype(dtype, copy=False)
 
     def grad_b(self, z, y):
         """dC/db for z = W x + b: equal to delta."""
@@ -415,8 +418,9 @@ class Kernel:
 class Activation:
     """f(z) elementwise (softmax over the last axis), with f.derivative(z) or f.jacobian(z)."""
 
-    def __init__(self, name, f, derivative):
+    def __init__(self, name, f, derivative, elementwise=()):
         self.name, self._f, self._df = name, f, derivative
+        self._pointwise = f in elementwise
 
     def __repr__(self):
         return f"<activation {self.name}>"
@@ -430,14 +434,14 @@ class Activation:
         z, dtype, work = self._args(z)
         if self._df is None:
             _units(z)
-        return self._f(z, z.shape, work).astype(dtype, copy=False)
+        return evaluate(self._f, (z,), z.shape, work, rows=False, elementwise=self._pointwise).astype(dtype, copy=False)
 
     def derivative(self, z):
         """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
         if self._df is None:
             raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
         z, dtype, work = self._args(z)
-        return self._df(z, z.shape, work).astype(dtype, copy=False)
+        return evaluate(self._df, (z,), z.shape, work, rows=False, elementwise=True).astype(dtype, copy=False)
 
     def jacobian(self, z):
         """d a_i / d z_j = a_i (delta_ij - a_j): shape (..., n, n); elementwise f: diag(f'(z))."""
@@ -449,7 +453,7 @@ class Activation:
         return softmax_jacobian(z.astype(work, copy=False)).astype(dtype, copy=False)
 
 
-def make_get(activations, losses, pairs, invalid, targets_sum_to_one=frozenset()):
+def make_get(activations, losses, pairs, invalid, targets_sum_to_one=frozenset(), elementwise=frozenset()):
     """get(activation, loss) -> Kernel, from the generated tables."""
     cache = {}
 
@@ -467,13 +471,13 @@ def make_get(activations, losses, pairs, invalid, targets_sum_to_one=frozenset()
         if key not in cache:
             rowwise = activations[activation][1] is None  # softmax: no elementwise derivative
             cache[key] = Kernel(activation, loss, *pairs[key], targets_sum_to_one=key in targets_sum_to_one,
-                                min_units=2 if rowwise else 1)
+                                min_units=2 if rowwise else 1, elementwise=elementwise)
         return cache[key]
 
     return get
 
 
-def make_activation(activations):
+def make_activation(activations, elementwise=frozenset()):
     """activation(name) -> Activation, from the generated table."""
 
     def activation(name: str) -> Activation:
@@ -482,6 +486,6 @@ def make_activation(activations):
             f, df = activations[name]
         except (KeyError, TypeError):
             raise unknown("activation", name, activations) from None
-        return Activation(name, f, df)
+        return Activation(name, f, df, elementwise)
 
     return activation

@@ -4,7 +4,8 @@
     f = activation("tanh");     f(z), f.derivative(z)   (softmax: f.jacobian(z))
 
 Each function evaluates the stabilised derivation shown in its docstring; ``shape``
-and ``dtype`` are the broadcast shape and the floating dtype of the arguments.
+and ``dtype`` are the broadcast shape and the floating dtype of the arguments, and
+``empty(shape, dtype)`` makes its buffers (``derive._blocks`` reuses them per block).
 This module does not import SymPy.
 """
 
@@ -13,37 +14,38 @@ import numpy as np
 from derive import _kernel_runtime as _rt
 
 
-def act__identity(z, shape, dtype):
+def act__identity(z, shape, dtype, empty=np.empty, out=None):
     """z"""
-    out = np.empty(shape, dtype)
+    out = empty(shape, dtype) if out is None else out
     np.copyto(out, z)
     return out
 
 
-def dact__identity(z, shape, dtype):
+def dact__identity(z, shape, dtype, empty=np.empty, out=None):
     """1"""
-    out = np.empty(shape, dtype)
+    out = empty(shape, dtype) if out is None else out
     np.copyto(out, 1.0)
     return out
 
 
-def act__sigmoid(z, shape, dtype):
+def act__sigmoid(z, shape, dtype, empty=np.empty, out=None):
     """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     return b0
 
 
-def dact__sigmoid(z, shape, dtype):
+def dact__sigmoid(z, shape, dtype, empty=np.empty, out=None):
     """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -51,21 +53,21 @@ def dact__sigmoid(z, shape, dtype):
     return b0
 
 
-def act__tanh(z, shape, dtype):
+def act__tanh(z, shape, dtype, empty=np.empty, out=None):
     """tanh(z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.tanh(z, out=b0)
     return b0
 
 
-def dact__tanh(z, shape, dtype):
+def dact__tanh(z, shape, dtype, empty=np.empty, out=None):
     """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
@@ -74,78 +76,79 @@ def dact__tanh(z, shape, dtype):
     return b0
 
 
-def act__relu(z, shape, dtype):
+def act__relu(z, shape, dtype, empty=np.empty, out=None):
     """Max(0, z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     return b0
 
 
-def dact__relu(z, shape, dtype):
+def dact__relu(z, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (0, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b0, 1.0, where=t0)
     return b0
 
 
-def act__leaky_relu(z, shape, dtype):
+def act__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
     """Max(z/100, z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     return b0
 
 
-def dact__leaky_relu(z, shape, dtype):
+def dact__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (1/100, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b0, 1.0, where=t0)
     return b0
 
 
-def act__softplus(z, shape, dtype):
+def act__softplus(z, shape, dtype, empty=np.empty, out=None):
     """log1p(exp(-Abs(z))) + Max(0, z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     return b0
 
 
-def dact__softplus(z, shape, dtype):
+def dact__softplus(z, shape, dtype, empty=np.empty, out=None):
     """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     return b0
 
 
-def act__elu(z, shape, dtype):
+def act__elu(z, shape, dtype, empty=np.empty, out=None):
     """expm1(Min(0, z)) + Max(0, z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     return b0
 
 
-def dact__elu(z, shape, dtype):
+def dact__elu(z, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
     np.exp(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -154,28 +157,28 @@ def dact__elu(z, shape, dtype):
     return b0
 
 
-def act__silu(z, shape, dtype):
+def act__silu(z, shape, dtype, empty=np.empty, out=None):
     """z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     return b0
 
 
-def dact__silu(z, shape, dtype):
+def dact__silu(z, shape, dtype, empty=np.empty, out=None):
     """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -186,39 +189,39 @@ def dact__silu(z, shape, dtype):
     return b1
 
 
-def act__gelu(z, shape, dtype):
+def act__gelu(z, shape, dtype, empty=np.empty, out=None):
     """z*Phi(z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     return b0
 
 
-def dact__gelu(z, shape, dtype):
+def dact__gelu(z, shape, dtype, empty=np.empty, out=None):
     """sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, -0.5, out=b0)
     np.exp(b0, out=b0)
     np.multiply(z, b0, out=b0)
     np.multiply(b0, 0.3989422804014327, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     _rt.ndtr(z, out=b1)
     np.add(b0, b1, out=b0)
     return b0
 
 
-def act__softmax(z, shape, dtype):
+def act__softmax(z, shape, dtype, empty=np.empty, out=None):
     """softmax(z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax(z, out=b0)
     return b0
 
 
-def loss__identity__quadratic(z, y, shape, dtype):
+def loss__identity__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z)**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -226,34 +229,34 @@ def loss__identity__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__identity__quadratic(z, y, shape, dtype):
+def delta__identity__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """-y + z"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.subtract(z, y, out=b0)
     return b0
 
 
-def loss__identity__sse(z, y, shape, dtype):
+def loss__identity__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z)**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__identity__sse(z, y, shape, dtype):
+def delta__identity__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.subtract(z, y, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
 
-def loss__identity__mse(z, y, shape, dtype):
+def loss__identity__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z)**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -261,40 +264,40 @@ def loss__identity__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__identity__mse(z, y, shape, dtype):
+def delta__identity__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.subtract(z, y, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
 
-def loss__identity__l1(z, y, shape, dtype):
+def loss__identity__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.subtract(y, z, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__identity__l1(z, y, shape, dtype):
+def delta__identity__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """sign(-y + z)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.subtract(z, y, out=b0)
     np.sign(b0, out=b0)
     return b0
 
 
-def loss__identity__huber(z, y, shape, dtype):
+def loss__identity__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum(((y - z) - Clip(y - z, -1, 1)/2)*Clip(y - z, -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.subtract(y, z, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(y, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
@@ -302,24 +305,25 @@ def loss__identity__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__identity__huber(z, y, shape, dtype):
+def delta__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """Clip(-y + z, -1, 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.subtract(z, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     return b0
 
 
-def loss__sigmoid__quadratic(z, y, shape, dtype):
+def loss__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))**2)/2"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -330,19 +334,20 @@ def loss__sigmoid__quadratic(z, y, shape, dtype):
     return t3[..., 0]
 
 
-def delta__sigmoid__quadratic(z, y, shape, dtype):
+def delta__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(t1, y, out=b2)
     np.copysign(b0, z, out=b0)
     np.subtract(b2, b0, out=b2)
@@ -350,16 +355,17 @@ def delta__sigmoid__quadratic(z, y, shape, dtype):
     return b1
 
 
-def loss__sigmoid__sse(z, y, shape, dtype):
+def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))**2)"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -369,19 +375,20 @@ def loss__sigmoid__sse(z, y, shape, dtype):
     return t2[..., 0]
 
 
-def delta__sigmoid__sse(z, y, shape, dtype):
+def delta__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(t1, y, out=b2)
     np.copysign(b0, z, out=b0)
     np.subtract(b2, b0, out=b2)
@@ -390,17 +397,18 @@ def delta__sigmoid__sse(z, y, shape, dtype):
     return b1
 
 
-def loss__sigmoid__mse(z, y, shape, dtype):
+def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -411,20 +419,21 @@ def loss__sigmoid__mse(z, y, shape, dtype):
     return t3[..., 0]
 
 
-def delta__sigmoid__mse(z, y, shape, dtype):
+def delta__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(t1, y, out=b2)
     np.copysign(b0, z, out=b0)
     np.subtract(b2, b0, out=b2)
@@ -433,20 +442,21 @@ def delta__sigmoid__mse(z, y, shape, dtype):
     return b1
 
 
-def loss__sigmoid__bce(z, y, shape, dtype):
+def loss__sigmoid__bce(z, y, shape, dtype, empty=np.empty):
     """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     np.log1p(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.negative(z, out=b1)
     np.maximum(0.0, b1, out=b1)
     np.add(b0, b1, out=b1)
     np.multiply(y, b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(1.0, y, out=b2)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype)
     np.maximum(0.0, z, out=b3)
     np.add(b0, b3, out=b0)
     np.multiply(b2, b0, out=b2)
@@ -455,16 +465,17 @@ def loss__sigmoid__bce(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__sigmoid__bce(z, y, shape, dtype):
+def delta__sigmoid__bce(z, y, shape, dtype, empty=np.empty, out=None):
     """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -472,13 +483,14 @@ def delta__sigmoid__bce(z, y, shape, dtype):
     return b1
 
 
-def loss__sigmoid__cce(z, y, shape, dtype):
+def loss__sigmoid__cce(z, y, shape, dtype, empty=np.empty):
     """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.negative(z, out=b0)
     np.maximum(0.0, b0, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -487,13 +499,13 @@ def loss__sigmoid__cce(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__sigmoid__cce(z, y, shape, dtype):
+def delta__sigmoid__cce(z, y, shape, dtype, empty=np.empty, out=None):
     """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b0)
     np.minimum(40.0, b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
@@ -501,16 +513,17 @@ def delta__sigmoid__cce(z, y, shape, dtype):
     return b0
 
 
-def loss__sigmoid__l1(z, y, shape, dtype):
+def loss__sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -520,19 +533,20 @@ def loss__sigmoid__l1(z, y, shape, dtype):
     return t2[..., 0]
 
 
-def delta__sigmoid__l1(z, y, shape, dtype):
+def delta__sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(t1, y, out=b2)
     np.copysign(b0, z, out=b0)
     np.subtract(b2, b0, out=b2)
@@ -541,16 +555,17 @@ def delta__sigmoid__l1(z, y, shape, dtype):
     return b1
 
 
-def loss__sigmoid__huber(z, y, shape, dtype):
+def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(t1, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.copysign(b0, z, out=b0)
@@ -565,19 +580,20 @@ def loss__sigmoid__huber(z, y, shape, dtype):
     return t2[..., 0]
 
 
-def delta__sigmoid__huber(z, y, shape, dtype):
+def delta__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
-    b0 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b0)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.negative(b0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
     t0 = np.signbit(z)
     t1 = np.logical_not(t0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.subtract(t1, y, out=b2)
     np.copysign(b0, z, out=b0)
     np.subtract(b2, b0, out=b2)
@@ -586,9 +602,9 @@ def delta__sigmoid__huber(z, y, shape, dtype):
     return b1
 
 
-def loss__tanh__quadratic(z, y, shape, dtype):
+def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + tanh(z))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -597,14 +613,14 @@ def loss__tanh__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__tanh__quadratic(z, y, shape, dtype):
+def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
@@ -616,9 +632,9 @@ def delta__tanh__quadratic(z, y, shape, dtype):
     return b0
 
 
-def loss__tanh__sse(z, y, shape, dtype):
+def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + tanh(z))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -626,14 +642,14 @@ def loss__tanh__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__tanh__sse(z, y, shape, dtype):
+def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b1)
@@ -646,10 +662,10 @@ def delta__tanh__sse(z, y, shape, dtype):
     return b0
 
 
-def loss__tanh__mse(z, y, shape, dtype):
+def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + tanh(z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -658,15 +674,15 @@ def loss__tanh__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__tanh__mse(z, y, shape, dtype):
+def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b1)
@@ -679,9 +695,9 @@ def delta__tanh__mse(z, y, shape, dtype):
     return b0
 
 
-def loss__tanh__l1(z, y, shape, dtype):
+def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - tanh(z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
@@ -689,14 +705,14 @@ def loss__tanh__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__tanh__l1(z, y, shape, dtype):
+def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(-y + tanh(z))/(1 + exp(-2*Min(400, Abs(z))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
@@ -709,15 +725,15 @@ def delta__tanh__l1(z, y, shape, dtype):
     return b0
 
 
-def loss__tanh__huber(z, y, shape, dtype):
+def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum(((y - tanh(z)) - Clip(y - tanh(z), -1, 1)/2)*Clip(y - tanh(z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -725,14 +741,14 @@ def loss__tanh__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__tanh__huber(z, y, shape, dtype):
+def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     np.minimum(400.0, b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
@@ -745,9 +761,9 @@ def delta__tanh__huber(z, y, shape, dtype):
     return b0
 
 
-def loss__relu__quadratic(z, y, shape, dtype):
+def loss__relu__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(0, z))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -756,12 +772,12 @@ def loss__relu__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__relu__quadratic(z, y, shape, dtype):
+def delta__relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(-y + Max(0, z))*Piecewise((1, z > 0), (0, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -769,9 +785,9 @@ def delta__relu__quadratic(z, y, shape, dtype):
     return b0
 
 
-def loss__relu__sse(z, y, shape, dtype):
+def loss__relu__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(0, z))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -779,12 +795,12 @@ def loss__relu__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__relu__sse(z, y, shape, dtype):
+def delta__relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + Max(0, z))*Piecewise((1, z > 0), (0, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -793,10 +809,10 @@ def delta__relu__sse(z, y, shape, dtype):
     return b0
 
 
-def loss__relu__mse(z, y, shape, dtype):
+def loss__relu__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(0, z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -805,13 +821,13 @@ def loss__relu__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__relu__mse(z, y, shape, dtype):
+def delta__relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + Max(0, z))*Piecewise((1, z > 0), (0, True))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -820,9 +836,9 @@ def delta__relu__mse(z, y, shape, dtype):
     return b0
 
 
-def loss__relu__l1(z, y, shape, dtype):
+def loss__relu__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - Max(0, z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
@@ -830,13 +846,13 @@ def loss__relu__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__relu__l1(z, y, shape, dtype):
+def delta__relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (0, True))*sign(-y + Max(0, z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b0, 1.0, where=t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
@@ -844,15 +860,15 @@ def delta__relu__l1(z, y, shape, dtype):
     return b0
 
 
-def loss__relu__huber(z, y, shape, dtype):
+def loss__relu__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -860,13 +876,13 @@ def loss__relu__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__relu__huber(z, y, shape, dtype):
+def delta__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.0)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -874,9 +890,9 @@ def delta__relu__huber(z, y, shape, dtype):
     return b0
 
 
-def loss__leaky_relu__quadratic(z, y, shape, dtype):
+def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(z/100, z))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -886,13 +902,13 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__leaky_relu__quadratic(z, y, shape, dtype):
+def delta__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -900,9 +916,9 @@ def delta__leaky_relu__quadratic(z, y, shape, dtype):
     return b0
 
 
-def loss__leaky_relu__sse(z, y, shape, dtype):
+def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(z/100, z))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -911,13 +927,13 @@ def loss__leaky_relu__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__leaky_relu__sse(z, y, shape, dtype):
+def delta__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -926,10 +942,10 @@ def delta__leaky_relu__sse(z, y, shape, dtype):
     return b0
 
 
-def loss__leaky_relu__mse(z, y, shape, dtype):
+def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + Max(z/100, z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -939,14 +955,14 @@ def loss__leaky_relu__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__leaky_relu__mse(z, y, shape, dtype):
+def delta__leaky_relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -955,9 +971,9 @@ def delta__leaky_relu__mse(z, y, shape, dtype):
     return b0
 
 
-def loss__leaky_relu__l1(z, y, shape, dtype):
+def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - Max(z/100, z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
@@ -966,13 +982,13 @@ def loss__leaky_relu__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__leaky_relu__l1(z, y, shape, dtype):
+def delta__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b0, 1.0, where=t0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b1)
     np.maximum(z, b1, out=b1)
     np.subtract(b1, y, out=b1)
@@ -981,16 +997,16 @@ def delta__leaky_relu__l1(z, y, shape, dtype):
     return b0
 
 
-def loss__leaky_relu__huber(z, y, shape, dtype):
+def loss__leaky_relu__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -998,14 +1014,14 @@ def loss__leaky_relu__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__leaky_relu__huber(z, y, shape, dtype):
+def delta__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.copyto(b1, 0.01)
     t0 = np.greater(z, 0.0)
     np.copyto(b1, 1.0, where=t0)
@@ -1013,12 +1029,13 @@ def delta__leaky_relu__huber(z, y, shape, dtype):
     return b0
 
 
-def loss__softplus__quadratic(z, y, shape, dtype):
+def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -1029,15 +1046,16 @@ def loss__softplus__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__softplus__quadratic(z, y, shape, dtype):
+def delta__softplus__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b2)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    np.negative(b2, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
@@ -1048,12 +1066,13 @@ def delta__softplus__quadratic(z, y, shape, dtype):
     return b1
 
 
-def loss__softplus__sse(z, y, shape, dtype):
+def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -1063,15 +1082,16 @@ def loss__softplus__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__softplus__sse(z, y, shape, dtype):
+def delta__softplus__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b2)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    np.negative(b2, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
@@ -1083,13 +1103,14 @@ def delta__softplus__sse(z, y, shape, dtype):
     return b1
 
 
-def loss__softplus__mse(z, y, shape, dtype):
+def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + log1p(exp(-Abs(z))) + Max(0, z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -1100,16 +1121,17 @@ def loss__softplus__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__softplus__mse(z, y, shape, dtype):
+def delta__softplus__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b2)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    np.negative(b2, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
@@ -1121,12 +1143,13 @@ def delta__softplus__mse(z, y, shape, dtype):
     return b1
 
 
-def loss__softplus__l1(z, y, shape, dtype):
+def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -1136,17 +1159,18 @@ def loss__softplus__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__softplus__l1(z, y, shape, dtype):
+def delta__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b2)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    np.negative(b2, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
@@ -1156,12 +1180,13 @@ def delta__softplus__l1(z, y, shape, dtype):
     return b0
 
 
-def loss__softplus__huber(z, y, shape, dtype):
+def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.negative(b1, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
@@ -1169,7 +1194,7 @@ def loss__softplus__huber(z, y, shape, dtype):
     np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.negative(b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -1177,15 +1202,16 @@ def loss__softplus__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__softplus__huber(z, y, shape, dtype):
+def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
-    np.copysign(z, -1.0, out=b2)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    np.negative(b2, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
@@ -1197,13 +1223,13 @@ def delta__softplus__huber(z, y, shape, dtype):
     return b1
 
 
-def loss__elu__quadratic(z, y, shape, dtype):
+def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.expm1(b0, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1219,15 +1245,15 @@ def loss__elu__quadratic(z, y, shape, dtype):
     return t2[..., 0]
 
 
-def delta__elu__quadratic(z, y, shape, dtype):
+def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0)
     np.copyto(b3, 1.0, where=t0)
@@ -1241,13 +1267,13 @@ def delta__elu__quadratic(z, y, shape, dtype):
     return b3
 
 
-def loss__elu__sse(z, y, shape, dtype):
+def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.expm1(b0, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1262,15 +1288,15 @@ def loss__elu__sse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__elu__sse(z, y, shape, dtype):
+def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0)
     np.copyto(b3, 1.0, where=t0)
@@ -1285,14 +1311,14 @@ def delta__elu__sse(z, y, shape, dtype):
     return b3
 
 
-def loss__elu__mse(z, y, shape, dtype):
+def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.expm1(b0, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1308,16 +1334,16 @@ def loss__elu__mse(z, y, shape, dtype):
     return t2[..., 0]
 
 
-def delta__elu__mse(z, y, shape, dtype):
+def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0)
     np.copyto(b3, 1.0, where=t0)
@@ -1332,13 +1358,13 @@ def delta__elu__mse(z, y, shape, dtype):
     return b3
 
 
-def loss__elu__l1(z, y, shape, dtype):
+def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.expm1(b0, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1351,15 +1377,15 @@ def loss__elu__l1(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__elu__l1(z, y, shape, dtype):
+def delta__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0)
     np.copyto(b3, 1.0, where=t0)
@@ -1374,13 +1400,13 @@ def delta__elu__l1(z, y, shape, dtype):
     return b3
 
 
-def loss__elu__huber(z, y, shape, dtype):
+def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.expm1(b0, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1398,19 +1424,19 @@ def loss__elu__huber(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__elu__huber(z, y, shape, dtype):
+def delta__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b1)
     np.subtract(b1, y, out=b1)
     t0 = np.less(z, -0.5)
-    b3 = np.empty(shape, dtype)
+    b3 = empty(shape, dtype)
     np.add(1.0, y, out=b3)
     np.subtract(b2, b3, out=b1, where=t0)
     np.clip(b1, -1.0, 1.0, out=b1)
@@ -1421,12 +1447,12 @@ def delta__elu__huber(z, y, shape, dtype):
     return b1
 
 
-def loss__silu__quadratic(z, y, shape, dtype):
+def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1437,18 +1463,18 @@ def loss__silu__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__silu__quadratic(z, y, shape, dtype):
+def delta__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1460,12 +1486,12 @@ def delta__silu__quadratic(z, y, shape, dtype):
     return b1
 
 
-def loss__silu__sse(z, y, shape, dtype):
+def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1475,18 +1501,18 @@ def loss__silu__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__silu__sse(z, y, shape, dtype):
+def delta__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1499,13 +1525,13 @@ def delta__silu__sse(z, y, shape, dtype):
     return b1
 
 
-def loss__silu__mse(z, y, shape, dtype):
+def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1516,19 +1542,19 @@ def loss__silu__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__silu__mse(z, y, shape, dtype):
+def delta__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1541,12 +1567,12 @@ def delta__silu__mse(z, y, shape, dtype):
     return b1
 
 
-def loss__silu__l1(z, y, shape, dtype):
+def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
@@ -1556,18 +1582,18 @@ def loss__silu__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__silu__l1(z, y, shape, dtype):
+def delta__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1580,19 +1606,19 @@ def delta__silu__l1(z, y, shape, dtype):
     return b1
 
 
-def loss__silu__huber(z, y, shape, dtype):
+def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -1600,18 +1626,18 @@ def loss__silu__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__silu__huber(z, y, shape, dtype):
+def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
     np.exp(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
     np.minimum(40.0, b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -1624,9 +1650,9 @@ def delta__silu__huber(z, y, shape, dtype):
     return b1
 
 
-def loss__gelu__quadratic(z, y, shape, dtype):
+def loss__gelu__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Phi(z))**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -1636,11 +1662,11 @@ def loss__gelu__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__gelu__quadratic(z, y, shape, dtype):
+def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1654,9 +1680,9 @@ def delta__gelu__quadratic(z, y, shape, dtype):
     return b1
 
 
-def loss__gelu__sse(z, y, shape, dtype):
+def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Phi(z))**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -1665,11 +1691,11 @@ def loss__gelu__sse(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__gelu__sse(z, y, shape, dtype):
+def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1684,10 +1710,10 @@ def delta__gelu__sse(z, y, shape, dtype):
     return b1
 
 
-def loss__gelu__mse(z, y, shape, dtype):
+def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum((-y + z*Phi(z))**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
@@ -1697,12 +1723,12 @@ def loss__gelu__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__gelu__mse(z, y, shape, dtype):
+def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1717,9 +1743,9 @@ def delta__gelu__mse(z, y, shape, dtype):
     return b1
 
 
-def loss__gelu__l1(z, y, shape, dtype):
+def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(y - z*Phi(z)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
@@ -1728,11 +1754,11 @@ def loss__gelu__l1(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__gelu__l1(z, y, shape, dtype):
+def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1747,16 +1773,16 @@ def delta__gelu__l1(z, y, shape, dtype):
     return b1
 
 
-def loss__gelu__huber(z, y, shape, dtype):
+def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.subtract(y, b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -1764,11 +1790,11 @@ def loss__gelu__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__gelu__huber(z, y, shape, dtype):
+def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.ndtr(z, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, -40.0, 40.0, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1783,9 +1809,9 @@ def delta__gelu__huber(z, y, shape, dtype):
     return b1
 
 
-def loss__softmax__quadratic(z, y, shape, dtype):
+def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)/2"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1793,34 +1819,34 @@ def loss__softmax__quadratic(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__softmax__quadratic(z, y, shape, dtype):
+def delta__softmax__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp_residual(z, y)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_vjp_residual(z, y, out=b0)
     return b0
 
 
-def loss__softmax__sse(z, y, shape, dtype):
+def loss__softmax__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__softmax__sse(z, y, shape, dtype):
+def delta__softmax__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*softmax_vjp_residual(z, y)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_vjp_residual(z, y, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
 
-def loss__softmax__mse(z, y, shape, dtype):
+def loss__softmax__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1828,24 +1854,24 @@ def loss__softmax__mse(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__softmax__mse(z, y, shape, dtype):
+def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*softmax_vjp_residual(z, y)/n"""
     n = shape[-1]
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_vjp_residual(z, y, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
 
-def loss__softmax__bce(z, y, shape, dtype):
+def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     """RowSum(-y*log_softmax(z) - (1 - y)*log1m_softmax(z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.log_softmax(z, out=b0)
     np.multiply(y, b0, out=b0)
     np.negative(b0, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.subtract(1.0, y, out=b1)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     _rt.log1m_softmax(z, out=b2)
     np.multiply(b1, b2, out=b1)
     np.subtract(b0, b1, out=b0)
@@ -1853,16 +1879,16 @@ def loss__softmax__bce(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__softmax__bce(z, y, shape, dtype):
+def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_odds_vjp(z, y)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_odds_vjp(z, y, out=b0)
     return b0
 
 
-def loss__softmax__cce(z, y, shape, dtype):
+def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
     """-RowSum(y*log_softmax(z))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.log_softmax(z, out=b0)
     np.multiply(y, b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1870,40 +1896,40 @@ def loss__softmax__cce(z, y, shape, dtype):
     return t1[..., 0]
 
 
-def delta__softmax__cce(z, y, shape, dtype):
+def delta__softmax__cce(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_residual(z, y)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_residual(z, y, out=b0)
     return b0
 
 
-def loss__softmax__l1(z, y, shape, dtype):
+def loss__softmax__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(softmax_residual(z, y)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__softmax__l1(z, y, shape, dtype):
+def delta__softmax__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp(z, sign(softmax_residual(z, y)))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_residual(z, y, out=b0)
     np.sign(b0, out=b0)
     _rt.softmax_vjp(z, b0, out=b0)
     return b0
 
 
-def loss__softmax__huber(z, y, shape, dtype):
+def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype)
     _rt.softmax_residual(z, y, out=b0)
-    b1 = np.empty(shape, dtype)
+    b1 = empty(shape, dtype)
     np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.negative(b0, out=b0)
-    b2 = np.empty(shape, dtype)
+    b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
@@ -1911,9 +1937,9 @@ def loss__softmax__huber(z, y, shape, dtype):
     return t0[..., 0]
 
 
-def delta__softmax__huber(z, y, shape, dtype):
+def delta__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp_clipped_residual(z, y)"""
-    b0 = np.empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     _rt.softmax_vjp_clipped_residual(z, y, out=b0)
     return b0
 
@@ -2011,5 +2037,65 @@ INVALID = {
 
 TARGETS_SUM_TO_ONE = {('softmax', 'cce')}
 
-get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID, TARGETS_SUM_TO_ONE)
-activation = _rt.make_activation(ACTIVATIONS)
+ELEMENTWISE = {
+    act__identity,
+    dact__identity,
+    act__sigmoid,
+    dact__sigmoid,
+    act__tanh,
+    dact__tanh,
+    act__relu,
+    dact__relu,
+    act__leaky_relu,
+    dact__leaky_relu,
+    act__softplus,
+    dact__softplus,
+    act__elu,
+    dact__elu,
+    act__silu,
+    dact__silu,
+    act__gelu,
+    dact__gelu,
+    delta__identity__quadratic,
+    delta__identity__sse,
+    delta__identity__l1,
+    delta__identity__huber,
+    delta__sigmoid__quadratic,
+    delta__sigmoid__sse,
+    delta__sigmoid__bce,
+    delta__sigmoid__cce,
+    delta__sigmoid__l1,
+    delta__sigmoid__huber,
+    delta__tanh__quadratic,
+    delta__tanh__sse,
+    delta__tanh__l1,
+    delta__tanh__huber,
+    delta__relu__quadratic,
+    delta__relu__sse,
+    delta__relu__l1,
+    delta__relu__huber,
+    delta__leaky_relu__quadratic,
+    delta__leaky_relu__sse,
+    delta__leaky_relu__l1,
+    delta__leaky_relu__huber,
+    delta__softplus__quadratic,
+    delta__softplus__sse,
+    delta__softplus__l1,
+    delta__softplus__huber,
+    delta__elu__quadratic,
+    delta__elu__sse,
+    delta__elu__l1,
+    delta__elu__huber,
+    delta__silu__quadratic,
+    delta__silu__sse,
+    delta__silu__l1,
+    delta__silu__huber,
+    delta__gelu__quadratic,
+    delta__gelu__sse,
+    delta__gelu__l1,
+    delta__gelu__huber,
+}
+
+get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID, TARGETS_SUM_TO_ONE, ELEMENTWISE)
+activation = _rt.make_activation(ACTIVATIONS, ELEMENTWISE)
+set_num_threads, get_num_threads = _rt.set_num_threads, _rt.get_num_threads

@@ -61,11 +61,19 @@ def test_emitter_writes_into_buffers_and_matches_numpy():
     Z, Y = codegen.Z, codegen.Y
     expr = (Z - Y) ** 2 * sp.exp(-Z) + 3 * Z
     src = codegen.function_source("f", "z, y, shape, dtype", expr)
-    assert "out=" in src and src.count("np.empty") <= 3  # one buffer per live intermediate
+    assert "out=" in src and src.count("empty(shape, dtype)") <= 3  # one buffer per live intermediate
     ns = {"np": np}
     exec(src, ns)
     z, y = np.linspace(-2, 2, 7), np.linspace(0, 1, 7)
-    np.testing.assert_allclose(ns["f"](z, y, z.shape, z.dtype), (z - y) ** 2 * np.exp(-z) + 3 * z, rtol=1e-15)
+    expected = (z - y) ** 2 * np.exp(-z) + 3 * z
+    np.testing.assert_allclose(ns["f"](z, y, z.shape, z.dtype), expected, rtol=1e-15)
+    # the caller's out (a view into a larger result) is the result's buffer; buffers come from empty
+    made = []
+    result = np.full((2, 7), -1.0)
+    got = ns["f"](z, y, z.shape, z.dtype, empty=lambda s, d: made.append(s) or np.empty(s, d), out=result[1])
+    assert got.base is result and np.array_equal(result[1], got) and (result[0] == -1).all()
+    np.testing.assert_allclose(result[1], expected, rtol=1e-15)
+    assert made and all(s == z.shape for s in made)
 
 
 def test_emitter_subtracts_exact_terms_first():

@@ -1,0 +1,168 @@
+"""Blocked, threaded evaluation of the generated kernels (SymPy-free).
+
+A generated kernel makes one NumPy pass per operation. Over a whole 1e7-element
+array each pass streams 80 MB through memory; over blocks of 2^16 elements
+every pass after the first reads what the previous one left in the core's cache,
+and blocks spread over threads (NumPy's ufuncs release the GIL). Results are
+bit-identical to one call on the whole array: blocks are boxes of whole rows
+(row-wise kernels: softmax, sums over the units, n = the row length) or, for
+elementwise kernels, any box.
+
+    set_num_threads(1)       # or DERIVE_NUM_THREADS=1: one thread, still blocked
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["evaluate", "get_num_threads", "set_num_threads"]
+
+BLOCK = 1 << 16  # elements per block: z, y, the result and the kernel's buffers fit in a core's L2
+ROW_BLOCK = 1 << 18  # whole-row kernels make more, smaller NumPy calls per block: fewer, larger blocks
+
+_lock = threading.Lock()
+_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+
+
+def _checked(n, source):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{source} must be a whole number of threads >= 1, got {n!r}")
+    return n
+
+
+def _default_threads() -> int:
+    env = os.environ.get("DERIVE_NUM_THREADS")
+    if env is not None:
+        try:
+            return _checked(int(env), "DERIVE_NUM_THREADS")
+        except ValueError:
+            raise ValueError(f"DERIVE_NUM_THREADS must be a whole number of threads >= 1, got {env!r}") from None
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use, not the machine's
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """Threads a large kernel call uses: set_num_threads(n), else DERIVE_NUM_THREADS, else the usable cores."""
+    global _threads
+    if _threads is None:
+        _threads = _default_threads()
+    return _threads
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (>= 1) for large kernel calls; 1 keeps every call on the caller's thread."""
+    global _threads
+    _threads = _checked(n, "set_num_threads(n)")
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(workers, thread_name_prefix="derive-kernel")
+        return _pool
+
+
+class _Scratch:
+    """``empty(shape, dtype)`` for one block: the k-th call of a block gets the k-th buffer of
+    this thread, kept across blocks and calls (``reset`` starts a block). Fresh buffers per block
+    would be handed back to malloc and page-faulted in again (glibc trims a freed heap top)."""
+
+    def __init__(self):
+        self.buffers, self.used = [], 0
+
+    def reset(self):
+        self.used = 0
+
+    def empty(self, shape, dtype):
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        if nbytes > 2 * ROW_BLOCK * 8:  # a huge row: not worth keeping
+            return np.empty(shape, dtype)
+        if self.used == len(self.buffers):
+            self.buffers.append(np.empty(0, np.uint8))
+        buf = self.buffers[self.used]
+        if buf.size < nbytes:
+            buf = self.buffers[self.used] = np.empty(max(nbytes, 8 * BLOCK), np.uint8)
+        self.used += 1
+        return buf[:nbytes].view(dtype).reshape(shape)
+
+
+_local = threading.local()
+
+
+def _scratch() -> _Scratch:
+    if not hasattr(_local, "scratch"):
+        _local.scratch = _Scratch()
+    return _local.scratch
+
+
+def _boxes(shape, split_last: bool, block: int):
+    """Index tuples that tile ``shape`` in boxes of about ``block`` elements; the last axis is cut
+    only when ``split_last``."""
+    ndim = len(shape)
+    cuttable = ndim if split_last else ndim - 1
+    # the outermost axis whose inner box fits a block: cut it in chunks, enumerate the axes before it
+    axis = next((k for k in range(cuttable) if math.prod(shape[k + 1:]) <= block), cuttable - 1)
+    chunk = max(1, block // max(1, math.prod(shape[axis + 1:])))
+    for outer in np.ndindex(*shape[:axis]):
+        for start in range(0, shape[axis], chunk):
+            yield outer + (slice(start, start + chunk),)
+
+
+def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool):
+    """``fn(*args, shape, dtype)`` over blocks of ``shape``, into one result.
+
+    ``rows``: fn reduces the last axis (result shape ``shape[:-1]``); ``elementwise``: fn may
+    see any box, else whole rows only.
+    """
+    split_last = elementwise and not rows
+    block = BLOCK if elementwise else ROW_BLOCK
+    if math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
+        return fn(*args, shape, dtype)
+    out = np.empty(shape[:-1] if rows else shape, dtype)
+    full = [np.broadcast_to(v, shape) for v in args]
+    boxes = list(_boxes(shape, split_last, block))
+
+    def run(box):
+        part = [v[box] for v in full]
+        scratch = _scratch()
+        scratch.reset()
+        if rows:
+            out[box] = fn(*part, part[0].shape, dtype, scratch.empty)
+        else:
+            fn(*part, part[0].shape, dtype, scratch.empty, out=out[box])
+
+    workers = min(get_num_threads(), len(boxes))
+    if workers == 1:
+        for box in boxes:
+            run(box)
+        return out
+    # dynamic scheduling: each thread takes the next box (next() on a count is atomic under the GIL)
+    order, failed = itertools.count(), threading.Event()
+
+    def work():
+        try:
+            while not failed.is_set() and (i := next(order)) < len(boxes):
+                run(boxes[i])
+        except BaseException:
+            failed.set()  # the others stop at their next box
+            raise
+
+    # each helper runs in a copy of the caller's context: np.errstate and friends carry over
+    futures = [_executor(workers - 1).submit(contextvars.copy_context().run, work) for _ in range(workers - 1)]
+    try:
+        work()
+    finally:
+        for f in futures:
+            f.result()
+    return out
