@@ -1,8 +1,9 @@
 """Generated kernels vs hand-written stable NumPy vs SciPy vs raw ``lambdify(diff(...))``.
 
-    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 3
+    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 5
 
-Columns (ms, best of N; ratios against the hand-written NumPy of the same run):
+Columns (ms, best of N, the columns of a row timed in turn; ratios against the hand-written
+NumPy of the same run):
 
 - generated: ``derive.kernels`` (stable for every finite input, see tests/test_kernels_contract.py).
 - hand NumPy: the stable code one writes by hand as NumPy expressions: sigmoid by
@@ -89,20 +90,40 @@ ROWS = [("sigmoid", "bce"), ("sigmoid", "quadratic"), ("tanh", "quadratic"), ("s
         ("gelu", "huber"), ("softmax", "cce")]
 
 
-def best(fn, *args, repeat):
-    fn(*args)  # warm-up: first-call costs (imports, page faults) are not the kernel's speed
-    times = []
+def best(fns, *args, repeat, warmup=0.3):
+    """{name: best of ``repeat`` timed calls}, the candidates timed in turn, round by round, so
+    that a busy spell of a shared machine falls on all of them alike. Each first gets two
+    untimed calls and ``warmup`` seconds: first calls (imports, thread start, page faults, the
+    clock ramping up) are not the speed."""
+    for fn in fns.values():
+        calls, until = 0, time.perf_counter() + warmup
+        while calls < 2 or time.perf_counter() < until:
+            fn(*args)
+            calls += 1
+    times = {name: [] for name in fns}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn(*args)
+            times[name].append(time.perf_counter() - t0)
+    return {name: min(t) for name, t in times.items()}
+
+
+def _quiet(fn):
+    """fn with NumPy's overflow / invalid warnings off (raw lambdify makes plenty)."""
+
+    def call(*args):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return fn(*args)
+
+    return call
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7; at least 1e4)")
-    p.add_argument("--repeat", type=int, default=3, help="best of N (default 3; at least 1)")
+    p.add_argument("--repeat", type=int, default=5, help="best of N (default 5; at least 1)")
     args = p.parse_args(argv)
     if not args.size >= 1e4:
         p.error(f"--size must be at least 1e4 (rows of 1000, softmax 4096 rows), got {args.size:g}")
@@ -124,18 +145,14 @@ def main(argv=None) -> int:
                 y = rng.uniform(0, 1, shape).astype(dtype)
                 if act == "softmax":
                     y /= y.sum(axis=-1, keepdims=True)
-                gen = getattr(kernels.get(act, loss), what)
+                fns = {"gen": getattr(kernels.get(act, loss), what), "hand": hand}
                 scipy_fn = (SCIPY if what == "delta" else SCIPY_LOSS).get((act, loss))
-                lam = _lambdified(act, loss) if (what == "delta" and act != "softmax") else None
-                t_gen = best(gen, z, y, repeat=args.repeat)
-                t_hand = best(hand, z, y, repeat=args.repeat)
-                t_sp = best(scipy_fn, z, y, repeat=args.repeat) if scipy_fn else None
-                if lam is not None:
-                    with warnings.catch_warnings(), np.errstate(all="ignore"):
-                        warnings.simplefilter("ignore")
-                        t_lam = best(lam, z, y, repeat=max(1, args.repeat - 1))
-                else:
-                    t_lam = None
+                if scipy_fn:
+                    fns["scipy"] = scipy_fn
+                if what == "delta" and act != "softmax":
+                    fns["lambdify"] = _quiet(_lambdified(act, loss))
+                t = best(fns, z, y, repeat=args.repeat)
+                t_gen, t_hand, t_sp, t_lam = t["gen"], t["hand"], t.get("scipy"), t.get("lambdify")
                 ms = lambda t: f"{t * 1e3:.1f}" if t is not None else "-"  # noqa: E731
                 ratio = f"{t_lam / t_gen:.1f}x" if t_lam else "-"
                 print(f"{act + '+' + loss + ' ' + what:28} {np.dtype(dtype).name:8} {ms(t_gen):>10} {ms(t_hand):>11}"

@@ -1,8 +1,8 @@
 """Blocked, threaded evaluation of the generated kernels (SymPy-free).
 
 A generated kernel makes one NumPy pass per operation. Over a whole 1e7-element
-array each pass streams 80 MB through memory; over blocks of 2^16 elements
-every pass after the first reads what the previous one left in the core's cache,
+array each pass streams 80 MB through memory; over blocks of 1 MB per operand
+every pass after the first reads what the previous one left in the cache,
 and blocks spread over threads (NumPy's ufuncs release the GIL). Results are
 bit-identical to one call on the whole array: blocks are boxes of whole rows
 (row-wise kernels: softmax, sums over the units, n = the row length) or, for
@@ -24,8 +24,10 @@ import numpy as np
 
 __all__ = ["evaluate", "get_num_threads", "set_num_threads"]
 
-BLOCK = 1 << 16  # elements per block: z, y, the result and the kernel's buffers fit in a core's L2
-ROW_BLOCK = 1 << 18  # whole-row kernels make more, smaller NumPy calls per block: fewer, larger blocks
+# bytes per operand per block: a block's z, y, result and buffers stay in cache, and each NumPy
+# call is long enough that the other thread's calls (the GIL is held between them) rarely wait
+BLOCK = 1 << 20
+ROW_BLOCK = 1 << 21  # whole-row kernels make more, smaller NumPy calls per block: larger blocks
 
 _lock = threading.Lock()
 _threads: int | None = None
@@ -86,13 +88,13 @@ class _Scratch:
 
     def empty(self, shape, dtype):
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-        if nbytes > 2 * ROW_BLOCK * 8:  # a huge row: not worth keeping
+        if nbytes > 2 * ROW_BLOCK:  # a huge row: not worth keeping
             return np.empty(shape, dtype)
         if self.used == len(self.buffers):
             self.buffers.append(np.empty(0, np.uint8))
         buf = self.buffers[self.used]
         if buf.size < nbytes:
-            buf = self.buffers[self.used] = np.empty(max(nbytes, 8 * BLOCK), np.uint8)
+            buf = self.buffers[self.used] = np.empty(max(nbytes, BLOCK), np.uint8)
         self.used += 1
         return buf[:nbytes].view(dtype).reshape(shape)
 
@@ -126,7 +128,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool):
     see any box, else whole rows only.
     """
     split_last = elementwise and not rows
-    block = BLOCK if elementwise else ROW_BLOCK
+    block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
     if math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
         return fn(*args, shape, dtype)
     out = np.empty(shape[:-1] if rows else shape, dtype)

@@ -13,7 +13,7 @@ import numpy as np
 from derive._blocks import evaluate, get_num_threads, set_num_threads
 from derive.errors import PairingError, unknown
 
-__all__ = ["softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation",
+__all__ = ["copysign", "softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation",
            "get_num_threads", "set_num_threads"]
 
 
@@ -90,6 +90,25 @@ def ndtr(x, out):
         out[...] = _ndtr(np.asarray(x, np.float64))
         return out
     return _ndtr(x, out=out)
+
+
+# --- sign bits -----------------------------------------------------------------------------------
+
+_UINT = {np.dtype(np.float32): np.dtype(np.uint32), np.dtype(np.float64): np.dtype(np.uint64)}
+
+
+def copysign(p, x, out, scratch):
+    """p with the sign bit of x, for magnitudes p >= +0 (their sign bit clear): p | (x & sign bit).
+
+    Two integer passes on the bits; np.copysign has no vectorised loop and costs more than
+    exp (float32: 7 ms per 1e7 against 2.4). ``scratch`` is a buffer like ``out``.
+    """
+    u = _UINT.get(out.dtype)
+    if u is None or not (p.dtype == x.dtype == out.dtype == scratch.dtype):  # mixed or long double inputs
+        return np.copysign(p, x, out=out)
+    np.bitwise_and(x.view(u), u.type(1 << (8 * u.itemsize - 1)), out=scratch.view(u))
+    np.bitwise_or(p.view(u), scratch.view(u), out=out.view(u))
+    return out
 
 
 # --- softmax primitives (max-shifted; called by the generated code) -----------------------------

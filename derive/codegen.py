@@ -49,7 +49,7 @@ UFUNCS = {
     Clip: "np.clip",
     Minus: "np.subtract",
     Quotient: "np.divide",
-    copysign: "np.copysign",
+    copysign: "_rt.copysign",  # on the sign bits, with a scratch buffer (see _Emitter.value)
     softmax: "_rt.softmax",
     log_softmax: "_rt.log_softmax",
     log1m_softmax: "_rt.log1m_softmax",
@@ -165,6 +165,12 @@ class _Emitter:
         if isinstance(e, step):  # sign bit clear: 1, else 0 (a bool array; exact in arithmetic)
             sb = self._call("np.signbit", [self.value(e.args[0])], kind="mask")
             return self._call("np.logical_not", [sb], kind="mask")
+        if isinstance(e, copysign):  # the runtime sets sign bits through a scratch buffer
+            p, x = (self.value(arg) for arg in e.args)
+            scratch = self._buffer()
+            result = self._call(UFUNCS[copysign], [p, x], tail=(f"scratch={scratch}",))
+            self.free.append(scratch)
+            return result
         if isinstance(e, RowSum):
             arg = self.value(e.args[0])
             return self._call("np.sum", [arg], kind="row", tail=("axis=-1", "keepdims=True"))

@@ -76,7 +76,8 @@ class step(Function):
 
 
 class copysign(Function):
-    """copysign(p, x) = |p| with the sign (bit) of x."""
+    """copysign(p, x) = |p| with the sign (bit) of x. The rules make it of magnitudes p >= +0 only,
+    and the kernels rely on that: they set x's sign bit into p's (``_kernel_runtime.copysign``)."""
 
     nargs = 2
 

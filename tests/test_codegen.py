@@ -12,6 +12,7 @@ import sympy as sp
 
 from derive import codegen, kernels
 from derive.catalogue import ACTIVATIONS, pairings, valid_pairings
+from derive.rewrite import Quotient, copysign
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,40 @@ def test_import_kernels_costs_little_and_imports_no_sympy():
     seconds, has_sympy = out.stdout.split()
     assert has_sympy == "False"
     assert "sympy" not in out.stderr  # -X importtime lists every module imported
+
+
+# --- copysign on the sign bits ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.longdouble], ids=lambda d: np.dtype(d).name)
+def test_copysign_on_bits_matches_numpy_for_magnitudes(dtype):
+    from derive import _kernel_runtime as rt
+
+    tiny = np.finfo(dtype).smallest_subnormal
+    p = np.array([0.0, tiny, 1e-30, 0.5, 1.0, np.finfo(dtype).max, np.inf] * 2, dtype)
+    x = np.array([1.0, -1.0, -0.0, 0.0, -np.inf, np.inf, -tiny, tiny, -3.0, 2.0, -0.0, -5.0, 7.0, -1e-300], dtype)
+    def same(a, b):  # values and sign bits (long double's padding bytes are not compared)
+        return a.dtype == b.dtype and np.array_equal(a, b) and np.array_equal(np.signbit(a), np.signbit(b))
+
+    want = np.copysign(p, x)
+    got = rt.copysign(p.copy(), x, out=np.empty_like(p), scratch=np.empty_like(p))
+    assert same(got, want)
+    # in place on p, x broadcast along rows, and x of another dtype (the NumPy fallback)
+    rows = np.broadcast_to(x, (3, x.size))
+    q = np.broadcast_to(p, (3, p.size)).copy()
+    rt.copysign(q, rows, out=q, scratch=np.empty_like(q))
+    assert same(q, np.broadcast_to(want, (3, x.size)))
+    mixed = rt.copysign(p.copy(), x.astype(np.float16), out=np.empty_like(p), scratch=np.empty_like(p))
+    assert same(mixed, np.copysign(p, x.astype(np.float16)).astype(dtype))
+
+
+def test_every_copysign_the_rules_make_has_a_nonnegative_magnitude():
+    # the bitwise copysign ORs the sign in: it needs p's sign bit clear
+    found = 0
+    for act, lo in valid_pairings():
+        for expr in (codegen.delta_expr(act, lo), codegen.loss_expr(act, lo)):
+            for c in expr.atoms(copysign):
+                plain = c.args[0].replace(lambda e: isinstance(e, Quotient), lambda e: e.args[0] / e.args[1])
+                assert plain.is_nonnegative, (act, lo, c)
+                found += 1
+    assert found >= 5
