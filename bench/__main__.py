@@ -1,6 +1,6 @@
 """Generated kernels vs hand-written stable NumPy vs SciPy vs raw ``lambdify(diff(...))``.
 
-    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 5
+    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 7
 
 Columns (ms, best of N, the columns of a row timed in turn; ratios against the hand-written
 NumPy of the same run):
@@ -123,7 +123,7 @@ def _quiet(fn):
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7; at least 1e4)")
-    p.add_argument("--repeat", type=int, default=5, help="best of N (default 5; at least 1)")
+    p.add_argument("--repeat", type=int, default=7, help="best of N (default 7; at least 1)")
     args = p.parse_args(argv)
     if not args.size >= 1e4:
         p.error(f"--size must be at least 1e4 (rows of 1000, softmax 4096 rows), got {args.size:g}")

@@ -121,15 +121,18 @@ def _boxes(shape, split_last: bool, block: int):
             yield outer + (slice(start, start + chunk),)
 
 
-def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool):
+def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None):
     """``fn(*args, shape, dtype)`` over blocks of ``shape``, into one result.
 
     ``rows``: fn reduces the last axis (result shape ``shape[:-1]``); ``elementwise``: fn may
-    see any box, else whole rows only.
+    see any box, else whole rows only. ``check(*args)``, when given, sees each block's arguments
+    before fn does (an exception stops the call).
     """
     split_last = elementwise and not rows
     block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
     if math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
+        if check is not None:
+            check(*args)
         return fn(*args, shape, dtype)
     out = np.empty(shape[:-1] if rows else shape, dtype)
     full = [np.broadcast_to(v, shape) for v in args]
@@ -137,6 +140,8 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool):
 
     def run(box):
         part = [v[box] for v in full]
+        if check is not None:
+            check(*part)
         scratch = _scratch()
         scratch.reset()
         if rows:

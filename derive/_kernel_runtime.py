@@ -52,30 +52,49 @@ def _units(z, name="z"):
         raise ValueError(f"{name} has shape {z.shape}: the last axis holds the units and must not be empty")
 
 
-def _check_sums_to_one(y, shape, pairing):
-    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
+def _first_row_off_one(y, n):
+    """(index, float64 sum, tolerance) of the first of y's own rows whose sum is off 1 by more
+    than y's own rounding, or None.
 
-    The slack is y's own rounding: each y_i >= 0 rounded once, or normalised by a pairwise
-    sum, moves the total by at most (1 + log2 n) eps of y's dtype. A BLAS sum in y's dtype
-    screens the rows; only rows it flags are summed again in float64 before refusing.
+    The slack is y's own rounding: each y_i >= 0 rounded once, or normalised by a pairwise sum,
+    moves the total by at most (1 + log2 n) eps of y's dtype. NumPy's pairwise sum in y's dtype
+    screens the rows (its own error is under (16 + log2 n) eps); only the rows it flags are summed
+    again in float64 before one is called off.
     """
-    n = shape[-1]
     rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
     eps = np.finfo(rows.dtype).eps
     tol = min(4 * eps * (1 + np.log2(n)), 1e-2)
-    sums = rows @ np.ones(n, rows.dtype)
-    flagged = ~(np.abs(sums - 1) <= tol + n * eps)  # + the BLAS sum's own error; nan is flagged
+    flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= tol + (16 + np.log2(n)) * eps)  # nan is flagged
     if not flagged.any():
-        return
+        return None
     exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
     bad = ~(np.abs(exact - 1) <= tol)
-    if bad.any():
-        where = tuple(int(i) for i in np.argwhere(flagged)[np.argmax(bad)])
+    if not bad.any():
+        return None
+    first = np.argmax(bad)
+    return tuple(int(i) for i in np.argwhere(flagged)[first]), exact[first], tol
+
+
+def _check_sums_to_one(y, shape, pairing):
+    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed."""
+    off = _first_row_off_one(y, shape[-1])
+    if off is not None:
+        where, total, tol = off
         row = f"row {where[0] if len(where) == 1 else where} of y" if where else "y"
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
-            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {exact[np.argmax(bad)]:.17g}"
+            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {total:.17g}"
         )
+
+
+class _RowOffOne(Exception):
+    """A block's targets do not sum to 1 (the whole y is checked again for the message)."""
+
+
+def _screen_sums_to_one(z, y):
+    """The target check of one block, where its rows are in cache."""
+    if _first_row_off_one(y, max(z.shape[-1], y.shape[-1])) is not None:  # y may be one unit, broadcast
+        raise _RowOffOne
 
 
 # --- special functions, imported on first use ---------------------------------------------------
@@ -112,9 +131,11 @@ def copysign(p, x, out, scratch):
 
 
 # --- softmax primitives (max-shifted; called by the generated code) -----------------------------
+# Each writes into ``out`` and takes its full-size temporaries from ``empty(shape, dtype)``:
+# the generated code passes its own, which derive._blocks reuses from block to block.
 
 
-def softmax(z, out):
+def softmax(z, out, empty=np.empty):
     """e^{z - max z} / sum e^{z - max z} over the last axis, into ``out``."""
     z = np.broadcast_to(z, out.shape)
     _shifted(z, np.max(z, axis=-1, keepdims=True), out)
@@ -129,7 +150,7 @@ def _tight(dtype):
     return 1.0 + (2.0**-6 if np.finfo(dtype).bits <= 32 else 2.0**-10)
 
 
-def softmax_residual(z, y, out):
+def softmax_residual(z, y, out, empty=np.empty):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
     a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only rows whose
@@ -156,7 +177,7 @@ def softmax_residual(z, y, out):
     return out
 
 
-def softmax_vjp(z, g, out):
+def softmax_vjp(z, g, out, empty=np.empty):
     """a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g.
 
     Written around the top class t, with 1 - a_t = sum_{k != t} a_k:
@@ -165,7 +186,7 @@ def softmax_vjp(z, g, out):
     """
     z = np.broadcast_to(z, out.shape)
     g = np.broadcast_to(g, out.shape)
-    idx, a, rest = _off_top(z, np.empty(out.shape, out.dtype))
+    idx, a, rest = _off_top(z, empty(out.shape, out.dtype))
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     p = np.multiply(a, out)  # a_k (g_k - g_t), 0 at the top
@@ -177,12 +198,12 @@ def softmax_vjp(z, g, out):
     return out
 
 
-def softmax_vjp_clipped_residual(z, y, out):
+def softmax_vjp_clipped_residual(z, y, out, empty=np.empty):
     """softmax_vjp(z, clip(a - y, -1, 1)): as ``softmax_vjp_residual`` where no residual is clipped."""
-    return softmax_vjp_residual(z, y, out, clip=True)
+    return softmax_vjp_residual(z, y, out, empty, clip=True)
 
 
-def softmax_vjp_residual(z, y, out, clip=False):
+def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     """softmax_vjp(z, a - y): a (g - sum(a g)) for g = a - y, with g_t - g_k kept exact.
 
     As in ``softmax_vjp``, g_j - sum(a g) = sum_k a_k D_k - D_j with D_k = g_t - g_k
@@ -193,9 +214,9 @@ def softmax_vjp_residual(z, y, out, clip=False):
     z = np.broadcast_to(z, out.shape)
     y = np.broadcast_to(y, out.shape)
     idx, top = _top(z)
-    d = np.empty(out.shape, out.dtype)
+    d = empty(out.shape, out.dtype)
     _shifted(z, top, d)  # z - z_t <= 0
-    e = np.exp(d)
+    e = np.exp(d, out=empty(out.shape, out.dtype))
     np.put_along_axis(e, idx, 0.0, axis=-1)
     rest = np.sum(e, axis=-1, keepdims=True)  # sum of e off the top
     total = 1.0 + rest
@@ -277,12 +298,12 @@ def _shifted(z, top, out):
         return True
 
 
-def log_softmax(z, out):
+def log_softmax(z, out, empty=np.empty):
     """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); where the other classes hold under
     2^-10 of the top's mass (``_tight``), log1p of their sum instead: then the top class is exact."""
     z = np.broadcast_to(z, out.shape)
     overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
-    e = np.exp(out)
+    e = np.exp(out, out=empty(out.shape, out.dtype))
     total = np.sum(e, axis=-1, keepdims=True)
     log_total = np.log(total)
     rows = np.flatnonzero(total < _tight(out.dtype))
@@ -296,7 +317,7 @@ def log_softmax(z, out):
     return out
 
 
-def log1m_softmax(z, out):
+def log1m_softmax(z, out, empty=np.empty):
     """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others - logsumexp."""
     z = np.broadcast_to(z, out.shape)
     if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
@@ -304,7 +325,7 @@ def log1m_softmax(z, out):
         return out
     idx, top = _top(z)
     overflowed = _shifted(z, top, out)
-    e = np.exp(out)
+    e = np.exp(out, out=empty(out.shape, out.dtype))
     total = np.sum(e, axis=-1, keepdims=True)
     e /= total
     np.put_along_axis(e, idx, 0.0, axis=-1)
@@ -323,7 +344,7 @@ def log1m_softmax(z, out):
     return out
 
 
-def softmax_odds_vjp(z, y, out):
+def softmax_odds_vjp(z, y, out, empty=np.empty):
     """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z), in log space.
 
     = a sum(y) - y + w - a sum(w). The top class's odds a_t/(1 - a_t) can overflow (e^{1000}),
@@ -337,8 +358,8 @@ def softmax_odds_vjp(z, y, out):
         out.fill(0.0)
         return out
     idx, _ = _top(z)
-    L = log_softmax(z, np.empty_like(out))
-    M = log1m_softmax(z, np.empty_like(out))
+    L = log_softmax(z, empty(out.shape, out.dtype), empty)
+    M = log1m_softmax(z, empty(out.shape, out.dtype), empty)
     a = np.exp(L)
     one_minus_y = 1.0 - y
     # w off the top class: odds <= 1 there
@@ -399,19 +420,27 @@ class Kernel:
                 "softmax of one unit is the constant 1, outside (0, 1) where the pairing is valid"
             )
         dtype, work = _compute_dtype(z, y)
-        if self._sum_to_one:
-            _check_sums_to_one(y, shape, pairing)
         return z, y, shape, dtype, work
+
+    def _evaluate(self, fn, z, y, rows):
+        z, y, shape, dtype, work = self._args(z, y)
+        pointwise = fn is self._delta and self._pointwise
+        if not self._sum_to_one:
+            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=pointwise).astype(dtype, copy=False)
+        try:  # the targets are checked block by block, in cache, in the same threads
+            out = evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False, check=_screen_sums_to_one)
+        except _RowOffOne:
+            _check_sums_to_one(y, shape, f"{self.activation} + {self.name}")  # raises, naming the row
+            raise AssertionError("a block's targets were off 1 but the whole y's are not") from None
+        return out.astype(dtype, copy=False)
 
     def loss(self, z, y):
         """C per sample: shape z.shape[:-1] (broadcast with y)."""
-        z, y, shape, dtype, work = self._args(z, y)
-        return evaluate(self._loss, (z, y), shape, work, rows=True, elementwise=False).astype(dtype, copy=False)
+        return self._evaluate(self._loss, z, y, rows=True)
 
     def delta(self, z, y):
         """delta = dC/dz, the shape of z (broadcast with y)."""
-        z, y, shape, dtype, work = self._args(z, y)
-        return evaluate(self._delta, (z, y), shape, work, rows=False, elementwise=self._pointwise).astype(dtype, copy=False)
+        return self._evaluate(self._delta, z, y, rows=False)
 
     def grad_b(self, z, y):
         """dC/db for z = W x + b: equal to delta."""

@@ -180,7 +180,8 @@ class _Emitter:
         if type(e) in UFUNCS:
             args = [self.value(x) for x in e.args]
             extra = [_Val(c, "const", 10**9) for c in EXTRA_ARGS.get(type(e), ())]
-            return self._call(UFUNCS[type(e)], args + extra)
+            tail = ("empty=empty",) if type(e) in ROW_FUNCTIONS else ()  # their buffers come from ours too
+            return self._call(UFUNCS[type(e)], args + extra, tail=tail)
         raise TypeError(f"no NumPy form for {type(e).__name__}: {e}")
 
     @staticmethod

@@ -215,7 +215,7 @@ def dact__gelu(z, shape, dtype, empty=np.empty, out=None):
 def act__softmax(z, shape, dtype, empty=np.empty, out=None):
     """softmax(z)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax(z, out=b0)
+    _rt.softmax(z, empty=empty, out=b0)
     return b0
 
 
@@ -1817,7 +1817,7 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)/2"""
     b0 = empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
@@ -1827,14 +1827,14 @@ def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp_residual(z, y)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_vjp_residual(z, y, out=b0)
+    _rt.softmax_vjp_residual(z, y, empty=empty, out=b0)
     return b0
 
 
 def loss__softmax__sse(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)"""
     b0 = empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
@@ -1843,7 +1843,7 @@ def loss__softmax__sse(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*softmax_vjp_residual(z, y)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_vjp_residual(z, y, out=b0)
+    _rt.softmax_vjp_residual(z, y, empty=empty, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
@@ -1852,7 +1852,7 @@ def loss__softmax__mse(z, y, shape, dtype, empty=np.empty):
     """RowSum(softmax_residual(z, y)**2)/n"""
     n = shape[-1]
     b0 = empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
@@ -1863,7 +1863,7 @@ def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """2*softmax_vjp_residual(z, y)/n"""
     n = shape[-1]
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_vjp_residual(z, y, out=b0)
+    _rt.softmax_vjp_residual(z, y, empty=empty, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
@@ -1871,13 +1871,13 @@ def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     """RowSum(-y*log_softmax(z) - (1 - y)*log1m_softmax(z))"""
     b0 = empty(shape, dtype)
-    _rt.log_softmax(z, out=b0)
+    _rt.log_softmax(z, empty=empty, out=b0)
     np.multiply(y, b0, out=b0)
     np.negative(b0, out=b0)
     b1 = empty(shape, dtype)
     np.subtract(1.0, y, out=b1)
     b2 = empty(shape, dtype)
-    _rt.log1m_softmax(z, out=b2)
+    _rt.log1m_softmax(z, empty=empty, out=b2)
     np.multiply(b1, b2, out=b1)
     np.subtract(b0, b1, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1887,14 +1887,14 @@ def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_odds_vjp(z, y)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_odds_vjp(z, y, out=b0)
+    _rt.softmax_odds_vjp(z, y, empty=empty, out=b0)
     return b0
 
 
 def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
     """-RowSum(y*log_softmax(z))"""
     b0 = empty(shape, dtype)
-    _rt.log_softmax(z, out=b0)
+    _rt.log_softmax(z, empty=empty, out=b0)
     np.multiply(y, b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.negative(t0)
@@ -1904,14 +1904,14 @@ def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__cce(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_residual(z, y)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     return b0
 
 
 def loss__softmax__l1(z, y, shape, dtype, empty=np.empty):
     """RowSum(Abs(softmax_residual(z, y)))"""
     b0 = empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
@@ -1920,16 +1920,16 @@ def loss__softmax__l1(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp(z, sign(softmax_residual(z, y)))"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     np.sign(b0, out=b0)
-    _rt.softmax_vjp(z, b0, out=b0)
+    _rt.softmax_vjp(z, b0, empty=empty, out=b0)
     return b0
 
 
 def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
     """RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))"""
     b0 = empty(shape, dtype)
-    _rt.softmax_residual(z, y, out=b0)
+    _rt.softmax_residual(z, y, empty=empty, out=b0)
     b1 = empty(shape, dtype)
     np.negative(b0, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
@@ -1945,7 +1945,7 @@ def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
 def delta__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax_vjp_clipped_residual(z, y)"""
     b0 = empty(shape, dtype) if out is None else out
-    _rt.softmax_vjp_clipped_residual(z, y, out=b0)
+    _rt.softmax_vjp_clipped_residual(z, y, empty=empty, out=b0)
     return b0
 
 

@@ -171,3 +171,24 @@ def test_thread_count_from_the_environment(monkeypatch):
     monkeypatch.delenv("DERIVE_NUM_THREADS")
     monkeypatch.setattr(_blocks, "_threads", None)
     assert kernels.get_num_threads() >= 1
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_targets_off_one_in_a_late_block_are_refused_naming_the_row(threads):
+    kernels.set_num_threads(threads)
+    k = kernels.get("softmax", "cce")
+    y = np.full((50, 40), 1 / 40)
+    y[47, 3] += 1e-3
+    z = np.zeros((50, 40))
+    for call in (k.delta, k.loss):
+        with pytest.raises(ValueError, match=r"row 47 of y sums to 1\.0009999"):
+            call(z, y)
+        call(z, np.full((50, 40), 1 / 40))  # the same shapes, on target: fine
+
+
+def test_one_target_unit_broadcast_over_the_row_is_summed_as_broadcast():
+    k = kernels.get("softmax", "cce")
+    z = np.zeros((4, 3))
+    assert np.allclose(k.delta(z, np.array([1 / 3])), 0.0)  # three units of 1/3
+    with pytest.raises(ValueError, match="sums to 1.5"):
+        k.delta(z, np.array([0.5]))
