@@ -18,7 +18,6 @@ import itertools
 import math
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -31,7 +30,7 @@ ROW_BLOCK = 1 << 21  # whole-row kernels make more, smaller NumPy calls per bloc
 
 _lock = threading.Lock()
 _threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
+_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first need (its import costs 6 ms)
 
 
 def _checked(n, source):
@@ -67,12 +66,26 @@ def set_num_threads(n: int) -> None:
     _threads = _checked(n, "set_num_threads(n)")
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
+def _executor(workers: int):
     global _pool
+    from concurrent.futures import ThreadPoolExecutor
+
     with _lock:
         if _pool is None or _pool._max_workers < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)
             _pool = ThreadPoolExecutor(workers, thread_name_prefix="derive-kernel")
         return _pool
+
+
+def _after_fork_in_child():
+    # a forked child (multiprocessing, data loaders) has none of the parent's threads: a new pool
+    global _pool, _lock
+    _pool, _lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _Scratch:

@@ -13,7 +13,7 @@ import numpy as np
 from derive._blocks import evaluate, get_num_threads, set_num_threads
 from derive.errors import PairingError, unknown
 
-__all__ = ["copysign", "softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation",
+__all__ = ["copysign", "negative_abs", "softmax", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp", "make_get", "make_activation",
            "get_num_threads", "set_num_threads"]
 
 
@@ -128,6 +128,15 @@ def copysign(p, x, out, scratch):
     np.bitwise_and(x.view(u), u.type(1 << (8 * u.itemsize - 1)), out=scratch.view(u))
     np.bitwise_or(p.view(u), scratch.view(u), out=out.view(u))
     return out
+
+
+def negative_abs(x, out):
+    """-|x|, the sign bit set: one integer pass where np.abs then np.negative make two."""
+    u = _UINT.get(out.dtype)
+    if u is None or x.dtype != out.dtype:
+        np.abs(x, out=out)
+        return np.negative(out, out=out)
+    return np.bitwise_or(x.view(u), u.type(1 << (8 * u.itemsize - 1)), out=out.view(u)).view(out.dtype)
 
 
 # --- softmax primitives (max-shifted; called by the generated code) -----------------------------

@@ -210,6 +210,8 @@ class _Emitter:
         return acc
 
     def _mul(self, e):
+        if len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Abs):  # -|x|: set the sign bit
+            return self._call("_rt.negative_abs", [self.value(e.args[1].args[0])])
         coeff, factors = e.as_coeff_mul()
         consts = [f for f in factors if f.free_symbols <= {N}]
         coeff = coeff * Mul(*consts)
@@ -307,6 +309,8 @@ class _Emitter:
             self._release(v)
         self.ntmp += 1
         name = f"t{self.ntmp - 1}"
+        if kind == "mask" and any(v.kind in ("full", "input", "mask") for v in args):  # full size: from empty() too
+            argcode += ", out=empty(shape, np.bool_)"
         self.lines.append(f"{name} = {fn}({argcode})")
         return _Val(name, kind)
 

@@ -141,3 +141,16 @@ def test_every_copysign_the_rules_make_has_a_nonnegative_magnitude():
                 assert plain.is_nonnegative, (act, lo, c)
                 found += 1
     assert found >= 5
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.longdouble], ids=lambda d: np.dtype(d).name)
+def test_negative_abs_on_bits_matches_numpy(dtype):
+    from derive import _kernel_runtime as rt
+
+    tiny = np.finfo(dtype).smallest_subnormal
+    x = np.array([0.0, -0.0, tiny, -tiny, 1.5, -1.5, np.inf, -np.inf, np.finfo(dtype).max, 745.0], dtype)
+    got = rt.negative_abs(x, out=np.empty_like(x))  # float32/64: the sign bit set on the bits
+    assert got.dtype == x.dtype and np.array_equal(got, -np.abs(x)) and np.signbit(got).all()
+    half = x[:8].astype(np.float16)  # another dtype in: np.abs, np.negative
+    got = rt.negative_abs(half, out=np.empty_like(x[:8]))
+    assert got.dtype == x.dtype and np.array_equal(got, -np.abs(half).astype(dtype)) and np.signbit(got).all()

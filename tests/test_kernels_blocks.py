@@ -192,3 +192,27 @@ def test_one_target_unit_broadcast_over_the_row_is_summed_as_broadcast():
     assert np.allclose(k.delta(z, np.array([1 / 3])), 0.0)  # three units of 1/3
     with pytest.raises(ValueError, match="sums to 1.5"):
         k.delta(z, np.array([0.5]))
+
+
+def _child_delta(queue):
+    z = np.linspace(-40, 40, 64 * 64).reshape(64, 64)
+    queue.put(float(kernels.get("sigmoid", "bce").delta(z, np.zeros_like(z)).sum()))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX")
+def test_a_forked_child_gets_threads_of_its_own():
+    import multiprocessing as mp
+
+    kernels.set_num_threads(2)
+    z = np.linspace(-40, 40, 64 * 64).reshape(64, 64)
+    want = float(kernels.get("sigmoid", "bce").delta(z, np.zeros_like(z)).sum())  # the parent's pool runs
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child_delta, args=(queue,))
+    child.start()
+    child.join(timeout=30)
+    alive = child.is_alive()
+    if alive:
+        child.kill()
+    assert not alive, "the child hung waiting for the parent's threads"
+    assert queue.get(timeout=5) == want
