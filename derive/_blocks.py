@@ -94,22 +94,29 @@ class _Scratch:
     would be handed back to malloc and page-faulted in again (glibc trims a freed heap top)."""
 
     def __init__(self):
-        self.buffers, self.used = [], 0
+        self.buffers, self.views, self.used = [], [], 0
 
     def reset(self):
         self.used = 0
 
     def empty(self, shape, dtype):
+        k = self.used
+        if k < len(self.views):  # the same request as in the last block: its view again
+            view = self.views[k]
+            if view.shape == shape and view.dtype == dtype:
+                self.used += 1
+                return view
         nbytes = math.prod(shape) * np.dtype(dtype).itemsize
         if nbytes > 2 * ROW_BLOCK:  # a huge row: not worth keeping
             return np.empty(shape, dtype)
-        if self.used == len(self.buffers):
+        if k == len(self.buffers):
             self.buffers.append(np.empty(0, np.uint8))
-        buf = self.buffers[self.used]
-        if buf.size < nbytes:
-            buf = self.buffers[self.used] = np.empty(max(nbytes, BLOCK), np.uint8)
+            self.views.append(self.buffers[k])
+        if self.buffers[k].size < nbytes:
+            self.buffers[k] = np.empty(max(nbytes, BLOCK), np.uint8)
+        self.views[k] = self.buffers[k][:nbytes].view(dtype).reshape(shape)
         self.used += 1
-        return buf[:nbytes].view(dtype).reshape(shape)
+        return self.views[k]
 
 
 _local = threading.local()
