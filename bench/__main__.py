@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special as sps
 
 from derive import kernels
+from derive.cli import reader_may_leave
 
 
 # --- hand-written stable NumPy ---------------------------------------------------------------
@@ -162,4 +163,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(reader_may_leave(main))

@@ -142,12 +142,17 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def reader_may_leave(main, argv=None) -> int:
+    """``main(argv)``, quiet when the reader of stdout leaves early (``derive list | head``): not an error."""
     try:
-        return _main(sys.argv[1:] if argv is None else argv)
-    except BrokenPipeError:  # `derive list | head`: the reader left; not an error
+        return main(argv)
+    except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return reader_may_leave(_main, sys.argv[1:] if argv is None else argv)
 
 
 def _main(argv: list[str]) -> int:

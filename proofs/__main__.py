@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import textwrap
 import time
+
+from derive.cli import reader_may_leave
 
 
 def _table(rows, widths):
@@ -72,11 +73,7 @@ def main(argv=None) -> int:
 
 def run(argv=None) -> int:
     """main, quiet when the reader of stdout leaves early (``python -m proofs | head``)."""
-    try:
-        return main(argv)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return reader_may_leave(main, argv)
 
 
 if __name__ == "__main__":
