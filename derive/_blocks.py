@@ -13,7 +13,6 @@ elementwise kernels, any box.
 
 from __future__ import annotations
 
-import contextvars
 import itertools
 import math
 import os
@@ -66,16 +65,18 @@ def set_num_threads(n: int) -> None:
     _threads = _checked(n, "set_num_threads(n)")
 
 
-def _executor(workers: int):
+def _submit(workers: int, task) -> list:
+    """``task`` on ``workers`` pool threads. The pool grows under the lock, and submitting is under
+    it too: a pool is never shut down between a call's getting it and submitting to it."""
     global _pool
     from concurrent.futures import ThreadPoolExecutor
 
     with _lock:
         if _pool is None or _pool._max_workers < workers:
             if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(workers, thread_name_prefix="derive-kernel")
-        return _pool
+                _pool.shutdown(wait=False)  # what it was given still runs
+            _pool = ThreadPoolExecutor(max(workers, get_num_threads() - 1), thread_name_prefix="derive-kernel")
+        return [_pool.submit(task) for _ in range(workers)]
 
 
 def _after_fork_in_child():
@@ -150,10 +151,11 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     """
     split_last = elementwise and not rows
     block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
-    if math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
+    nested = getattr(_local, "busy", False)  # called from inside a block (an errcall, a warning hook)
+    if nested or math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
         if check is not None:
             check(*args)
-        return fn(*args, shape, dtype)
+        return fn(*args, shape, dtype)  # fresh buffers: a nested call must not reuse the block's
     out = np.empty(shape[:-1] if rows else shape, dtype)
     full = [np.broadcast_to(v, shape) for v in args]
     boxes = list(_boxes(shape, split_last, block))
@@ -169,24 +171,24 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
         else:
             fn(*part, part[0].shape, dtype, scratch.empty, out=out[box])
 
-    workers = min(get_num_threads(), len(boxes))
-    if workers == 1:
-        for box in boxes:
-            run(box)
-        return out
     # dynamic scheduling: each thread takes the next box (next() on a count is atomic under the GIL)
     order, failed = itertools.count(), threading.Event()
+    err, call = np.geterr(), np.geterrcall()  # the caller's: NumPy < 2 keeps them per thread
 
     def work():
+        _local.busy = True
         try:
-            while not failed.is_set() and (i := next(order)) < len(boxes):
-                run(boxes[i])
+            with np.errstate(call=call, **err):
+                while not failed.is_set() and (i := next(order)) < len(boxes):
+                    run(boxes[i])
         except BaseException:
             failed.set()  # the others stop at their next box
             raise
+        finally:
+            _local.busy = False
 
-    # each helper runs in a copy of the caller's context: np.errstate and friends carry over
-    futures = [_executor(workers - 1).submit(contextvars.copy_context().run, work) for _ in range(workers - 1)]
+    workers = min(get_num_threads(), len(boxes))
+    futures = _submit(workers - 1, work) if workers > 1 else []
     try:
         work()
     finally:

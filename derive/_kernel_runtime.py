@@ -56,14 +56,17 @@ def _first_row_off_one(y, n):
     """(index, float64 sum, tolerance) of the first of y's own rows whose sum is off 1 by more
     than y's own rounding, or None.
 
-    The slack is y's own rounding: each y_i >= 0 rounded once, or normalised by a pairwise sum,
-    moves the total by at most (1 + log2 n) eps of y's dtype. NumPy's pairwise sum in y's dtype
-    screens the rows (its own error is under (16 + log2 n) eps); only the rows it flags are summed
-    again in float64 before one is called off.
+    The slack is y's own rounding: each y_i >= 0 rounded once moves the total by at most eps/2,
+    and a normaliser summed pairwise by at most log2(n) eps, sequentially by about sqrt(n) eps
+    (a random walk; numpy.random.dirichlet): 4 (1 + log2 n) eps + sqrt(n) eps in y's dtype.
+    NumPy's pairwise sum of C-ordered rows screens them (its own error is under (16 + log2 n)
+    eps); only the rows it flags are summed again in float64 before one is called off.
     """
     rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
+    if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
+        rows = np.ascontiguousarray(rows)
     eps = np.finfo(rows.dtype).eps
-    tol = min(4 * eps * (1 + np.log2(n)), 1e-2)
+    tol = min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
     flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= tol + (16 + np.log2(n)) * eps)  # nan is flagged
     if not flagged.any():
         return None
@@ -75,12 +78,13 @@ def _first_row_off_one(y, n):
     return tuple(int(i) for i in np.argwhere(flagged)[first]), exact[first], tol
 
 
-def _check_sums_to_one(y, shape, pairing):
-    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed."""
-    off = _first_row_off_one(y, shape[-1])
+def _check_sums_to_one(y, shape, pairing, off=None):
+    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
+    ``off``: what a block's screen found, for when the whole y is not at hand."""
+    off = _first_row_off_one(y, shape[-1]) or off
     if off is not None:
         where, total, tol = off
-        row = f"row {where[0] if len(where) == 1 else where} of y" if where else "y"
+        row = f"row {where[0] if len(where) == 1 else where} of y" if where else "a row of y"
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
             f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {total:.17g}"
@@ -88,13 +92,15 @@ def _check_sums_to_one(y, shape, pairing):
 
 
 class _RowOffOne(Exception):
-    """A block's targets do not sum to 1 (the whole y is checked again for the message)."""
+    """A block's targets do not sum to 1 (the whole y is checked again to name the row)."""
 
 
 def _screen_sums_to_one(z, y):
     """The target check of one block, where its rows are in cache."""
-    if _first_row_off_one(y, max(z.shape[-1], y.shape[-1])) is not None:  # y may be one unit, broadcast
-        raise _RowOffOne
+    n = np.broadcast_shapes(z.shape[-1:], y.shape[-1:])[0]  # y may be one unit, or a scalar, broadcast
+    off = _first_row_off_one(y, n)
+    if off is not None:
+        raise _RowOffOne(((), off[1], off[2]))
 
 
 # --- special functions, imported on first use ---------------------------------------------------
@@ -120,7 +126,8 @@ def copysign(p, x, out, scratch):
     """p with the sign bit of x, for magnitudes p >= +0 (their sign bit clear): p | (x & sign bit).
 
     Two integer passes on the bits; np.copysign has no vectorised loop and costs more than
-    exp (float32: 7 ms per 1e7 against 2.4). ``scratch`` is a buffer like ``out``.
+    exp (float32: 7 ms per 1e7 against 2.4). ``scratch`` is a buffer like ``out``. A nan p
+    stays nan (with its own sign bit).
     """
     u = _UINT.get(out.dtype)
     if u is None or not (p.dtype == x.dtype == out.dtype == scratch.dtype):  # mixed or long double inputs
@@ -386,14 +393,16 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     M *= y_top
     np.put_along_axis(M, idx, 0.0, axis=-1)
     # out = a sum(y) - y + w - a W - a_j w_t, with the top entry's w_t - a_t w_t = (1 - y_t) a_t
-    np.multiply(a, np.sum(y, axis=-1, keepdims=True), out=out)
+    rows = empty(out.shape, out.dtype)
+    np.copyto(rows, y)  # y's rows in C order: the sum's order, so its rounding, is the same whatever y's layout
+    y_sum = np.sum(rows, axis=-1, keepdims=True)
+    np.multiply(a, y_sum, out=out)
     out -= y
     out += w
     out -= a * W
     out -= M
     # top entry: a_t sum(y) - y_t = (sum(y) - y_t) - (1 - a_t) sum(y), with 1 - a_t = e^{M_t}
     a_top = np.take_along_axis(a, idx, axis=-1)
-    y_sum = np.sum(y, axis=-1, keepdims=True)
     y_t = np.take_along_axis(y, idx, axis=-1)
     c_top = np.exp(np.take_along_axis(L, idx, axis=-1) - lt_mt)
     top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
@@ -437,11 +446,11 @@ class Kernel:
         if not self._sum_to_one:
             return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=pointwise).astype(dtype, copy=False)
         try:  # the targets are checked block by block, in cache, in the same threads
-            out = evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False, check=_screen_sums_to_one)
-        except _RowOffOne:
-            _check_sums_to_one(y, shape, f"{self.activation} + {self.name}")  # raises, naming the row
-            raise AssertionError("a block's targets were off 1 but the whole y's are not") from None
-        return out.astype(dtype, copy=False)
+            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False,
+                            check=_screen_sums_to_one).astype(dtype, copy=False)
+        except _RowOffOne as found:
+            off = found.args[0]
+        _check_sums_to_one(y, shape, f"{self.activation} + {self.name}", off=off)  # the whole y, to name the row
 
     def loss(self, z, y):
         """C per sample: shape z.shape[:-1] (broadcast with y)."""

@@ -67,14 +67,17 @@ def _same_bits(got, want):
     assert got.tobytes() == want.tobytes()
 
 
+LAYOUTS = {"C": lambda a: a, "Fortran": np.asfortranarray, "reversed": lambda a: a[..., ::-1].copy()[..., ::-1]}
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("activation,loss", VALID)
 def test_blocked_equals_one_call_bit_for_bit(activation, loss, dtype, threads, monkeypatch, box_count):
     kernels.set_num_threads(threads)
     k = kernels.get(activation, loss)
-    for zs, ys in SHAPES:
-        z, y = _inputs(activation, loss, zs, ys, dtype)
+    for (zs, ys), layout in zip(SHAPES + SHAPES[:2], ["C"] * len(SHAPES) + ["Fortran", "reversed"]):
+        z, y = (LAYOUTS[layout](v) for v in _inputs(activation, loss, zs, ys, dtype))
         for what in ("delta", "loss"):
             got = getattr(k, what)(z, y)
             assert box_count() > 1, (what, zs, ys)  # it was blocked
@@ -216,3 +219,64 @@ def test_a_forked_child_gets_threads_of_its_own():
         child.kill()
     assert not alive, "the child hung waiting for the parent's threads"
     assert queue.get(timeout=5) == want
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("blocked", [True, False])
+def test_a_row_off_one_by_many_tiny_parts_is_found_in_any_layout(layout, blocked, monkeypatch):
+    # row 2 sums to 1 + 3e-4 from 3e5 parts of 1e-9: a sequential float32 sum loses them all
+    n = 300_000
+    y = np.zeros((4, n), np.float32)
+    y[:, 0] = 1
+    y[:, 1:] = np.float32(1 / (n - 1))
+    y /= y.sum(-1, dtype=np.float64, keepdims=True).astype(np.float32)
+    y[2, 0], y[2, 1:] = 1, np.float32(1e-9)
+    if not blocked:
+        monkeypatch.setattr(_blocks, "ROW_BLOCK", 10**12)
+    with pytest.raises(ValueError, match=r"row 2 of y sums to 1\.000299"):
+        kernels.get("softmax", "cce").delta(np.zeros((4, n), np.float32), LAYOUTS[layout](y))
+
+
+def test_a_scalar_target_is_summed_over_the_units():
+    k = kernels.get("softmax", "cce")
+    with pytest.raises(ValueError, match="y sums to 10"):
+        k.delta(np.zeros((4, 10)), 1.0)
+    assert np.allclose(k.delta(np.zeros((4, 10)), 0.1), 0.0)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_kernel_called_from_an_errcall_inside_a_block(threads, monkeypatch):
+    # np.seterrcall's handler runs inside a block, on whichever thread met the overflow
+    kernels.set_num_threads(threads)
+    k, inner = kernels.get("identity", "quadratic"), kernels.get("sigmoid", "bce")
+    z = np.ones((400, 64))
+    z[::7] = 1e200  # (z - y)^2 overflows in these rows: the handler is called
+    zi = np.linspace(-30, 30, 400 * 64).reshape(400, 64)
+    want_inner = _whole(monkeypatch, lambda: inner.delta(zi, np.zeros_like(zi)))
+    seen = []
+
+    def handler(kind, flag):
+        seen.append(inner.delta(zi, np.zeros_like(zi)))  # a blocked call, inside a block
+
+    result = []
+
+    def outer():
+        with np.errstate(over="call", call=handler):
+            result.append(k.loss(z, np.zeros_like(z)))
+
+    caller = threading.Thread(target=outer, daemon=True)  # a deadlock fails the test, not the run
+    caller.start()
+    caller.join(timeout=60)
+    assert not caller.is_alive(), "the nested call waited on the pool it was running on"
+    (got,) = result
+    with np.errstate(over="ignore"):
+        want = _whole(monkeypatch, lambda: k.loss(z, np.zeros_like(z)))
+    _same_bits(got, want)  # the nested call did not write over the outer block's buffers
+    assert seen and all(s.tobytes() == want_inner.tobytes() for s in seen)
+
+
+def test_dirichlet_targets_of_a_quarter_million_classes_are_accepted():
+    # numpy.random.dirichlet normalises by a sequential sum: off 1 by ~sqrt(n) eps, not log2(n) eps
+    y = np.random.default_rng(0).dirichlet(np.ones(262_145))
+    assert abs(y.sum(dtype=np.float64) - 1) > 4 * np.finfo(float).eps * (1 + np.log2(y.size))
+    assert np.isfinite(kernels.get("softmax", "cce").delta(np.zeros_like(y), y)).all()
