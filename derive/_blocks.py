@@ -29,7 +29,7 @@ ROW_BLOCK = 1 << 21  # whole-row kernels make more, smaller NumPy calls per bloc
 
 _lock = threading.Lock()
 _threads: int | None = None
-_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first need (its import costs 6 ms)
+_pool, _pool_size = None, 0  # a concurrent.futures.ThreadPoolExecutor, made on first need (its import costs 6 ms)
 
 
 def _checked(n, source):
@@ -68,21 +68,22 @@ def set_num_threads(n: int) -> None:
 def _submit(workers: int, task) -> list:
     """``task`` on ``workers`` pool threads. The pool grows under the lock, and submitting is under
     it too: a pool is never shut down between a call's getting it and submitting to it."""
-    global _pool
+    global _pool, _pool_size
     from concurrent.futures import ThreadPoolExecutor
 
     with _lock:
-        if _pool is None or _pool._max_workers < workers:
+        if _pool_size < workers:
             if _pool is not None:
                 _pool.shutdown(wait=False)  # what it was given still runs
-            _pool = ThreadPoolExecutor(max(workers, get_num_threads() - 1), thread_name_prefix="derive-kernel")
+            _pool_size = max(workers, get_num_threads() - 1)
+            _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="derive-kernel")
         return [_pool.submit(task) for _ in range(workers)]
 
 
 def _after_fork_in_child():
     # a forked child (multiprocessing, data loaders) has none of the parent's threads: a new pool
-    global _pool, _lock
-    _pool, _lock = None, threading.Lock()
+    global _pool, _pool_size, _lock
+    _pool, _pool_size, _lock = None, 0, threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
