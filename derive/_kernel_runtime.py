@@ -419,7 +419,7 @@ class Kernel:
     def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1, elementwise=()):
         self.activation, self.name = activation, loss
         self._loss, self._delta = loss_fn, delta_fn
-        self._pointwise = delta_fn in elementwise
+        self._elementwise = elementwise  # the generated functions that may be cut inside a row
         self._sum_to_one, self._min_units = targets_sum_to_one, min_units
 
     def __repr__(self):
@@ -442,9 +442,8 @@ class Kernel:
 
     def _evaluate(self, fn, z, y, rows):
         z, y, shape, dtype, work = self._args(z, y)
-        pointwise = fn is self._delta and self._pointwise
         if not self._sum_to_one:
-            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=pointwise).astype(dtype, copy=False)
+            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise).astype(dtype, copy=False)
         try:  # the targets are checked block by block, in cache, in the same threads
             return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False,
                             check=_screen_sums_to_one).astype(dtype, copy=False)
@@ -486,7 +485,7 @@ class Activation:
 
     def __init__(self, name, f, derivative, elementwise=()):
         self.name, self._f, self._df = name, f, derivative
-        self._pointwise = f in elementwise
+        self._elementwise = elementwise
 
     def __repr__(self):
         return f"<activation {self.name}>"
@@ -500,14 +499,16 @@ class Activation:
         z, dtype, work = self._args(z)
         if self._df is None:
             _units(z)
-        return evaluate(self._f, (z,), z.shape, work, rows=False, elementwise=self._pointwise).astype(dtype, copy=False)
+        return evaluate(self._f, (z,), z.shape, work, rows=False,
+                        elementwise=self._f in self._elementwise).astype(dtype, copy=False)
 
     def derivative(self, z):
         """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
         if self._df is None:
             raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
         z, dtype, work = self._args(z)
-        return evaluate(self._df, (z,), z.shape, work, rows=False, elementwise=True).astype(dtype, copy=False)
+        return evaluate(self._df, (z,), z.shape, work, rows=False,
+                        elementwise=self._df in self._elementwise).astype(dtype, copy=False)
 
     def jacobian(self, z):
         """d a_i / d z_j = a_i (delta_ij - a_j): shape (..., n, n); elementwise f: diag(f'(z))."""
