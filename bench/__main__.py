@@ -79,8 +79,8 @@ def _lambdified(act, loss):
     """The toy: lambdify(diff(l(f(z), y), z)) of the elementary definitions, no rewriting."""
     import sympy as sp
 
-    from derive.catalogue import ACTIVATIONS, LOSSES
-    from derive.functions import expand_named
+    from derive.symbolic.catalogue import ACTIVATIONS, LOSSES
+    from derive.symbolic.functions import expand_named
 
     zs, ys = sp.symbols("z y", real=True)
     cost = expand_named(LOSSES[loss].term(ACTIVATIONS[act].f(zs), ys))

@@ -29,13 +29,13 @@ __all__ = [
 ]
 
 _LAZY = {
-    "derive_pair": "derive.pairing",
-    "Derivation": "derive.pairing",
-    "Step": "derive.pairing",
-    "ACTIVATIONS": "derive.catalogue",
-    "LOSSES": "derive.catalogue",
-    "pairings": "derive.catalogue",
-    "valid_pairings": "derive.catalogue",
+    "derive_pair": "derive.symbolic.pairing",
+    "Derivation": "derive.symbolic.pairing",
+    "Step": "derive.symbolic.pairing",
+    "ACTIVATIONS": "derive.symbolic.catalogue",
+    "LOSSES": "derive.symbolic.catalogue",
+    "pairings": "derive.symbolic.catalogue",
+    "valid_pairings": "derive.symbolic.catalogue",
 }
 
 

@@ -19,9 +19,9 @@ from importlib.metadata import entry_points
 
 import sympy as sp
 
-from derive.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.errors import PairingError, UnknownNameError
-from derive.pairing import derive_pair
+from derive.symbolic.pairing import derive_pair
 
 
 def _pretty(expr) -> str:
@@ -77,7 +77,7 @@ def cmd_show(args) -> int:
 
 def cmd_latex(args) -> int:
     """One derivation as a standalone LaTeX document, to stdout or ``-o FILE``."""
-    from derive.latex import pairing_document
+    from derive.docs.latex import pairing_document
 
     document = pairing_document(args.activation, args.loss)
     if args.output in (None, "-"):
@@ -95,7 +95,7 @@ def cmd_latex(args) -> int:
 
 def cmd_report(args) -> int:
     """The full report into ``--out``; compiled with pdflatex where it is on the PATH."""
-    from derive.report import build_report
+    from derive.docs.report import build_report
 
     try:
         tex, pdf, failed = build_report(args.out)

@@ -3,7 +3,7 @@
     lo < f(z) <= hi  by certificates g = f - lo, hi - f;  open ends by limits, closed ends by a point
 
 Each catalogue activation has one entry in ``RANGE_PROOFS`` (adding an activation
-is one line in ``derive.catalogue`` plus its entry here); ``range_theorem``
+is one line in ``derive.symbolic.catalogue`` plus its entry here); ``range_theorem``
 checks every entry against the range the catalogue declares, so the pairing
 validity that ``derive`` computes from those ranges rests on proved facts.
 
@@ -21,12 +21,12 @@ import mpmath
 import sympy as sp
 from sympy import E, Interval, Piecewise, Rational, S, exp, latex, oo, pi, sqrt
 
-from derive.catalogue import ACTIVATIONS, GELU_MIN, LOSSES, SILU_MIN, pairings
-from derive.functions import Phi, expand_named, sigmoid, silu
-from derive.pairing import derive_pair
-from derive.softmax import softmax_entry
-from derive.symbols import a, i, j, k, m, n, y
-from derive.symbols import z as zi
+from derive.symbolic.catalogue import ACTIVATIONS, GELU_MIN, LOSSES, SILU_MIN, pairings
+from derive.symbolic.functions import Phi, expand_named, sigmoid, silu
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.softmax import softmax_entry
+from derive.symbolic.symbols import a, i, j, k, m, n, y
+from derive.symbolic.symbols import z as zi
 from proofs.certificate import (
     Proof,
     Verdict,

@@ -4,7 +4,7 @@
     check_lt(lhs, rhs, g, domain):  rhs - lhs - g == 0 exactly,  g > 0 on the domain
 
 The identity is checked by expand / cancel / simplify (also after rewrite(exp),
-through ``derive.equality.is_zero``); it is three-valued: proved or unknown.
+through ``proofs.equality.is_zero``); it is three-valued: proved or unknown.
 The sign of g is read off its *given form* by sound structural rules only:
 squares, sums and products of parts of known sign, constants, domain atoms
 and affine forms of one atom on its interval (x - lo, hi - x), monotone
@@ -38,8 +38,8 @@ import mpmath
 import sympy as sp
 from sympy import Interval, S
 
-from derive.equality import is_zero
-from derive.functions import Phi, expand_named, sigmoid, softplus
+from proofs.equality import is_zero
+from derive.symbolic.functions import Phi, expand_named, sigmoid, softplus
 
 
 def _strict(value):
@@ -170,7 +170,7 @@ def expand_sums(expr, indices=None):
     A delta collapses only when its target is proved to lie within the limits: a number, the index
     of an enclosing Sum, or an index of ``indices`` ({index: (lo, hi)}, a stated hypothesis).
     """
-    from derive.symbols import sum_delta
+    from derive.symbolic.symbols import sum_delta
 
     def walk(e, ranges):
         if isinstance(e, sp.Sum):

@@ -19,12 +19,12 @@ from functools import cache
 import sympy as sp
 from sympy import Interval, Rational
 
-from derive import lstm
-from derive.catalogue import ACTIVATIONS, LOSSES, invalid_reason
-from derive.functions import relu, sigmoid
-from derive.pairing import derive_pair
-from derive.symbols import a, j, k, x, y
-from derive.symbols import z as zi
+from derive.symbolic import lstm
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, invalid_reason
+from derive.symbolic.functions import relu, sigmoid
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import a, j, k, x, y
+from derive.symbolic.symbols import z as zi
 from proofs.certificate import Verdict, all_proved, check_eq, check_le, check_lt, holds_by_refutation, refute
 
 z = sp.Symbol("z", real=True)

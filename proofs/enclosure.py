@@ -23,7 +23,7 @@ import sympy as sp
 from mpmath import iv
 from sympy.printing.pycode import MpmathPrinter
 
-from derive.functions import expand_named
+from derive.symbolic.functions import expand_named
 
 __all__ = ["DIGITS", "iv_erf", "interval_function", "bracket_root", "enclose", "Enclosure"]
 

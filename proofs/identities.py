@@ -17,13 +17,13 @@ from functools import cache
 import sympy as sp
 from sympy import Interval, KroneckerDelta, Rational, S, Sum, latex, oo, tanh
 
-from derive import lstm, logistic
-from derive.catalogue import ACTIVATIONS, LOSSES, valid_pairings
-from derive.functions import sigmoid
-from derive.pairing import derive_pair
-from derive.softmax import explicit_jacobian_matches, jacobian_entry
-from derive.symbols import a, i, j, k, n, x, y
-from derive.symbols import z as zi
+from derive.symbolic import lstm, logistic
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
+from derive.symbolic.functions import sigmoid
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.softmax import explicit_jacobian_matches, jacobian_entry
+from derive.symbolic.symbols import a, i, j, k, n, x, y
+from derive.symbolic.symbols import z as zi
 from proofs.certificate import (
     Proof,
     Verdict,
@@ -138,7 +138,7 @@ def softmax_jacobian() -> Proof:
     steps = [
         check_eq(J, KroneckerDelta(i, j) * a[i] - a[i] * a[j], claim="J = diag(S) - S S^T"),
         Verdict("explicit 3x3 Jacobian matches", "proved" if explicit_jacobian_matches(3) else "not proved",
-                "derive.softmax.explicit_jacobian_matches(3)"),
+                "derive.symbolic.softmax.explicit_jacobian_matches(3)"),
         check_eq(J, J.subs({i: j, j: i}, simultaneous=True), claim="J symmetric"),
         check_eq(Sum(J, (j, 1, n)), 0, given=one, indices={i: (1, n)}, claim="rows sum to 0 (J 1 = 0: singular)"),
         check_eq(quad, Sum(a[i] * v[i] ** 2, (i, 1, n)) - M**2, claim="v^T J v = sum S_i v_i^2 - (sum S_i v_i)^2"),
@@ -238,5 +238,5 @@ def logistic_regression() -> Proof:
         r"X = " + latex(X) + r",\quad L = " + latex(g01.nll.xreplace(short)) + r"\qquad \frac{\partial L}{\partial b_k} = "
         + latex(g01.d_coef.xreplace(short)) + r" = (a - y)\,x_k,\ a = \sigma(X) \text{ (one sigmoid neuron with bce)}"
     )
-    certificate = r"\texttt{derive.logistic.nll\_gradient} equals \texttt{derive\_pair('sigmoid', 'bce').grad\_w} at $a = \sigma(X)$"
+    certificate = r"\texttt{derive.symbolic.logistic.nll\_gradient} equals \texttt{derive\_pair('sigmoid', 'bce').grad\_w} at $a = \sigma(X)$"
     return Proof(statement, certificate, all_proved("logistic regression", steps))

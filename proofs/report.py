@@ -1,4 +1,4 @@
-"""The proofs as a LaTeX fragment for the full report (``derive.report`` entry point).
+"""The proofs as a LaTeX fragment for the full report (``derive.docs.report`` entry point).
 
     latex_section() -> str   (no preamble; needs only amsmath, amssymb, booktabs, longtable)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from derive.catalogue import ACTIVATIONS
+from derive.symbolic.catalogue import ACTIVATIONS
 from proofs import bounds, claims, identities
 from proofs.certificate import Proof, Verdict, all_proved
 

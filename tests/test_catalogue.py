@@ -5,9 +5,9 @@ import pytest
 import sympy as sp
 
 from derive import PairingError, UnknownNameError
-from derive.catalogue import ACTIVATIONS, LOSSES, check_pairing, pairings, valid_pairings
-from derive.equality import is_zero
-from derive.functions import NAMED, expand_named
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, check_pairing, pairings, valid_pairings
+from proofs.equality import is_zero
+from derive.symbolic.functions import NAMED, expand_named
 
 t = sp.Symbol("t", real=True)
 ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if act.elementwise]
@@ -50,7 +50,7 @@ def test_named_function_evalf_is_its_definition_at_high_precision(cls):
 
 
 def test_named_functions_print_by_name():
-    from derive.functions import sigmoid, softplus
+    from derive.symbolic.functions import sigmoid, softplus
 
     assert sp.latex(sp.diff(sigmoid(t), t)) == r"\left(1 - \sigma\left(t\right)\right) \sigma\left(t\right)"
     assert sp.latex(softplus(t)) == r"\operatorname{softplus}\left(t\right)"

@@ -6,8 +6,8 @@ import pytest
 import sympy as sp
 from sympy import I, Interval, Piecewise, Rational, S, Sum, exp, oo, pi, sqrt
 
-from derive.functions import relu, sigmoid
-from derive.symbols import a as A, i, k, n
+from derive.symbolic.functions import relu, sigmoid
+from derive.symbolic.symbols import a as A, i, k, n
 from proofs import check_eq, check_le, check_lt, refute
 from proofs.certificate import sign
 

@@ -5,8 +5,8 @@ import mpmath
 import pytest
 import sympy as sp
 
-from derive.pairing import derive_pair
-from derive.symbols import j, k, x, y, z
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import j, k, x, y, z
 from proofs.claims import CLAIMS, check_claim
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from derive.catalogue import pairings, valid_pairings
+from derive.symbolic.catalogue import pairings, valid_pairings
 from derive.cli import main
 
 

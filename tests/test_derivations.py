@@ -4,10 +4,10 @@ import pytest
 import sympy as sp
 
 from derive import derive_pair
-from derive.catalogue import ACTIVATIONS, LOSSES, valid_pairings
-from derive.equality import is_zero
-from derive.pairing import Step, _cost
-from derive.symbols import a, collapse_deltas, j, k, n, x, y, z
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
+from proofs.equality import is_zero
+from derive.symbolic.pairing import Step, _cost
+from derive.symbolic.symbols import a, collapse_deltas, j, k, n, x, y, z
 
 VALID = valid_pairings()
 IDS = [f"{act}-{lo}" for act, lo in VALID]

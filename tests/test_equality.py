@@ -1,10 +1,10 @@
-"""derive.equality: proved or unknown, never a false 'proved'."""
+"""proofs.equality: proved or unknown, never a false 'proved'."""
 
 import pytest
 import sympy as sp
 
-from derive.equality import equal, is_zero
-from derive.functions import elu, relu, sigmoid
+from proofs.equality import equal, is_zero
+from derive.symbolic.functions import elu, relu, sigmoid
 
 t = sp.Symbol("t", real=True)
 

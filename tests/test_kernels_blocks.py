@@ -1,4 +1,4 @@
-"""Blocked, threaded evaluation (``derive._blocks``): bit for bit what one call on the whole array gives.
+"""Blocked, threaded evaluation (``derive.kernels.blocks``): bit for bit what one call on the whole array gives.
 
 Blocks are made small here (64 / 256 float64 elements) so that arrays of a few thousand
 elements are cut into dozens of boxes: along rows, along the last axis (elementwise
@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 import pytest
 
-from derive import _blocks, kernels
-from derive.catalogue import ACTIVATIONS, LOSSES, valid_pairings
+from derive import kernels
+from derive.kernels import blocks as _blocks
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
 
 VALID = valid_pairings()
 # (z shape, y shape): rows of 300 (elementwise: 300 > 64, so the last axis is cut too), one

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from derive import PairingError, UnknownNameError, kernels
-from derive.catalogue import ACTIVATIONS, LOSSES, pairings, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings, valid_pairings
 
 INVALID = [(a, lo, why) for a, lo, why in pairings() if why is not None]
 VALID = valid_pairings()
@@ -87,7 +87,7 @@ def test_unknown_loss_lists_the_known_names(bad):
 
 
 def test_every_valid_pairing_has_a_kernel():
-    assert {(k.activation, k.name) for k in (kernels.get(a, lo) for a, lo in VALID)} == set(VALID)
+    assert {(k.activation, k.loss_name) for k in (kernels.get(a, lo) for a, lo in VALID)} == set(VALID)
 
 
 def test_softmax_has_a_jacobian_not_a_derivative():
@@ -295,7 +295,7 @@ def test_gelu_derivative_tail_uses_erfc_not_one_plus_erf():
 
 
 def test_import_kernels_does_not_import_sympy():
-    code = "import sys, derive.kernels; print('sympy' in sys.modules, 'derive.catalogue' in sys.modules)"
+    code = "import sys, derive.kernels; print('sympy' in sys.modules, 'derive.symbolic.catalogue' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

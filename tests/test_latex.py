@@ -15,12 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sympy as sp
 
-from derive.catalogue import pairings, valid_pairings
+from derive.symbolic.catalogue import pairings, valid_pairings
 from derive.cli import main
-from derive.functions import gelu, sigmoid, softplus
-from derive.latex import equation, layer_latex, pairing_document, text
-from derive.pairing import derive_pair
-from derive.symbols import C, a, b, j, k, w, x, y, z
+from derive.symbolic.functions import gelu, sigmoid, softplus
+from derive.docs.latex import equation, layer_latex, pairing_document, text
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import C, a, b, j, k, w, x, y, z
 
 VALID = valid_pairings()
 INVALID = [(act, lo) for act, lo, why in pairings() if why is not None]

@@ -3,8 +3,8 @@
 import pytest
 import sympy as sp
 
-from derive.catalogue import ACTIVATIONS
-from derive.network import build_network, recursion_deltas, recursion_holds
+from derive.symbolic.catalogue import ACTIVATIONS
+from derive.symbolic.network import build_network, recursion_deltas, recursion_holds
 
 ELEMENTWISE = [name for name, act in ACTIVATIONS.items() if act.elementwise]
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 
 from derive import kernels
-from derive.catalogue import ACTIVATIONS, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, valid_pairings
 from derive.testing import strategies as sts
 from derive.testing.matching import call_kernel, check_output
 

@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from derive import kernels
-from derive.catalogue import ACTIVATIONS, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, valid_pairings
 from derive.testing import strategies as sts
 
 DTYPES = [np.float64, np.float32]

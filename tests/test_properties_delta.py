@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 
 from derive import kernels
-from derive.catalogue import valid_pairings
+from derive.symbolic.catalogue import valid_pairings
 from derive.testing import strategies as sts
 from derive.testing.matching import KernelMismatch, show_array
 from derive.testing.reference import DIGITS, loss_gradient, loss_gradient_raw, rtol_for, tolerance

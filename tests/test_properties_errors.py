@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from derive import PairingError, UnknownNameError, kernels
-from derive.catalogue import ACTIVATIONS, LOSSES, pairings, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings, valid_pairings
 from derive.testing import assert_kernel_matches
 
 INVALID = [(a, lo, why) for a, lo, why in pairings() if why is not None]

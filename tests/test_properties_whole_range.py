@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 
 from derive import kernels
-from derive.catalogue import ACTIVATIONS, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, valid_pairings
 from derive.testing import strategies as sts
 
 DTYPES = [np.float64, np.float32]

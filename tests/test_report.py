@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.catalogue import ACTIVATIONS, pairings, valid_pairings
+from derive.symbolic.catalogue import ACTIVATIONS, pairings, valid_pairings
 from derive.cli import main
-from derive.latex import name
-from derive.report import SECTION_GROUP, Progress, compile_pdf, plugin_sections
+from derive.docs.latex import name
+from derive.docs.report import SECTION_GROUP, Progress, compile_pdf, plugin_sections
 
 TOOLS = ("pdflatex", "pdftotext", "pdfinfo")
 
@@ -134,7 +134,7 @@ def test_theorem_sections_are_in_or_noted(built):
 def test_tex_is_deterministic(built, tmp_path):
     out = built[0]
     again = tmp_path / "again"
-    code = f"from derive.report import build_report; build_report({str(again)!r}, compile=False)"
+    code = f"from derive.docs.report import build_report; build_report({str(again)!r}, compile=False)"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
     assert (again / "report.tex").read_bytes() == (out / "report.tex").read_bytes()
@@ -218,7 +218,7 @@ def test_a_latex_error_is_reported_with_the_log(tmp_path):
 
 
 def test_the_drawn_bounds_are_sigma_prime_quarter_and_tanh_prime_one():
-    from derive.figures import derivative_bound
+    from derive.docs.figures import derivative_bound
 
     assert derivative_bound(ACTIVATIONS["sigmoid"]) == sp.Rational(1, 4)
     assert derivative_bound(ACTIVATIONS["tanh"]) == 1
@@ -226,7 +226,7 @@ def test_the_drawn_bounds_are_sigma_prime_quarter_and_tanh_prime_one():
 
 
 def test_saturation_is_the_tails_not_a_stationary_point():
-    from derive.figures import saturated_tails
+    from derive.docs.figures import saturated_tails
 
     slopes = np.array([0.0, 0.01, 0.5, 0.0, 0.9, 0.02])  # small at both ends and once inside
     assert saturated_tails(slopes).tolist() == [True, True, False, False, False, True]
@@ -235,7 +235,7 @@ def test_saturation_is_the_tails_not_a_stationary_point():
 
 
 def test_figure_curves_are_the_activation_and_its_derivative():
-    from derive.figures import evaluate
+    from derive.docs.figures import evaluate
 
     grid = np.array([-40.0, -1.0, 0.0, 2.0, 40.0])
     values, slopes, _ = evaluate(ACTIVATIONS["sigmoid"], grid)

@@ -12,8 +12,8 @@ import numpy as np
 import sympy as sp
 from scipy.special import expit, ndtr
 
-from derive import rewrite as rw
-from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from derive.compile import rewrite as rw
+from derive.symbolic.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 
 t = sp.Symbol("t", real=True)
 u = sp.Symbol("u", real=True)
@@ -167,7 +167,7 @@ def test_log_softmax():
     z = np.array([1000.0, 0.0, -1000.0])
     value, caught = naive(lambda: np.log(np.exp(z) / np.exp(z).sum()))
     assert not np.all(np.isfinite(value)) and RuntimeWarning in caught
-    from derive._kernel_runtime import log_softmax
+    from derive.kernels.rows import log_softmax
 
     got = stable(log_softmax, z, np.empty(3))
     want = [mpmath.log(mpmath.exp(v) / mpmath.fsum(mpmath.exp(w) for w in z)) for v in z]
@@ -180,7 +180,7 @@ def test_log_one_minus_softmax():
     e = np.exp(z - z.max())
     value, caught = naive(lambda: np.log(1 - e / e.sum()))
     assert value[0] == -np.inf and RuntimeWarning in caught
-    from derive._kernel_runtime import log1m_softmax
+    from derive.kernels.rows import log1m_softmax
 
     got = stable(log1m_softmax, z, np.empty(3))
     total = mpmath.fsum(mpmath.exp(w) for w in z)
@@ -192,7 +192,7 @@ def test_softmax_max_shift():
     z = np.array([1000.0, 0.0, -1000.0])
     value, caught = naive(lambda: np.exp(z) / np.exp(z).sum())
     assert np.isnan(value[0]) and RuntimeWarning in caught
-    from derive._kernel_runtime import softmax
+    from derive.kernels.rows import softmax
 
     assert np.array_equal(stable(softmax, z, np.empty(3)), [1.0, 0.0, 0.0])
 
@@ -312,7 +312,7 @@ def test_softmax_jacobian_product_and_its_residual_form():
 
 
 def test_softmax_bce_vjp():
-    from derive.codegen import delta_expr
+    from derive.compile.generate import delta_expr
 
     assert delta_expr("softmax", "bce") == rw.softmax_odds_vjp(sp.Symbol("z", real=True), sp.Symbol("y", real=True))
     z = np.array([1000.0, 0.0, -1000.0])

@@ -4,11 +4,11 @@ import pytest
 import sympy as sp
 
 from derive import UnknownNameError, derive_pair
-from derive.equality import is_zero
-from derive.functions import sigmoid
-from derive.logistic import X, b0, coef, label, nll_gradient
-from derive.lstm import C_prev, cell_gradient, f_t, path_gradient, u_t
-from derive.symbols import a, j, k, x, y
+from proofs.equality import is_zero
+from derive.symbolic.functions import sigmoid
+from derive.symbolic.logistic import X, b0, coef, label, nll_gradient
+from derive.symbolic.lstm import C_prev, cell_gradient, f_t, path_gradient, u_t
+from derive.symbolic.symbols import a, j, k, x, y
 
 
 def test_logistic_regression_gradient_is_a_minus_y_times_x():

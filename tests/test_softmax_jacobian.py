@@ -4,8 +4,8 @@ import pytest
 import sympy as sp
 from sympy import KroneckerDelta
 
-import derive.softmax as softmax
-from derive.symbols import a, i, j
+import derive.symbolic.softmax as softmax
+from derive.symbolic.symbols import a, i, j
 
 
 def test_general_jacobian_is_derived_as_S_i_times_delta_ij_minus_S_j():

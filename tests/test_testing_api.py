@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.special import expit, xlogy
 
 from derive import PairingError, UnknownNameError
-from derive.catalogue import LOSSES
+from derive.symbolic.catalogue import LOSSES
 from derive.testing import (
     EDGE_LOGITS,
     KernelMismatch,

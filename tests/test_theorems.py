@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 from sympy import Interval
 
-from derive import catalogue
-from derive.catalogue import ACTIVATIONS, GELU_MIN
+from derive.symbolic import catalogue
+from derive.symbolic.catalogue import ACTIVATIONS, GELU_MIN
 from proofs import bounds
 from proofs.theorems import THEOREMS, run, run_all
 
@@ -182,7 +182,7 @@ def test_gelu_range_says_only_what_is_enclosed():
 
 
 def _value(act, t):
-    from derive.functions import expand_named
+    from derive.symbolic.functions import expand_named
 
     return mpmath.mpf(str(sp.N(expand_named(ACTIVATIONS[act].f(bounds.z)).subs(bounds.z, t), 45)))
 

@@ -16,8 +16,8 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 
-from derive.catalogue import activation as catalogue_activation
-from derive.catalogue import check_pairing
+from derive.symbolic.catalogue import activation as catalogue_activation
+from derive.symbolic.catalogue import check_pairing
 from derive.testing import strategies as sts
 from derive.testing.reference import DIGITS, activation_truth, rtol_for, tolerance, truth
 

@@ -48,15 +48,15 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from derive.catalogue import activation as catalogue_activation
-from derive.functions import Phi, expand_named, gelu
-from derive.pairing import derive_pair, outputs_as_logits
-from derive.softmax import jacobian_entry, softmax_entry
-from derive.symbols import i as i_sym
-from derive.symbols import j as j_sym
-from derive.symbols import n as n_sym
-from derive.symbols import y as y_base
-from derive.symbols import z as z_base
+from derive.symbolic.catalogue import activation as catalogue_activation
+from derive.symbolic.functions import Phi, expand_named, gelu
+from derive.symbolic.pairing import derive_pair, outputs_as_logits
+from derive.symbolic.softmax import jacobian_entry, softmax_entry
+from derive.symbolic.symbols import i as i_sym
+from derive.symbolic.symbols import j as j_sym
+from derive.symbolic.symbols import n as n_sym
+from derive.symbolic.symbols import y as y_base
+from derive.symbolic.symbols import z as z_base
 
 __all__ = [
     "DIGITS",

@@ -20,8 +20,8 @@ from hypothesis import example
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from derive.catalogue import activation as catalogue_activation
-from derive.catalogue import loss as catalogue_loss
+from derive.symbolic.catalogue import activation as catalogue_activation
+from derive.symbolic.catalogue import loss as catalogue_loss
 
 __all__ = [
     "EDGE_LOGITS",

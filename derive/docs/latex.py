@@ -5,7 +5,7 @@ r"""LaTeX for one pairing, in the notation of seed 002 (layer L fed by layer L-1
 Every formula goes through SymPy's LaTeX printer; ``LayerPrinter`` only names
 the indexed symbols and writes derivatives as partial-derivative fractions.
 
->>> from derive.symbols import C, a, x, w
+>>> from derive.symbolic.symbols import C, a, x, w
 >>> import sympy as sp
 >>> layer_latex(sp.Derivative(C, a[j], evaluate=False))
 '\\frac{\\partial C}{\\partial {a^{L}_{j}}}'
@@ -20,8 +20,8 @@ import re
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from derive.pairing import Derivation, derive_pair
-from derive.symbols import C, a, b, j, k, w, x, y, z
+from derive.symbolic.pairing import Derivation, derive_pair
+from derive.symbolic.symbols import C, a, b, j, k, w, x, y, z
 
 __all__ = ["LayerPrinter", "layer_latex", "text", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
 

@@ -22,9 +22,9 @@ from functools import cache
 import sympy as sp
 from sympy import KroneckerDelta, Sum
 
-from derive.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
-from derive.softmax import jacobian_entry, softmax_entry
-from derive.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
+from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
+from derive.symbolic.softmax import jacobian_entry, softmax_entry
+from derive.symbolic.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.errors import unknown
-from derive.functions import sigmoid, softplus
-from derive.symbols import collapse_deltas, k, m, n_in, x
+from derive.symbolic.functions import sigmoid, softplus
+from derive.symbolic.symbols import collapse_deltas, k, m, n_in, x
 
 coef = sp.IndexedBase("b", real=True)  # b_1..b_m, the seed's coefficients
 b0 = sp.Symbol("b_0", real=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.errors import unknown
-from derive.functions import sigmoid
+from derive.symbolic.functions import sigmoid
 
 f_t, i_t = sp.symbols("f_t i_t", positive=True)  # gates, in (0, 1)
 g_t = sp.Symbol("g_t", real=True)  # candidate, tanh(...) in (-1, 1)

@@ -20,7 +20,7 @@ import sympy as sp
 from sympy import Abs, Interval, Piecewise, Rational, S, log, oo
 
 from derive.errors import PairingError, unknown
-from derive.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from derive.symbolic.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 
 # min silu = silu(-1 - W(1/e)) = -W(1/e); min gelu has no closed form: a 30-digit
 # value whose enclosure ``proofs`` certifies.

@@ -4,14 +4,14 @@ r"""The full report: every pairing of the catalogue, the softmax Jacobian, the h
 
 Everything is computed from the catalogue when the report is built: the
 pairing matrix from ``pairings()``, each derivation from ``derive_pair`` (its
-``Step``s printed by ``derive.latex``), the figures from the activations.
-Sections of other packages come from the entry-point group ``derive.report``
+``Step``s printed by ``derive.docs.latex``), the figures from the activations.
+Sections of other packages come from the entry-point group ``derive.docs.report``
 (a callable returning a LaTeX fragment that starts with its own ``\section``),
 so ``derive`` never imports ``proofs``. A section whose package is missing is
 replaced by a note, in the document and on stderr.
 
 The .tex is deterministic (no dates, catalogue order), so two builds can be
-diffed. The preamble (``derive.latex.PREAMBLE``) loads amsmath, amssymb,
+diffed. The preamble (``derive.docs.latex.PREAMBLE``) loads amsmath, amssymb,
 graphicx, booktabs, longtable, array, geometry, xcolor and hyperref, from
 Debian's texlive-latex-base and texlive-latex-recommended.
 """
@@ -30,23 +30,23 @@ from pathlib import Path
 
 import sympy as sp
 
-from derive.catalogue import ACTIVATIONS, LOSSES, pairings
-from derive.figures import SATURATION, derivative_bound, elementwise, write_figures
-from derive.functions import expand_named
-from derive.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
-from derive.logistic import NLL, nll_gradient
-from derive.logistic import X as LOGIT
-from derive.logistic import b0 as INTERCEPT
-from derive.logistic import coef as COEF
-from derive.lstm import CELLS, C_prev, cell_gradient
-from derive.network import RECURSION, recursion_holds
-from derive.pairing import derive_pair
-from derive.softmax import explicit_jacobian_matches, jacobian_entry, softmax_entry
-from derive.symbols import a, as_, drop_index_bounds, i, j, k, n, pull_constants, zs
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.docs.figures import SATURATION, derivative_bound, elementwise, write_figures
+from derive.symbolic.functions import expand_named
+from derive.docs.latex import NOTATION_TEXT, PREAMBLE, equation, label, layer_latex, name, pairing_body, text
+from derive.symbolic.logistic import NLL, nll_gradient
+from derive.symbolic.logistic import X as LOGIT
+from derive.symbolic.logistic import b0 as INTERCEPT
+from derive.symbolic.logistic import coef as COEF
+from derive.symbolic.lstm import CELLS, C_prev, cell_gradient
+from derive.symbolic.network import RECURSION, recursion_holds
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.softmax import explicit_jacobian_matches, jacobian_entry, softmax_entry
+from derive.symbolic.symbols import a, as_, drop_index_bounds, i, j, k, n, pull_constants, zs
 
 __all__ = ["build_report", "report_tex", "Progress", "SECTION_GROUP", "NETWORK_WIDTHS", "JACOBIAN_SIZES"]
 
-SECTION_GROUP = "derive.report"
+SECTION_GROUP = "derive.docs.report"
 NETWORK_WIDTHS = (2, 2, 2, 2)  # the explicit network on which the recursion is checked
 JACOBIAN_SIZES = (2, 3, 4)  # explicit n x n softmax Jacobians compared with the closed form
 FIGURE_DIR = "figures"
@@ -325,7 +325,7 @@ def _missing(ep, what: str, err: Exception, progress: Progress) -> str:
 
 
 def plugin_sections(progress: Progress, entries=None) -> list[str]:
-    """The LaTeX fragment of each ``derive.report`` entry point, by name; a note for each that is missing."""
+    """The LaTeX fragment of each ``derive.docs.report`` entry point, by name; a note for each that is missing."""
     entries = entry_points(group=SECTION_GROUP) if entries is None else entries
     fragments = []
     for ep in sorted(entries, key=lambda e: e.name):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.catalogue import activation as catalogue_activation
+from derive.symbolic.catalogue import activation as catalogue_activation
 
 __all__ = ["Network", "build_network", "recursion_holds", "RECURSION"]
 

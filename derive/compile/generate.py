@@ -1,8 +1,8 @@
-"""Write ``derive/kernels.py`` from the derivations: ``python -m derive.codegen``.
+"""Write ``derive/kernels.py`` from the derivations: ``python -m derive.compile.generate``.
 
 For every pairing of the catalogue, the derivation's delta and cost are written in
 the logits (``Derivation.in_z`` style: a = f(z)), made stable by the rules of
-``derive.rewrite``, split by ``cse`` and printed as NumPy/SciPy ufunc calls that
+``derive.compile.rewrite``, split by ``cse`` and printed as NumPy/SciPy ufunc calls that
 write into preallocated buffers (``out=``): one output array, reused in place.
 
 >>> src = generate()
@@ -21,13 +21,13 @@ import sympy as sp
 from sympy import Abs, Max, Min, Mul, Piecewise, S, Sum, exp, log, sign
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derive.catalogue import ACTIVATIONS, LOSSES, pairings
-from derive.functions import Phi, sigmoid, softplus
-from derive.pairing import derive_pair
-from derive.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, softmax_vjp_clipped_residual, log_softmax, softmax, stabilize
-from derive.symbols import a, n, y, z
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.symbolic.functions import Phi, sigmoid, softplus
+from derive.symbolic.pairing import derive_pair
+from derive.compile.rewrite import Clip, Minus, Quotient, RowSum, copysign, step, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_residual, softmax_vjp_clipped_residual, log_softmax, softmax, stabilize
+from derive.symbolic.symbols import a, n, y, z
 
-TARGET = Path(__file__).with_name("kernels.py")
+TARGET = Path(__file__).parent.parent / "kernels" / "_generated.py"
 
 # Scalar stand-ins: the whole z / y arrays, and n = number of units (last axis).
 Z, Y, N = sp.symbols("z y n", real=True)
@@ -41,26 +41,24 @@ UFUNCS = {
     sp.tanh: "np.tanh",
     Abs: "np.abs",
     sign: "np.sign",
-    sigmoid: "expit",
-    Phi: "_rt.ndtr",
-    softplus: "np.logaddexp",  # logaddexp(x, 0) = log(1 + e^x), never overflows
+    Phi: "bits.ndtr",
     Max: "np.maximum",
     Min: "np.minimum",
     Clip: "np.clip",
     Minus: "np.subtract",
     Quotient: "np.divide",
-    copysign: "_rt.copysign",  # on the sign bits, with a scratch buffer (see _Emitter.value)
-    softmax: "_rt.softmax",
-    log_softmax: "_rt.log_softmax",
-    log1m_softmax: "_rt.log1m_softmax",
-    softmax_odds_vjp: "_rt.softmax_odds_vjp",
-    softmax_residual: "_rt.softmax_residual",
-    softmax_vjp: "_rt.softmax_vjp",
-    softmax_vjp_residual: "_rt.softmax_vjp_residual",
-    softmax_vjp_clipped_residual: "_rt.softmax_vjp_clipped_residual",
+    copysign: "bits.copysign",  # on the sign bits, with a scratch buffer (see _Emitter.value)
+    softmax: "rows.softmax",
+    log_softmax: "rows.log_softmax",
+    log1m_softmax: "rows.log1m_softmax",
+    softmax_odds_vjp: "rows.softmax_odds_vjp",
+    softmax_residual: "rows.softmax_residual",
+    softmax_vjp: "rows.softmax_vjp",
+    softmax_vjp_residual: "rows.softmax_vjp_residual",
+    softmax_vjp_clipped_residual: "rows.softmax_vjp_clipped_residual",
 }
-EXTRA_ARGS = {softplus: ("0.0",)}
-# functions of whole rows: a kernel calling one is evaluated on whole rows only (derive._blocks)
+EXTRA_ARGS = {}
+# functions of whole rows: a kernel calling one is evaluated on whole rows only (derive.kernels.blocks)
 ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
                  softmax_vjp_residual, softmax_vjp_clipped_residual, RowSum)
 RELATIONS = {
@@ -211,7 +209,7 @@ class _Emitter:
 
     def _mul(self, e):
         if len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Abs):  # -|x|: set the sign bit
-            return self._call("_rt.negative_abs", [self.value(e.args[1].args[0])])
+            return self._call("bits.negative_abs", [self.value(e.args[1].args[0])])
         coeff, factors = e.as_coeff_mul()
         consts = [f for f in factors if f.free_symbols <= {N}]
         coeff = coeff * Mul(*consts)
@@ -334,7 +332,7 @@ def _row_constants_out(expr):
 def function_source(name: str, params: str, expr, *, reduce_last: bool = False) -> str:
     """``def name(params, empty=np.empty[, out=None]):`` evaluating ``expr`` with one buffer per
     live intermediate, each from ``empty(shape, dtype)``; the result's buffer is ``out`` when given
-    (``derive._blocks`` passes a view of the whole result). Row results (``reduce_last``) are new."""
+    (``derive.kernels.blocks`` passes a view of the whole result). Row results (``reduce_last``) are new."""
     expr = _row_constants_out(expr)
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
     em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const")})
@@ -370,20 +368,17 @@ def elementwise(expr) -> bool:
 
 # --- the module ------------------------------------------------------------------------------
 
-HEADER = '''"""Numeric kernels, GENERATED by ``python -m derive.codegen`` from the derivations: do not edit.
+HEADER = '''"""Kernel functions and tables, GENERATED by ``python -m derive.compile`` from the derivations: do not edit.
 
-    k = get("sigmoid", "bce");  k.loss(z, y), k.delta(z, y), k.grad_b(z, y), k.grad_w(x, z, y)
-    f = activation("tanh");     f(z), f.derivative(z)   (softmax: f.jacobian(z))
-
-Each function evaluates the stabilised derivation shown in its docstring; ``shape``
+The public front is ``derive.kernels`` (``get``, ``activation``). Each function evaluates the stabilised derivation shown in its docstring; ``shape``
 and ``dtype`` are the broadcast shape and the floating dtype of the arguments, and
-``empty(shape, dtype)`` makes its buffers (``derive._blocks`` reuses them per block).
+``empty(shape, dtype)`` makes its buffers (``derive.kernels.blocks`` reuses them per block).
 This module does not import SymPy.
 """
 
 import numpy as np
-{scipy_import}
-from derive import _kernel_runtime as _rt
+
+from derive.kernels import bits, rows
 
 
 '''
@@ -433,13 +428,7 @@ def generate() -> str:
     parts.append("TARGETS_SUM_TO_ONE = {" + ", ".join(repr(key) for key in summing) + "}\n\n")
     # kernels that may be evaluated on any box of the array, not only on whole rows
     parts.append("ELEMENTWISE = {\n" + "".join(f"    {name},\n" for name in pointwise) + "}\n\n")
-    parts.append("get = _rt.make_get(ACTIVATIONS, LOSSES, PAIRS, INVALID, TARGETS_SUM_TO_ONE, ELEMENTWISE)\n")
-    parts.append("activation = _rt.make_activation(ACTIVATIONS, ELEMENTWISE)\n")
-    parts.append("set_num_threads, get_num_threads = _rt.set_num_threads, _rt.get_num_threads\n")
-    body = "".join(parts)
-    used = sorted(name for name in ("expit",) if f" {name}(" in body)
-    scipy_import = f"from scipy.special import {', '.join(used)}\n" if used else ""
-    return HEADER.replace("{scipy_import}", scipy_import) + body
+    return HEADER + "".join(parts).rstrip() + "\n"
 
 
 def main(argv=None) -> int:

@@ -22,7 +22,7 @@ import sympy as sp
 
 from itertools import product
 
-from derive.functions import _Named, expand_named
+from derive.symbolic.functions import _Named, expand_named
 
 __all__ = ["is_zero", "equal"]
 

@@ -5,7 +5,7 @@ tuples applied in order by ``stabilize``. Each rule sits under a comment stating
 its identity, and ``tests/test_rewrite.py`` evaluates the naive form where it fails.
 
 >>> from sympy import Symbol, log
->>> from derive.functions import sigmoid
+>>> from derive.symbolic.functions import sigmoid
 >>> t = Symbol("t", real=True)
 >>> log_sigmoid(one_minus_sigmoid(log(1 - sigmoid(t))))
 -softplus(t)
@@ -22,7 +22,7 @@ from sympy import Abs, Add, Function, Max, Min, Mul, Piecewise, Rational, S, exp
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
-from derive.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from derive.symbolic.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 
 __all__ = [
     "Clip",

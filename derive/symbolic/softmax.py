@@ -15,7 +15,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy import KroneckerDelta, Sum, exp
 
-from derive.symbols import a, drop_index_bounds, i, j, k, n, z
+from derive.symbolic.symbols import a, drop_index_bounds, i, j, k, n, z
 
 __all__ = ["softmax_entry", "jacobian_entry", "explicit_jacobian_matches"]
 

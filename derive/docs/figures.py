@@ -20,9 +20,9 @@ import sympy as sp
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from derive.catalogue import ACTIVATIONS, Activation
-from derive.functions import expand_named
-from derive.symbols import as_, zs
+from derive.symbolic.catalogue import ACTIVATIONS, Activation
+from derive.symbolic.functions import expand_named
+from derive.symbolic.symbols import as_, zs
 
 __all__ = ["SATURATION", "Z_RANGE", "derivative_bound", "saturated_tails", "evaluate", "activation_figure", "write_figures"]
 

@@ -1,0 +1,3 @@
+from derive.compile.generate import main
+
+raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Numeric kernels generated from the derivations: stable for every finite input, no SymPy.
+
+    k = get("sigmoid", "bce");  k.loss(z, y), k.delta(z, y), k.grad_b(z, y), k.grad_w(x, z, y)
+    f = activation("tanh");     f(z), f.derivative(z)   (softmax: f.jacobian(z))
+
+>>> import numpy as np
+>>> get("sigmoid", "bce").delta(np.array([[-1000.0, 0.0]]), np.array([[0.0, 1.0]]))
+array([[ 0. , -0.5]])
+
+This folder runs at import of the kernels and never imports SymPy or the symbolic and
+compile folders: ``_generated`` holds the functions and tables the generator wrote,
+``objects`` the public objects, ``checks`` the argument checks, ``blocks`` the blocked,
+threaded executor, ``rows`` the softmax row primitives and ``bits`` the sign-bit helpers.
+"""
+
+from __future__ import annotations
+
+from derive.errors import PairingError, unknown
+from derive.kernels import _generated as _gen
+from derive.kernels.blocks import get_num_threads, set_num_threads
+from derive.kernels.objects import Kernel, KernelActivation
+
+__all__ = ["get", "activation", "Kernel", "KernelActivation", "set_num_threads", "get_num_threads"]
+
+_KERNELS: dict[tuple[str, str], Kernel] = {}
+
+
+def get(activation: str, loss: str) -> Kernel:
+    """The kernel of ``activation`` + ``loss``; ``PairingError`` says why an invalid pairing is one."""
+    if activation in _gen.LOSSES and loss in _gen.ACTIVATIONS:
+        raise unknown("activation", activation, _gen.ACTIVATIONS, hint="the activation comes first: get(activation, loss)")
+    if not (isinstance(activation, str) and activation in _gen.ACTIVATIONS):
+        raise unknown("activation", activation, _gen.ACTIVATIONS)
+    if not (isinstance(loss, str) and loss in _gen.LOSSES):
+        raise unknown("loss", loss, _gen.LOSSES)
+    key = (activation, loss)
+    if key in _gen.INVALID:
+        raise PairingError(_gen.INVALID[key])
+    if key not in _KERNELS:
+        rowwise = _gen.ACTIVATIONS[activation][1] is None  # softmax: no elementwise derivative
+        _KERNELS[key] = Kernel(activation, loss, *_gen.PAIRS[key], targets_sum_to_one=key in _gen.TARGETS_SUM_TO_ONE,
+                               min_units=2 if rowwise else 1, elementwise=_gen.ELEMENTWISE)
+    return _KERNELS[key]
+
+
+def activation(name: str) -> KernelActivation:
+    """The activation ``name``: callable, with ``derivative`` (softmax: ``jacobian``)."""
+    try:
+        f, df = _gen.ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise unknown("activation", name, _gen.ACTIVATIONS) from None
+    return KernelActivation(name, f, df, _gen.ELEMENTWISE)

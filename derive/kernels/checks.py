@@ -1,0 +1,90 @@
+"""Arguments of the kernels: arrays, dtypes, shapes, and the targets' sum-to-one check.
+
+Every error says what was wrong and what is allowed; shape mismatches name both shapes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+def _array(v, name):
+    arr = np.asarray(v)
+    if arr.dtype.kind in "biu":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be real numbers (bool, integer or floating), got dtype {arr.dtype}")
+    return arr
+
+
+def _compute_dtype(*arrays):
+    """The result dtype; float16 is computed in float32 (SciPy has no half loops)."""
+    dtype = np.result_type(*arrays)
+    return dtype, (np.dtype(np.float32) if dtype == np.float16 else dtype)
+
+
+def _broadcast(zname, z, yname, y):
+    try:
+        return np.broadcast_shapes(z.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"shape mismatch: {zname} has shape {z.shape} and {yname} has shape {y.shape}, "
+            "which do not broadcast together"
+        ) from None
+
+
+def _units(z, name="z"):
+    if z.ndim == 0:
+        raise ValueError(f"{name} must have at least one axis (the last axis holds the units), got a scalar")
+    if z.shape[-1] == 0:
+        raise ValueError(f"{name} has shape {z.shape}: the last axis holds the units and must not be empty")
+
+
+def _first_row_off_one(y, n):
+    """(index, float64 sum, tolerance) of the first of y's own rows whose sum is off 1 by more
+    than y's own rounding, or None.
+
+    The slack is y's own rounding: each y_i >= 0 rounded once moves the total by at most eps/2,
+    and a normaliser summed pairwise by at most log2(n) eps, sequentially by about sqrt(n) eps
+    (a random walk; numpy.random.dirichlet): 4 (1 + log2 n) eps + sqrt(n) eps in y's dtype.
+    NumPy's pairwise sum of C-ordered rows screens them (its own error is under (16 + log2 n)
+    eps); only the rows it flags are summed again in float64 before one is called off.
+    """
+    rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
+    if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
+        rows = np.ascontiguousarray(rows)
+    eps = np.finfo(rows.dtype).eps
+    tol = min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
+    flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= tol + (16 + np.log2(n)) * eps)  # nan is flagged
+    if not flagged.any():
+        return None
+    exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
+    bad = ~(np.abs(exact - 1) <= tol)
+    if not bad.any():
+        return None
+    first = np.argmax(bad)
+    return tuple(int(i) for i in np.argwhere(flagged)[first]), exact[first], tol
+
+
+def _check_sums_to_one(y, shape, pairing, off=None):
+    """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
+    ``off``: what a block's screen found, for when the whole y is not at hand."""
+    off = _first_row_off_one(y, shape[-1]) or off
+    if off is not None:
+        where, total, tol = off
+        row = f"row {where[0] if len(where) == 1 else where} of y" if where else "a row of y"
+        raise ValueError(
+            f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
+            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {total:.17g}"
+        )
+
+
+class _RowOffOne(Exception):
+    """A block's targets do not sum to 1 (the whole y is checked again to name the row)."""
+
+
+def _screen_sums_to_one(z, y):
+    """The target check of one block, where its rows are in cache."""
+    n = np.broadcast_shapes(z.shape[-1:], y.shape[-1:])[0]  # y may be one unit, or a scalar, broadcast
+    off = _first_row_off_one(y, n)
+    if off is not None:
+        raise _RowOffOne(((), off[1], off[2]))

@@ -1,0 +1,119 @@
+"""The public kernel objects: ``Kernel`` (one pairing) and ``KernelActivation``.
+
+They check and convert arguments (``checks``), then run a generated function
+(``_generated``) through the blocked executor (``blocks``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from derive.kernels.blocks import evaluate
+from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
+from derive.kernels.rows import softmax_jacobian
+
+class Kernel:
+    """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
+
+    def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1, elementwise=()):
+        self.activation, self.loss_name = activation, loss
+        self._loss, self._delta = loss_fn, delta_fn
+        self._elementwise = elementwise  # the generated functions that may be cut inside a row
+        self._sum_to_one, self._min_units = targets_sum_to_one, min_units
+
+    def __repr__(self):
+        return f"<kernel {self.activation} + {self.loss_name}>"
+
+    def _args(self, z, y):
+        z, y = _array(z, "z"), _array(y, "y")
+        _units(z)
+        shape = _broadcast("z", z, "y", y)
+        pairing = f"{self.activation} + {self.loss_name}"
+        if shape[-1] == 0:
+            raise ValueError(f"z and y broadcast to shape {shape}: the last axis holds the units and must not be empty")
+        if shape[-1] < self._min_units:
+            raise ValueError(
+                f"{pairing} needs at least {self._min_units} units on the last axis, got shape {shape}: "
+                "softmax of one unit is the constant 1, outside (0, 1) where the pairing is valid"
+            )
+        dtype, work = _compute_dtype(z, y)
+        return z, y, shape, dtype, work
+
+    def _evaluate(self, fn, z, y, rows):
+        z, y, shape, dtype, work = self._args(z, y)
+        if not self._sum_to_one:
+            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise).astype(dtype, copy=False)
+        try:  # the targets are checked block by block, in cache, in the same threads
+            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False,
+                            check=_screen_sums_to_one).astype(dtype, copy=False)
+        except _RowOffOne as found:
+            off = found.args[0]
+        _check_sums_to_one(y, shape, f"{self.activation} + {self.loss_name}", off=off)  # the whole y, to name the row
+
+    def loss(self, z, y):
+        """C per sample: shape z.shape[:-1] (broadcast with y)."""
+        return self._evaluate(self._loss, z, y, rows=True)
+
+    def delta(self, z, y):
+        """delta = dC/dz, the shape of z (broadcast with y)."""
+        return self._evaluate(self._delta, z, y, rows=False)
+
+    def grad_b(self, z, y):
+        """dC/db for z = W x + b: equal to delta."""
+        return self.delta(z, y)
+
+    def grad_w(self, x, z, y):
+        """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in)."""
+        x = _array(x, "x")
+        _units(x, "x")
+        z, y = _array(z, "z"), _array(y, "y")
+        shape = _broadcast("z", z, "y", y)  # delta's shape, checked before any work
+        try:
+            np.broadcast_shapes(x.shape[:-1], shape[:-1])
+        except ValueError:
+            raise ValueError(
+                f"shape mismatch: x has shape {x.shape} and delta has shape {shape}; "
+                "their leading (sample) axes must broadcast together"
+            ) from None
+        d = self.delta(z, y)
+        return np.multiply(d[..., :, None], x[..., None, :], dtype=np.result_type(d, x))
+
+
+class KernelActivation:
+    """f(z) elementwise (softmax over the last axis), with f.derivative(z) or f.jacobian(z)."""
+
+    def __init__(self, name, f, derivative, elementwise=()):
+        self.name, self._f, self._df = name, f, derivative
+        self._elementwise = elementwise
+
+    def __repr__(self):
+        return f"<activation {self.name}>"
+
+    def _args(self, z):
+        z = _array(z, "z")
+        dtype, work = _compute_dtype(z)
+        return z, dtype, work
+
+    def __call__(self, z):
+        z, dtype, work = self._args(z)
+        if self._df is None:
+            _units(z)
+        return evaluate(self._f, (z,), z.shape, work, rows=False,
+                        elementwise=self._f in self._elementwise).astype(dtype, copy=False)
+
+    def derivative(self, z):
+        """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
+        if self._df is None:
+            raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
+        z, dtype, work = self._args(z)
+        return evaluate(self._df, (z,), z.shape, work, rows=False,
+                        elementwise=self._df in self._elementwise).astype(dtype, copy=False)
+
+    def jacobian(self, z):
+        """d a_i / d z_j = a_i (delta_ij - a_j): shape (..., n, n); elementwise f: diag(f'(z))."""
+        if self._df is not None:
+            d = self.derivative(z)
+            return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
+        z, dtype, work = self._args(z)
+        _units(z)
+        return softmax_jacobian(z.astype(work, copy=False)).astype(dtype, copy=False)

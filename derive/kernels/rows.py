@@ -1,0 +1,269 @@
+"""Softmax row primitives (max-shifted, over the last axis), called by the generated code.
+
+    softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z}
+
+Each writes into ``out`` and takes its full-size temporaries from ``empty(shape, dtype)``:
+the generated code passes its own, which ``derive.kernels.blocks`` reuses from block to block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+def softmax(z, out, empty=np.empty):
+    """e^{z - max z} / sum e^{z - max z} over the last axis, into ``out``."""
+    z = np.broadcast_to(z, out.shape)
+    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+    np.exp(out, out=out)
+    out /= np.sum(out, axis=-1, keepdims=True)
+    return out
+
+
+def _tight(dtype):
+    """Rows whose other classes sum to under 2^-10 (float32: 2^-6) of the top's e^0 = 1 get the
+    exact top-class path: elsewhere 1 - a_t and log(1 + rest) lose at most 10 (6) bits."""
+    return 1.0 + (2.0**-6 if np.finfo(dtype).bits <= 32 else 2.0**-10)
+
+
+def softmax_residual(z, y, out, empty=np.empty):
+    """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
+
+    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only rows whose
+    other classes hold under 2^-10 of the top's mass are redone that way (the fast path is the
+    usual max-shifted softmax; elsewhere 1 - a_t loses at most 10 bits, see ``_tight``).
+    """
+    z = np.broadcast_to(z, out.shape)
+    y = np.broadcast_to(y, out.shape)
+    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+    np.exp(out, out=out)  # e, with e_t = 1 at the top class
+    total = np.sum(out, axis=-1, keepdims=True)
+    rows = np.flatnonzero(total < _tight(out.dtype))
+    if rows.size:
+        e = out.reshape(-1, out.shape[-1])[rows]  # those rows only
+        top = np.argmax(e, axis=-1)
+        e[np.arange(rows.size), top] = 0.0
+        rest = np.sum(e, axis=-1)  # exact: the 1 is not in it
+    out /= total
+    out -= y
+    if rows.size:
+        at = (np.unravel_index(rows, out.shape[:-1]) if out.ndim > 1 else ()) + (top,)
+        y_top = y[at]
+        out[at] = np.where(y_top > 0.5, (1.0 - y_top) - rest / (1.0 + rest), out[at])
+    return out
+
+
+def softmax_vjp(z, g, out, empty=np.empty):
+    """a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g.
+
+    Written around the top class t, with 1 - a_t = sum_{k != t} a_k:
+    g_j - sum(a g) = (g_j - g_t) + T,  T = sum_{k != t} a_k (g_t - g_k),
+    which never forms g_t - a_t g_t (0 once a_t rounds to 1). ``out`` may be ``g``.
+    """
+    z = np.broadcast_to(z, out.shape)
+    g = np.broadcast_to(g, out.shape)
+    idx, a, rest = _off_top(z, empty(out.shape, out.dtype))
+    g_top = np.take_along_axis(g, idx, axis=-1).copy()
+    np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
+    p = np.multiply(a, out)  # a_k (g_k - g_t), 0 at the top
+    T = -np.sum(p, axis=-1, keepdims=True) / (1.0 + rest)
+    np.put_along_axis(a, idx, 1.0, axis=-1)
+    a /= 1.0 + rest
+    out += T
+    out *= a
+    return out
+
+
+def softmax_vjp_clipped_residual(z, y, out, empty=np.empty):
+    """softmax_vjp(z, clip(a - y, -1, 1)): as ``softmax_vjp_residual`` where no residual is clipped."""
+    return softmax_vjp_residual(z, y, out, empty, clip=True)
+
+
+def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
+    """softmax_vjp(z, a - y): a (g - sum(a g)) for g = a - y, with g_t - g_k kept exact.
+
+    As in ``softmax_vjp``, g_j - sum(a g) = sum_k a_k D_k - D_j with D_k = g_t - g_k
+    = (a_t - a_k) - (y_t - y_k), t the top class. Two exact forms of a_t - a_k:
+    -expm1(z_k - z_t) / S (close logits: a_0 - a_1 at z = [1e-8, 0] is 5e-9) and
+    1 - (e_k + sum_{i != t} e_i) / S (saturated: with y_t - y_k = 1 only the small part is left).
+    """
+    z = np.broadcast_to(z, out.shape)
+    y = np.broadcast_to(y, out.shape)
+    idx, top = _top(z)
+    d = empty(out.shape, out.dtype)
+    _shifted(z, top, d)  # z - z_t <= 0
+    e = np.exp(d, out=empty(out.shape, out.dtype))
+    np.put_along_axis(e, idx, 0.0, axis=-1)
+    rest = np.sum(e, axis=-1, keepdims=True)  # sum of e off the top
+    total = 1.0 + rest
+    dy = np.take_along_axis(y, idx, axis=-1) - y  # y_t - y_k
+    # close logits: D = -expm1(d)/S - dy
+    np.expm1(d, out=d)
+    d /= -total
+    d -= dy
+    # target at the top (dy > 1/2): D = (1 - dy) - (e_k + rest)/S
+    far = (e + rest) / total
+    np.subtract(1.0 - dy, far, out=far)
+    np.copyto(d, far, where=dy > 0.5)
+    if clip:  # where a residual is clipped to s = +-1, D_k = clip(r_t) - clip(r_k) in exact pieces
+        a = e / total
+        a_top = 1.0 / total
+        np.put_along_axis(a, idx, a_top, axis=-1)
+        r = a - y
+        r_top = np.take_along_axis(r, idx, axis=-1)
+        k_clipped, t_clipped = np.abs(r) > 1, np.abs(r_top) > 1
+        if k_clipped.any() or t_clipped.any():
+            y_t = np.take_along_axis(y, idx, axis=-1)
+            s_k, s_t = np.sign(r), np.sign(r_top)
+            # r_t kept, r_k -> s_k:  r_t - 1 = -((1 - a_t) + y_t),  r_t + 1 = (1 - y_t) + a_t
+            t_kept = np.where(s_k > 0, -(rest / total + y_t), (1.0 - y_t) + a_top)
+            # r_t -> s_t, r_k kept:  s_t - r_k = (s_t + y_k) - a_k
+            k_kept = (s_t + y) - a
+            both = s_t - s_k
+            D = np.where(t_clipped, np.where(k_clipped, both, k_kept), t_kept)
+            np.copyto(d, D, where=k_clipped | t_clipped)
+    np.put_along_axis(d, idx, 0.0, axis=-1)
+    np.put_along_axis(e, idx, 1.0, axis=-1)
+    e /= total  # a
+    T = np.sum(e * d, axis=-1, keepdims=True)
+    np.subtract(T, d, out=out)
+    out *= e
+    return out
+
+
+def softmax_jacobian(z):
+    """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
+    idx, a, rest = _off_top(z, np.empty(z.shape, z.dtype))
+    complement = 1.0 - a / (1.0 + rest)  # 1 - a_i off the top: a_i <= 1/2 there
+    np.put_along_axis(complement, idx, rest / (1.0 + rest), axis=-1)
+    np.put_along_axis(a, idx, 1.0, axis=-1)
+    a /= 1.0 + rest
+    jac = -a[..., :, None] * a[..., None, :]
+    n = a.shape[-1]
+    jac[..., np.arange(n), np.arange(n)] = a * complement
+    return jac
+
+
+def _top(z):
+    idx = np.argmax(z, axis=-1, keepdims=True)
+    return idx, np.take_along_axis(z, idx, axis=-1)
+
+
+def _off_top(z, out):
+    """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top."""
+    idx, top = _top(z)
+    _shifted(z, top, out)
+    np.exp(out, out=out)
+    np.put_along_axis(out, idx, 0.0, axis=-1)
+    return idx, out, np.sum(out, axis=-1, keepdims=True)
+
+
+def _shifted(z, top, out):
+    """z - max z, into ``out``; True when some difference overflowed to -inf.
+
+    Finite z can be 2e308 apart: that difference is -inf, exactly what e^{z - max} = 0
+    needs, so only the overflow flag is silenced, and the caller learns of it.
+    """
+    try:
+        with np.errstate(over="raise"):
+            np.subtract(z, top, out=out)
+        return False
+    except FloatingPointError:
+        with np.errstate(over="ignore"):
+            np.subtract(z, top, out=out)
+        return True
+
+
+def log_softmax(z, out, empty=np.empty):
+    """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); where the other classes hold under
+    2^-10 of the top's mass (``_tight``), log1p of their sum instead: then the top class is exact."""
+    z = np.broadcast_to(z, out.shape)
+    overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+    e = np.exp(out, out=empty(out.shape, out.dtype))
+    total = np.sum(e, axis=-1, keepdims=True)
+    log_total = np.log(total)
+    rows = np.flatnonzero(total < _tight(out.dtype))
+    if rows.size:
+        e = e.reshape(-1, out.shape[-1])[rows]  # those rows only
+        e[np.arange(rows.size), np.argmax(e, axis=-1)] = 0.0
+        log_total.reshape(-1)[rows] = np.log1p(np.sum(e, axis=-1))
+    out -= log_total
+    if overflowed:  # below -max float the value is not representable: -max, so that 0 * it stays 0
+        np.maximum(out, -np.finfo(out.dtype).max, out=out)
+    return out
+
+
+def log1m_softmax(z, out, empty=np.empty):
+    """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others - logsumexp."""
+    z = np.broadcast_to(z, out.shape)
+    if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
+        out.fill(-np.inf)
+        return out
+    idx, top = _top(z)
+    overflowed = _shifted(z, top, out)
+    e = np.exp(out, out=empty(out.shape, out.dtype))
+    total = np.sum(e, axis=-1, keepdims=True)
+    e /= total
+    np.put_along_axis(e, idx, 0.0, axis=-1)
+    np.negative(e, out=e)
+    np.log1p(e, out=e)
+    # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
+    np.put_along_axis(out, idx, -np.inf, axis=-1)
+    second = np.max(out, axis=-1, keepdims=True)
+    overflowed |= _shifted(out, second, out)
+    np.exp(out, out=out)
+    rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
+    np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
+    if overflowed:
+        np.maximum(e, -np.finfo(out.dtype).max, out=e)
+    np.copyto(out, e)
+    return out
+
+
+def softmax_odds_vjp(z, y, out, empty=np.empty):
+    """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z), in log space.
+
+    = a sum(y) - y + w - a sum(w). The top class's odds a_t/(1 - a_t) can overflow (e^{1000}),
+    so it is kept out of the sums: for j != t, a_j w_t = (1 - y_t) e^{L_j + L_t - M_t} with
+    L = log a, M = log(1 - a), and L_j + L_t - M_t <= 0; w_t itself only meets (1 - a_t):
+    w_t - a_t w_t = (1 - y_t) a_t.
+    """
+    z = np.broadcast_to(z, out.shape)
+    y = np.broadcast_to(y, out.shape)
+    if out.shape[-1] == 1:  # one unit: softmax is 1 and constant, delta is 0
+        out.fill(0.0)
+        return out
+    idx, _ = _top(z)
+    L = log_softmax(z, empty(out.shape, out.dtype), empty)
+    M = log1m_softmax(z, empty(out.shape, out.dtype), empty)
+    a = np.exp(L)
+    one_minus_y = 1.0 - y
+    # w off the top class: odds <= 1 there
+    w = L - M
+    np.put_along_axis(w, idx, -np.inf, axis=-1)
+    np.exp(w, out=w)
+    w *= one_minus_y
+    W = np.sum(w, axis=-1, keepdims=True)
+    y_top = np.take_along_axis(one_minus_y, idx, axis=-1)
+    lt_mt = np.take_along_axis(L, idx, axis=-1) - np.take_along_axis(M, idx, axis=-1)
+    # a_j w_t for j != t, in log space
+    np.add(L, lt_mt, out=M)
+    np.minimum(M, 0.0, out=M)  # L_j + L_t - M_t <= 0 exactly; rounding only
+    np.exp(M, out=M)
+    M *= y_top
+    np.put_along_axis(M, idx, 0.0, axis=-1)
+    # out = a sum(y) - y + w - a W - a_j w_t, with the top entry's w_t - a_t w_t = (1 - y_t) a_t
+    rows = empty(out.shape, out.dtype)
+    np.copyto(rows, y)  # y's rows in C order: the sum's order, so its rounding, is the same whatever y's layout
+    y_sum = np.sum(rows, axis=-1, keepdims=True)
+    np.multiply(a, y_sum, out=out)
+    out -= y
+    out += w
+    out -= a * W
+    out -= M
+    # top entry: a_t sum(y) - y_t = (sum(y) - y_t) - (1 - a_t) sum(y), with 1 - a_t = e^{M_t}
+    a_top = np.take_along_axis(a, idx, axis=-1)
+    y_t = np.take_along_axis(y, idx, axis=-1)
+    c_top = np.exp(np.take_along_axis(L, idx, axis=-1) - lt_mt)
+    top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
+    np.put_along_axis(out, idx, top_value, axis=-1)
+    return out

@@ -1,0 +1,1 @@
+"""The symbolic side: named functions, the catalogue, and the derivations SymPy makes from them."""
