@@ -105,3 +105,33 @@ def test_derive_pair_refuses_unhashable_names_with_the_known_ones():
 
     with pytest.raises(UnknownNameError, match="known activations"):
         derive_pair(["sigmoid"], "bce")
+
+
+FACT_FUNCS = [*NAMED.values(), sp.exp, sp.tanh, sp.erf, sp.atan, sp.sinh, sp.cosh]
+
+
+@pytest.mark.parametrize("func", FACT_FUNCS, ids=lambda f: f.__name__)
+def test_function_facts_agree_with_the_definition(func):
+    """facts(F): ends are the limits of F's elementary definition; increasing and positive hold on a grid."""
+    from derive.symbolic.functions import facts
+
+    known = facts(func)
+    definition = expand_named(func(t))
+    grid = [sp.Rational(k, 4) for k in range(-40, 41)]
+    values = [definition.subs(t, x).evalf(30) for x in grid]
+    slopes = [sp.diff(definition, t).subs(t, x).evalf(30) for x in grid if x != 0]
+    assert known.real and all(v.is_real for v in values)
+    if known.increasing:
+        assert all(s > 0 for s in slopes)
+        u = sp.Symbol("u", positive=True)  # t = -u, u: the branch of a Piecewise is then decided
+        ends = tuple(sp.limit(definition.subs(t, sgn * u), u, sp.oo) for sgn in (-1, 1))
+        assert known.ends == ends
+    else:
+        assert known.ends is None and any(s <= 0 for s in slopes)
+    assert known.positive == all(v > 0 for v in values)
+
+
+def test_facts_of_an_unknown_function_is_none():
+    from derive.symbolic.functions import facts
+
+    assert facts(sp.log) is None and facts(sp.Function("g")) is None

@@ -16,10 +16,12 @@ numeric printer can map each name to stable code.
 
 from __future__ import annotations
 
-import sympy as sp
-from sympy import Function, Piecewise, Rational, S, exp, log, sqrt
+from dataclasses import dataclass
 
-__all__ = ["sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi"]
+import sympy as sp
+from sympy import Function, Piecewise, Rational, S, exp, log, oo, sqrt
+
+__all__ = ["sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts"]
 
 LEAKY_SLOPE = Rational(1, 100)
 
@@ -34,7 +36,11 @@ class _Named(Function):
     nargs = 1
     latex_name = r"\operatorname{f}"
     pretty_name = "f"
+    # The facts the proofs checker reads (through ``facts``):
+    increasing = False  # strictly increasing on the reals
+    ends = None  # (f(-oo), f(oo)) when increasing, else None
     positive_on_reals = False  # f(x) > 0 for every real x
+    real_on_reals = True  # f(x) is real for every real x
 
     @classmethod
     def derivative(cls, x):
@@ -82,6 +88,7 @@ class sigmoid(_Named):
     latex_name = r"\sigma"
     pretty_name = "σ"
     positive_on_reals = True
+    increasing, ends = True, (S.Zero, S.One)
 
     @classmethod
     def eval(cls, x):
@@ -110,6 +117,7 @@ class softplus(_Named):
     latex_name = r"\operatorname{softplus}"
     pretty_name = "softplus"
     positive_on_reals = True
+    increasing, ends = True, (S.Zero, oo)
 
     @classmethod
     def eval(cls, x):
@@ -153,6 +161,7 @@ class leaky_relu(_Named):
 
     latex_name = r"\operatorname{LeakyReLU}"
     pretty_name = "LeakyReLU"
+    increasing, ends = True, (-oo, oo)
 
     @classmethod
     def eval(cls, x):
@@ -169,6 +178,7 @@ class elu(_Named):
 
     latex_name = r"\operatorname{ELU}"
     pretty_name = "ELU"
+    increasing, ends = True, (-S.One, oo)
 
     @classmethod
     def eval(cls, x):
@@ -186,6 +196,7 @@ class Phi(_Named):
     latex_name = r"\Phi"
     pretty_name = "Φ"
     positive_on_reals = True
+    increasing, ends = True, (S.Zero, S.One)
 
     @classmethod
     def eval(cls, x):
@@ -259,3 +270,37 @@ NAMED = {cls.__name__: cls for cls in (sigmoid, softplus, relu, leaky_relu, elu,
 def expand_named(expr):
     """Replace every named function by its elementary definition."""
     return expr.replace(lambda e: isinstance(e, _Named), lambda e: e.definition(e.args[0]))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the proofs checker may assume of F(x) for real x.
+
+    increasing: strictly increasing on the reals, so F maps [lo, hi] onto [F(lo), F(hi)];
+    ends: (F(-oo), F(oo)) when increasing, else None; positive: F(x) > 0; real: F(x) is real.
+    """
+
+    increasing: bool
+    ends: tuple | None
+    positive: bool
+    real: bool
+
+
+# The SymPy built-ins the checker reasons about (the named functions carry theirs as class attributes).
+_BUILTIN_FACTS = {
+    sp.exp: Facts(True, (S.Zero, oo), True, True),
+    sp.tanh: Facts(True, (-S.One, S.One), False, True),
+    sp.erf: Facts(True, (-S.One, S.One), False, True),
+    sp.atan: Facts(True, (-sp.pi / 2, sp.pi / 2), False, True),
+    sp.sinh: Facts(True, (-oo, oo), False, True),
+    sp.cosh: Facts(False, None, True, True),
+    sp.Abs: Facts(False, None, False, True),
+}
+
+
+def facts(func) -> Facts | None:
+    """The facts known of ``func`` (a function class, or an application such as sigmoid(x)); None if unknown."""
+    cls = func if isinstance(func, type) else getattr(func, "func", None)
+    if isinstance(cls, type) and issubclass(cls, _Named):
+        return Facts(cls.increasing, cls.ends, cls.positive_on_reals, cls.real_on_reals)
+    return _BUILTIN_FACTS.get(cls)
