@@ -7,9 +7,15 @@
 >>> check_le(s*(1 - s), Rational(1, 4), (s - Rational(1, 2))**2, {s: Interval(0, 1)}).proved
 True
 
+Values are exact: floats and infinities are refused (``proofs.values``). Modules: certificate
+(Verdict, Proof), values (what is a value), identity, sign, checker, refutation, given (the facts
+taken as given), ranges / extrema / bounds / identities / claims (the theorems), theorems (the list).
 ``python -m proofs`` (or ``derive prove``) checks every theorem and seed claim.
 """
 
-from proofs.certificate import Proof, Verdict, check_eq, check_le, check_lt, refute
+from proofs.certificate import Proof, Verdict
+from proofs.checker import check_eq, check_le, check_lt
+from proofs.refutation import refute
+from proofs.values import InexactValue
 
-__all__ = ["Proof", "Verdict", "check_eq", "check_le", "check_lt", "refute"]
+__all__ = ["Proof", "Verdict", "check_eq", "check_le", "check_lt", "refute", "InexactValue"]

@@ -11,6 +11,11 @@ import textwrap
 import time
 
 from derive.cli import reader_may_leave
+from proofs.certificate import steps_of
+from proofs.claims import CLAIMS, check_claim
+from proofs.given import FACTS
+from proofs.report import latex_section
+from proofs.theorems import run_all
 
 
 def _table(rows, widths):
@@ -30,13 +35,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     start = time.perf_counter()
-    from proofs.certificate import steps_of
-    from proofs.claims import CLAIMS, check_claim
-    from proofs.theorems import run_all
-
     if args.latex:
-        from proofs.report import latex_section
-
         print(latex_section())
         return 0
 
@@ -64,6 +63,9 @@ def main(argv=None) -> int:
     print(_table(claim_rows, (4, 70, 11, 12)))
     for res in bad:
         print(f"\n{res.claim.key}: proof: {res.proof}; refutation: {res.refutation}")
+
+    print("\ntaken as given (proofs.given; every step that uses one cites it):")
+    print(_table([(f.key, f.statement) for f in FACTS], (20, 90)))
 
     total = time.perf_counter() - start
     proved = sum(r.verdict.proved for r in results)

@@ -25,7 +25,13 @@ from derive.symbolic.functions import relu, sigmoid
 from derive.symbolic.pairing import derive_pair
 from derive.symbolic.symbols import a, j, k, x, y
 from derive.symbolic.symbols import z as zi
-from proofs.certificate import Verdict, all_proved, check_eq, check_le, check_lt, holds_by_refutation, refute
+from proofs.bounds import vanishing_gradients
+from proofs.certificate import Proof, Verdict, all_proved, holds_by_refutation
+from proofs.checker import check_eq, check_le, check_lt
+from proofs.identities import LSTM_GATES, logistic_regression, lstm_cell, sign_sharing, softmax_jacobian
+from proofs.limits import limit_is
+from proofs.ranges import range_proof
+from proofs.refutation import refute
 
 z = sp.Symbol("z", real=True)
 HALF, QUARTER = Rational(1, 2), Rational(1, 4)
@@ -137,8 +143,6 @@ def _seed000_sum_refutation():
 
 
 def _seed000_target_proof():
-    from proofs.bounds import limit_is
-
     s = sp.Symbol("a", real=True)
     return all_proved("per-element loss with target 255: > 64516, the infimum, never attained", [
         check_eq(254**2, 64516, claim="(255 - 1)^2 = 64516"),
@@ -173,15 +177,11 @@ def _learning_rate_not_constant():
 
 
 def _saturation_proof():
-    from proofs.bounds import limit_is
-
     ds = sp.diff(sigmoid(z), z)
     return all_proved("sigma' -> 0 at both tails", [limit_is(ds, sp.oo, 0), limit_is(ds, -sp.oo, 0)])
 
 
 def _range_sigmoid():
-    from proofs.bounds import range_proof
-
     return range_proof("sigmoid").verdict
 
 
@@ -192,19 +192,11 @@ def _lstm_refutation():
                   domain=LSTM_GATES)
 
 
-# the gates' ranges: a counterexample must be a point the cell can reach
-LSTM_GATES = {lstm.f_t: Interval.open(0, 1), lstm.i_t: Interval.open(0, 1), lstm.g_t: Interval.open(-1, 1)}
-
-
 def _lstm_proof():
-    from proofs.identities import lstm_cell
-
     return lstm_cell().verdict
 
 
 def _logistic_proof():
-    from proofs.identities import logistic_regression
-
     return logistic_regression().verdict
 
 
@@ -213,20 +205,14 @@ def _not_zero_centred():
 
 
 def _sign_sharing_proof():
-    from proofs.identities import sign_sharing
-
     return sign_sharing().verdict
 
 
 def _vanishing_proof():
-    from proofs.bounds import vanishing_gradients
-
     return vanishing_gradients().verdict
 
 
 def _jacobian_proof():
-    from proofs.identities import softmax_jacobian
-
     return softmax_jacobian().verdict
 
 
@@ -358,8 +344,6 @@ def claims_of(seed: str) -> list[Claim]:
 @cache
 def seed002_audit():
     """Theorem 5: every seed 002 claim checked; the false ones refuted, their corrections proved."""
-    from proofs.certificate import Proof
-
     results = [check_claim(c.key) for c in claims_of("002")]
     steps = []
     for r in results:

@@ -24,18 +24,13 @@ from derive.symbolic.pairing import derive_pair
 from derive.symbolic.softmax import explicit_jacobian_matches, jacobian_entry
 from derive.symbolic.symbols import a, i, j, k, n, x, y
 from derive.symbolic.symbols import z as zi
-from proofs.certificate import (
-    Proof,
-    Verdict,
-    all_proved,
-    check_eq,
-    check_le,
-    check_lt,
-    holds_by_refutation,
-    refute,
-)
+from proofs.certificate import Proof, Verdict, all_proved, holds_by_refutation
+from proofs.checker import check_eq, check_le, check_lt
+from proofs.refutation import refute
 
 z = sp.Symbol("z", real=True)
+# the gates' ranges: a counterexample must be a point the cell can reach
+LSTM_GATES = {lstm.f_t: Interval.open(0, 1), lstm.i_t: Interval.open(0, 1), lstm.g_t: Interval.open(-1, 1)}
 HALF, QUARTER = Rational(1, 2), Rational(1, 4)
 
 
@@ -191,8 +186,6 @@ def lstm_cell() -> Proof:
     """standard cell dC_t/dC_{t-1} = f_t; seed 001's printed cell: sigma'(u) f_t <= f_t/4 (not additive)."""
     std = lstm.cell_gradient("standard")
     seed = lstm.cell_gradient("seed001")
-    from proofs.claims import LSTM_GATES
-
     u = lstm.u_t
     w = sp.Symbol("w", real=True)
     dsig = sp.diff(sigmoid(w), w).subs(w, u)

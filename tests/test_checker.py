@@ -8,8 +8,9 @@ from sympy import I, Interval, Piecewise, Rational, S, Sum, exp, oo, pi, sqrt
 
 from derive.symbolic.functions import relu, sigmoid
 from derive.symbolic.symbols import a as A, i, k, n
-from proofs import check_eq, check_le, check_lt, refute
-from proofs.certificate import sign
+from proofs import InexactValue, check_eq, check_le, check_lt, refute
+from proofs.certificate import holds_by_refutation
+from proofs.sign import sign
 
 s, a, y, z = sp.symbols("s a y z", real=True)
 UNIT = Interval(0, 1)
@@ -204,7 +205,6 @@ def test_refutation_needs_a_certified_gap():
     lhs = exp(x) * (1 + exp(-x)) - exp(x)
     assert not refute(lhs, 1, {x: 1000}).refuted
     assert not refute(lhs, 1, {x: 1000}, "<=").refuted
-    from proofs.certificate import holds_by_refutation
 
     assert not holds_by_refutation("lhs != 1", refute(lhs, 1, {x: 1000})).proved
 
@@ -233,9 +233,11 @@ def test_given_value_must_agree_with_the_domain():
     assert check_le(0, R, R, {s: UNIT, R: Interval(0, 2)}, given={R: s + 1}).proved
 
 
-def test_sign_of_an_infinite_coefficient_is_unknown_not_a_crash():
-    assert sign(oo * x, {x: UNIT}) is None
-    assert sign(oo, {}) is None
+def test_sign_of_an_infinite_coefficient_is_refused_not_a_crash():
+    # oo is not a real number: refused with a clear error (proofs.values), never signed
+    for e in (oo * x, oo):
+        with pytest.raises(InexactValue, match="not real numbers"):
+            sign(e, {x: UNIT})
 
 
 def test_given_value_must_agree_with_a_declared_sign():

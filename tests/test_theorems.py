@@ -11,7 +11,8 @@ from sympy import Interval
 
 from derive.symbolic import catalogue
 from derive.symbolic.catalogue import ACTIVATIONS, GELU_MIN
-from proofs import bounds
+from proofs import bounds, extrema, limits, ranges
+from proofs.certificate import Proof, Verdict
 from proofs.theorems import THEOREMS, run, run_all
 
 
@@ -41,27 +42,27 @@ def test_theorems_1_to_11():
 
 
 def test_every_activation_has_a_range_proof():
-    assert set(bounds.RANGE_PROOFS) == set(ACTIVATIONS)
+    assert set(ranges.RANGE_PROOFS) == set(ACTIVATIONS)
 
 
 def test_a_wrong_declared_range_is_caught(monkeypatch):
     wrong = dataclasses.replace(ACTIVATIONS["sigmoid"], range=Interval(0, 1))  # closed: sigmoid never reaches 0, 1
     monkeypatch.setitem(catalogue.ACTIVATIONS, "sigmoid", wrong)
-    assert not bounds.range_proof.__wrapped__("sigmoid").verdict.proved
+    assert not ranges.range_proof.__wrapped__("sigmoid").verdict.proved
 
 
 def test_a_wrong_range_certificate_is_caught(monkeypatch):
-    bad = bounds.RangeProof(bounds.End(sp.S.Zero, certificate=bounds.z), bounds.End(sp.oo))  # "tanh >= 0"
-    monkeypatch.setitem(bounds.RANGE_PROOFS, "tanh", bad)
+    bad = ranges.RangeProof(ranges.End(sp.S.Zero, certificate=limits.z), ranges.End(sp.oo))  # "tanh >= 0"
+    monkeypatch.setitem(ranges.RANGE_PROOFS, "tanh", bad)
     monkeypatch.setitem(catalogue.ACTIVATIONS, "tanh", dataclasses.replace(ACTIVATIONS["tanh"], range=Interval.open(0, sp.oo)))
-    assert not bounds.range_proof.__wrapped__("tanh").verdict.proved
+    assert not ranges.range_proof.__wrapped__("tanh").verdict.proved
 
 
 def test_silu_prime_maximum_matches_mpmath():
     # independent: maximise silu'(z) = s (1 + z (1 - s)) by a root of its derivative, numerically
     r = mpmath.findroot(lambda t: mpmath.diff(lambda u: _sig(u) * (1 + u * (1 - _sig(u))), t), 2.4)
     best = _sig(r) * (1 + r * (1 - _sig(r)))
-    note = bounds.silu_prime_maximum().notes[0]
+    note = extrema.silu_prime_maximum().notes[0]
     lo, hi = (mpmath.mpf(v) for v in note.strip("[]").split(","))
     assert lo <= best <= hi and hi - lo < mpmath.mpf(10) ** -25
     assert abs(best - mpmath.mpf("1.0998")) < 1e-4
@@ -70,7 +71,7 @@ def test_silu_prime_maximum_matches_mpmath():
 def test_gelu_minimum_matches_mpmath_and_catalogue():
     r = mpmath.findroot(lambda t: _Phi(t) + t * mpmath.npdf(t), -0.75)
     best = r * _Phi(r)
-    lo, hi = (mpmath.mpf(v) for v in bounds.gelu_minimum().notes[0].strip("[]").split(","))
+    lo, hi = (mpmath.mpf(v) for v in extrema.gelu_minimum().notes[0].strip("[]").split(","))
     assert lo <= best <= hi
     # the catalogue's endpoint is a lower bound within 1e-29 (it decides nothing else)
     assert mpmath.mpf(str(GELU_MIN)) <= lo and hi - mpmath.mpf(str(GELU_MIN)) < mpmath.mpf(10) ** -29
@@ -82,13 +83,13 @@ def test_gelu_prime_maximum_closed_form():
     value = _Phi(r) + r * mpmath.npdf(r)
     assert abs(value - ((1 + mpmath.erf(1)) / 2 + mpmath.exp(-1) / mpmath.sqrt(mpmath.pi))) < 1e-30
     assert abs(value - mpmath.mpf("1.1289")) < 1e-4
-    assert "1.1289" in bounds.gelu_prime_maximum().statement
+    assert "1.1289" in extrema.gelu_prime_maximum().statement
 
 
 def test_silu_minimum_is_minus_lambert_w():
     r = mpmath.findroot(lambda t: mpmath.diff(lambda u: u * _sig(u), t), -1.3)
     assert abs(r * _sig(r) + mpmath.lambertw(mpmath.exp(-1))) < 1e-30
-    assert bounds.silu_minimum().verdict.proved
+    assert extrema.silu_minimum().verdict.proved
 
 
 def test_main_prints_the_table_and_exits_zero(capsys):
@@ -122,9 +123,8 @@ def test_latex_section():
 def test_main_exits_nonzero_when_a_theorem_is_not_proved(monkeypatch, capsys):
     import proofs.theorems as registry
     from proofs.__main__ import main
-    from proofs.certificate import Verdict
 
-    failing = dataclasses.replace(THEOREMS[0], prove=lambda: bounds.Proof("s", "c", Verdict("x", "not proved", "why")))
+    failing = dataclasses.replace(THEOREMS[0], prove=lambda: Proof("s", "c", Verdict("x", "not proved", "why")))
     results = (registry.run(failing),) + registry.run_all()[1:]
     monkeypatch.setattr(registry, "run_all", lambda: results)
     assert main([]) == 1
@@ -148,8 +148,8 @@ def test_interval_functions_enclose_derives_own_expressions(expr):
 
     from proofs.enclosure import interval_function
 
-    z = bounds.z
-    e = {"gelu'": bounds.derivative("gelu"), "gelu": ACTIVATIONS["gelu"].f(z), "silu'": bounds.derivative("silu"),
+    z = limits.z
+    e = {"gelu'": limits.derivative("gelu"), "gelu": ACTIVATIONS["gelu"].f(z), "silu'": limits.derivative("silu"),
          "k": 2 - z * sp.tanh(z / 2)}[expr]
     f = interval_function(e, z)
     iv.dps = 40
@@ -163,20 +163,20 @@ def test_interval_function_refuses_what_it_cannot_enclose():
     from proofs.enclosure import interval_function
 
     with pytest.raises(AttributeError):
-        interval_function(sp.gamma(bounds.z), bounds.z)(mpmath.iv.mpf(1))
+        interval_function(sp.gamma(limits.z), limits.z)(mpmath.iv.mpf(1))
     assert not [name for name in vars(bounds) if name.startswith("_iv_")]  # no retyped derivatives left
 
 
 def test_softmax_range_states_and_uses_n_at_least_two():
-    proof = bounds.range_proof("softmax")
+    proof = ranges.range_proof("softmax")
     assert r"n \ge 2" in proof.statement
-    steps = {v.claim: v for v in bounds.softmax_range().details}
+    steps = {v.claim: v for v in ranges.softmax_range().details}
     assert any(c.startswith("n = 1: S_1 = 1") and v.proved for c, v in steps.items())
     assert any(c.startswith("R = ") and v.proved for c, v in steps.items())  # R > 0 proved, not assumed
 
 
 def test_gelu_range_says_only_what_is_enclosed():
-    proof = bounds.range_proof("gelu")
+    proof = ranges.range_proof("gelu")
     assert "10^{-29}" in proof.statement and "[m, oo)" in proof.verdict.claim
     assert "as the catalogue declares" not in proof.verdict.claim
 
@@ -184,14 +184,14 @@ def test_gelu_range_says_only_what_is_enclosed():
 def _value(act, t):
     from derive.symbolic.functions import expand_named
 
-    return mpmath.mpf(str(sp.N(expand_named(ACTIVATIONS[act].f(bounds.z)).subs(bounds.z, t), 45)))
+    return mpmath.mpf(str(sp.N(expand_named(ACTIVATIONS[act].f(limits.z)).subs(limits.z, t), 45)))
 
 
 def test_every_invalid_pairing_has_a_witness_outside_the_domain():
     invalid = [(act, loss) for act, loss, why in catalogue.pairings() if why]
     assert len(invalid) == 16
     for act, loss in invalid:
-        v = bounds.invalidity_witness(act, loss)
+        v = ranges.invalidity_witness(act, loss)
         assert v.proved, v.reason
         t = sp.sympify(v.reason.split(f"{act}(")[1].split(")")[0])
         value, dom = _value(act, t), catalogue.LOSSES[loss].domain
@@ -201,6 +201,6 @@ def test_every_invalid_pairing_has_a_witness_outside_the_domain():
 
 
 def test_invalidity_rests_on_a_witness_not_on_a_superset(monkeypatch):
-    monkeypatch.setattr(bounds, "WITNESS_POINTS", (sp.Rational(1, 2),))  # identity(1/2) lies in (0, 1)
-    assert not bounds.invalidity_witness("identity", "bce").proved
-    assert not bounds.pairing_validity.__wrapped__().verdict.proved
+    monkeypatch.setattr(ranges, "WITNESS_POINTS", (sp.Rational(1, 2),))  # identity(1/2) lies in (0, 1)
+    assert not ranges.invalidity_witness("identity", "bce").proved
+    assert not ranges._pairing_validity.__wrapped__(tuple(ACTIVATIONS.values()), tuple(catalogue.LOSSES.values())).verdict.proved
