@@ -23,20 +23,22 @@ def _compute_dtype(*arrays):
 
 
 def _broadcast(zname, z, yname, y):
+    zs, ys = tuple(np.shape(z)), tuple(np.shape(y))  # any array kind, or a Python number
     try:
-        return np.broadcast_shapes(z.shape, y.shape)
+        return np.broadcast_shapes(zs, ys)
     except ValueError:
         raise ValueError(
-            f"shape mismatch: {zname} has shape {z.shape} and {yname} has shape {y.shape}, "
+            f"shape mismatch: {zname} has shape {zs} and {yname} has shape {ys}, "
             "which do not broadcast together"
         ) from None
 
 
 def _units(z, name="z"):
-    if z.ndim == 0:
+    shape = tuple(np.shape(z))  # any array kind, or a Python number
+    if not shape:
         raise ValueError(f"{name} must have at least one axis (the last axis holds the units), got a scalar")
-    if z.shape[-1] == 0:
-        raise ValueError(f"{name} has shape {z.shape}: the last axis holds the units and must not be empty")
+    if shape[-1] == 0:
+        raise ValueError(f"{name} has shape {shape}: the last axis holds the units and must not be empty")
 
 
 def _first_row_off_one(y, n):
@@ -53,7 +55,7 @@ def _first_row_off_one(y, n):
     if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
         rows = np.ascontiguousarray(rows)
     eps = np.finfo(rows.dtype).eps
-    tol = min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
+    tol = _sum_tolerance(eps, n)
     flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= tol + (16 + np.log2(n)) * eps)  # nan is flagged
     if not flagged.any():
         return None
@@ -63,6 +65,11 @@ def _first_row_off_one(y, n):
         return None
     first = np.argmax(bad)
     return tuple(int(i) for i in np.argwhere(flagged)[first]), exact[first], tol
+
+
+def _sum_tolerance(eps, n):
+    """How far from 1 a row of n targets in a dtype of epsilon ``eps`` may sum (see ``_first_row_off_one``)."""
+    return min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
 
 
 def _check_sums_to_one(y, shape, pairing, off=None):

@@ -11,6 +11,16 @@ import numpy as np
 from derive.kernels.blocks import evaluate
 from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
 from derive.kernels.rows import softmax_jacobian
+from derive.kernels.xp import foreign
+
+
+def _other(lib, on_dask, on_xp):
+    """A call on non-NumPy arrays: Dask chunk by chunk (``chunked``), the others through the
+    functional kernels of ``_generated_xp`` on their own namespace (``xp``)."""
+    from derive.kernels import _generated_xp, chunked, xp
+
+    return on_dask(chunked) if lib == "dask" else on_xp(xp, _generated_xp)
+
 
 class Kernel:
     """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
@@ -27,6 +37,29 @@ class Kernel:
     def _args(self, z, y):
         z, y = _array(z, "z"), _array(y, "y")
         _units(z)
+        shape = self._shape(z, y)
+        dtype, work = _compute_dtype(z, y)
+        return z, y, shape, dtype, work
+
+    def _foreign(self, lib, which, z, y):
+        _units(z)
+        shape = self._shape(z, y)
+
+        def run(xp, generated):
+            fn = generated.PAIRS[(self.activation, self.loss_name)][which == "delta"]
+            check = f"{self.activation} + {self.loss_name}" if self._sum_to_one else None
+            return xp.call(fn, (z, y), shape, library=lib, check_rows=check,
+                           result_shape=shape[:-1] if which == "loss" else shape)
+
+        def chunks(chunked):
+            return chunked.pair(self, which, z, y, elementwise=self._pairs_elementwise(which))
+
+        return _other(lib, chunks, run)
+
+    def _pairs_elementwise(self, which):
+        return (self._loss, self._delta)[which == "delta"] in self._elementwise
+
+    def _shape(self, z, y):
         shape = _broadcast("z", z, "y", y)
         pairing = f"{self.activation} + {self.loss_name}"
         if shape[-1] == 0:
@@ -36,10 +69,12 @@ class Kernel:
                 f"{pairing} needs at least {self._min_units} units on the last axis, got shape {shape}: "
                 "softmax of one unit is the constant 1, outside (0, 1) where the pairing is valid"
             )
-        dtype, work = _compute_dtype(z, y)
-        return z, y, shape, dtype, work
+        return shape
 
     def _evaluate(self, fn, z, y, rows):
+        lib = foreign({"z": z, "y": y})
+        if lib is not None:
+            return self._foreign(lib, "loss" if rows else "delta", z, y)
         z, y, shape, dtype, work = self._args(z, y)
         if not self._sum_to_one:
             return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise).astype(dtype, copy=False)
@@ -64,19 +99,28 @@ class Kernel:
 
     def grad_w(self, x, z, y):
         """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in)."""
+        if foreign({"x": x, "z": z, "y": y}) is not None:
+            _units(x, "x")
+            self._grad_w_shapes(x, _broadcast("z", z, "y", y))
+            d = self.delta(z, y)
+            return d[..., :, None] * x[..., None, :]
         x = _array(x, "x")
         _units(x, "x")
         z, y = _array(z, "z"), _array(y, "y")
-        shape = _broadcast("z", z, "y", y)  # delta's shape, checked before any work
-        try:
-            np.broadcast_shapes(x.shape[:-1], shape[:-1])
-        except ValueError:
-            raise ValueError(
-                f"shape mismatch: x has shape {x.shape} and delta has shape {shape}; "
-                "their leading (sample) axes must broadcast together"
-            ) from None
+        self._grad_w_shapes(x, _broadcast("z", z, "y", y))  # delta's shape, checked before any work
         d = self.delta(z, y)
         return np.multiply(d[..., :, None], x[..., None, :], dtype=np.result_type(d, x))
+
+
+    @staticmethod
+    def _grad_w_shapes(x, shape):
+        try:
+            np.broadcast_shapes(tuple(x.shape[:-1]), tuple(shape[:-1]))
+        except ValueError:
+            raise ValueError(
+                f"shape mismatch: x has shape {tuple(x.shape)} and delta has shape {tuple(shape)}; "
+                "their leading (sample) axes must broadcast together"
+            ) from None
 
 
 class KernelActivation:
@@ -94,7 +138,28 @@ class KernelActivation:
         dtype, work = _compute_dtype(z)
         return z, dtype, work
 
+    def _foreign(self, lib, method, z):
+        if method == "jacobian" or self._df is None:
+            _units(z)
+        fn = self._f if method == "__call__" else self._df
+
+        def run(xp, generated):
+            f, df = generated.ACTIVATIONS[self.name]
+            shape = tuple(z.shape)
+            if method == "jacobian":
+                return xp.call(lambda z, n, xp, ops: ops.softmax_jacobian(z), (z,), shape, library=lib,
+                               result_shape=(*shape, shape[-1]))
+            return xp.call(f if method == "__call__" else df, (z,), shape, library=lib)
+
+        def chunks(chunked):
+            return chunked.activation(self, method, z, elementwise=fn in self._elementwise)
+
+        return _other(lib, chunks, run)
+
     def __call__(self, z):
+        lib = foreign({"z": z})
+        if lib is not None:
+            return self._foreign(lib, "__call__", z)
         z, dtype, work = self._args(z)
         if self._df is None:
             _units(z)
@@ -105,15 +170,36 @@ class KernelActivation:
         """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
         if self._df is None:
             raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
+        lib = foreign({"z": z})
+        if lib is not None:
+            return self._foreign(lib, "derivative", z)
         z, dtype, work = self._args(z)
         return evaluate(self._df, (z,), z.shape, work, rows=False,
                         elementwise=self._df in self._elementwise).astype(dtype, copy=False)
 
     def jacobian(self, z):
         """d a_i / d z_j = a_i (delta_ij - a_j): shape (..., n, n); elementwise f: diag(f'(z))."""
+        _units(z)  # a scalar has no units axis
         if self._df is not None:
             d = self.derivative(z)
-            return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
+            units = range(d.shape[-1])
+            eye = np.equal.outer(units, units)  # of any kind: d's own kind multiplies it
+            return d[..., :, None] * (eye if foreign({"d": d}) is None else _like(d, eye))
+        lib = foreign({"z": z})
+        if lib is not None:
+            return self._foreign(lib, "jacobian", z)
         z, dtype, work = self._args(z)
         _units(z)
         return softmax_jacobian(z.astype(work, copy=False)).astype(dtype, copy=False)
+
+
+def _like(d, eye):
+    """The identity matrix as an array of d's kind, dtype and device."""
+    if foreign({"d": d}) == "dask":
+        import dask.array as da
+
+        return da.asarray(eye.astype(d.dtype))
+    from derive.kernels.xp import namespace, _device
+
+    xp = namespace(d)
+    return xp.asarray(eye, dtype=d.dtype, device=_device(xp, d))

@@ -1,0 +1,214 @@
+"""The functional array-API printer: the same stabilised expressions, printed against ``xp``.
+
+``python -m derive.compile`` writes ``derive/kernels/_generated_xp.py`` with it. Each function
+evaluates one stabilised derivation (``derive.compile.rewrite``) functionally, no ``out=``,
+no in-place writes, so it runs on any array namespace and under ``jax.jit``/``torch.compile``:
+
+    def delta__sigmoid__bce(z, y, n, xp, ops):   # xp: the arrays' namespace, ops: derive.kernels.xp
+        ...
+
+The printer is SymPy's ``NumPyPrinter`` with another module name (``xp``), as SymPy's own
+JAX and CuPy printers are; only the custom nodes of the rewrite rules and the functions with
+scalar arguments (max, min, where, clip: the standard's versions take arrays only) are printed
+as ``ops.<name>``, the functional primitives of ``derive.kernels.xp``.
+
+>>> from derive.compile.generate import Z
+>>> from derive.compile.rewrite import Quotient
+>>> import sympy as sp
+>>> print_xp(Quotient(sp.exp(sp.Min(40, Z)), 1 + sp.exp(sp.Min(40, Z))))
+'xp.exp(ops.minimum(z, 40.0))/(xp.exp(ops.minimum(z, 40.0)) + 1.0)'
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter, _known_functions_numpy
+from sympy.printing.precedence import PRECEDENCE
+
+from derive.compile import rewrite as rw
+from derive.compile.generate import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from derive.symbolic.catalogue import ACTIVATIONS, pairings
+from derive.symbolic.functions import Phi
+
+TARGET = Path(__file__).parent.parent / "kernels" / "_generated_xp.py"
+
+# Nodes printed as a call of the functional primitive of the same role in derive.kernels.xp (one line each).
+OPS = {
+    Phi: "ndtr",
+    rw.Clip: "clip",
+    rw.copysign: "copysign",
+    rw.step: "step",
+    rw.softmax: "softmax",
+    rw.log_softmax: "log_softmax",
+    rw.log1m_softmax: "log1m_softmax",
+    rw.softmax_odds_vjp: "softmax_odds_vjp",
+    rw.softmax_residual: "softmax_residual",
+    rw.softmax_vjp: "softmax_vjp",
+    rw.softmax_vjp_residual: "softmax_vjp_residual",
+    rw.softmax_vjp_clipped_residual: "softmax_vjp_clipped_residual",
+    sp.Max: "maximum",
+    sp.Min: "minimum",
+}
+
+
+class XpPrinter(NumPyPrinter):
+    """NumPy's printer with ``xp`` for ``numpy``: ``xp.exp``, ``xp.log1p``, ``xp.tanh``, ..."""
+
+    _module = "xp"
+    _kf = {name: f"xp.{fn}" for name, fn in _known_functions_numpy.items()}  # the JAX printer's table, for xp
+
+    def _print_Abs(self, expr):
+        return f"xp.abs({self._print(expr.args[0])})"
+
+    def _print_Mul(self, expr):
+        # the numbers folded into one constant: sqrt(2)/(2 sqrt(pi)) is one rounding, not three
+        numbers = [f for f in expr.args if f.is_number]
+        if len(numbers) < 2:
+            return super()._print_Mul(expr)
+        rest = sp.Mul(*[f for f in expr.args if not f.is_number], evaluate=False)
+        return f"{self._print(sp.Mul(*numbers))}*{self.parenthesize(rest, PRECEDENCE['Mul'])}"
+
+    def _print(self, expr, **kwargs):
+        # numbers as float literals (sqrt(2)/(2 sqrt(pi)), 1/100): xp.sqrt(2) is no array function
+        if isinstance(expr, sp.Expr) and expr.is_number:
+            value = float(expr)
+            return f"({value!r})" if value < 0 else repr(value)
+        return super()._print(expr, **kwargs)
+
+    def _print_Symbol(self, expr):
+        return {Z: "z", Y: "y", N: "n"}.get(expr, super()._print_Symbol(expr))
+
+    def _print_Add(self, expr, order=None):
+        # exact terms first, as the NumPy printer does: (1 - y) - s keeps the digits of a small s
+        terms = ordered_terms(expr)
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            if t.could_extract_minus_sign():
+                out += " - " + self.parenthesize(-t, PRECEDENCE["Add"], strict=True)
+            else:
+                out += " + " + self.parenthesize(t, PRECEDENCE["Add"])
+        return out
+
+    def _print_Function(self, expr):
+        name = OPS.get(type(expr))
+        if name is None:
+            return super()._print_Function(expr)
+        args = expr.args
+        if type(expr) in (sp.Max, sp.Min) and len(args) > 2:  # pairwise
+            args = (args[0], type(expr)(*args[1:], evaluate=False))
+        return f"ops.{name}({', '.join(self._print(a) for a in args)})"
+
+    _print_Max = _print_Min = _print_Function
+
+    def _print_Minus(self, expr):
+        p, q = expr.args
+        return f"(({self._print(p)}) - ({self._print(q)}))"  # whole: no later step regroups it
+
+    def _print_Quotient(self, expr):
+        p, q = expr.args
+        return f"(({self._print(p)})/({self._print(q)}))"  # divides before the product it is in multiplies
+
+    def _print_RowSum(self, expr):
+        return f"xp.sum({self._print(expr.args[0])}, axis=-1, keepdims=True)"
+
+    def _print_Relational(self, expr):
+        op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
+        return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
+
+    def _print_Piecewise(self, expr):
+        # where(c1, e1, where(c2, e2, ... last)): every branch is evaluated, so the rules keep each finite
+        (*branches, (last, cond)) = expr.args
+        if cond != sp.true:
+            raise TypeError(f"a Piecewise without an otherwise-branch has no array form: {expr}")
+        out = self._print(last)
+        for e, c in reversed(branches):
+            out = f"ops.where({self._print(c)}, {self._print(e)}, {out})"
+        return out
+
+    def _print_Pow(self, expr, rational=False):
+        base, p = expr.args
+        if p == sp.S.Half:
+            return f"xp.sqrt({self._print(base)})"
+        if p.is_Integer and p < 0:
+            return f"1.0/({self._print(base ** -p)})"
+        if p.is_Integer:
+            return f"{self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}**{int(p)}"
+        return f"xp.pow({self._print(base)}, {self._print(p)})"
+
+
+def ordered_terms(expr):
+    """Terms of a sum in evaluation order: numbers, then the other exact terms (free of z), then
+    the rest, each group with its positive terms first (the NumPy printer's order)."""
+    exact = [t for t in expr.args if t.free_symbols <= {Y, N}]
+    if len(exact) >= 2:
+        def key(t):
+            return (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign())
+    else:
+        def key(t):
+            return t.could_extract_minus_sign()
+    return sorted(expr.args, key=key)
+
+
+def print_xp(expr) -> str:
+    """One expression in Z, Y, N as a functional expression over ``xp`` and ``ops``."""
+    return XpPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False}).doprint(expr)
+
+
+def function_source(name: str, params: str, expr, *, reduce_last: bool = False) -> str:
+    """``def name(params, n, xp, ops):`` evaluating ``expr`` through ``cse``: one line per shared
+    subexpression. Row results (``reduce_last``) drop their length-1 last axis."""
+    replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
+    lines = [f"def {name}({params}, n, xp, ops):", f'    """{sp.sstr(expr)}"""']
+    lines += [f"    {sym} = {print_xp(sub)}" for sym, sub in replacements]
+    result = print_xp(root)
+    lines.append(f"    return ({result})[..., 0]" if reduce_last else f"    return {result}")
+    return "\n".join(lines) + "\n\n\n"
+
+
+HEADER = '''"""Kernel functions, functional over an array namespace, GENERATED by ``python -m derive.compile``: do not edit.
+
+The same stabilised derivations as ``_generated`` (the NumPy in-place kernels), printed by
+``derive.compile.printer_xp`` for any array API namespace ``xp`` (PyTorch, JAX, CuPy,
+array-api-strict); ``ops`` is ``derive.kernels.xp``, the functional primitives (softmax rows,
+sign bits, the normal CDF of each library). ``n`` is the number of units (the last axis).
+This module imports nothing.
+"""
+
+
+'''
+
+
+def _ident(text: str) -> str:
+    return text.replace("-", "_")
+
+
+def generate() -> str:
+    """The source of ``derive/kernels/_generated_xp.py``: the functions and their tables."""
+    parts, acts, pairs = [], [], []
+    for name, act in ACTIVATIONS.items():
+        fn = _ident(name)
+        f = activation_expr(name) if act.elementwise else rw.softmax(Z)
+        parts.append(function_source(f"act__{fn}", "z", f))
+        if act.elementwise:
+            parts.append(function_source(f"dact__{fn}", "z", derivative_expr(name)))
+        acts.append(f"    {name!r}: (act__{fn}, {f'dact__{fn}' if act.elementwise else 'None'}),\n")
+    for act, lo, reason in pairings():
+        if reason is None:
+            tag = f"{_ident(act)}__{_ident(lo)}"
+            parts.append(function_source(f"loss__{tag}", "z, y", loss_expr(act, lo), reduce_last=True))
+            parts.append(function_source(f"delta__{tag}", "z, y", delta_expr(act, lo)))
+            pairs.append(f"    ({act!r}, {lo!r}): (loss__{tag}, delta__{tag}),\n")
+    parts.append("ACTIVATIONS = {\n" + "".join(acts) + "}\n\nPAIRS = {\n" + "".join(pairs) + "}\n")
+    return HEADER + "".join(parts)
+
+
+def main(argv=None) -> int:
+    TARGET.write_text(generate())
+    print(f"wrote {TARGET}", file=sys.stderr)
+    return 0
+
+
+__all__ = ["XpPrinter", "print_xp", "function_source", "generate", "main"]

@@ -1,0 +1,190 @@
+"""Functional primitives over an array namespace ``xp``, called by ``_generated_xp`` as ``ops.<name>``.
+
+    softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z}    (each row function: see ``rows``)
+
+The same stable forms as the in-place NumPy primitives of ``derive.kernels.rows`` (read the
+identities there), written without ``out=``, in-place writes or data-dependent indexing: the top
+class t of a row is a mask, a row's subset is a ``where``, so that each runs on PyTorch, JAX
+(under ``jit``/``vmap``), CuPy and array-api-strict alike. Python numbers become arrays of the
+call's dtype and device (the standard's ``maximum``/``where`` take arrays only).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["Ops"]
+
+
+class Ops:
+    """The primitives for one call: namespace ``xp``, working ``dtype``, ``device``, and ``ndtr`` (Phi)."""
+
+    def __init__(self, xp, dtype, device, ndtr):
+        self.xp, self.dtype, self.device, self.ndtr = xp, dtype, device, ndtr
+        info = xp.finfo(dtype)
+        self.max = float(info.max)
+        # rows whose other classes sum to under 2^-10 (float32: 2^-6) of the top's mass: see rows._tight
+        self.tight = 1.0 + (2.0**-6 if info.bits <= 32 else 2.0**-10)
+
+    # --- elementwise ----------------------------------------------------------------------------
+    def _a(self, v):
+        return self.xp.asarray(v, dtype=self.dtype, device=self.device) if isinstance(v, (int, float)) else v
+
+    def maximum(self, p, q):
+        return self.xp.maximum(self._a(p), self._a(q))
+
+    def minimum(self, p, q):
+        return self.xp.minimum(self._a(p), self._a(q))
+
+    def clip(self, x, lo, hi):
+        return self.minimum(self.maximum(x, lo), hi)
+
+    def where(self, cond, p, q):
+        return self.xp.where(cond, self._a(p), self._a(q))
+
+    def copysign(self, p, x):
+        """|p| with the sign bit of x (p >= +0)."""
+        return self.xp.copysign(p, x)
+
+    def step(self, x):
+        """1 where the sign bit of x is clear, else 0: consistent with copysign."""
+        return self.where(self.xp.signbit(x), 0.0, 1.0)
+
+    # --- rows: helpers -------------------------------------------------------------------------
+    def _top(self, z):
+        """(mask of the top class t, the first maximum; z_t), both (..., n) / (..., 1)."""
+        xp = self.xp
+        idx = xp.argmax(z, axis=-1, keepdims=True)
+        mask = xp.arange(z.shape[-1], device=self.device) == idx
+        return mask, xp.max(z, axis=-1, keepdims=True)
+
+    def _take(self, mask, v):
+        """v at the top class, (..., 1): a sum of one value and zeros is exact."""
+        return self.xp.sum(self.where(mask, v, 0.0), axis=-1, keepdims=True)
+
+    def _sum(self, v):
+        return self.xp.sum(v, axis=-1, keepdims=True)
+
+    def _shifted(self, z, top):
+        """z - max z: finite z can be 2e308 apart, and -inf is then what e^{z - max} = 0 needs."""
+        with np.errstate(over="ignore"):  # NumPy-backed namespaces (array-api-strict) would warn
+            return z - top
+
+    def _off_top(self, z):
+        """(mask, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k)."""
+        mask, top = self._top(z)
+        e = self.where(mask, 0.0, self.xp.exp(self._shifted(z, top)))
+        return mask, e, self._sum(e)
+
+    # --- rows ------------------------------------------------------------------------------------
+    def softmax(self, z):
+        """e^{z - max z} / sum e^{z - max z} over the last axis."""
+        e = self.xp.exp(self._shifted(z, self.xp.max(z, axis=-1, keepdims=True)))
+        return e / self._sum(e)
+
+    def softmax_residual(self, z, y):
+        """softmax(z) - y; at the top class of tight rows with y_t > 1/2: (1 - y_t) - rest/(1 + rest)."""
+        mask, top = self._top(z)
+        e = self.xp.exp(self._shifted(z, top))
+        total = self._sum(e)
+        rest = self._sum(self.where(mask, 0.0, e))
+        y_top = self._take(mask, y)
+        exact = (1.0 - y_top) - rest / (1.0 + rest)
+        return self.where(mask & (total < self.tight) & (y_top > 0.5), exact, e / total - y)
+
+    def softmax_vjp(self, z, g):
+        """a (g - sum(a g)) = a ((g_j - g_t) + T), T = sum_{k != t} a_k (g_t - g_k)."""
+        mask, e, rest = self._off_top(z)
+        d = g - self._take(mask, g)
+        T = -self._sum(e * d) / (1.0 + rest)
+        return (d + T) * (self.where(mask, 1.0, e) / (1.0 + rest))
+
+    def softmax_vjp_clipped_residual(self, z, y):
+        """softmax_vjp(z, clip(a - y, -1, 1)), differences kept exact."""
+        return self.softmax_vjp_residual(z, y, clip=True)
+
+    def softmax_vjp_residual(self, z, y, clip=False):
+        """softmax_vjp(z, a - y) = a (T - D), D_k = (a_t - a_k) - (y_t - y_k) in exact pieces (see rows)."""
+        xp = self.xp
+        mask, top = self._top(z)
+        d0 = self._shifted(z, top)
+        e = self.where(mask, 0.0, xp.exp(d0))
+        rest = self._sum(e)
+        total = 1.0 + rest
+        y_t = self._take(mask, y)
+        dy = y_t - y
+        d = xp.expm1(d0) / -total - dy  # close logits
+        d = self.where(dy > 0.5, (1.0 - dy) - (e + rest) / total, d)  # target at the top
+        if clip:
+            a_top = 1.0 / total
+            a = self.where(mask, a_top, e / total)
+            r = a - y
+            r_top = self._take(mask, r)
+            k_clipped, t_clipped = xp.abs(r) > 1, xp.abs(r_top) > 1
+            s_k, s_t = xp.sign(r), xp.sign(r_top)
+            t_kept = self.where(s_k > 0, -(rest / total + y_t), (1.0 - y_t) + a_top)
+            k_kept = (s_t + y) - a
+            D = self.where(t_clipped, self.where(k_clipped, s_t - s_k, k_kept), t_kept)
+            d = self.where(k_clipped | t_clipped, D, d)
+        d = self.where(mask, 0.0, d)
+        a = self.where(mask, 1.0, e) / total
+        return (self._sum(a * d) - d) * a
+
+    def softmax_jacobian(self, z):
+        """a_i (delta_ij - a_j), the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k."""
+        xp = self.xp
+        mask, e, rest = self._off_top(z)
+        complement = self.where(mask, rest / (1.0 + rest), 1.0 - e / (1.0 + rest))
+        a = self.where(mask, 1.0, e) / (1.0 + rest)
+        units = xp.arange(z.shape[-1], device=self.device)
+        diagonal = units[:, None] == units[None, :]
+        return self.where(diagonal, (a * complement)[..., :, None], -a[..., :, None] * a[..., None, :])
+
+    def log_softmax(self, z):
+        """(z - max) - log(sum e^{z - max}); log1p of the others' sum on tight rows; at least -max float."""
+        xp = self.xp
+        mask, top = self._top(z)
+        shifted = self._shifted(z, top)
+        e = xp.exp(shifted)
+        total = self._sum(e)
+        log_total = self.where(total < self.tight, xp.log1p(self._sum(self.where(mask, 0.0, e))), xp.log(total))
+        return self.maximum(shifted - log_total, -self.max)  # below -max float: -max, so that 0 * it stays 0
+
+    def log1m_softmax(self, z):
+        """log(1 - a_i): log1p(-a_i) off the top; at the top, logsumexp of the others - logsumexp."""
+        xp = self.xp
+        if z.shape[-1] == 1:  # softmax of one unit is 1: log(1 - 1) = -inf exactly
+            return self.where(z == z, -math.inf, 0.0)
+        mask, top = self._top(z)
+        shifted = self._shifted(z, top)
+        e = xp.exp(shifted)
+        total = self._sum(e)
+        off = xp.log1p(-self.where(mask, 0.0, e / total))
+        others = self.where(mask, -math.inf, shifted)
+        second = xp.max(others, axis=-1, keepdims=True)
+        second = self.where(second > -math.inf, second, 0.0)  # every other class at -inf: its sum is 0
+        rest = xp.log(self._sum(xp.exp(self._shifted(others, second)))) + second
+        return self.maximum(self.where(mask, rest - xp.log(total), off), -self.max)
+
+    def softmax_odds_vjp(self, z, y):
+        """p - a sum(p), p = -y + (1 - y) a/(1 - a), in log space (L = log a, M = log(1 - a)); see rows."""
+        xp = self.xp
+        if z.shape[-1] == 1:  # softmax is constant 1: delta is 0
+            return self.where(z == z, 0.0, 0.0)
+        mask, _ = self._top(z)
+        L, M = self.log_softmax(z), self.log1m_softmax(z)
+        a = xp.exp(L)
+        one_minus_y = 1.0 - y
+        w = xp.exp(self.where(mask, -math.inf, L - M)) * one_minus_y  # odds <= 1 off the top
+        W = self._sum(w)
+        y_top = self._take(mask, one_minus_y)
+        lt_mt = self._take(mask, L) - self._take(mask, M)
+        a_w_top = self.where(mask, 0.0, xp.exp(self.minimum(L + lt_mt, 0.0)) * y_top)  # a_j w_t, j != t
+        y_sum = self._sum(y)
+        out = a * y_sum - y + w - a * W - a_w_top
+        a_top, y_t = self._take(mask, a), self._take(mask, y)
+        c_top = xp.exp(self._take(mask, L) - lt_mt)
+        top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
+        return self.where(mask, top_value, out)
