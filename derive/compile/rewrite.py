@@ -18,11 +18,13 @@ Quotient(exp(Min(40, -t)), exp(Min(40, -t)) + 1)
 from __future__ import annotations
 
 import sympy as sp
-from sympy import Abs, Add, Function, Max, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
-from sympy.codegen.cfunctions import expm1, log1p
+from sympy import Abs, Add, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
+from sympy.codegen.cfunctions import expm1
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
-from derive.symbolic.functions import Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax, softmax_odds_vjp,
+                                  softmax_residual, softmax_vjp, softmax_vjp_clipped_residual, softmax_vjp_residual, step)
+from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
 
 __all__ = [
     "Clip",
@@ -49,95 +51,6 @@ __all__ = [
     "RULES",
     "stabilize",
 ]
-
-
-class Clip(Function):
-    """clip(x, lo, hi) = min(max(x, lo), hi)."""
-
-    nargs = 3
-
-
-class Minus(Function):
-    """Minus(p, q) = p - q, kept apart so that no later step regroups it: (1 - y) - s, not (1 - s) - y."""
-
-    nargs = 2
-
-
-class Quotient(Function):
-    """Quotient(p, q) = p / q, kept whole: x * Quotient(e, 1 + e) divides before it multiplies (x e can overflow)."""
-
-    nargs = 2
-
-
-class step(Function):
-    """step(x) = 1 where the sign bit of x is clear (x >= +0), else 0: consistent with copysign."""
-
-    nargs = 1
-
-
-class copysign(Function):
-    """copysign(p, x) = |p| with the sign (bit) of x. The rules make it of magnitudes p >= +0 only,
-    and the kernels rely on that: they set x's sign bit into p's (``_kernel_runtime.copysign``)."""
-
-    nargs = 2
-
-
-class RowSum(Function):
-    """sum over the last axis (the units), kept as a length-1 axis."""
-
-    nargs = 1
-
-
-class softmax(Function):
-    """softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z} over the last axis."""
-
-    nargs = 1
-
-
-class softmax_residual(Function):
-    """softmax_residual(z, y) = softmax(z) - y, with the top class's 1 - a_t never rounded to 0."""
-
-    nargs = 2
-
-
-class softmax_vjp(Function):
-    """softmax_vjp(z, g) = a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g."""
-
-    nargs = 2
-
-
-class softmax_vjp_residual(Function):
-    """softmax_vjp_residual(z, y) = softmax_vjp(z, softmax(z) - y), with a_j - a_t as expm1(z_j - z_t)/sum e."""
-
-    nargs = 2
-
-
-class softmax_vjp_clipped_residual(Function):
-    """softmax_vjp_clipped_residual(z, y) = softmax_vjp(z, clip(softmax(z) - y, -1, 1)), differences kept exact."""
-
-    nargs = 2
-
-
-class log_softmax(Function):
-    """log softmax(z)_i = z_i - logsumexp(z)."""
-
-    nargs = 1
-
-
-class log1m_softmax(Function):
-    """log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp(z)."""
-
-    nargs = 1
-
-
-class softmax_odds_vjp(Function):
-    """softmax_odds_vjp(z, y)_j = p_j - a_j sum_i p_i, p_i = -y_i + (1 - y_i) a_i / (1 - a_i), a = softmax(z).
-
-    The softmax vector-Jacobian product of bce's a_i dC/da_i: evaluated in log space
-    (log a, log(1 - a)), so the top class's odds, e^{1000} at [1000, 0, -1000], never appear.
-    """
-
-    nargs = 2
 
 
 _x = sp.Wild("x")
@@ -213,25 +126,24 @@ def _huber_loss_value(e):
 
 
 def _sign_preserving(e):
-    """relu, leaky_relu and elu are positive exactly where their argument is."""
-    return isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, (relu, leaky_relu, elu))
+    """f(x) > 0 for a named f positive exactly where its argument is (relu, leaky_relu, elu, ...)."""
+    return (isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, NamedFunction)
+            and e.lhs.positive_where_argument_is)
 
 
-# --- lowering: each named function into a form whose NumPy evaluation is stable -------------
+# --- lowering: each named function into the stable form its class declares ----------------
 
-def _sigmoid_by_exp(x):
-    e = exp(Min(x, SIGMOID_SATURATION))
-    return Quotient(e, 1 + e)
+def _lowerable(e):
+    return isinstance(e, NamedFunction) and e.lowering(e.args[0]) is not None
 
 
-# Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
-SIGMOID_SATURATION = 40
+def _lowered(e):
+    """e's lowering, with the named functions that lowering uses lowered in turn (silu -> x sigmoid(x) -> ...)."""
+    return e.lowering(e.args[0]).replace(_lowerable, _lowered)
 
-# sigmoid(x) -> e/(1 + e), e = exp(min(x, 40))   (scipy's expit(-710) is 0: it flushes sigma = 4.5e-309
-#   to zero, and -710*sigma(-710) = -3.2e-306 with it; exp(-710) keeps it. One exp, faster than expit.)
-sigmoid_by_exp = ReplaceOptim(sigmoid(_x), _sigmoid_by_exp(_x))
-# softplus(x) -> max(x, 0) + log1p(exp(-|x|))   (logaddexp(x, 0) is right but three times slower)
-softplus_by_log1p = ReplaceOptim(softplus(_x), Max(_x, 0) + log1p(exp(-Abs(_x))))
+
+# f(x) -> f.lowering(x) for every named function f (the identity and the reason sit on f's class)
+lower_named = ReplaceOptim(_lowerable, _lowered)
 def _gauss(e):
     """exp(-x**2/2)."""
     if not isinstance(e, exp):
@@ -254,17 +166,7 @@ gauss_clipped = ReplaceOptim(_gauss, _gauss_clipped)
 # silu(x) + sigmoid(x)*(1 - silu(x)) -> sigmoid(x)*(1 + x*sigmoid(-x))   (at x = 1e17, a + s(1 - a) is
 #   1e17 - 1e17 = 0; silu' is 1)
 silu_prime = ReplaceOptim(silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
-# silu(x) -> x*sigmoid(x)             (x/(1 + e^{-x}) overflows e^{-x} at x = -1000)
-silu_as_sigmoid = ReplaceOptim(silu(_x), _x * sigmoid(_x))
-# gelu(x) -> x*Phi(x)                 (Phi by erfc, see phi_by_erfc)
-gelu_as_phi = ReplaceOptim(gelu(_x), _x * Phi(_x))
-# elu(x) -> max(x, 0) + expm1(min(x, 0))   (e^x - 1 in the untaken branch overflows at x = 1000)
-elu_branch_free = ReplaceOptim(elu(_x), Max(_x, 0) + expm1(Min(_x, 0)))
-# relu(x) -> max(x, 0)
-relu_as_max = ReplaceOptim(relu(_x), Max(_x, 0))
-# leaky_relu(x) -> max(x, x/100)      (the slope is below 1)
-leaky_relu_as_max = ReplaceOptim(leaky_relu(_x), Max(_x, _x / 100))
-# f(x) > 0 -> x > 0 for f in relu, leaky_relu, elu   (the test needs no f(x))
+# f(x) > 0 -> x > 0 for f positive where x is: relu, leaky_relu, elu, ...   (the test needs no f(x))
 positive_where_argument_is = ReplaceOptim(_sign_preserving, lambda e: e.lhs.args[0] > 0)
 
 # --- stability ---------------------------------------------------------------------------------
@@ -469,8 +371,8 @@ NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
 STRUCTURE = (silu_prime, gauss_clipped, softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
 RESIDUALS = (softmax_jacobian_product, sigmoid_residual, elu_residual, softmax_residual_rule)
 STABILITY = (vjp_of_residual, vjp_of_clipped_residual, one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
-LOWERING = (silu_as_sigmoid, gelu_as_phi, elu_branch_free, relu_as_max, leaky_relu_as_max)
-CLEANUP = (expm1_plus_one, sigmoid_by_exp, softplus_by_log1p)
+LOWERING = (lower_named,)
+CLEANUP = (expm1_plus_one,)
 PHASES = (NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP)
 RULES = tuple(rule for phase in PHASES for rule in phase)
 

@@ -1,10 +1,13 @@
 """The catalogue's named functions as SymPy ``Function`` classes.
 
-Each class knows its derivative (``fdiff``), its definition in elementary
-functions (``rewrite(exp)`` / ``rewrite(Piecewise)``), its LaTeX name and its
-high-precision value (``evalf`` through the definition), so a derivation prints
-as ``sigma(z)*(1 - sigma(z))`` rather than a tower of exponentials, and a
-numeric printer can map each name to stable code.
+Each class is the one home of what the system knows about its function: the
+derivative (``fdiff``), the definition in elementary functions (``rewrite(exp)`` /
+``rewrite(Piecewise)``), the LaTeX and unicode names, the facts the proofs checker
+may assume (``facts``), the stable form the kernels evaluate (``lowering``, read
+by the lowering phase of ``derive.compile.rewrite``) and the form the mpmath
+oracle evaluates (``oracle``, read by ``derive.testing.reference``). So a
+derivation prints as ``sigma(z)*(1 - sigma(z))`` rather than a tower of
+exponentials, and adding a function is adding one class.
 
 >>> from sympy import Symbol, diff, exp
 >>> z = Symbol("z", real=True)
@@ -19,18 +22,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy import Function, Piecewise, Rational, S, exp, log, oo, sqrt
+from sympy import Abs, Function, Max, Min, Piecewise, Rational, S, exp, log, oo, sqrt
+from sympy.codegen.cfunctions import expm1, log1p
 
-__all__ = ["sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts"]
+from derive.compile.nodes import Quotient
+
+__all__ = [
+    "NamedFunction", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts",
+    "ncdf", "expand_named",
+]
 
 LEAKY_SLOPE = Rational(1, 100)
+# Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
+SIGMOID_SATURATION = 40
+
+# mpmath.ncdf, the normal CDF accurate in both tails: a name in oracle forms, evaluated by the oracle.
+ncdf = sp.Function("ncdf")
 
 
-class _Named(Function):
+class NamedFunction(Function):
     """A named elementwise function of one real argument.
 
     Subclasses give ``definition(x)`` (elementary), ``derivative(x)`` (in named
-    functions where that reads better) and ``latex_name``.
+    functions where that reads better), ``latex_name``, the checker's facts, and
+    where the definition is not how to evaluate it: ``lowering(x)`` (a stable
+    form for the kernels, None for a primitive the printers know) and
+    ``oracle(x)`` (the high-precision form, by default the definition).
     """
 
     nargs = 1
@@ -41,11 +58,22 @@ class _Named(Function):
     ends = None  # (f(-oo), f(oo)) when increasing, else None
     positive_on_reals = False  # f(x) > 0 for every real x
     real_on_reals = True  # f(x) is real for every real x
+    positive_where_argument_is = False  # f(x) > 0 exactly when x > 0
 
     @classmethod
     def derivative(cls, x):
         t = sp.Dummy("t", real=True)  # x may be a compound argument
         return sp.diff(cls.definition(t), t).subs(t, x)
+
+    @classmethod
+    def lowering(cls, x):
+        """The form the kernels evaluate, stable for every float x; None: a primitive of the printers."""
+        return None
+
+    @classmethod
+    def oracle(cls, x):
+        """The form mpmath evaluates at high precision (may use ``ncdf``)."""
+        return cls.definition(x)
 
     def fdiff(self, argindex=1):
         return self.derivative(self.args[0])
@@ -82,7 +110,7 @@ class _Named(Function):
         return f"{type(self).__name__}({printer._print(self.args[0])})"
 
 
-class sigmoid(_Named):
+class sigmoid(NamedFunction):
     """sigma(x) = 1 / (1 + e^{-x}); sigma' = sigma (1 - sigma)."""
 
     latex_name = r"\sigma"
@@ -104,6 +132,13 @@ class sigmoid(_Named):
         return 1 / (1 + exp(-x))
 
     @classmethod
+    def lowering(cls, x):
+        # e/(1 + e), e = exp(min(x, 40)): one exp, never overflowing. (scipy's expit(-710) is 0:
+        # it flushes sigma = 4.5e-309 to zero, and -710*sigma(-710) = -3.2e-306 with it.)
+        e = exp(Min(x, SIGMOID_SATURATION))
+        return Quotient(e, 1 + e)
+
+    @classmethod
     def derivative(cls, x):
         return sigmoid(x) * (1 - sigmoid(x))
 
@@ -111,7 +146,7 @@ class sigmoid(_Named):
         return (1 + sp.tanh(x / 2)) / 2
 
 
-class softplus(_Named):
+class softplus(NamedFunction):
     """softplus(x) = ln(1 + e^x); softplus' = sigma(x)."""
 
     latex_name = r"\operatorname{softplus}"
@@ -129,15 +164,21 @@ class softplus(_Named):
         return log(1 + exp(x))
 
     @classmethod
+    def lowering(cls, x):
+        # max(x, 0) + log1p(exp(-|x|)): log(1 + e^1000) overflows (logaddexp(x, 0) is right but 3x slower)
+        return Max(x, 0) + log1p(exp(-Abs(x)))
+
+    @classmethod
     def derivative(cls, x):
         return sigmoid(x)
 
 
-class relu(_Named):
+class relu(NamedFunction):
     """relu(x) = max(0, x); relu'(x) = 1 if x > 0 else 0 (relu'(0) = 0, as PyTorch and JAX)."""
 
     latex_name = r"\operatorname{ReLU}"
     pretty_name = "ReLU"
+    positive_where_argument_is = True
 
     @classmethod
     def eval(cls, x):
@@ -148,6 +189,10 @@ class relu(_Named):
     def definition(cls, x):
         return Piecewise((x, x > 0), (0, True))
 
+    @classmethod
+    def lowering(cls, x):
+        return Max(x, 0)
+
     def _eval_rewrite_as_Max(self, x, **kwargs):
         return sp.Max(0, x)
 
@@ -156,11 +201,12 @@ class relu(_Named):
             return True
 
 
-class leaky_relu(_Named):
+class leaky_relu(NamedFunction):
     """leaky_relu(x) = x if x > 0 else x/100; derivative 1 or 1/100 (1/100 at 0)."""
 
     latex_name = r"\operatorname{LeakyReLU}"
     pretty_name = "LeakyReLU"
+    positive_where_argument_is = True
     increasing, ends = True, (-oo, oo)
 
     @classmethod
@@ -172,12 +218,17 @@ class leaky_relu(_Named):
     def definition(cls, x):
         return Piecewise((x, x > 0), (LEAKY_SLOPE * x, True))
 
+    @classmethod
+    def lowering(cls, x):
+        return Max(x, LEAKY_SLOPE * x)  # the slope is below 1
 
-class elu(_Named):
+
+class elu(NamedFunction):
     """elu(x) = x if x > 0 else e^x - 1 (alpha = 1); elu' = 1 if x > 0 else elu(x) + 1."""
 
     latex_name = r"\operatorname{ELU}"
     pretty_name = "ELU"
+    positive_where_argument_is = True
     increasing, ends = True, (-S.One, oo)
 
     @classmethod
@@ -189,8 +240,13 @@ class elu(_Named):
     def definition(cls, x):
         return Piecewise((x, x > 0), (exp(x) - 1, True))
 
+    @classmethod
+    def lowering(cls, x):
+        # max(x, 0) + expm1(min(x, 0)): e^x - 1 in the untaken branch overflows at x = 1000
+        return Max(x, 0) + expm1(Min(x, 0))
 
-class Phi(_Named):
+
+class Phi(NamedFunction):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; Phi' = e^{-x^2/2} / sqrt(2 pi)."""
 
     latex_name = r"\Phi"
@@ -211,6 +267,10 @@ class Phi(_Named):
     def derivative(cls, x):
         return exp(-(x**2) / 2) / sqrt(2 * sp.pi)
 
+    @classmethod
+    def oracle(cls, x):
+        return ncdf(x)  # (1 + erf(x/sqrt 2))/2 cancels in the left tail; mpmath.ncdf does not
+
     def _eval_rewrite_as_exp(self, x, **kwargs):
         return self.definition(x)  # erf has no exp form: keep it
 
@@ -218,11 +278,12 @@ class Phi(_Named):
         return sp.erfc(-x / sqrt(2)) / 2
 
 
-class silu(_Named):
+class silu(NamedFunction):
     """silu(x) = x sigma(x); silu' = sigma(x) (1 + x (1 - sigma(x)))."""
 
     latex_name = r"\operatorname{SiLU}"
     pretty_name = "SiLU"
+    positive_where_argument_is = True
 
     @classmethod
     def eval(cls, x):
@@ -237,15 +298,20 @@ class silu(_Named):
     def derivative(cls, x):
         return sigmoid(x) * (1 + x * (1 - sigmoid(x)))
 
+    @classmethod
+    def lowering(cls, x):
+        return x * sigmoid(x)  # x/(1 + e^{-x}) overflows e^{-x} at x = -1000
+
     def _eval_rewrite_as_sigmoid(self, x, **kwargs):
         return x * sigmoid(x)
 
 
-class gelu(_Named):
+class gelu(NamedFunction):
     """gelu(x) = x Phi(x) (exact, erf form); gelu' = Phi(x) + x e^{-x^2/2} / sqrt(2 pi)."""
 
     latex_name = r"\operatorname{GELU}"
     pretty_name = "GELU"
+    positive_where_argument_is = True
 
     @classmethod
     def eval(cls, x):
@@ -260,16 +326,26 @@ class gelu(_Named):
     def derivative(cls, x):
         return Phi(x) + x * Phi.derivative(x)
 
+    @classmethod
+    def lowering(cls, x):
+        return x * Phi(x)  # Phi is a primitive: ndtr, by erfc
+
+    @classmethod
+    def oracle(cls, x):
+        return x * ncdf(x)
+
     def _eval_rewrite_as_Phi(self, x, **kwargs):
         return x * Phi(x)
 
+
+_Named = NamedFunction  # the name proofs.equality imports
 
 NAMED = {cls.__name__: cls for cls in (sigmoid, softplus, relu, leaky_relu, elu, Phi, silu, gelu)}
 
 
 def expand_named(expr):
     """Replace every named function by its elementary definition."""
-    return expr.replace(lambda e: isinstance(e, _Named), lambda e: e.definition(e.args[0]))
+    return expr.replace(lambda e: isinstance(e, NamedFunction), lambda e: expand_named(e.definition(e.args[0])))
 
 
 @dataclass(frozen=True)
@@ -301,6 +377,6 @@ _BUILTIN_FACTS = {
 def facts(func) -> Facts | None:
     """The facts known of ``func`` (a function class, or an application such as sigmoid(x)); None if unknown."""
     cls = func if isinstance(func, type) else getattr(func, "func", None)
-    if isinstance(cls, type) and issubclass(cls, _Named):
+    if isinstance(cls, type) and issubclass(cls, NamedFunction):
         return Facts(cls.increasing, cls.ends, cls.positive_on_reals, cls.real_on_reals)
     return _BUILTIN_FACTS.get(cls)

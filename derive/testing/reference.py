@@ -13,8 +13,9 @@ precision is raised by the number of digits those forms can cancel:
 
 (``e^{-2|z|}`` is the smallest term any catalogue formula subtracts from 1,
 for example ``1 - tanh(z)^2``; ``e^z - 1`` near 0 loses ``-log10|z|`` digits).
-The one exception is Phi, evaluated by ``mpmath.ncdf`` (accurate in both
-tails), since ``(1 + erf(x/sqrt 2))/2`` would need ``x^2/4.6`` extra digits. Every value is computed twice, the second
+A named function's class may give another form (its ``oracle``): Phi is evaluated
+by ``mpmath.ncdf`` (accurate in both tails), since ``(1 + erf(x/sqrt 2))/2`` would
+need ``x^2/4.6`` extra digits. Every value is computed twice, the second
 time with 30 more digits; where they disagree more digits are tried, and an
 ``OracleError`` is raised if that does not settle it (see ``_certified``).
 
@@ -49,7 +50,7 @@ import numpy as np
 import sympy as sp
 
 from derive.symbolic.catalogue import activation as catalogue_activation
-from derive.symbolic.functions import Phi, expand_named, gelu
+from derive.symbolic.functions import NamedFunction, expand_named
 from derive.symbolic.pairing import derive_pair, outputs_as_logits
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import i as i_sym
@@ -99,14 +100,9 @@ def working_digits(values: Sequence[float]) -> int:
     return _BASE_DPS + math.ceil(0.87 * big) + max(0, math.ceil(-math.log10(small)))
 
 
-_ncdf = sp.Function("ncdf")  # mpmath.ncdf: the normal CDF, accurate in both tails
-
-
-def _erfc_form(expr):
-    """Phi -> mpmath.ncdf and gelu(x) -> x ncdf(x), then every other named function by its definition."""
-    expr = expr.replace(lambda e: isinstance(e, gelu), lambda e: e.args[0] * _ncdf(e.args[0]))
-    expr = expr.replace(lambda e: isinstance(e, Phi), lambda e: _ncdf(e.args[0]))
-    return expand_named(expr)
+def _oracle_form(expr):
+    """Each named function by its class's ``oracle`` form (Phi -> ncdf, gelu -> x ncdf(x), the rest by definition)."""
+    return expr.replace(lambda e: isinstance(e, NamedFunction), lambda e: _oracle_form(e.oracle(e.args[0])))
 
 
 def _concrete(expr, units: int, zs, ys):
@@ -117,7 +113,7 @@ def _concrete(expr, units: int, zs, ys):
         lambda e: isinstance(e, sp.Indexed) and e.base in (z_base, y_base),
         lambda e: (zs if e.base == z_base else ys)[int(e.indices[0]) - 1],
     )
-    return _erfc_form(expr)
+    return _oracle_form(expr)
 
 
 def _lambdify(args, exprs):
@@ -217,7 +213,7 @@ def _activation_truth(name: str, units: int) -> ActivationTruth:
         df = sp.diff(f, t)  # the derivative of the definition, not the catalogue's written form
         values = [f.subs(t, zc) for zc in zs]
         derivs = [df.subs(t, zc) for zc in zs]
-        exprs = [_erfc_form(e) for e in values + derivs]
+        exprs = [_oracle_form(e) for e in values + derivs]
     else:
         values = [softmax_entry(r) for r in range(1, units + 1)]
         jac = [

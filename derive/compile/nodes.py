@@ -1,0 +1,61 @@
+"""The nodes the rewrite rules produce and the printers know: operations kept whole until printed.
+
+SymPy would regroup p - q or p / q, or has no name for a row-wise softmax; these
+``Function`` classes hold such an operation as one node, so the printer emits it
+as one call in the order written.
+
+>>> from sympy import Symbol
+>>> p, q = Symbol("p"), Symbol("q")
+>>> Quotient(p, 1 + q).args
+(p, q + 1)
+"""
+
+from __future__ import annotations
+
+from sympy import Function
+
+__all__ = [
+    "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
+    "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp",
+    "ROW_FUNCTIONS",
+]
+
+
+def _node(name: str, nargs: int, doc: str) -> type:
+    """A SymPy function class that never evaluates: it is printed as one call."""
+    return type(name, (Function,), {"nargs": nargs, "__doc__": doc, "__module__": __name__})
+
+
+# fmt: off
+Clip = _node("Clip", 3, "clip(x, lo, hi) = min(max(x, lo), hi).")
+Minus = _node("Minus", 2, "Minus(p, q) = p - q, kept apart so that no later step regroups it: (1 - y) - s, "
+                          "not (1 - s) - y.")
+Quotient = _node("Quotient", 2, "Quotient(p, q) = p / q, kept whole: x * Quotient(e, 1 + e) divides before it "
+                                "multiplies (x e can overflow).")
+step = _node("step", 1, "step(x) = 1 where the sign bit of x is clear (x >= +0), else 0: consistent with copysign.")
+copysign = _node("copysign", 2, "copysign(p, x) = |p| with the sign (bit) of x. The rules make it of magnitudes "
+                                "p >= +0 only, and the kernels rely on that: they set x's sign bit into p's "
+                                "(``derive.kernels.bits.copysign``).")
+RowSum = _node("RowSum", 1, "sum over the last axis (the units), kept as a length-1 axis.")
+softmax = _node("softmax", 1, "softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z} over the last axis.")
+log_softmax = _node("log_softmax", 1, "log softmax(z)_i = z_i - logsumexp(z).")
+log1m_softmax = _node("log1m_softmax", 1, "log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp(z).")
+softmax_residual = _node("softmax_residual", 2, "softmax_residual(z, y) = softmax(z) - y, with the top class's "
+                                                "1 - a_t never rounded to 0.")
+softmax_vjp = _node("softmax_vjp", 2, "softmax_vjp(z, g) = a (g - sum(a g)), a = softmax(z): the softmax Jacobian "
+                                      "applied to g.")
+softmax_vjp_residual = _node("softmax_vjp_residual", 2, "softmax_vjp_residual(z, y) = softmax_vjp(z, softmax(z) - y), "
+                                                        "with a_j - a_t as expm1(z_j - z_t)/sum e.")
+softmax_vjp_clipped_residual = _node("softmax_vjp_clipped_residual", 2,
+                                     "softmax_vjp_clipped_residual(z, y) = softmax_vjp(z, clip(softmax(z) - y, -1, 1)), "
+                                     "differences kept exact.")
+softmax_odds_vjp = _node("softmax_odds_vjp", 2,
+                         "softmax_odds_vjp(z, y)_j = p_j - a_j sum_i p_i, p_i = -y_i + (1 - y_i) a_i / (1 - a_i), "
+                         "a = softmax(z): the softmax vector-Jacobian product of bce's a_i dC/da_i, evaluated in log "
+                         "space (log a, log(1 - a)), so the top class's odds, e^{1000} at [1000, 0, -1000], never appear.")
+# fmt: on
+
+
+# functions of whole rows: a kernel calling one is evaluated on whole rows only (derive.kernels.blocks)
+ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
+                 softmax_vjp_residual, softmax_vjp_clipped_residual, RowSum)
