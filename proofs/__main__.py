@@ -15,7 +15,7 @@ from proofs.certificate import steps_of
 from proofs.claims import CLAIMS, check_claim
 from proofs.given import FACTS
 from proofs.report import latex_section
-from proofs.theorems import run_all
+from proofs import theorems
 
 
 def _table(rows, widths):
@@ -39,7 +39,7 @@ def main(argv=None) -> int:
         print(latex_section())
         return 0
 
-    results = run_all()
+    results = theorems.run_all()
     rows = [("#", "name", "statement", "status", "seconds")]
     rows += [(r.theorem.number, r.theorem.name, r.theorem.summary, r.status, f"{r.seconds:.2f}") for r in results]
     print(_table(rows, (2, 16, 62, 10, 7)))

@@ -113,9 +113,12 @@ def vanishing_gradients() -> Proof:
     cert = D / 4 + P * (s - HALF) ** 2
     dom = {P: Interval(0, oo), D: Interval(0, oo), z: S.Reals}
     steps = [
-        check_le(ds, QUARTER, (s - HALF) ** 2, REALS, claim="L = 1: sigma' <= 1/4"),
-        check_lt(0, ds, s * (1 - s), {s: ACTIVATIONS["sigmoid"].range}, claim="each factor is positive"),
-        check_le(P * ds, u / 4, cert, dom, given={u: P + D}, claim="P <= 4^-L  =>  P sigma' <= 4^-(L+1)"),
+        by_fact("induction", "prod_{l=1}^{L} sigma'(z_l) <= 4^-L for every L >= 1", [
+            check_le(ds, QUARTER, (s - HALF) ** 2, REALS, claim="L = 1: sigma' <= 1/4"),
+            check_lt(0, ds, s * (1 - s), {s: ACTIVATIONS["sigmoid"].range},
+                     claim="each factor is positive, so the product P of L factors is >= 0"),
+            check_le(P * ds, u / 4, cert, dom, given={u: P + D}, claim="P <= 4^-L  =>  P sigma' <= 4^-(L+1)"),
+        ]),
     ]
     L, l = sp.symbols("L l", integer=True, positive=True)
     zl = sp.IndexedBase("z")

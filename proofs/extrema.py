@@ -47,10 +47,17 @@ def silu_minimum() -> Proof:
     def at_star(expr):
         return sp.expand(expand_named(expr).subs(z, zs), power_exp=True)
 
-    steps = [
-        check_lt(0, sp.diff(h, z), 1 + exp(z), REALS, claim="h' > 0: h = 1 + z + e^z increases"),
-        check_eq(derivative("silu"), sigmoid(z) * h / (1 + exp(z)), claim="silu' = sigma h / (1 + e^z)"),
+    factor = sigmoid(z) / (1 + exp(z))
+    h_sign = by_fact("monotonicity", "h < 0 on z < z*, h > 0 on z > z*: h increases through its root z*", [
+        check_lt(0, sp.diff(h, z), 1 + exp(z), REALS, claim="h' > 0 on R, h = 1 + z + e^z"),
         check_eq(at_star(h), 0, given=lambert, claim="h(z*) = 0"),
+    ])
+    steps = [
+        by_fact("monotonicity", "silu decreases on (-oo, z*], increases on [z*, oo): min silu = silu(z*)", [
+            check_eq(derivative("silu"), factor * h, claim="silu' = sigma h / (1 + e^z)"),
+            check_lt(0, factor, factor, REALS, claim="sigma / (1 + e^z) > 0: silu' has the sign of h"),
+            h_sign,
+        ]),
         check_eq(at_star(silu(z)), -W, given=lambert, claim="silu(z*) = -W(1/e)"),
         check_eq(SILU_MIN, -W, claim="catalogue SILU_MIN = -W(1/e)"),
     ]
@@ -64,6 +71,19 @@ def silu_minimum() -> Proof:
         r"$h' = 1 + e^z > 0$, $h(z^*) = 0$ by $W e^W = e^{-1}$"
     )
     return Proof(statement, cert, all_proved("min silu = -W(1/e)", steps))
+
+
+@cache
+def _gelu_curvature_signs() -> tuple:
+    """gelu'' = phi (2 - z^2), and its sign on (-oo, -sqrt 2), (-sqrt 2, sqrt 2), (sqrt 2, oo)."""
+    q, phi, r2 = derivative("gelu"), Phi.derivative(z), sqrt(2)
+    d2 = sp.diff(q, z)
+    return (
+        check_eq(d2, phi * (2 - z**2), claim="gelu'' = phi (2 - z^2)"),
+        check_lt(d2, 0, phi * (r2 - z) * (-r2 - z), {z: Interval.open(-oo, -r2)}, claim="gelu'' < 0 on z < -sqrt 2"),
+        check_lt(0, d2, phi * (r2 - z) * (r2 + z), {z: Interval.open(-r2, r2)}, claim="gelu'' > 0 on |z| < sqrt 2"),
+        check_lt(d2, 0, phi * (z - r2) * (z + r2), {z: Interval.open(r2, oo)}, claim="gelu'' < 0 on z > sqrt 2"),
+    )
 
 
 def _below_within(value, box: Enclosure, tol) -> bool:
@@ -81,19 +101,17 @@ def gelu_minimum() -> Proof:
     increases on [-sqrt 2, sqrt 2], decreases to 1 on [sqrt 2, oo) (so > 0 there).
     """
     q = derivative("gelu")
-    phi = Phi.derivative(z)
-    r2 = sqrt(2)
     # interval arithmetic on derive's own gelu and gelu' (compiled, not retyped)
     lo, hi = bracket_root(interval_function(q, z), -0.75)
     box = enclose(interval_function(ACTIVATIONS["gelu"].f(z), z), lo, hi)
+    bracket = Verdict("root bracket in (-sqrt 2, 0)", "proved" if -1.4142 < lo < hi < 0 else "not proved",
+                      f"gelu' changes sign on [{lo}, {hi}] (certified interval signs at both ends)")
+    q_sign = by_fact("monotonicity", "gelu' < 0 on (-oo, -sqrt 2] (decreasing from 0), > 0 on [sqrt 2, oo) "
+                     "(decreasing to 1), increasing on [-sqrt 2, sqrt 2]: one root z*, in the bracket",
+                     [*_gelu_curvature_signs(), limit_is(q, -oo, 0), limit_is(q, oo, 1),
+                      by_fact("continuity", "gelu' has a root in the bracket", [bracket])])
     steps = [
-        check_eq(sp.diff(q, z), phi * (2 - z**2), claim="gelu'' = phi (2 - z^2)"),
-        check_lt(sp.diff(q, z), 0, phi * (r2 - z) * (-r2 - z), {z: Interval.open(-oo, -r2)}, claim="gelu'' < 0 on z < -sqrt 2"),
-        check_lt(0, sp.diff(q, z), phi * (r2 - z) * (r2 + z), {z: Interval.open(-r2, r2)}, claim="gelu'' > 0 on |z| < sqrt 2"),
-        check_lt(sp.diff(q, z), 0, phi * (z - r2) * (z + r2), {z: Interval.open(r2, oo)}, claim="gelu'' < 0 on z > sqrt 2"),
-        limit_is(q, -oo, 0),
-        limit_is(q, oo, 1),
-        Verdict("root bracket in (-sqrt 2, 0)", "proved" if -1.4142 < lo < hi < 0 else "not proved", f"[{lo}, {hi}]"),
+        by_fact("monotonicity", "gelu decreases on (-oo, z*], increases on [z*, oo): min gelu = gelu(z*)", [q_sign]),
         Verdict(
             "catalogue GELU_MIN is a lower bound of the minimum, within 1e-29",
             "proved" if _below_within(GELU_MIN, box, mpmath.mpf(ENCLOSURE_TOL.p) / ENCLOSURE_TOL.q) else "not proved",
@@ -125,13 +143,23 @@ def silu_prime_maximum() -> Proof:
     # k is tied to derive by the first step (silu'' = sigma (1 - sigma) k); silu' is derive's own
     lo, hi = bracket_root(interval_function(kz, z), 2.4)
     box = enclose(interval_function(derivative("silu"), z), lo, hi)
-    steps = [
-        check_eq(d2, sigmoid(z) * (1 - sigmoid(z)) * kz, claim="silu'' = sigma (1 - sigma) k"),
-        check_eq(kz.subs(z, -z), kz, claim="k is even"),
+    bracket = Verdict("root bracket", "proved" if 0 < lo < hi else "not proved",
+                      f"k changes sign on [{lo}, {hi}] (certified interval signs at both ends)")
+    k_sign = by_fact("monotonicity", "k > 0 on [0, r), k < 0 on (r, oo); k even: the same on the negative side", [
         check_lt(sp.diff(kz, z), 0, t + z * (1 - t) * (1 + t) / 2, {z: Interval.open(0, oo)}, claim="k' < 0 on z > 0"),
         check_eq(kz.subs(z, 0), 2, claim="k(0) = 2"),
-        limit_is(derivative("silu"), -oo, 0),
-        Verdict("root bracket", "proved" if 0 < lo < hi else "not proved", f"[{lo}, {hi}]"),
+        check_eq(kz.subs(z, -z), kz, claim="k is even"),
+        by_fact("continuity", "k has a root r in the bracket", [bracket]),
+    ])
+    s_factor = sigmoid(z) * (1 - sigmoid(z))
+    steps = [
+        by_fact("monotonicity", "silu' increases on [-r, r], decreases on [r, oo) and on (-oo, -r] (from its "
+                "limit 0 at -oo, below silu'(r) > 0): max silu' = silu'(r)", [
+            check_eq(d2, s_factor * kz, claim="silu'' = sigma (1 - sigma) k"),
+            check_lt(0, s_factor, s_factor, {sigmoid(z): Interval.open(0, 1)}, claim="sigma (1 - sigma) > 0: silu'' has the sign of k"),
+            k_sign,
+            limit_is(derivative("silu"), -oo, 0),
+        ]),
     ]
     statement = (
         r"\max_{z\in\mathbb{R}} \operatorname{SiLU}'(z) \in " + box.latex(25) +
@@ -150,15 +178,13 @@ def silu_prime_maximum() -> Proof:
 def gelu_prime_maximum() -> Proof:
     """max gelu' = gelu'(sqrt 2) = (1 + erf 1)/2 + e^{-1}/sqrt(pi) (about 1.1289): exact."""
     q = derivative("gelu")
-    phi = Phi.derivative(z)
     r2 = sqrt(2)
     exact = (1 + sp.erf(1)) / 2 + exp(-1) / sqrt(pi)
     steps = [
-        check_eq(sp.diff(q, z), phi * (2 - z**2), claim="gelu'' = phi (2 - z^2)"),
-        check_lt(sp.diff(q, z), 0, phi * (z - r2) * (z + r2), {z: Interval.open(r2, oo)}, claim="gelu'' < 0 on z > sqrt 2"),
-        check_lt(0, sp.diff(q, z), phi * (r2 - z) * (r2 + z), {z: Interval.open(-r2, r2)}, claim="gelu'' > 0 on |z| < sqrt 2"),
-        check_lt(sp.diff(q, z), 0, phi * (r2 - z) * (-r2 - z), {z: Interval.open(-oo, -r2)}, claim="gelu'' < 0 on z < -sqrt 2"),
-        limit_is(q, -oo, 0),
+        by_fact("monotonicity", "gelu' decreases on (-oo, -sqrt 2] (from its limit 0), increases on [-sqrt 2, sqrt 2], "
+                "decreases on [sqrt 2, oo): max gelu' = max(0, gelu'(sqrt 2)) = gelu'(sqrt 2)",
+                [*_gelu_curvature_signs(), limit_is(q, -oo, 0),
+                 check_lt(0, exact, exact, {}, claim="gelu'(sqrt 2) > 0")]),
         check_eq(q.subs(z, r2), exact, claim="gelu'(sqrt 2) = (1 + erf 1)/2 + 1/(e sqrt pi)"),
     ]
     value = high_precision(exact)

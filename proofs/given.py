@@ -47,7 +47,7 @@ def by_fact(key: str, claim: str, premises) -> Verdict:
     fact = _BY_KEY[key]
     premises = tuple(premises)
     # the fact itself is a leaf of the conjunction, so a listing of the steps shows where it is used
-    used = Verdict(f"{key}: {fact.statement}", "proved", "taken as given (proofs.given.FACTS)")
+    used = Verdict(f"uses the fact '{key}'", "proved", "taken as given: proofs.given.FACTS")
     missing = [p for p in premises if not p.proved]
     if missing:
         return Verdict(claim, "not proved", f"by {key}, but a premise is not proved: {missing[0]}",
