@@ -324,3 +324,29 @@ def test_softmax_bce_vjp():
     from derive import kernels
 
     np.testing.assert_array_equal(stable(kernels.get("softmax", "bce").delta, z, y), [0.0, 0.0, 0.0])
+
+
+def test_each_rule_sits_under_the_heading_of_its_phase():
+    """The source's section headings ``# --- phase "p"`` agree with the phase each rule declares."""
+    import inspect
+    import re
+
+    lines = inspect.getsource(rw).splitlines()
+    names = {id(v): k for k, v in vars(rw).items() if isinstance(v, rw.Rule)}
+    assert len(names) == len(rw.RULES) and all(id(r) in names for r in rw.RULES)
+    for r in rw.RULES:
+        at = next(n for n, line in enumerate(lines) if line.startswith(f"{names[id(r)]} = "))
+        heading = next(line for line in reversed(lines[:at]) if line.startswith("# --- phase"))
+        assert re.match(r'# --- phase "([^"]+)"', heading).group(1) == r.phase, names[id(r)]
+
+
+def test_phases_group_rules_in_order_and_refuse_an_unknown_phase():
+    assert [r.phase for phase in rw.PHASES for r in phase] == sorted(
+        (r.phase for r in rw.RULES), key=rw.PHASE_ORDER.index)
+    assert rw.LOWERING == (rw.lower_named,) and rw.stabilize(relu(t) + 1, rw.PHASES[:4]) == relu(t) + 1
+    try:
+        rw.Rule("tidy", t, u)
+    except ValueError as err:
+        assert "tidy" in str(err) and "lowering" in str(err)
+    else:
+        raise AssertionError("an unknown phase was accepted")

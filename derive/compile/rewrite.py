@@ -1,14 +1,20 @@
-"""Stability rewrite rules: each rule is a value, applied to a derivation before printing.
+"""Stability rewrite rules: each rule is a value that names its phase, applied to a derivation before printing.
 
-A rule is a ``sympy.codegen.rewriting.ReplaceOptim(query, value)``; rule sets are
-tuples applied in order by ``stabilize``. Each rule sits under a comment stating
-its identity, and ``tests/test_rewrite.py`` evaluates the naive form where it fails.
+A rule is a ``Rule(phase, query, value)``, a ``sympy.codegen.rewriting.ReplaceOptim``
+that states where it runs; ``PHASES`` groups every rule of this module by phase (in
+``PHASE_ORDER``, each in the order written) and ``stabilize`` applies them phase by
+phase, each rule once. The sections below follow the phases. Each rule sits under a
+comment stating its identity, and ``tests/test_rewrite.py`` evaluates the naive form
+where it fails. The named functions' own stable forms are on their classes
+(``derive.symbolic.functions``): the lowering phase reads them there.
 
 >>> from sympy import Symbol, log
 >>> from derive.symbolic.functions import sigmoid
 >>> t = Symbol("t", real=True)
 >>> log_sigmoid(one_minus_sigmoid(log(1 - sigmoid(t))))
 -softplus(t)
+>>> one_minus_sigmoid.phase
+'stability'
 >>> optimize(log(1 - sigmoid(t)), STABILITY)
 -softplus(t)
 >>> stabilize(1 - sigmoid(t))  # then lowered: sigma(-t) = e/(1 + e), e = exp(min(-t, 40))
@@ -22,82 +28,97 @@ from sympy import Abs, Add, Min, Mul, Piecewise, Rational, S, exp, log, sign, sq
 from sympy.codegen.cfunctions import expm1
 from sympy.codegen.rewriting import ReplaceOptim, optimize
 
-from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax, softmax_odds_vjp,
-                                  softmax_residual, softmax_vjp, softmax_vjp_clipped_residual, softmax_vjp_residual, step)
+from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
+                                  softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
+                                  softmax_vjp_residual, step)
 from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
 
 __all__ = [
-    "Clip",
-    "Minus",
-    "Quotient",
-    "step",
-    "copysign",
-    "RowSum",
-    "softmax",
-    "log_softmax",
-    "log1m_softmax",
-    "softmax_odds_vjp",
-    "softmax_residual",
-    "softmax_vjp",
-    "softmax_vjp_residual",
-    "softmax_vjp_clipped_residual",
-    "NAIVE_FORMS",
-    "STRUCTURE",
-    "RESIDUALS",
-    "STABILITY",
-    "LOWERING",
-    "CLEANUP",
-    "PHASES",
-    "RULES",
-    "stabilize",
+    "Rule", "PHASE_ORDER", "phases", "NAIVE_FORMS", "STRUCTURE", "RESIDUALS", "STABILITY", "LOWERING", "CLEANUP",
+    "PHASES", "RULES", "stabilize", "optimize",
+    # the node classes, for callers that match on them
+    "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "log_softmax", "log1m_softmax",
+    "softmax_odds_vjp", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual",
 ]
+
+# The phases, in the order they run; a rule's output is not fed back to the rules of its phase.
+PHASE_ORDER = ("naive forms", "structure", "residuals", "stability", "lowering", "cleanup")
+
+
+class Rule(ReplaceOptim):
+    """``ReplaceOptim(query, value)`` that declares the phase it runs in."""
+
+    def __init__(self, phase: str, query, value):
+        if phase not in PHASE_ORDER:
+            raise ValueError(f"unknown phase {phase!r}; the phases are {', '.join(PHASE_ORDER)}")
+        super().__init__(query, value)
+        self.phase = phase
+
+
+def phases(rules) -> tuple[tuple[Rule, ...], ...]:
+    """``rules`` grouped by phase, in PHASE_ORDER; within a phase, in the order given."""
+    return tuple(tuple(r for r in rules if r.phase == phase) for phase in PHASE_ORDER)
 
 
 _x = sp.Wild("x")
 
+# --- phase "naive forms": a textbook expression back to the named function it spells ------------
 
-def _complement(cls):
-    """The rule ``k - k*cls(x) -> k*cls(-x)`` for k = +-1 (a two-term Add: (1 - y) - s stays as it is)."""
+# 1/(1 + exp(-x)) -> sigmoid(x)       (e^{1000} overflows; sigmoid is lowered to e/(1 + e), e = exp(min(x, 40)))
+logistic = Rule("naive forms", 1 / (1 + exp(-_x)), sigmoid(_x))
+# log(1 + exp(x)) -> softplus(x)      (e^1000 overflows; softplus is lowered to max(x, 0) + log1p(e^{-|x|}))
+log1p_exp = Rule("naive forms", log(1 + exp(_x)), softplus(_x))
+# (1 + erf(x/sqrt(2)))/2 -> Phi(x)    (1 + erf(-10/sqrt 2) is 0; Phi(-10) = 7.6e-24 by erfc: ndtr)
+phi_by_erfc = Rule("naive forms", Rational(1, 2) + sp.erf(sqrt(2) * _x / 2) / 2, Phi(_x))
+# exp(x) - 1 -> expm1(x)              (e^{1e-8} - 1 keeps 8 digits)
+expm1_rule = Rule("naive forms", exp(_x) - 1, expm1(_x))
 
-    def find(e):
-        if e.is_Add and len(e.args) == 2:
-            for one in (S.One, S.NegativeOne):
-                if one in e.args:
-                    for t in e.args:
-                        if isinstance(-one * t, cls):
-                            return one, t
-        return None
-
-    def value(e):
-        one, t = find(e)
-        rest = Add(*[s for s in e.args if s not in (one, t)])
-        return rest + one * cls(-(-one * t).args[0])
-
-    return ReplaceOptim(lambda e: find(e) is not None, value)
+# --- phase "structure": whole subexpressions to forms with no overflow and no untaken branch ----
 
 
-def _one_minus_tanh_squared(e):
-    if not (e.is_Add and S.One in e.args):
-        return None
-    for t in e.args:
-        if t.could_extract_minus_sign():
-            u = -t
-            if u.is_Pow and u.exp == 2 and isinstance(u.base, sp.tanh):
-                return t
-    return None
+def _gauss(e):
+    """exp(-x**2/2)."""
+    if not isinstance(e, exp):
+        return False
+    x2 = -2 * e.args[0]
+    return x2.is_Pow and x2.exp == 2
 
 
-def _sech_squared(e):
-    t = _one_minus_tanh_squared(e)
-    m = _tanh_complement((-t).base.args[0])
-    rest = Add(*[s for s in e.args if s not in (S.One, t)])
-    return rest + m * (2 - m)
+def _gauss_clipped(e):
+    x = (-2 * e.args[0]).base
+    return exp(-Clip(x, -GAUSS_CLIP, GAUSS_CLIP) ** 2 / 2)
 
 
-def _expm1_plus_one(e):
-    if not (e.is_Add and S.One in e.args):
-        return None
-    return next((t for t in e.args if isinstance(t, expm1)), None)
+# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
+GAUSS_CLIP = 40
+
+
+def _rowwise(expr, size, zv, av, yv):
+    """``expr`` for unit 0 of an explicit row of ``size`` units: RowSum -> a sum over the row."""
+    def at(e, k):
+        return e.xreplace({softmax(zv): av[k], yv: ys[k]})
+    ys = sp.symbols(f"y0:{size}", real=True)
+    expr = expr.replace(lambda e: isinstance(e, RowSum), lambda e: Add(*[at(e.args[0], k) for k in range(size)]))
+    return at(expr, 0)
+
+
+def _is_softmax_bce_delta(e):
+    """e is, as a rational identity on an explicit row of 3 units, a*sum(y) - y + w - a*sum(w), w = (1 - y) a/(1 - a)."""
+    if not (e.is_Mul or e.is_Add) or not e.has(RowSum) or not e.has(softmax):
+        return False
+    (zv,) = {f.args[0] for f in e.atoms(softmax)}
+    yv = sp.Symbol("y", real=True)
+    A = softmax(zv)
+    w = (1 - yv) * A / (1 - A)
+    template = A * RowSum(yv) - yv + w - A * RowSum(w)
+    av = sp.symbols("a0:3", positive=True)
+    return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
+
+
+def _sign_preserving(e):
+    """f(x) > 0 for a named f positive exactly where its argument is (relu, leaky_relu, elu, ...)."""
+    return (isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, NamedFunction)
+            and e.lhs.positive_where_argument_is)
 
 
 def _huber_gradient(e):
@@ -125,51 +146,27 @@ def _huber_loss_value(e):
     return c * Add(r, -c / 2, evaluate=False)  # unflattened: cse shares r with clip(r)
 
 
-def _sign_preserving(e):
-    """f(x) > 0 for a named f positive exactly where its argument is (relu, leaky_relu, elu, ...)."""
-    return (isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, NamedFunction)
-            and e.lhs.positive_where_argument_is)
-
-
-# --- lowering: each named function into the stable form its class declares ----------------
-
-def _lowerable(e):
-    return isinstance(e, NamedFunction) and e.lowering(e.args[0]) is not None
-
-
-def _lowered(e):
-    """e's lowering, with the named functions that lowering uses lowered in turn (silu -> x sigmoid(x) -> ...)."""
-    return e.lowering(e.args[0]).replace(_lowerable, _lowered)
-
-
-# f(x) -> f.lowering(x) for every named function f (the identity and the reason sit on f's class)
-lower_named = ReplaceOptim(_lowerable, _lowered)
-def _gauss(e):
-    """exp(-x**2/2)."""
-    if not isinstance(e, exp):
-        return False
-    arg = e.args[0]
-    x2 = -2 * arg
-    return x2.is_Pow and x2.exp == 2
-
-
-def _gauss_clipped(e):
-    x = (-2 * e.args[0]).base
-    return exp(-Clip(x, -GAUSS_CLIP, GAUSS_CLIP) ** 2 / 2)
-
-
-# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
-GAUSS_CLIP = 40
-
-# exp(-x**2/2) -> exp(-clip(x, -40, 40)**2/2)   (x**2 overflows at x = 1e155; the value is 0)
-gauss_clipped = ReplaceOptim(_gauss, _gauss_clipped)
 # silu(x) + sigmoid(x)*(1 - silu(x)) -> sigmoid(x)*(1 + x*sigmoid(-x))   (at x = 1e17, a + s(1 - a) is
 #   1e17 - 1e17 = 0; silu' is 1)
-silu_prime = ReplaceOptim(silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
+silu_prime = Rule("structure", silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
+# exp(-x**2/2) -> exp(-clip(x, -40, 40)**2/2)   (x**2 overflows at x = 1e155; the value is 0)
+gauss_clipped = Rule("structure", _gauss, _gauss_clipped)
+# a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a) -> softmax_odds_vjp(z, y)
+#   (1/(1 - softmax(z)_0) is 1/0 at [1000, 0, -1000]; the delta there is finite)
+softmax_bce_vjp = Rule("structure", _is_softmax_bce_delta,
+                       lambda e: softmax_odds_vjp(next(iter(e.atoms(softmax))).args[0], sp.Symbol("y", real=True)))
+# log(softmax(x)) -> log_softmax(x)        (log of e^{z}/sum e^{z} is -inf or nan at [1000, 0, -1000])
+log_of_softmax = Rule("structure", log(softmax(_x)), log_softmax(_x))
+# log(1 - softmax(x)) -> log1m_softmax(x)  (1 - softmax(z)_0 is 0 at [1000, 0, -1000]; the log is -1000)
+log_one_minus_softmax = Rule("structure", log(1 - softmax(_x)), log1m_softmax(_x))
 # f(x) > 0 -> x > 0 for f positive where x is: relu, leaky_relu, elu, ...   (the test needs no f(x))
-positive_where_argument_is = ReplaceOptim(_sign_preserving, lambda e: e.lhs.args[0] > 0)
+positive_where_argument_is = Rule("structure", _sign_preserving, lambda e: e.lhs.args[0] > 0)
+# Piecewise((r, |r| <= 1), (sign(r), True)) -> clip(r, -1, 1)   (no value from an untaken branch)
+huber_gradient = Rule("structure", _huber_gradient, lambda e: Clip(e.args[0].expr, -1, 1))
+# Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True)) -> c (r - c/2), c = clip(r, -1, 1)   (r**2 overflows at r = 1e200)
+huber_loss = Rule("structure", _huber_loss, _huber_loss_value)
 
-# --- stability ---------------------------------------------------------------------------------
+# --- phase "residuals": a - y where a saturates ---------------------------------------------------
 
 # Saturated outputs: a = f(x) rounds to its asymptote L (sigma(50) == 1.0), so a - y loses
 # everything when y is near L. Write a - y = (a - L) - (y - L) with a - L computed directly.
@@ -198,7 +195,7 @@ def _residual_rule(cls, value):
         sgn, x, w = find(e)
         return sgn * value(x, -sgn * w)  # sgn*(f(x) - y) with y = -sgn*w
 
-    return ReplaceOptim(lambda e: find(e) is not None, rewrite)
+    return Rule("residuals", lambda e: find(e) is not None, rewrite)
 
 
 def _sigmoid_residual(x, y):
@@ -206,12 +203,6 @@ def _sigmoid_residual(x, y):
     # x >= 0: (1 - y) - s;  x < 0: (0 - y) + s. No branch: step() and copysign() select exactly.
     s = sigmoid(-Abs(x))
     return Minus(step(x) - y, copysign(s, x))
-
-
-def _tanh_complement(x):
-    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}); |x| capped at 400 (e^{-800} is 0): 2|x| may overflow."""
-    q = exp(-2 * Min(Abs(x), 400))
-    return 2 * q / (1 + q)
 
 
 def _elu_residual(x, y):
@@ -260,42 +251,45 @@ def _vjp_parts(e):
 
 
 # a (g - sum(a g)) -> softmax_vjp(x, g), a = softmax(x)   (g_t - a_t g_t is 0 once softmax([50, -50, 0])_0 rounds to 1)
-softmax_jacobian_product = ReplaceOptim(
+softmax_jacobian_product = Rule(
+    "residuals",
     lambda e: _vjp_parts(e) is not None,
     lambda e: (lambda c, x, g: c * softmax_vjp(x, g))(*_vjp_parts(e)),
 )
+# sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
+sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
+# elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
+elu_residual = _residual_rule(elu, _elu_residual)
+# softmax(x) - y -> softmax_residual(x, y)   (softmax([50, -50, 0])_0 - 1 is 0; the value is -1.9e-22)
+softmax_residual_rule = Rule("residuals", lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
+
+# --- phase "stability": complements, products and logs of saturating functions --------------------
 
 
-# softmax_vjp(x, softmax_residual(x, y)) -> softmax_vjp_residual(x, y)   (at z = [1e-8, 0], a_0 - a_1 = 5e-9
-#   keeps 8 of 16 digits; expm1(z_0 - z_1)/sum e keeps all)
-vjp_of_residual = ReplaceOptim(
-    lambda e: isinstance(e, softmax_vjp) and isinstance(e.args[1], softmax_residual) and e.args[1].args[0] == e.args[0],
-    lambda e: softmax_vjp_residual(e.args[0], e.args[1].args[1]),
-)
+def _complement(cls):
+    """The rule ``k - k*cls(x) -> k*cls(-x)`` for k = +-1 (a two-term Add: (1 - y) - s stays as it is)."""
+
+    def find(e):
+        if e.is_Add and len(e.args) == 2:
+            for one in (S.One, S.NegativeOne):
+                if one in e.args:
+                    for t in e.args:
+                        if isinstance(-one * t, cls):
+                            return one, t
+        return None
+
+    def value(e):
+        one, t = find(e)
+        rest = Add(*[s for s in e.args if s not in (one, t)])
+        return rest + one * cls(-(-one * t).args[0])
+
+    return Rule("stability", lambda e: find(e) is not None, value)
 
 
 def _clipped_residual(e):
     g = e.args[1] if isinstance(e, softmax_vjp) else None
     return (isinstance(g, Clip) and g.args[1:] == (-1, 1) and isinstance(g.args[0], softmax_residual)
             and g.args[0].args[0] == e.args[0])
-
-
-# softmax_vjp(x, clip(softmax_residual(x, y), -1, 1)) -> softmax_vjp_clipped_residual(x, y)   (huber: same digits)
-vjp_of_clipped_residual = ReplaceOptim(_clipped_residual,
-                                       lambda e: softmax_vjp_clipped_residual(e.args[0], e.args[1].args[0].args[1]))
-
-
-# softmax(x) - y -> softmax_residual(x, y)   (softmax([50, -50, 0])_0 - 1 is 0; the value is -1.9e-22)
-softmax_residual_rule = ReplaceOptim(lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
-# sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
-sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
-# elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
-elu_residual = _residual_rule(elu, _elu_residual)
-# sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
-sigmoid_product = ReplaceOptim(
-    lambda e: e.is_Mul and any(isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args),
-    lambda e: _sigmoid_product(e),
-)
 
 
 def _sigmoid_product(e):
@@ -305,76 +299,89 @@ def _sigmoid_product(e):
     return Mul(*rest) * s * (1 - s)
 
 
+def _tanh_complement(x):
+    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}); |x| capped at 400 (e^{-800} is 0): 2|x| may overflow."""
+    q = exp(-2 * Min(Abs(x), 400))
+    return 2 * q / (1 + q)
+
+
+def _one_minus_tanh_squared(e):
+    if not (e.is_Add and S.One in e.args):
+        return None
+    for t in e.args:
+        if t.could_extract_minus_sign():
+            u = -t
+            if u.is_Pow and u.exp == 2 and isinstance(u.base, sp.tanh):
+                return t
+    return None
+
+
+def _sech_squared(e):
+    t = _one_minus_tanh_squared(e)
+    m = _tanh_complement((-t).base.args[0])
+    rest = Add(*[s for s in e.args if s not in (S.One, t)])
+    return rest + m * (2 - m)
+
+
+# softmax_vjp(x, softmax_residual(x, y)) -> softmax_vjp_residual(x, y)   (at z = [1e-8, 0], a_0 - a_1 = 5e-9
+#   keeps 8 of 16 digits; expm1(z_0 - z_1)/sum e keeps all)
+vjp_of_residual = Rule(
+    "stability",
+    lambda e: isinstance(e, softmax_vjp) and isinstance(e.args[1], softmax_residual) and e.args[1].args[0] == e.args[0],
+    lambda e: softmax_vjp_residual(e.args[0], e.args[1].args[1]),
+)
+# softmax_vjp(x, clip(softmax_residual(x, y), -1, 1)) -> softmax_vjp_clipped_residual(x, y)   (huber: same digits)
+vjp_of_clipped_residual = Rule("stability", _clipped_residual,
+                               lambda e: softmax_vjp_clipped_residual(e.args[0], e.args[1].args[0].args[1]))
 # 1 - sigmoid(x) -> sigmoid(-x)       (1 - sigma(50) is 0 in floating point, sigma(-50) = 2e-22)
 one_minus_sigmoid = _complement(sigmoid)
+# sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
+sigmoid_product = Rule(
+    "stability",
+    lambda e: e.is_Mul and any(isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args),
+    _sigmoid_product,
+)
 # log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
-log_sigmoid = ReplaceOptim(log(sigmoid(_x)), -softplus(-_x))
-# log(1 + exp(x)) -> softplus(x)      (e^1000 overflows; softplus is lowered to max(x, 0) + log1p(e^{-|x|}))
-log1p_exp = ReplaceOptim(log(1 + exp(_x)), softplus(_x))
-# 1/(1 + exp(-x)) -> sigmoid(x)       (e^{1000} overflows; sigmoid is lowered to e/(1 + e), e = exp(min(x, 40)))
-logistic = ReplaceOptim(1 / (1 + exp(-_x)), sigmoid(_x))
-# (1 + erf(x/sqrt(2)))/2 -> Phi(x)    (1 + erf(-10/sqrt 2) is 0; Phi(-10) = 7.6e-24 by erfc: ndtr)
-phi_by_erfc = ReplaceOptim(Rational(1, 2) + sp.erf(sqrt(2) * _x / 2) / 2, Phi(_x))
+log_sigmoid = Rule("stability", log(sigmoid(_x)), -softplus(-_x))
 # 1 - tanh(x)**2 -> m (2 - m), m = 1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
-sech_squared = ReplaceOptim(lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
-# exp(x) - 1 -> expm1(x)              (e^{1e-8} - 1 keeps 8 digits)
-expm1_rule = ReplaceOptim(exp(_x) - 1, expm1(_x))
+sech_squared = Rule("stability", lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
+
+# --- phase "lowering": each named function into the stable form its class declares ---------------
+
+
+def _lowerable(e):
+    return isinstance(e, NamedFunction) and e.lowering(e.args[0]) is not None
+
+
+def _lowered(e):
+    """e's lowering, with the named functions that lowering uses lowered in turn (silu -> x sigmoid(x) -> ...)."""
+    return e.lowering(e.args[0]).replace(_lowerable, _lowered)
+
+
+# f(x) -> f.lowering(x) for every named function f (the identity and the reason sit on f's class)
+lower_named = Rule("lowering", _lowerable, _lowered)
+
+# --- phase "cleanup": what lowering leaves ----------------------------------------------------------
+
+
+def _expm1_plus_one(e):
+    if not (e.is_Add and S.One in e.args):
+        return None
+    return next((t for t in e.args if isinstance(t, expm1)), None)
+
+
 # expm1(x) + 1 -> exp(x)              (expm1(-50) + 1 is 0; e^{-50} = 1.9e-22)
-expm1_plus_one = ReplaceOptim(
+expm1_plus_one = Rule(
+    "cleanup",
     lambda e: _expm1_plus_one(e) is not None,
     lambda e: Add(*[t for t in e.args if t not in (S.One, _expm1_plus_one(e))]) + exp(_expm1_plus_one(e).args[0]),
 )
 
-# --- branch-free: no value computed in an untaken branch ------------------------------------
+# --- the phases --------------------------------------------------------------------------------------
 
-# Piecewise((r, |r| <= 1), (sign(r), True)) -> clip(r, -1, 1)
-huber_gradient = ReplaceOptim(_huber_gradient, lambda e: Clip(e.args[0].expr, -1, 1))
-# Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True)) -> c (r - c/2), c = clip(r, -1, 1)   (r**2 overflows at r = 1e200)
-huber_loss = ReplaceOptim(_huber_loss, _huber_loss_value)
-
-# --- softmax (over the last axis) ----------------------------------------------------------------
-
-# log(softmax(x)) -> log_softmax(x)        (log of e^{z}/sum e^{z} is -inf or nan at [1000, 0, -1000])
-log_of_softmax = ReplaceOptim(log(softmax(_x)), log_softmax(_x))
-# log(1 - softmax(x)) -> log1m_softmax(x)  (1 - softmax(z)_0 is 0 at [1000, 0, -1000]; the log is -1000)
-log_one_minus_softmax = ReplaceOptim(log(1 - softmax(_x)), log1m_softmax(_x))
-
-def _rowwise(expr, size, zv, av, yv):
-    """``expr`` for unit 0 of an explicit row of ``size`` units: RowSum -> a sum over the row."""
-    def at(e, k):
-        return e.xreplace({softmax(zv): av[k], yv: ys[k]})
-    ys = sp.symbols(f"y0:{size}", real=True)
-    expr = expr.replace(lambda e: isinstance(e, RowSum), lambda e: Add(*[at(e.args[0], k) for k in range(size)]))
-    return at(expr, 0)
-
-
-def _is_softmax_bce_delta(e):
-    """e is, as a rational identity on an explicit row of 3 units, a*sum(y) - y + w - a*sum(w), w = (1 - y) a/(1 - a)."""
-    if not (e.is_Mul or e.is_Add) or not e.has(RowSum) or not e.has(softmax):
-        return False
-    (zv,) = {f.args[0] for f in e.atoms(softmax)}
-    yv = sp.Symbol("y", real=True)
-    A = softmax(zv)
-    w = (1 - yv) * A / (1 - A)
-    template = A * RowSum(yv) - yv + w - A * RowSum(w)
-    av = sp.symbols("a0:3", positive=True)
-    return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
-
-
-# a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a) -> softmax_odds_vjp(z, y)
-#   (1/(1 - softmax(z)_0) is 1/0 at [1000, 0, -1000]; the delta there is finite)
-softmax_bce_vjp = ReplaceOptim(_is_softmax_bce_delta,
-                               lambda e: softmax_odds_vjp(next(iter(e.atoms(softmax))).args[0], sp.Symbol("y", real=True)))
-
-# Phases, applied once each and in this order: a rule's output is not fed back to it.
-NAIVE_FORMS = (logistic, log1p_exp, phi_by_erfc, expm1_rule)
-STRUCTURE = (silu_prime, gauss_clipped, softmax_bce_vjp, log_of_softmax, log_one_minus_softmax, positive_where_argument_is, huber_gradient, huber_loss)
-RESIDUALS = (softmax_jacobian_product, sigmoid_residual, elu_residual, softmax_residual_rule)
-STABILITY = (vjp_of_residual, vjp_of_clipped_residual, one_minus_sigmoid, sigmoid_product, log_sigmoid, sech_squared)
-LOWERING = (lower_named,)
-CLEANUP = (expm1_plus_one,)
-PHASES = (NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP)
-RULES = tuple(rule for phase in PHASES for rule in phase)
+RULES = tuple(v for v in tuple(globals().values()) if isinstance(v, Rule))  # every rule above, in order
+PHASES = phases(RULES)
+NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP = PHASES
 
 
 def stabilize(expr, phases=PHASES):
