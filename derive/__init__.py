@@ -12,11 +12,27 @@ on first use.
 
 from __future__ import annotations
 
+import tomllib
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from derive.errors import PairingError, UnknownNameError
+from derive.errors import PairingError, UnknownNameError, unknown
+
+
+def _version() -> str:
+    """The installed distribution's version; from a source tree that is not installed, pyproject.toml's."""
+    try:
+        return version("derive")
+    except PackageNotFoundError:
+        with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as project:
+            return tomllib.load(project)["project"]["version"]
+
+
+__version__ = _version()
 
 __all__ = [
+    "__version__",
     "PairingError",
     "UnknownNameError",
     "derive_pair",
@@ -39,7 +55,18 @@ _LAZY = {
 }
 
 
+_SUBPACKAGES = ("kernels", "testing", "symbolic", "compile", "docs")
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'derive' has no attribute {name!r}")
+    if name in _SUBPACKAGES:
+        return import_module(f"derive.{name}")
+    error = unknown("name", name, [*__all__, *_SUBPACKAGES], where="module 'derive'")
+    raise AttributeError(str(error), name=name, obj=__name__)
+
+
+def __dir__() -> list[str]:
+    """The public names (``derive.<TAB>`` and ``dir(derive)``), the lazy ones included."""
+    return sorted({*__all__, *_SUBPACKAGES})

@@ -1,14 +1,21 @@
-"""The proofs as a LaTeX fragment for the full report (``derive.docs.report`` entry point).
+r"""The proofs as a LaTeX fragment for the full report (``derive.docs.report`` entry point).
 
-    latex_section() -> str   (no preamble; needs only amsmath, amssymb, booktabs, longtable)
+    latex_section() -> str   (no preamble; needs amsmath, amssymb and the report's \fiteq)
 
-Every theorem with its statement, status, time and certificate; then every seed
-claim, the refuted ones with their counterexample and corrected statement.
+Every theorem with its statement, status, source text and certificate, and its
+checked steps; then every claim of the source texts, named by title and kind,
+the refuted ones with their counterexample and corrected statement.
 """
 
 from __future__ import annotations
 
-from proofs.certificate import steps_of
+import re
+
+import sympy as sp
+
+from derive.docs.latex import math_signs
+from derive.docs.sources import cite
+from proofs import Verdict
 from proofs.claims import CLAIMS, QUOTES_TEX, check_claim
 from proofs.theorems import run_all
 
@@ -45,18 +52,66 @@ def _split_top(formula: str, seps=(r";\ ", r";\quad ", r";\quad", r"\qquad ")) -
 
 
 def _display(formula: str) -> str:
-    lines = _split_top(formula)
-    return "\\begin{gather*}\n" + " \\\\\n".join(lines) + "\n\\end{gather*}"
+    r"""One display per part of the statement (its lines split at ``\\``, then at top-level separators),
+    each scaled down to the line width where it is wider (the report's ``\fiteq``): no overfull box."""
+    lines = [part for row in re.split(r"\\\\(?![A-Za-z])", formula) for part in _split_top(row)]
+    return "\n".join(rf"\fiteq{{{line}}}" for line in lines)
 
 
-def _steps(verdict, limit: int = 14) -> str:
-    steps = steps_of(verdict)
+def _leaves(verdict: Verdict) -> list[Verdict]:
+    """The leaf steps of a (nested) conjunction of verdicts."""
+    if not verdict.conjunction:
+        return [verdict]
+    return [leaf for d in verdict.details if isinstance(d, Verdict) for leaf in _leaves(d)]
+
+
+# text-mode relations and arrows of a step's text, set as mathematics
+_OPERATORS = ((r"\textless{}=", r"$\le$"), (r"\textgreater{}=", r"$\ge$"), ("!=", r"$\ne$"),
+              (r"-\textgreater{}", r"$\to$"), (r"=\textgreater{}", r"$\Rightarrow$"),
+              (r"\textless{}", "$<$"), (r"\textgreater{}", "$>$"))
+
+
+def _claim_tex(v: Verdict) -> str:
+    """A step's statement: SymPy's LaTeX of the relation where the verdict keeps one (``v.relation``, with
+    ``v.note`` as its words), else its text with relations, arrows, minus signs and infinity as mathematics."""
+    relation = getattr(v, "relation", None)
+    if isinstance(relation, sp.Basic):
+        formula = f"${sp.latex(relation)}$"
+        note = getattr(v, "note", "")
+        return f"{tex_text(note)}: {formula}" if note else formula
+    shown = tex_text(v.claim)
+    for ascii_op, math in _OPERATORS:
+        shown = shown.replace(ascii_op, math)
+    shown = math_signs(shown)
+    shown = re.sub(r"(?<![$\\])(?:(?<![A-Za-z])-|-(?![A-Za-z]))(?!\\infty)", "$-$", shown)  # a hyphen only inside a word
+    return re.sub(r"(?<=[A-Za-z)])('+)(?![A-Za-z])", r"$\1$", shown)  # gelu'' is a second derivative, not a quote
+
+
+def _trivial(v: Verdict) -> bool:
+    """A step whose two sides are the same (0 = 0): it proves nothing worth printing."""
+    relation = getattr(v, "relation", None)
+    if isinstance(relation, sp.Basic):
+        return relation == sp.true or (isinstance(relation, sp.Eq) and relation.lhs == relation.rhs)
+    sides = v.claim.split(" = ")
+    return len(sides) == 2 and sides[0].strip() == sides[1].strip()
+
+
+def _certificate(tex: str) -> str:
+    """A certificate's LaTeX with each of its '; '-separated parts once, and dotted names breakable."""
+    parts = [part.rstrip(";") for part in _split_top(tex, seps=("; ",))]
+    unique = [part for pos, part in enumerate(parts) if part not in parts[:pos]]
+    return re.sub(r"\\texttt\{([^{}]*)\}", lambda m: r"\texttt{" + m.group(1).replace(".", r".\allowbreak{}") + "}",
+                  "; ".join(unique))
+
+
+def _steps(verdict: Verdict, limit: int = 14) -> str:
+    steps = [v for v in _leaves(verdict) if not _trivial(v)]
     if not steps:
         return ""
     if len(steps) > limit:
         ok = sum(s.proved for s in steps)
         return f"\\par\\noindent\\small {ok} of {len(steps)} checked steps proved.\\normalsize\n"
-    items = "\n".join(f"  \\item {tex_text(s.claim)}: \\emph{{{s.status}}}" for s in steps)
+    items = "\n".join(f"  \\item {_claim_tex(s)}: \\emph{{{s.status}}}" for s in steps)
     return "\\begin{itemize}\\small\n" + items + "\n\\end{itemize}\n"
 
 
@@ -65,27 +120,30 @@ def _theorems() -> str:
     for r in run_all():
         t = r.theorem
         out.append(f"\\subsection*{{Theorem {t.number}: {tex_text(t.name)}}}")
-        seeds = ", ".join(t.seeds)
-        out.append(f"\\noindent Status: \\textbf{{{r.status}}}. Seeds: {seeds}.\\par")  # no timings: the report is deterministic
+        sources = "; ".join(cite(seed) for seed in t.seeds)
+        # no timings: the report is deterministic
+        out.append(f"\\noindent Status: \\textbf{{{r.status}}}." + (f" Source: {sources}." if sources else "") + "\\par")
         if not r.proofs:
             out.append(f"\\noindent {tex_text(r.verdict.reason)}\\par")
         for p in r.proofs:
             out.append(_display(p.statement))
-            out.append(f"\\noindent\\emph{{Certificate.}} {p.certificate} "
+            out.append(f"\\noindent\\emph{{Certificate.}} {_certificate(p.certificate)} "
                        f"(\\emph{{{p.verdict.status}}})\\par")
             out.append(_steps(p.verdict))
     return "\n".join(out)
 
 
 def _claims() -> str:
-    out = ["\\subsection*{The seed documents' claims}",
-           "\\noindent A false claim is refuted by a counterexample evaluated with mpmath at 60 digits; "
-           "its corrected statement is proved exactly.",
+    out = ["\\subsection*{The claims of the source texts}",
+           "\\noindent Each claim quoted from its source text. A false claim is refuted by a counterexample "
+           "evaluated with mpmath at 60 digits; its corrected statement is proved exactly.",
            "\\begin{itemize}"]
     for c in CLAIMS:
         res = check_claim(c.key)
         quote = QUOTES_TEX.get(c.key) or tex_text(c.quote)
-        line = f"\\item \\textbf{{Seed {c.seed}}} (theorem {c.theorem}): ``{quote}'' --- \\emph{{{c.verdict}}}"
+        source = cite(c.seed)
+        line = (f"\\item \\textbf{{{source[:1].upper() + source[1:]}}} (theorem {c.theorem}): "
+                f"``{quote}'' --- \\emph{{{c.verdict}}}")
         if c.verdict != "true":
             line += (f". Counterexample: {c.counterexample} "
                      f"(checked: \\emph{{{res.refutation.status}}}). Corrected: \\(" + c.corrected + "\\)"
@@ -98,7 +156,7 @@ def _claims() -> str:
 
 
 def latex_section() -> str:
-    """The proofs section: theorems 1-11 and the seed claims."""
+    """The proofs section: every theorem and the claims of the source texts."""
     intro = (
         "\\section{Proofs}\n"
         "Each bound $f \\le c$ on a domain $D$ is proved by a certificate $g$: SymPy shows $c - f - g = 0$ "

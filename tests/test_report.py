@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from importlib.metadata import EntryPoint, entry_points
 
 import numpy as np
@@ -26,6 +27,7 @@ from derive.docs.latex import name
 from derive.docs.report import SECTION_GROUP, Progress, compile_pdf, plugin_sections
 
 TOOLS = ("pdflatex", "pdftotext", "pdfinfo")
+EPOCH = 1700000000  # 2023-11-14 UTC: the fixed date the build is given (SOURCE_DATE_EPOCH)
 
 
 def flat(s: str) -> str:
@@ -40,10 +42,12 @@ def built(tmp_path_factory):
     assert not missing, f"{', '.join(missing)} not on the PATH: install texlive-latex-base, texlive-latex-recommended, poppler-utils"
     out = tmp_path_factory.mktemp("build") / "report"
     stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        assert main(["report", "--out", str(out)]) == 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", str(EPOCH))
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            assert main(["report", "--out", str(out)]) == 0
     pdf = out / "report.pdf"
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(["pdfinfo", "-isodates", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     body = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     return out, stdout.getvalue(), stderr.getvalue(), body, pages
@@ -89,7 +93,10 @@ def test_pdf_gives_the_reason_of_every_invalid_pairing(built):
     invalid = [(act, lo, why) for act, lo, why in pairings() if why is not None]
     assert invalid
     for act, lo, why in invalid:
-        assert flat(why.replace("oo", "∞")) in body, why
+        # minus signs, not hyphens: "(−1, 1)", "(−∞, ∞)"
+        shown = re.sub(r"(?<![A-Za-z0-9])-(?=\d|oo)", "−", why).replace("oo", "∞")
+        assert flat(shown) in body, why
+    assert "(-1," not in built[3] and "(-∞" not in built[3]
 
 
 def test_pdf_shows_the_formulas(built):
@@ -97,8 +104,7 @@ def test_pdf_shows_the_formulas(built):
     assert "δjL=aLj−yj" in body  # seed 002: the canonical pairings
     assert "∂ai=(δij−aj)ai" in body  # the softmax Jacobian
     assert "∂zj" in body
-    assert "rowssumtozero" in body and "symmetric" in body
-    assert "n=2:equal,n=3:equal,n=4:equal" in body
+    assert "itsrowssumtozero,itissymmetricandpositivesemidefinite" in body  # named, proved in the theorems
     assert "=(Wl+1)⊤δl+1⊙f′(zl)" in body  # the hidden-layer recursion (where delta^l's "l" lands varies)
     assert body.count("holds") >= sum(act.elementwise for act in ACTIVATIONS.values())
     # Seed 001: the LSTM cell path and logistic regression's gradient (g - y) x_k.
@@ -135,11 +141,68 @@ def test_tex_is_deterministic(built, tmp_path):
     out = built[0]
     again = tmp_path / "again"
     code = f"from derive.docs.report import build_report; build_report({str(again)!r}, compile=False)"
-    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "SOURCE_DATE_EPOCH": str(EPOCH)}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
     assert (again / "report.tex").read_bytes() == (out / "report.tex").read_bytes()
     for figure in sorted((out / "figures").glob("*.pdf")):
         assert (again / "figures" / figure.name).read_bytes() == figure.read_bytes(), figure.name
+
+
+def test_no_formula_runs_off_the_page(built):
+    log = (built[0] / "report.log").read_text(encoding="utf-8", errors="replace")
+    assert "Overfull" not in log, re.findall(r"^Overfull.*$", log, re.M)
+
+
+def test_pdf_metadata_and_title_page_carry_the_version_and_a_fixed_date(built):
+    from derive import __version__
+
+    out, _, _, body, _ = built
+    info = subprocess.run(["pdfinfo", "-isodates", str(out / "report.pdf")], capture_output=True, text=True,
+                          check=True).stdout
+    fields = dict(re.findall(r"^(\w+):\s+(.*)$", info, re.M))
+    assert fields["Title"] == "The calculus of neural-network output layers"
+    assert "activation x loss pairing" in fields["Subject"]
+    assert __version__ in fields["Creator"]
+    assert fields["CreationDate"].startswith("2023-11-14T22:13:20") and fields["ModDate"] == fields["CreationDate"]
+    title_page = body.split("Abstract")[0]
+    assert f"derive {__version__}, 2023-11-14" in title_page
+
+
+def test_the_date_is_the_source_s_not_the_build_s(monkeypatch):
+    from derive.docs.pdf import source_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")
+    assert source_date() == 86400
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert source_date() == source_date() < time.time() + 1  # a commit's or a file's date, stable
+
+
+def test_source_texts_are_named_by_title_and_kind_where_judged(built):
+    from derive.docs.sources import SOURCES
+
+    body = flat(built[3])
+    for source in SOURCES.values():
+        assert flat(source.title) in body and flat(source.kind) in body, source.number
+    # where the claims are judged, each names its source text, not a bare "Seed 002"
+    claims = built[3].split("The claims of the source texts")[-1]
+    assert "Problem with Sigmoid and Sum of Squares Loss" in claims.replace("\n", " ")
+    assert not re.search(r"^Seed \d{3} \(theorem", claims, re.M)
+
+
+def test_proof_steps_read_as_mathematics(built):
+    tex = (built[0] / "report.tex").read_text(encoding="utf-8")
+    proofs = tex.split(r"\section{Proofs}")[-1].split(r"\section{Derivations")[0]
+    if r"\section{\texttt{proofs}}" in tex:
+        pytest.skip("the proofs section could not be built (noted in the document)")
+    steps = re.findall(r"^  \\item (.*)$", proofs, re.M)
+    assert steps
+    for step in steps:
+        assert r"\textgreater" not in step and r"\textless" not in step and "->" not in step, step
+        assert not re.search(r"[A-Za-z]''(?!\$)", step), step  # gelu'' as a prime, not a closing quote
+        assert not re.match(r"(.+) = \1: \\emph", step), step  # no "0 = 0: proved"
+    for line in re.findall(r"^\\noindent\\emph\{Certificate\.\} (.*)$", proofs, re.M):
+        parts = [p.strip() for p in line.rsplit("(", 1)[0].split("; ")]
+        assert len(parts) == len(set(parts)), line  # each part of a certificate once
 
 
 # --- sections from other packages ------------------------------------------------------------------
@@ -155,7 +218,8 @@ def test_a_missing_section_is_noted_in_the_document_and_on_stderr():
     missing = EntryPoint(name="proofs", value="no_such_package_xyz.report:latex_section", group=SECTION_GROUP)
     [fragment] = plugin_sections(progress, [missing])
     assert r"\section{\texttt{proofs}}" in fragment and "This section is missing" in fragment
-    assert r"\texttt{no\char95{}such\char95{}package\char95{}xyz.report:latex\char95{}section}" in fragment
+    shown = r"no\char95{}such\char95{}package\char95{}xyz.\allowbreak{}report:\allowbreak{}latex\char95{}section"
+    assert r"\texttt{" + shown + "}" in fragment
     assert "section 'proofs' left out" in stream.getvalue() and "ModuleNotFoundError" in stream.getvalue()
 
 

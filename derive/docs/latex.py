@@ -23,7 +23,7 @@ from sympy.printing.latex import LatexPrinter
 from derive.symbolic.pairing import Derivation, derive_pair
 from derive.symbolic.symbols import C, a, b, j, k, w, x, y, z
 
-__all__ = ["LayerPrinter", "layer_latex", "text", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
+__all__ = ["LayerPrinter", "layer_latex", "text", "math_signs", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
 
 # IndexedBase name -> (letter, layer superscript or None); x is the previous layer's output.
 NOTATION = {
@@ -88,19 +88,29 @@ _TEXT_ESCAPES = {
 def text(s: str) -> str:
     """Plain text (a step's description, an assumption, a reason) safe for LaTeX.
 
-    ``oo`` reads as infinity; an identifier such as leaky_relu is set as a ``name``.
+    ``oo`` reads as infinity, ``-`` before a number or ``oo`` as a minus sign; an identifier such as
+    leaky_relu is set as a ``name``.
     """
     escaped = "".join(_TEXT_ESCAPES.get(ch, ch) for ch in s)
     escaped = _IDENTIFIER.sub(lambda match: name(match.group().replace(r"\_", "_")), escaped)
-    return re.sub(r"(?<![A-Za-z])oo(?![A-Za-z])", r"$\\infty$", escaped)
+    return math_signs(escaped)
+
+
+def math_signs(escaped: str) -> str:
+    """In LaTeX text, ``oo`` as infinity and ``-`` before a number or ``oo`` as a minus sign: [-1, oo)."""
+    escaped = re.sub(r"(?<![A-Za-z0-9])-(?=\.?\d)", r"$-$", escaped)
+    return re.sub(r"(?<![A-Za-z0-9])(-?)oo(?![A-Za-z])", r"$\1\\infty$", escaped)
 
 
 _IDENTIFIER = re.compile(r"(?<![A-Za-z\\])[a-z]{3,}(?:\\_[a-z]{3,})+(?![A-Za-z])")
 
 
 def name(s: str) -> str:
-    """A catalogue name in typewriter type, with a real underscore glyph (so PDF text search finds it)."""
-    return r"\texttt{" + s.replace("_", r"\char95{}") + "}"
+    """A catalogue name or a dotted path in typewriter type, with a real underscore glyph (so PDF text search
+    finds it), breakable after its dots and colons."""
+    # a line may break after a dot or a colon of a dotted path (proofs.report:latex_section)
+    shown = s.replace("_", r"\char95{}").replace(".", r".\allowbreak{}").replace(":", r":\allowbreak{}")
+    return r"\texttt{" + shown + "}"
 
 
 def equation(lhs, rhs) -> str:
@@ -114,6 +124,7 @@ PREAMBLE = r"""\usepackage{amsmath,amssymb}
 \usepackage[margin=2.2cm]{geometry}
 \usepackage{xcolor}
 \usepackage[hidelinks]{hyperref}
+\emergencystretch=3em % a long identifier moves to the next line instead of running into the margin
 \newsavebox{\fiteqbox}
 % A display that is scaled down to the line width when it would overflow it.
 \newcommand{\fiteq}[1]{\sbox{\fiteqbox}{$\displaystyle #1$}%
