@@ -88,8 +88,33 @@ def test_derivatives_print_as_partial_fractions():
     assert layer_latex(d(C, w[j, k])) == r"\frac{\partial C}{\partial {w^{L}_{jk}}}"
 
 
-def test_power_of_an_output_is_not_a_double_superscript():
-    assert layer_latex(a[j] ** 2) == "{a^{L}_{j}}^{2}"
+def test_power_of_an_output_is_braced_not_a_layer_superscript():
+    # {a^L_j}^2 reads as a_j^{L2}, layer L2: the power goes outside parentheses
+    assert layer_latex(a[j] ** 2) == r"\left({a^{L}_{j}}\right)^{2}"
+    assert layer_latex(x[k] ** 3) == r"\left({a^{L-1}_{k}}\right)^{3}"
+    assert layer_latex(y[j] ** 2) == "{y_{j}}^{2}"  # no layer, no ambiguity
+    assert layer_latex(a[j] ** 2, layers=False) == "{a_{j}}^{2}"
+
+
+def test_no_document_has_a_layer_superscript_raised_again():
+    for act, lo in VALID:
+        assert not re.search(r"\{[a-z]\^\{L(-1)?\}_\{[^}]*\}\}\^", pairing_document(act, lo)), (act, lo)
+
+
+def test_derivations_display_in_notebooks_in_the_report_s_notation(tmp_path):
+    require_tools()
+    d = derive_pair("sigmoid", "quadratic")
+    shown = d._repr_latex_()
+    assert shown.startswith("$$") and shown.endswith("$$")
+    assert "{a^{L}_{j}}" in shown and r"\sigma\left({z^{L}_{j}}\right)" in shown
+    for step in d.steps:
+        assert layer_latex(step.rhs) in shown
+        assert step._repr_latex_() == rf"$\displaystyle \text{{{step.description}:}}\quad {layer_latex(step.lhs)} = {layer_latex(step.rhs)}$"
+    # valid LaTeX (amsmath), as Jupyter's MathJax and nbconvert's PDF need it
+    document = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n%s\n%s\n\\end{document}\n"
+    for act, lo in [("sigmoid", "quadratic"), ("softmax", "cce")]:
+        d = derive_pair(act, lo)
+        compile_tex(document % (d._repr_latex_(), d.steps[-1]._repr_latex_()), tmp_path / f"{act}-{lo}")
 
 
 def test_named_functions_keep_their_names():

@@ -18,58 +18,12 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
 
+from derive.docs.printer import NOTATION, LayerPrinter, layer_latex
 from derive.symbolic.pairing import Derivation, derive_pair
-from derive.symbolic.symbols import C, a, b, j, k, w, x, y, z
+from derive.symbolic.symbols import C, a, b, j, k, w, y
 
-__all__ = ["LayerPrinter", "layer_latex", "text", "math_signs", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
-
-# IndexedBase name -> (letter, layer superscript or None); x is the previous layer's output.
-NOTATION = {
-    z.label.name: ("z", "L"),
-    a.label.name: ("a", "L"),
-    w.label.name: ("w", "L"),
-    b.label.name: ("b", "L"),
-    x.label.name: ("a", "L-1"),
-    y.label.name: ("y", None),
-}
-
-
-class LayerPrinter(LatexPrinter):
-    """SymPy's LaTeX printer with seed 002's layer notation: a[j] -> a^L_j, x[k] -> a^{L-1}_k."""
-
-    _default_settings = {**LatexPrinter._default_settings, "layers": True}
-
-    def __init__(self, settings=None):
-        super().__init__({"ln_notation": True, **(settings or {})})
-
-    def _print_Indexed(self, expr):
-        name = expr.base.label.name
-        letter, layer = NOTATION.get(name, (name, None))
-        if not self._settings["layers"]:
-            letter, layer = name, None
-        sub = "".join(self._print(index) for index in expr.indices)
-        sup = f"^{{{layer}}}" if layer else ""
-        # Outer braces: a power prints as {a^{L}_{j}}^{2}, not a double superscript.
-        return f"{{{letter}{sup}_{{{sub}}}}}"
-
-    def _print_Derivative(self, expr):
-        order = sum(count for _, count in expr.variable_count)
-        top = r"\partial" if order == 1 else rf"\partial^{{{order}}}"
-        bottom = " ".join(
-            rf"\partial {self._print(v)}" + (f"^{{{count}}}" if count > 1 else "")
-            for v, count in expr.variable_count
-        )
-        if isinstance(expr.expr, (sp.Symbol, sp.Indexed)):
-            return rf"\frac{{{top} {self._print(expr.expr)}}}{{{bottom}}}"
-        return rf"\frac{{{top}}}{{{bottom}}}\left({self._print(expr.expr)}\right)"
-
-
-def layer_latex(expr, layers: bool = True) -> str:
-    """``expr`` in LaTeX, in the layer notation (``layers=False``: plain a_j, z_j, x_k)."""
-    return LayerPrinter({"layers": layers}).doprint(expr)
-
+__all__ = ["NOTATION", "LayerPrinter", "layer_latex", "text", "math_signs", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
 
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
