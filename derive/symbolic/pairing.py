@@ -22,6 +22,7 @@ from functools import cache
 import sympy as sp
 from sympy import KroneckerDelta, Sum
 
+from derive.docs.printer import derivation_latex, step_latex
 from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
@@ -34,6 +35,10 @@ class Step:
     description: str
     lhs: sp.Expr
     rhs: sp.Expr
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's display: the description, then lhs = rhs in the report's notation."""
+        return step_latex(self)
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ class Derivation:
     def canonical(self) -> bool:
         """True when delta is exactly a_j - y_j (the canonical pairings)."""
         return sp.expand(self.delta - (a[j] - y[j])) == 0
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's display: every step, then delta, dC/db and dC/dw, in the report's notation."""
+        return derivation_latex(self)
 
 
 def outputs_as_logits(expr, activation: str):
