@@ -31,7 +31,7 @@ import sympy as sp
 from proofs.certificate import Verdict, namer
 from proofs.identity import identity_holds
 from proofs.sign import NEG, NONNEG, NONPOS, POS, ZERO, lookup, sign
-from proofs.values import exact, exact_interval, undefined_where
+from proofs.values import InexactValue, exact, exact_interval, undefined_where
 
 __all__ = ["check_le", "check_lt", "check_eq", "domain_of", "defined_on"]
 
@@ -108,7 +108,9 @@ def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, 
     given, indices = _exact_hypotheses(given, indices)
     try:
         dom = domain_of(domain)
-    except ValueError as exc:
+    except InexactValue:
+        raise
+    except ValueError as exc:  # not a real interval: no proof over it
         return Verdict(claim or f"{sp.sstr(lhs)} <= {sp.sstr(rhs)}", "not proved", str(exc), g)
     show = namer(lhs, rhs, g, dom, given, indices)
     claim = _named(claim or f"{show(lhs)} {'<' if strict else '<='} {show(rhs)}", show)

@@ -1,7 +1,8 @@
 """Three-valued zero test: ``is_zero(e)`` is True (proved) or None (unknown), never False.
 
 A failed ``simplify`` proves nothing, so it never answers False; only a
-counterexample at high precision refutes (``proofs`` does that).
+counterexample at high precision refutes (``proofs`` does that). Values are exact
+(``proofs.values``): a float or an infinity is refused, as everywhere in ``proofs``.
 
 Strategies, cheapest first: ``expand``; ``cancel`` with the transcendental
 atoms as independent symbols, also on each truth assignment of the Piecewise
@@ -23,6 +24,7 @@ import sympy as sp
 from itertools import product
 
 from derive.symbolic.functions import _Named, expand_named
+from proofs.values import exact
 
 __all__ = ["is_zero", "equal"]
 
@@ -162,7 +164,7 @@ def _conditions_split_zero(expr, most=6) -> bool:
 
 def is_zero(expr) -> bool | None:
     """True when ``expr`` is proved identically 0; None when not proved (never False)."""
-    expr = sp.sympify(expr, strict=True)  # strict: a string is refused, never parsed
+    expr = exact(expr)  # floats and infinities refused (proofs.values); a string is refused, never parsed
     if any(pw.args[-1].cond is not sp.true for pw in expr.atoms(sp.Piecewise)):
         return None  # undefined where no branch applies: simplify would drop that part
     if sp.expand(expr) == 0 or _abstracted_zero(expr) or _conditions_split_zero(expr):
@@ -180,4 +182,4 @@ def is_zero(expr) -> bool | None:
 
 def equal(lhs, rhs) -> bool | None:
     """True when lhs == rhs is proved; None when not proved."""
-    return is_zero(sp.sympify(lhs, strict=True) - sp.sympify(rhs, strict=True))
+    return is_zero(exact(lhs) - exact(rhs))

@@ -17,6 +17,7 @@ from sympy import Piecewise, S, oo
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
 from proofs.certificate import Verdict
+from proofs.values import exact
 
 __all__ = ["z", "REALS", "derivative", "limit_at", "limit_is"]
 
@@ -50,6 +51,9 @@ def limit_at(expr, point):
 
 
 def limit_is(expr, point, value) -> Verdict:
+    """lim_{z -> point} expr == value (point, value may be +-oo; nothing else inexact: ``proofs.values``)."""
+    expr = exact(expr, "limit's expression")
+    value = value if value in (oo, -oo) else exact(value, "limit's value")
     got = limit_at(expr, point)
     claim = f"lim z->{point} {sp.sstr(expr)} = {sp.sstr(value)}"
     if sp.simplify(got - value) == 0 or got == value:

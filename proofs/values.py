@@ -57,7 +57,7 @@ def exact_interval(iv, what: str = "domain") -> sp.Set:
     """A real Interval (or Reals) whose finite ends are exact; infinite ends allowed as ends only."""
     iv = sp.sympify(iv, strict=True)
     if not isinstance(iv, sp.Set) or not iv.is_subset(S.Reals):
-        raise InexactValue(f"the {what} must be a real SymPy Interval, got {iv!r}")
+        raise ValueError(f"the {what} must be a real SymPy Interval, got {iv!r}")
     if isinstance(iv, sp.Interval):
         for end in (iv.start, iv.end):
             if not end.is_infinite:

@@ -100,6 +100,9 @@ def test_main_prints_the_table_and_exits_zero(capsys):
     for r in run_all():
         assert r.theorem.name in out
     assert "11/11 theorems proved" in out
+    from proofs.given import FACTS
+
+    assert "taken as given" in out and all(f.key in out for f in FACTS)
 
 
 def test_derive_prove_entry_point():
@@ -204,3 +207,62 @@ def test_invalidity_rests_on_a_witness_not_on_a_superset(monkeypatch):
     monkeypatch.setattr(ranges, "WITNESS_POINTS", (sp.Rational(1, 2),))  # identity(1/2) lies in (0, 1)
     assert not ranges.invalidity_witness("identity", "bce").proved
     assert not ranges._pairing_validity.__wrapped__(tuple(ACTIVATIONS.values()), tuple(catalogue.LOSSES.values())).verdict.proved
+
+
+# ---------------------------------------------------------------- facts taken as given, cited where used
+
+
+def _fact_uses(verdict):
+    from proofs.certificate import steps_of
+
+    return [v.claim for v in steps_of(verdict) if v.claim.startswith("uses the fact")]
+
+
+@pytest.mark.parametrize("proof, fact", [
+    (lambda: extrema.silu_minimum(), "monotonicity"),
+    (lambda: extrema.gelu_minimum(), "monotonicity"),
+    (lambda: extrema.silu_prime_maximum(), "monotonicity"),
+    (lambda: extrema.gelu_prime_maximum(), "monotonicity"),
+    (lambda: bounds.vanishing_gradients(), "induction"),
+])
+def test_the_once_unchecked_steps_cite_a_stated_fact(proof, fact):
+    p = proof()
+    assert p.verdict.proved
+    assert f"uses the fact '{fact}'" in _fact_uses(p.verdict)
+
+
+def test_a_fact_with_an_unproved_premise_proves_nothing():
+    from proofs.given import by_fact
+
+    v = by_fact("induction", "P(L) for all L", [Verdict("P(1)", "proved", "x"), Verdict("step", "not proved", "y")])
+    assert not v.proved and "premise is not proved" in v.reason
+    with pytest.raises(KeyError):
+        by_fact("wishful thinking", "anything", [])
+
+
+# ---------------------------------------------------------------- one range theorem per catalogue entry
+
+
+def test_range_proof_takes_one_entry_and_its_range_proof():
+    # an entry that is not in the catalogue: a shifted sigmoid 1 + sigma(z), range (1, 2)
+    from derive.symbolic.functions import sigmoid
+
+    entry = catalogue.Activation("shifted", lambda t: 1 + sigmoid(t), None, Interval.open(1, 2))
+    rp = ranges.RangeProof(ranges.End(sp.S(1), certificate=1 / (1 + sp.exp(-limits.z))),
+                           ranges.End(sp.S(2), certificate=sp.exp(-limits.z) / (1 + sp.exp(-limits.z))))
+    assert ranges.range_proof(entry, rp).verdict.proved
+    assert not ranges.range_proof(entry).verdict.proved  # no RangeProof registered: says so
+    assert "no RangeProof for shifted" in ranges.range_proof(entry).verdict.reason
+    wrong = dataclasses.replace(entry, range=Interval.open(0, 2))
+    assert not ranges.range_proof(wrong, rp).verdict.proved
+
+
+def test_theorem_2_is_computed_from_the_catalogue(monkeypatch):
+    from derive.symbolic.functions import sigmoid
+
+    entry = catalogue.Activation("shifted", lambda t: 1 + sigmoid(t), None, Interval.open(1, 2))
+    monkeypatch.setitem(catalogue.ACTIVATIONS, "shifted", entry)
+    proofs = THEOREMS[1].prove()
+    assert any("shifted" in p.statement for p in proofs)
+    # no RangeProof for it: theorem 2 is not proved, and says why
+    assert not all(p.verdict.proved for p in proofs)
