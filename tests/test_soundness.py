@@ -192,11 +192,13 @@ def test_one_symbol_per_name_prints_plainly():
 
 
 def test_the_three_valued_equality_and_the_limits_refuse_floats_too():
-    from proofs.equality import is_zero
+    from proofs.equality import equal, is_zero
     from proofs.limits import limit_is, z
 
     with pytest.raises(InexactValue):
-        is_zero(x * Float("0.1") - x * (TENTH + Rational(1, 10**17)))
+        equal(Float("0.1"), TENTH + Rational(1, 10**17))
+    with pytest.raises(InexactValue):
+        is_zero(exp(Float("0.1") * x) - exp(x / 10))
     with pytest.raises(InexactValue):
         limit_is(1 / (1 + exp(-z)), oo, Float(1))
     assert limit_is(1 / (1 + exp(-z)), oo, 1).proved
