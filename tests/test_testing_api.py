@@ -247,3 +247,152 @@ def test_magnitudes_the_oracle_cannot_reach_are_refused(bound):
 
     with pytest.raises(ValueError, match="max_magnitude must be in"):
         assert_kernel_matches(lambda z, y: expit(z) - y, "sigmoid", "bce", max_magnitude=bound)
+
+
+# ---------------------------------------------------------------- tolerances a user can tune
+
+
+def tanh_quadratic_textbook(z, y):
+    return (np.tanh(z) - y) * (1 - np.tanh(z) ** 2)
+
+
+def sigmoid_prime_textbook(z):
+    return expit(z) * (1 - expit(z))
+
+
+def cce_loss_log_softmax(z, y):
+    from scipy.special import log_softmax
+
+    return -(y * log_softmax(z, axis=-1)).sum(axis=-1)
+
+
+EPS = float(np.finfo(np.float64).eps)
+# (kernel, activation, loss, quantity, atol): each loses every relative digit where the truth is below
+# eps (1 - tanh(37)^2 and 1 - expit(37) round to 0), by at most eps |a - y| (targets up to 1e4) there
+TEXTBOOK = [
+    (tanh_quadratic_textbook, "tanh", "quadratic", "delta", 2e-12),
+    (sigmoid_prime_textbook, "sigmoid", None, "derivative", EPS),
+    (cce_loss_log_softmax, "softmax", "cce", "loss", EPS),
+]
+IDS = ["tanh-quadratic", "sigmoid-prime", "log_softmax-cce"]
+
+
+@pytest.mark.parametrize("fn, activation, loss, quantity, atol", TEXTBOOK, ids=IDS)
+def test_textbook_kernels_fail_by_default_and_say_the_atol_that_passes(fn, activation, loss, quantity, atol):
+    with pytest.raises(KernelMismatch) as failed:
+        assert_kernel_matches(fn, activation, loss, quantity, max_examples=5)
+    message = str(failed.value)
+    assert "relative error 1.0" in message  # the truth is ~1e-32, the kernel returned 0
+    needed = float(re.search(r"the smallest atol that passes this example: (\S+)", message).group(1))
+    assert 0 < needed <= atol
+    assert "atol 0 + rtol 1e-12 of the value and of each input's perturbation" in message
+
+
+@pytest.mark.parametrize("fn, activation, loss, quantity, atol", TEXTBOOK, ids=IDS)
+def test_textbook_kernels_pass_with_the_stated_atol(fn, activation, loss, quantity, atol):
+    assert_kernel_matches(fn, activation, loss, quantity, atol=atol, max_examples=40)
+
+
+@pytest.mark.parametrize("fn, activation, loss, quantity, atol", TEXTBOOK, ids=IDS)
+@pytest.mark.parametrize("factor", [2.0, 1.001])
+def test_no_tolerance_lets_a_wrong_constant_pass(fn, activation, loss, quantity, atol, factor):
+    def wrong(*args):
+        return factor * fn(*args)
+
+    for options in (dict(atol=atol), dict(atol=atol, rtol=1e-6)):
+        with pytest.raises(KernelMismatch, match="relative error"):
+            assert_kernel_matches(wrong, activation, loss, quantity, max_examples=20, **options)
+
+
+def test_the_stated_atol_passes_the_failing_example_and_less_does_not():
+    from derive.testing.matching import check_output
+
+    z = np.array([[37.0, -37.0]])
+    y = np.array([[1.0, 0.0]])
+    inputs = {"z": z, "y": y}
+    out = tanh_quadratic_textbook(z, y)
+    with pytest.raises(KernelMismatch) as failed:
+        check_output(out, "tanh", "quadratic", "delta", inputs)
+    needed = float(re.search(r"passes this example: (\S+)", str(failed.value)).group(1))
+    check_output(out, "tanh", "quadratic", "delta", inputs, atol=needed)
+    with pytest.raises(KernelMismatch):
+        check_output(out, "tanh", "quadratic", "delta", inputs, atol=needed / 2)
+
+
+def test_rtol_is_relative_and_scales_the_perturbations():
+    # off by a relative 1e-6: fails at the default 1e-12, passes with rtol 1e-5, not with rtol 1e-7
+    def off(z, y):
+        return (expit(z) - y) * (1 + 1e-6)
+
+    with pytest.raises(KernelMismatch):
+        assert_kernel_matches(off, "sigmoid", "bce", max_examples=5)
+    assert_kernel_matches(off, "sigmoid", "bce", rtol=1e-5, max_examples=20)
+    with pytest.raises(KernelMismatch, match="rtol 1e-07"):
+        assert_kernel_matches(off, "sigmoid", "bce", rtol=1e-7, max_examples=5)
+
+
+def test_nan_gets_no_atol():
+    def nan_at_the_edge(z, y):
+        return np.where(np.abs(z) > 700, np.nan, expit(z) - y)
+
+    with pytest.raises(KernelMismatch, match="no atol passes"):
+        assert_kernel_matches(nan_at_the_edge, "sigmoid", "bce", atol=1.0, max_examples=2)
+
+
+@pytest.mark.parametrize("bound", [1.0, 20.0])
+def test_edge_inputs_stay_within_max_magnitude(bound):
+    seen = []
+
+    def recording(z, y):
+        seen.append(float(np.max(np.abs(z), initial=0.0)))
+        return expit(z) - y
+
+    assert_kernel_matches(recording, "sigmoid", "bce", max_magnitude=bound, max_examples=5)
+    assert seen and max(seen) <= bound
+    if bound == 20.0:
+        assert 18.0 in seen  # the edge rows inside the bound are still tried
+
+
+def test_edges_can_be_left_out():
+    calls = []
+
+    def counting(z, y):
+        calls.append(z)
+        return expit(z) - y
+
+    assert_kernel_matches(counting, "sigmoid", "bce", edges=False, max_examples=3)
+    assert 1 <= len(calls) <= 3
+    calls.clear()
+    assert_kernel_matches(counting, "sigmoid", "bce", max_examples=3)
+    assert len(calls) >= len(EDGE_LOGITS)
+
+
+@pytest.mark.parametrize("bad", [-1e-3, float("nan"), float("inf"), "1e-3"])
+def test_bad_tolerances_are_refused(bad):
+    with pytest.raises(ValueError, match="atol must be a finite number >= 0"):
+        assert_kernel_matches(lambda z, y: expit(z) - y, "sigmoid", "bce", atol=bad)
+    with pytest.raises(ValueError, match="rtol must be a finite number >= 0"):
+        assert_kernel_matches(lambda z, y: expit(z) - y, "sigmoid", "bce", rtol=bad)
+
+
+def test_every_parameter_is_explained_in_the_docstring():
+    import inspect
+
+    doc = assert_kernel_matches.__doc__
+    explained = doc.split("Parameters:")[1]
+    for name in inspect.signature(assert_kernel_matches).parameters:
+        assert re.search(rf"^\s+(\w+, )*{name}(, \w+)*:", explained, re.M), name
+    assert "atol + rtol |truth| + sum_v" in doc  # how atol, rtol and the conditioning term combine
+
+
+def test_kernels_of_torch_tensors():
+    torch = pytest.importorskip("torch")
+
+    def torch_delta(z, y):
+        assert isinstance(z, torch.Tensor) and isinstance(y, torch.Tensor)
+        return torch.sigmoid(z) - y
+
+    assert_kernel_matches(torch_delta, "sigmoid", "bce", to_array=torch.from_numpy, max_examples=10)
+    with pytest.raises(KernelMismatch):
+        assert_kernel_matches(lambda z, y: 2 * (torch.sigmoid(z) - y), "sigmoid", "bce",
+                              to_array=torch.from_numpy, max_examples=5)

@@ -1,19 +1,28 @@
-"""derive.testing: check any NumPy kernel against the symbolic derivation, at 50 digits.
+"""derive.testing: check any NumPy (or torch, JAX) kernel against the symbolic derivation, at 50 digits.
 
-    |got - want| <= rtol |want| + sum_v max_(+-) |want(v (1 +- rtol)) - want(v)| + tiny
+    |got - want| <= atol + rtol |want| + sum_v max_(+-) |want(v (1 +- rtol)) - want(v)| + tiny
 
 ``want`` is ``derive_pair(activation, loss)`` (or the activation, its
 derivative, the softmax Jacobian) evaluated in mpmath; v runs over every logit
 and target, perturbed one at a time; rtol is 1e-12 in float64 and 1e-5 in
-float32; tiny is the dtype's smallest normal number (see ``reference``).
+float32 unless given, atol 0 unless given (``rtol=``, ``atol=``: the meaning of
+``torch.testing.assert_close``, added to the conditioning term); tiny is the
+dtype's smallest normal number (see ``reference``). The default is strict: a
+textbook ``expit(z) * (1 - expit(z))`` fails at z = 37 (0 for 8.5e-17), and the
+failure says the smallest atol that passes.
 
 >>> import numpy as np
 >>> from scipy.special import expit
 >>> from derive.testing import assert_kernel_matches
 >>> assert_kernel_matches(lambda z, y: expit(z) - y, "sigmoid", "bce", quantity="delta", max_examples=20)
 
+>>> assert_kernel_matches(lambda z: expit(z) * (1 - expit(z)), "sigmoid", None, "derivative",
+...                       atol=2.3e-16, max_examples=20)
+
 A failure raises ``KernelMismatch`` (an AssertionError) with the shrunk
-inputs, the expected value, the value got and the relative error.
+inputs, the expected value, the value got, the relative error and the
+smallest atol that would have passed. ``max_magnitude`` bounds every logit,
+the pinned edge rows included; ``edges=False`` leaves those out.
 
 The strategies (``derive.testing.strategies``, re-exported here) generate
 logits over the whole float range (edge points 0, +-1e-8, +-18, +-37, +-710,

@@ -179,15 +179,20 @@ def activation_inputs(activation: str, dtype=np.float64, *, max_units: int = 3,
     return row_shapes(lo, max(max_units, lo)).flatmap(lambda s: logits(dtype, s, max_magnitude))
 
 
-def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, with_x: bool = False) -> list[dict]:
-    """Fixed inputs for ``@example``: a row [v, -v] per edge logit v, then softmax rows with spreads of 1e3.
+def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, with_x: bool = False,
+                max_magnitude: float | None = None) -> list[dict]:
+    """Fixed inputs for ``@example``: a row [v, -v] per edge logit v, then softmax rows with spreads of 1e3;
+    only those whose logits lie within ``max_magnitude`` (None: all).
 
     Targets (when ``loss`` is given) are one-hot rows, which every catalogue loss accepts.
     """
     rows = [[v, -v] for v in EDGE_LOGITS]
     spread = [[1000.0, 0.0, -1000.0], [0.0, -1000.0, -999.5]]
+    bound = np.inf if max_magnitude is None else max_magnitude
     out = []
     for zrow in [*rows, spread]:
+        if np.max(np.abs(zrow)) > bound:
+            continue
         z = np.array(zrow if isinstance(zrow[0], list) else [zrow], dtype=dtype)
         inputs = {"z": z}
         if loss is not None:
@@ -202,12 +207,13 @@ def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, w
 
 
 def pinned(test, activation: str, loss: str | None = None, dtype=np.float64, *, with_x: bool = False,
-           z_only: bool = False):
-    """``test`` with every input of ``edge_inputs`` as an explicit ``@example``, tried first and in order.
+           z_only: bool = False, max_magnitude: float | None = None):
+    """``test`` with every input of ``edge_inputs`` (within ``max_magnitude``) as an explicit ``@example``,
+    tried first and in order.
 
     ``z_only``: the example is the logits array alone (tests of activations take ``z``).
     """
-    for inputs in reversed(edge_inputs(activation, loss, dtype, with_x=with_x)):
+    for inputs in reversed(edge_inputs(activation, loss, dtype, with_x=with_x, max_magnitude=max_magnitude)):
         test = example(inputs["z"] if z_only else inputs)(test)
     return test
 
