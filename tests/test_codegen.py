@@ -15,6 +15,10 @@ from derive.kernels import _generated as _gen
 from derive.compile import generate as codegen
 from derive.symbolic.catalogue import ACTIVATIONS, pairings, valid_pairings
 from derive.compile.rewrite import Quotient, copysign
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import a, j, y, z
+
+A, Yj, Zj = sp.symbols("a y z", real=True)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,10 @@ def test_every_kernel_docstring_is_its_stabilised_derivation(source):
     tree = ast.parse(source)
     docs = {node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
     for act, lo in valid_pairings():
-        assert docs[f"delta__{act}__{lo}"] == sp.sstr(codegen.delta_expr(act, lo))
+        derived, evaluated = docs[f"delta__{act}__{lo}"].split("\n\nevaluated as: ")
+        assert evaluated == sp.sstr(codegen.delta_expr(act, lo))
+        d = derive_pair(act, lo)  # the raw derivation, in the unit's own a, y, z
+        assert derived.startswith(f"dC/dz = {sp.sstr(d.delta.subs({a[j]: A, y[j]: Yj, z[j]: Zj}))},  a = ")
 
 
 def test_emitter_writes_into_buffers_and_matches_numpy():

@@ -2,18 +2,28 @@
 
 Everything else (the pairing matrix, the derivations, the kernels, the LaTeX,
 the test parametrisation) is computed from these two tables. Adding an
-activation is one line here plus its range proof in ``proofs``.
+activation is one line here plus its range proof in ``proofs``; or, without
+touching a file, ``register`` (for good) or ``extended`` (for a ``with`` block):
+
+>>> mish = Activation("mish", lambda z: z * sp.tanh(softplus(z)), None, Interval(-1, oo))
+>>> with extended(activations=[mish]):
+...     ("mish", "quadratic", None) in pairings()
+True
+>>> "mish" in ACTIVATIONS
+False
 
 An activation gives ``f(z)``, its derivative written through its output ``a``
-where that form exists (autograd's "use the output where cheaper"), and its
-range as a SymPy set. A loss gives the per-unit term ``l(a, y)``, how units
+where that form exists (autograd's "use the output where cheaper"; None: d/dz of
+f), and its range as a SymPy set. A loss gives the per-unit term ``l(a, y)``, how units
 are reduced (sum or mean), the set its ``a`` must lie in, and the set its
 targets lie in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import keyword
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sympy as sp
@@ -34,8 +44,12 @@ class Activation:
 
     name: str
     f: Callable[[sp.Expr], sp.Expr] | None  # None: not elementwise (softmax)
-    prime: Callable[[sp.Expr, sp.Expr], sp.Expr] | None
+    prime: Callable[[sp.Expr, sp.Expr], sp.Expr] | None  # None for an elementwise f: d/dz f(z)
     range: sp.Set
+
+    def __post_init__(self):
+        if self.f is not None and self.prime is None:
+            object.__setattr__(self, "prime", lambda a, z: sp.diff(self.f(z), z))
 
     @property
     def elementwise(self) -> bool:
@@ -85,6 +99,63 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
                                              (Abs(a - y) - Rational(1, 2), True)), "sum", S.Reals, S.Reals),
 )}
 # fmt: on
+
+
+# --- registration ------------------------------------------------------------------------------
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(clear: Callable[[], None]) -> Callable[[], None]:
+    """Call ``clear`` whenever the catalogue changes: every cache keyed on names registers its ``cache_clear``."""
+    _listeners.append(clear)
+    return clear
+
+
+def _changed() -> None:
+    for clear in _listeners:
+        clear()
+
+
+def _check_name(kind: str, name, table: dict) -> None:
+    # a name becomes part of generated function names: an identifier, never code
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"{kind} name {name!r} is not allowed: a name is a Python identifier (letters, digits, _)")
+    if name in table:
+        raise ValueError(f"{kind} {name!r} is already in the catalogue; the {kind}s are: {', '.join(table)}")
+
+
+def register(*, activations: Iterable[Activation] = (), losses: Iterable[Loss] = ()) -> None:
+    """Add entries to the catalogue for good (names must be new); every name-keyed cache is cleared."""
+    activations, losses = tuple(activations), tuple(losses)
+    for kind, entries, cls, table in (("activation", activations, Activation, ACTIVATIONS),
+                                      ("loss", losses, Loss, LOSSES)):
+        seen = dict(table)
+        for entry in entries:
+            if not isinstance(entry, cls):
+                raise TypeError(f"a catalogue {kind} is a {cls.__name__}, not {type(entry).__name__}")
+            _check_name(kind, entry.name, seen)
+            seen[entry.name] = entry
+    ACTIVATIONS.update((e.name, e) for e in activations)
+    LOSSES.update((e.name, e) for e in losses)
+    _changed()
+
+
+@contextmanager
+def extended(*, activations: Iterable[Activation] = (), losses: Iterable[Loss] = ()) -> Iterator[None]:
+    """Within the block the catalogue also holds these entries; after it, exactly what it held before."""
+    saved = dict(ACTIVATIONS), dict(LOSSES)
+    register(activations=activations, losses=losses)
+    try:
+        yield
+    finally:
+        for table, before in zip((ACTIVATIONS, LOSSES), saved):
+            table.clear()
+            table.update(before)
+        _changed()
+
+
+# --- look-up ------------------------------------------------------------------------------------
 
 
 def activation(name: str) -> Activation:

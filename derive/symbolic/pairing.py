@@ -23,7 +23,7 @@ import sympy as sp
 from sympy import KroneckerDelta, Sum
 
 from derive.docs.printer import derivation_latex, step_latex
-from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing
+from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing, on_change
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
 
@@ -167,3 +167,6 @@ def _derive(activation: str, loss: str) -> Derivation:
         Step("weight gradient: the error times dz/dw", d(C, w[j, k]), grad_w),
     ]
     return Derivation(act.name, lo.name, cost, delta, grad_b, grad_w, tuple(steps), tuple(assumptions))
+
+
+on_change(_derive.cache_clear)

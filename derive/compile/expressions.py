@@ -1,0 +1,89 @@
+"""Each kernel as one SymPy expression in the whole arrays: what every printer prints.
+
+Z and Y stand for the whole logit and target arrays and N for the number of units
+(the last axis); an output a[j] becomes f(Z) (softmax: softmax(Z)) and a sum over
+the units becomes RowSum. Then the rules of ``derive.compile.rewrite`` make it stable.
+
+>>> delta_expr("sigmoid", "bce")
+Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))
+>>> formula(derive_pair("sigmoid", "bce").delta), output_formula("sigmoid")
+('a - y', 'a = sigmoid(z)')
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sympy as sp
+from sympy import Sum
+
+from derive.compile.nodes import ROW_FUNCTIONS, RowSum, softmax
+from derive.compile.rewrite import stabilize
+from derive.symbolic.catalogue import ACTIVATIONS, on_change
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import a, j, n, y, z
+
+__all__ = ["Z", "Y", "N", "ROW_FUNCTIONS", "loss_expr", "delta_expr", "activation_expr", "derivative_expr",
+           "elementwise", "formula", "output_formula"]
+
+# Scalar stand-ins: the whole z / y arrays, and n = number of units (last axis).
+Z, Y, N = sp.symbols("z y n", real=True)
+
+
+def _in_logits(expr, activation: str):
+    """a[.] -> f(Z) (softmax: softmax(Z)), y[.] -> Y, z[.] -> Z, Sum over units -> RowSum."""
+    act = ACTIVATIONS[activation]
+    out = act.f(Z) if act.elementwise else softmax(Z)
+    expr = expr.replace(lambda e: isinstance(e, Sum), lambda e: RowSum(e.function))
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed),
+        lambda e: {a: out, y: Y, z: Z}[e.base],
+    ).subs(n, N)
+
+
+@cache
+def delta_expr(activation: str, loss: str):
+    """delta = dC/dz in the logits, stabilised."""
+    d = derive_pair(activation, loss)
+    return stabilize(sp.factor_terms(_in_logits(d.delta, activation)))
+
+
+@cache
+def loss_expr(activation: str, loss: str):
+    """C per sample in the logits, stabilised: RowSum(term) [/ n]."""
+    d = derive_pair(activation, loss)
+    return stabilize(_in_logits(d.cost, activation))
+
+
+@cache
+def activation_expr(name: str):
+    """a = f(Z), stabilised."""
+    return stabilize(ACTIVATIONS[name].f(Z))
+
+
+@cache
+def derivative_expr(name: str):
+    """f'(Z), through the output where the catalogue writes it so, stabilised."""
+    act = ACTIVATIONS[name]
+    return stabilize(act.prime(act.f(Z), Z))
+
+
+for _cached in (delta_expr, loss_expr, activation_expr, derivative_expr):
+    on_change(_cached.cache_clear)
+
+
+def elementwise(expr) -> bool:
+    """True when each entry of the result depends on the same entry of z and y only."""
+    return N not in expr.free_symbols and not expr.has(*ROW_FUNCTIONS)
+
+
+def formula(expr) -> str:
+    """A derivation's expression as a reader writes it: the unit's own entries a[j], y[j], z[j] as a, y, z."""
+    plain = {base: sp.Symbol(base.label.name, real=True) for base in (a, y, z)}
+    return sp.sstr(expr.replace(lambda e: isinstance(e, sp.Indexed) and e.indices == (j,), lambda e: plain[e.base]))
+
+
+def output_formula(activation: str) -> str:
+    """'a = f(z)' for the activation (softmax: 'a = softmax(z)')."""
+    act = ACTIVATIONS[activation]
+    return f"a = {sp.sstr(act.f(sp.Symbol('z', real=True))) if act.elementwise else 'softmax(z)'}"

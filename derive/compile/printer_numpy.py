@@ -1,0 +1,338 @@
+'''The NumPy in-place printer: an expression in Z, Y, N as three-address ufunc calls into reused buffers.
+
+``sp.cse`` names the shared subexpressions; each operation is one call that writes
+into a buffer (``out=``), a buffer is reused once its value is dead, and the result
+is written into the caller's ``out`` when given. Every name printed comes from the
+table ``NUMPY_NAMES`` (one line per node or operation): a printer for another
+library with the same in-place calls is this emitter with another table.
+
+>>> from derive.compile.expressions import Y, Z
+>>> print(function_source("f", "z, y, shape, dtype", Z - Y, doc="a - y,  a = z"))
+def f(z, y, shape, dtype, empty=np.empty, out=None):
+    """a - y,  a = z
+<BLANKLINE>
+    evaluated as: -y + z
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.subtract(z, y, out=b0)
+    return b0
+<BLANKLINE>
+<BLANKLINE>
+<BLANKLINE>
+'''
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy import Abs, Max, Min, Mul, Piecewise, S, exp, log, sign
+from sympy.codegen.cfunctions import expm1, log1p
+
+from derive.compile.expressions import N, Y, Z
+from derive.compile.nodes import (ROW_FUNCTIONS, Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
+                                  softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
+                                  softmax_vjp_residual, step)
+from derive.symbolic.functions import Phi
+
+__all__ = ["NUMPY_NAMES", "function_source"]
+
+# What each node and operation prints as (autograd style: one line each).
+NUMPY_NAMES = {
+    # elementwise functions
+    exp: "np.exp",
+    log: "np.log",
+    expm1: "np.expm1",
+    log1p: "np.log1p",
+    sp.tanh: "np.tanh",
+    Abs: "np.abs",
+    sign: "np.sign",
+    Phi: "bits.ndtr",
+    Max: "np.maximum",
+    Min: "np.minimum",
+    Clip: "np.clip",
+    Minus: "np.subtract",
+    Quotient: "np.divide",
+    copysign: "bits.copysign",  # on the sign bits, with a scratch buffer (see _Emitter.value)
+    # comparisons: masks
+    sp.StrictGreaterThan: "np.greater",
+    sp.GreaterThan: "np.greater_equal",
+    sp.StrictLessThan: "np.less",
+    sp.LessThan: "np.less_equal",
+    # functions of whole rows
+    softmax: "rows.softmax",
+    log_softmax: "rows.log_softmax",
+    log1m_softmax: "rows.log1m_softmax",
+    softmax_odds_vjp: "rows.softmax_odds_vjp",
+    softmax_residual: "rows.softmax_residual",
+    softmax_vjp: "rows.softmax_vjp",
+    softmax_vjp_residual: "rows.softmax_vjp_residual",
+    softmax_vjp_clipped_residual: "rows.softmax_vjp_clipped_residual",
+    # what the emitter writes for sums, products, powers, selections, sums over rows and buffers
+    "add": "np.add",
+    "subtract": "np.subtract",
+    "negative": "np.negative",
+    "multiply": "np.multiply",
+    "divide": "np.divide",
+    "square": "np.square",
+    "sqrt": "np.sqrt",
+    "power": "np.power",
+    "signbit": "np.signbit",
+    "logical_not": "np.logical_not",
+    "negative_abs": "bits.negative_abs",  # -|x|: the sign bit set
+    "sum": "np.sum",
+    "copyto": "np.copyto",
+    "empty": "np.empty",
+    "bool": "np.bool_",
+}
+
+
+@dataclass
+class _Val:
+    code: str
+    kind: str  # "const", "input", "full" (a buffer), "row" (..., 1), "mask"
+    uses: int = 1  # remaining reads; a buffer is free again at 0
+
+
+@dataclass
+class _Emitter:
+    """Turns cse'd expressions into lines ``f(args, out=bK)``, f from ``names``, reusing dead buffers."""
+
+    leaves: dict
+    names: dict = field(default_factory=lambda: NUMPY_NAMES)
+    lines: list = field(default_factory=list)
+    free: list = field(default_factory=list)
+    nbuf: int = 0
+    ntmp: int = 0
+    named: dict = field(default_factory=dict)
+
+    def emit(self, replacements, root):
+        counts = {}
+        for e in [r for _, r in replacements] + [root]:
+            for s in e.free_symbols:
+                counts[s] = counts.get(s, 0) + _count(e, s)
+        for sym, sub in replacements:
+            v = self.value(sub)
+            v.uses = counts.get(sym, 0)
+            self.named[sym] = v
+        return self.value(root)
+
+    # values --------------------------------------------------------------
+    def value(self, e) -> _Val:
+        if e in self.named:
+            return self.named[e]
+        if e in self.leaves:
+            code, kind = self.leaves[e]
+            return _Val(code, kind, 10**9)
+        if e.is_number:
+            return _Val(repr(float(e)), "const", 10**9)
+        if e.free_symbols <= {N}:  # a scalar of the shape: n, 2/n
+            return _Val(f"({sp.pycode(e)})", "const", 10**9)
+        if e.is_Add:
+            return self._add(e)
+        if e.is_Mul:
+            return self._mul(e)
+        if e.is_Pow:
+            return self._pow(e)
+        if isinstance(e, Piecewise):
+            return self._piecewise(e)
+        if isinstance(e, sp.Rel) and type(e) in self.names:
+            lhs, rhs = self.value(e.lhs), self.value(e.rhs)
+            return self._call(self.names[type(e)], [lhs, rhs], kind="mask")
+        if isinstance(e, step):  # sign bit clear: 1, else 0 (a bool array; exact in arithmetic)
+            sb = self._call(self.names["signbit"], [self.value(e.args[0])], kind="mask")
+            return self._call(self.names["logical_not"], [sb], kind="mask")
+        if isinstance(e, copysign):  # the runtime sets sign bits through a scratch buffer
+            p, x = (self.value(arg) for arg in e.args)
+            scratch = self._buffer()
+            result = self._call(self.names[copysign], [p, x], tail=(f"scratch={scratch}",))
+            self.free.append(scratch)
+            return result
+        if isinstance(e, RowSum):
+            arg = self.value(e.args[0])
+            return self._call(self.names["sum"], [arg], kind="row", tail=("axis=-1", "keepdims=True"))
+        if isinstance(e, (Max, Min)) and len(e.args) > 2:
+            first, *rest = e.args
+            return self.value(type(e)(first, type(e)(*rest), evaluate=False))
+        if type(e) in self.names:
+            args = [self.value(x) for x in e.args]
+            tail = ("empty=empty",) if type(e) in ROW_FUNCTIONS else ()  # their buffers come from ours too
+            return self._call(self.names[type(e)], args, tail=tail)
+        raise TypeError(f"no NumPy form for {type(e).__name__}: {e}")
+
+    @staticmethod
+    def _ordered(e):
+        """Terms of a sum in evaluation order. Exact terms first: (1 - y) - s keeps the digits
+        of a small s that (1 - s) - y would round away."""
+        exact = [t for t in e.args if t.free_symbols <= {Y, N}]
+        if len(exact) >= 2:
+            key = lambda t: (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign())  # noqa: E731
+        else:
+            key = lambda t: t.could_extract_minus_sign()  # noqa: E731
+        return sorted(e.args, key=key)
+
+    def _add(self, e, into=None):
+        first, *rest = self._ordered(e)
+        if first.could_extract_minus_sign() and not first.is_number:
+            acc = self._call(self.names["negative"], [self.value(-first)])
+        else:
+            acc = self.value(first)
+        for n_, t in enumerate(rest):
+            target = into if n_ == len(rest) - 1 else None
+            if t.could_extract_minus_sign():
+                acc = self._call(self.names["subtract"], [acc, self.value(-t)], into=target)
+            else:
+                acc = self._call(self.names["add"], [acc, self.value(t)], into=target)
+        return acc
+
+    def _mul(self, e):
+        if len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Abs):  # -|x|: set the sign bit
+            return self._call(self.names["negative_abs"], [self.value(e.args[1].args[0])])
+        coeff, factors = e.as_coeff_mul()
+        consts = [f for f in factors if f.free_symbols <= {N}]
+        coeff = coeff * Mul(*consts)
+        factors = [f for f in factors if not f.free_symbols <= {N}]
+        num = [f for f in factors if not (f.is_Pow and f.exp.is_negative)]
+        den = [1 / f for f in factors if f.is_Pow and f.exp.is_negative]
+        if not num and coeff != 1 and not (den and coeff == -1):
+            num, coeff = [coeff], S.One
+        acc = self.value(num[0]) if num else _Val("1.0", "const", 10**9)
+        for f in num[1:]:
+            acc = self._call(self.names["multiply"], [acc, self.value(f)])
+        if den:
+            acc = self._call(self.names["divide"], [acc, self.value(Mul(*den))])
+        if coeff == -1:
+            acc = self._call(self.names["negative"], [acc])
+        elif coeff != 1:
+            acc = self._call(self.names["multiply"], [acc, self.value(coeff)])
+        return acc
+
+    def _pow(self, e):
+        base, p = e.args
+        if p == 2:
+            return self._call(self.names["square"], [self.value(base)])
+        if p == S.Half:
+            return self._call(self.names["sqrt"], [self.value(base)])
+        if p.is_negative:
+            return self._call(self.names["divide"], [_Val("1.0", "const", 10**9), self.value(1 / e)])
+        return self._call(self.names["power"], [self.value(base), self.value(p)])
+
+    def _piecewise(self, e):
+        # The last branch everywhere, then each earlier branch where its condition holds:
+        # a sum's last operation writes straight into the result under the mask.
+        (*branches, (last, cond)) = e.args
+        assert cond == True  # noqa: E712  (catalogue Piecewise always end in an otherwise-branch)
+        acc = self.value(last)
+        if acc.kind != "full" or acc.uses != 1:
+            acc = self._copy(acc)
+        for expr, c in reversed(branches):
+            mask = self.value(c)
+            if isinstance(expr, Minus):
+                self._call(self.names["subtract"], [self.value(x) for x in expr.args], into=(acc, mask))
+            elif expr.is_Add:
+                self._add(expr, into=(acc, mask))
+            else:
+                val = self.value(expr)
+                self.lines.append(f"{self.names['copyto']}({acc.code}, {val.code}, where={mask.code})")
+                self._release(val)
+            self._release(mask)
+        return acc
+
+    # buffers -------------------------------------------------------------
+    def _buffer(self):
+        if self.free:
+            return self.free.pop()
+        self.nbuf += 1
+        name = f"b{self.nbuf - 1}"
+        self.lines.append(f"{name} = empty(shape, dtype)")
+        return name
+
+    def _copy(self, v):
+        buf = self._buffer()
+        self.lines.append(f"{self.names['copyto']}({buf}, {v.code})")
+        self._release(v)
+        return _Val(buf, "full")
+
+    def _release(self, v):
+        v.uses -= 1
+        if v.uses == 0 and v.kind == "full":
+            self.free.append(v.code)
+
+    def _call(self, fn, args, kind=None, tail=(), into=None):
+        full = any(v.kind in ("full", "input") for v in args)
+        if kind is None:
+            kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
+        argcode = ", ".join([v.code for v in args] + list(tail))
+        if into is not None:  # write only where the mask holds, into an existing result
+            target, mask = into
+            self.lines.append(f"{fn}({argcode}, out={target.code}, where={mask.code})")
+            for v in args:
+                self._release(v)
+            return target
+        if kind == "full":
+            # write over an operand that dies here, else a free buffer, else a new one
+            dying = next((v for v in args if v.kind == "full" and v.uses == 1), None)
+            for v in args:
+                self._release(v)
+            if dying is not None:
+                self.free.remove(dying.code)
+                buf = dying.code
+            else:
+                buf = self._buffer()
+            self.lines.append(f"{fn}({argcode}, out={buf})")
+            return _Val(buf, "full")
+        for v in args:
+            self._release(v)
+        self.ntmp += 1
+        name = f"t{self.ntmp - 1}"
+        if kind == "mask" and any(v.kind in ("full", "input", "mask") for v in args):  # full size: from empty() too
+            argcode += f", out=empty(shape, {self.names['bool']})"
+        self.lines.append(f"{name} = {fn}({argcode})")
+        return _Val(name, kind)
+
+
+def _count(expr, sym):
+    return sum(1 for s in sp.preorder_traversal(expr) if s == sym)
+
+
+def _row_constants_out(expr):
+    """RowSum(c*f) -> c*RowSum(f) for numbers c: the sign or scale then costs a row, not a pass."""
+    def pull(e):
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return coeff * RowSum(rest) if coeff != 1 else e
+    return expr.replace(lambda e: isinstance(e, RowSum), pull)
+
+
+def function_source(name: str, params: str, expr, *, reduce_last: bool = False, doc: str | None = None,
+                    names: dict = NUMPY_NAMES) -> str:
+    """``def name(params, empty=np.empty[, out=None]):`` evaluating ``expr`` with one buffer per
+    live intermediate, each from ``empty(shape, dtype)``; the result's buffer is ``out`` when given
+    (``derive.kernels.blocks`` passes a view of the whole result). Row results (``reduce_last``) are new.
+    The docstring is ``doc`` (the formula the kernel equals) then the form evaluated; without ``doc``, that form."""
+    expr = _row_constants_out(expr)
+    replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
+    em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const")}, names)
+    result = em.emit(replacements, root)
+    body = []
+    if any(N in e.free_symbols for _, e in replacements) or N in root.free_symbols:
+        body.append("n = shape[-1]")
+    body += em.lines
+    if reduce_last:
+        assert result.kind == "row", result
+        params += f", empty={names['empty']}"
+        ret = f"{result.code}[..., 0]"
+    else:
+        params += f", empty={names['empty']}, out=None"
+        given = "empty(shape, dtype) if out is None else out"
+        if result.kind in ("input", "const"):
+            body += [f"out = {given}", f"{names['copyto']}(out, {result.code})"]
+            ret = "out"
+        else:
+            ret = result.code
+            body = [f"{ret} = {given}" if line == f"{ret} = empty(shape, dtype)" else line for line in body]
+    text = sp.sstr(expr) if doc is None else f"{doc}\n\nevaluated as: {sp.sstr(expr)}\n"
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # a docstring, whatever the names
+    lines = [f"def {name}({params}):", '    """' + text.replace("\n", "\n    ").replace("    \n", "\n") + '"""']
+    lines += [f"    {line}" for line in body]
+    lines.append(f"    return {ret}")
+    return "\n".join(lines) + "\n\n\n"
