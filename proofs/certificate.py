@@ -108,4 +108,6 @@ def namer(*objects):
         return sp.sstr(e.xreplace({s: sp.Symbol(f"{s}{{{_declared(s)}}}") for s in clash}))
 
     show.clash = sorted(f"{s}{{{_declared(s)}}}" for s in clash)
+    # a claim text, and the symbols that share a name (printed with their assumptions)
+    show.claim = lambda text: text + (f" [same name, different symbols: {', '.join(show.clash)}]" if show.clash else "")
     return show

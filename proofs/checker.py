@@ -31,19 +31,11 @@ import sympy as sp
 from proofs.certificate import Verdict, namer
 from proofs.identity import identity_holds
 from proofs.sign import NEG, NONNEG, NONPOS, POS, ZERO, lookup, sign
-from proofs.values import InexactValue, exact, exact_interval, undefined_where
+from proofs.values import InexactValue, domain_of, exact, undefined_where
 
-__all__ = ["check_le", "check_lt", "check_eq", "domain_of", "defined_on"]
+__all__ = ["check_le", "check_lt", "check_eq", "defined_on"]
 
 _WANTED = {"nonzero": (POS, NEG), "positive": (POS,), "nonnegative": (POS, NONNEG, ZERO)}
-
-
-def domain_of(domain) -> dict:
-    """{atom: real Interval} with exact ends (an IndexedBase key covers all its entries)."""
-    return {
-        (key if isinstance(key, sp.IndexedBase) else exact(key, "domain key")): exact_interval(iv, f"domain of {key}")
-        for key, iv in (domain or {}).items()
-    }
 
 
 def defined_on(expr, dom, show=sp.sstr) -> str | None:
@@ -98,11 +90,6 @@ def _exact_hypotheses(given, indices):
     return given, indices
 
 
-def _named(claim, show) -> str:
-    """The claim, and the symbols that share a name (printed with their assumptions)."""
-    return claim + (f" [same name, different symbols: {', '.join(show.clash)}]" if show.clash else "")
-
-
 def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, indices=None) -> Verdict:
     lhs, rhs, g = exact(lhs, "lhs"), exact(rhs, "rhs"), exact(certificate, "certificate")
     given, indices = _exact_hypotheses(given, indices)
@@ -113,7 +100,7 @@ def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, 
     except ValueError as exc:  # not a real interval: no proof over it
         return Verdict(claim or f"{sp.sstr(lhs)} <= {sp.sstr(rhs)}", "not proved", str(exc), g)
     show = namer(lhs, rhs, g, dom, given, indices)
-    claim = _named(claim or f"{show(lhs)} {'<' if strict else '<='} {show(rhs)}", show)
+    claim = show.claim(claim or f"{show(lhs)} {'<' if strict else '<='} {show(rhs)}")
     for key, value in given.items():
         why = _given_against_domain(key, value, dom)
         if why is not None:
@@ -152,7 +139,7 @@ def check_eq(lhs, rhs, *, given=None, claim=None, indices=None) -> Verdict:
     lhs, rhs = exact(lhs, "lhs"), exact(rhs, "rhs")
     given, indices = _exact_hypotheses(given, indices)
     show = namer(lhs, rhs, given, indices)
-    claim = _named(claim or f"{show(lhs)} = {show(rhs)}", show)
+    claim = show.claim(claim or f"{show(lhs)} = {show(rhs)}")
     if identity_holds(lhs - rhs, given, indices) is True:
         return Verdict(claim, "proved", "difference simplifies to 0" + _hypotheses(given, indices, show) + _where(lhs, rhs, show))
     return Verdict(claim, "not proved", "difference not shown to be 0 (unknown, not false)")

@@ -15,11 +15,10 @@ import mpmath
 import sympy as sp
 
 from derive.symbolic.functions import expand_named
-from proofs.certificate import Verdict
-from proofs.checker import domain_of
+from proofs.certificate import Verdict, namer
 from proofs.equality import is_zero
 from proofs.sign import lookup
-from proofs.values import exact
+from proofs.values import domain_of, exact
 
 __all__ = ["refute", "high_precision", "certified_value", "PRECISION"]
 
@@ -58,6 +57,8 @@ def _admissible(var, val, domain) -> tuple[str | None, list[str]]:
     """(why ``var = val`` is not an admissible point, or None; the conditions checked): a real
     number, inside every declared assumption of ``var`` and inside its stated domain."""
     checked = []
+    if not isinstance(var, (sp.Symbol, sp.Indexed)):
+        return f"{sp.sstr(var)} is not a symbol: a point gives values to symbols only", checked
     if not (val.is_number and val.is_real is True):
         return f"{sp.sstr(var)} = {sp.sstr(val)} is not a real number", checked
     label = var.base.label if isinstance(var, sp.Indexed) else var
@@ -92,9 +93,10 @@ def refute(lhs, rhs, point, relation: str = "==", claim=None, digits: int = PREC
     the verdict lists the conditions checked. A point that is none of these refutes nothing.
     """
     lhs, rhs = exact(lhs, "lhs"), exact(rhs, "rhs")
-    claim = claim or f"{sp.sstr(lhs)} {relation} {sp.sstr(rhs)}"
     point = {exact(k, "point"): exact(v, "point value") for k, v in dict(point).items()}
     dom = domain_of(domain)
+    show = namer(lhs, rhs, point, dom)
+    claim = show.claim(claim or f"{show(lhs)} {relation} {show(rhs)}")
     where = ", ".join(f"{sp.sstr(k)} = {sp.sstr(v)}" for k, v in point.items())
     checked = []
     for var, val in point.items():

@@ -24,7 +24,7 @@ from sympy import Interval, S
 
 from derive.symbolic.functions import expand_named, facts
 from proofs.identity import nonneg_diff
-from proofs.values import exact
+from proofs.values import domain_of, exact
 
 __all__ = ["sign", "leaf_interval", "lookup", "POS", "NONNEG", "ZERO", "NONPOS", "NEG"]
 
@@ -293,8 +293,8 @@ def _atoms_of(e):
 def sign(e, dom) -> str | None:
     """The sign of ``e`` on the domain by structural rules only, or None (unknown).
 
-    ``e`` must be exact (``proofs.values``): a float or an infinity in it is an InexactValue."""
-    return _signed(exact(e), dom)
+    ``e`` and the domain must be exact (``proofs.values``): a float or an infinity is an InexactValue."""
+    return _signed(exact(e), domain_of(dom))
 
 
 def _signed(e, dom) -> str | None:

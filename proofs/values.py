@@ -24,7 +24,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy import S
 
-__all__ = ["InexactValue", "exact", "exact_interval", "undefined_where"]
+__all__ = ["InexactValue", "exact", "exact_interval", "domain_of", "undefined_where"]
 
 _NOT_NUMBERS = (S.Infinity, S.NegativeInfinity, S.ComplexInfinity, S.NaN)
 
@@ -65,6 +65,14 @@ def exact_interval(iv, what: str = "domain") -> sp.Set:
     elif iv != S.Reals and iv.atoms(sp.Float):
         raise InexactValue(f"the {what} {iv} contains a float: floats are refused")
     return iv
+
+
+def domain_of(domain) -> dict:
+    """{atom: real Interval} with exact ends (an IndexedBase key covers all its entries)."""
+    return {
+        (key if isinstance(key, sp.IndexedBase) else exact(key, "domain key")): exact_interval(iv, f"domain of {key}")
+        for key, iv in (domain or {}).items()
+    }
 
 
 def undefined_where(expr) -> list[tuple[str, sp.Expr]]:

@@ -202,3 +202,16 @@ def test_the_three_valued_equality_and_the_limits_refuse_floats_too():
     with pytest.raises(InexactValue):
         limit_is(1 / (1 + exp(-z)), oo, Float(1))
     assert limit_is(1 / (1 + exp(-z)), oo, 1).proved
+
+
+def test_a_refutation_names_symbols_that_share_a_name_and_takes_symbols_only():
+    xp = Symbol("x", positive=True)
+    r = refute(xp + x, 0, {xp: 1, x: 1}, "<=")
+    assert r.refuted and "x{positive}" in r.claim and "x{real}" in r.claim
+    f = sp.Function("f")
+    assert not refute(f(x), 0, {f(x): 1}, "==").refuted  # f(x) = 1 is no point: f may not reach 1
+
+
+def test_sign_refuses_an_inexact_domain():
+    with pytest.raises(InexactValue):
+        sign(x, {x: Interval(Float("0.5"), 1)})
