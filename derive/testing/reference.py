@@ -50,6 +50,7 @@ import numpy as np
 import sympy as sp
 
 from derive.symbolic.catalogue import activation as catalogue_activation
+from derive.symbolic.catalogue import on_change
 from derive.symbolic.functions import NamedFunction, expand_named
 from derive.symbolic.pairing import derive_pair, outputs_as_logits
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
@@ -324,3 +325,7 @@ def loss_gradient(activation: str, loss: str, z_row: Sequence[float], y_row: Seq
         kink = abs(lft - rgt) > mpmath.mpf(10) ** (-DIGITS) * max(abs(lft), abs(rgt))
         out.append(None if kink else (lft + rgt) / 2)
     return out
+
+
+for _cached in (_pair_truth, _pair_row, _activation_truth, _activation_row, _loss_part, _smooth):
+    on_change(_cached.cache_clear)  # keyed on catalogue names
