@@ -16,16 +16,32 @@ import argparse
 import os
 import sys
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import sympy as sp
 
+from derive import __version__
+from derive.errors import PairingError, UnknownNameError, swapped
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
-from derive.errors import PairingError, UnknownNameError
 from derive.symbolic.pairing import derive_pair
 
 
 def _pretty(expr) -> str:
     return sp.pretty(expr, use_unicode=_unicode_ok(), wrap_line=False)
+
+
+def _indented(block: str, prefix: str) -> str:
+    """``block`` (a pretty-printed expression, several lines) after ``prefix``, its lines aligned."""
+    lines = block.splitlines()
+    return "\n".join((prefix if k == 0 else " " * len(prefix)) + line for k, line in enumerate(lines))
+
+
+def _derivation(activation: str, loss: str):
+    """derive_pair, with the swapped-arguments hint where a loss comes first."""
+    error = swapped(activation, loss, ACTIVATIONS, LOSSES)
+    if error is not None:
+        raise error
+    return derive_pair(activation, loss)
 
 
 def _unicode_ok() -> bool:
@@ -57,13 +73,13 @@ def cmd_list(args) -> int:
     for act, lo in valid:
         d = derive_pair(act, lo)
         mark = "   (canonical: a - y)" if d.canonical else ""
-        print(f"  {act} + {lo}: {sp.sstr(d.delta)}{mark}")
+        print(_indented(_pretty(d.delta) + mark, f"  {act} + {lo}: ") + "\n")
     return 0
 
 
 def cmd_show(args) -> int:
     """One derivation with its chain-rule steps, in unicode."""
-    d = derive_pair(args.activation, args.loss)
+    d = _derivation(args.activation, args.loss)
     print(f"{d.activation} + {d.loss}\n")
     for number, step in enumerate(d.steps, 1):
         print(f"{number}. {step.description}")
@@ -79,7 +95,7 @@ def cmd_latex(args) -> int:
     """One derivation as a standalone LaTeX document, to stdout or ``-o FILE``."""
     from derive.docs.latex import pairing_document
 
-    document = pairing_document(args.activation, args.loss)
+    document = pairing_document(_derivation(args.activation, args.loss).activation, args.loss)
     if args.output in (None, "-"):
         sys.stdout.write(document)
     else:
@@ -122,6 +138,7 @@ def build_parser(plugins) -> argparse.ArgumentParser:
         prog="derive",
         description="Derive, print and prove the calculus of neural-network output layers.",
     )
+    parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="the pairing matrix and every delta").set_defaults(run=cmd_list)
     show = sub.add_parser("show", help="one derivation, step by step")
@@ -142,13 +159,28 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     return parser
 
 
+def _prog() -> str:
+    """The command as typed: derive, or python -m proofs for a package's __main__."""
+    path = Path(sys.argv[0])
+    return f"python -m {path.parent.name}" if path.name == "__main__.py" else path.name
+
+
 def reader_may_leave(main, argv=None) -> int:
-    """``main(argv)``, quiet when the reader of stdout leaves early (``derive list | head``): not an error."""
+    """``main(argv)``, quiet when the reader of stdout leaves early (``derive list | head``): not an error;
+    one line, exit 1, when stdout cannot be written (``> /dev/full``: no space left on device)."""
     try:
-        return main(argv)
+        code = main(argv)
+        sys.stdout.flush()  # here, not at exit, where a failed write is a traceback
+        return code
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:
+        if err.filename is not None:  # a file the command opened: not stdout
+            raise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{_prog()}: error: cannot write the output: {err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 def main(argv: list[str] | None = None) -> int:

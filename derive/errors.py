@@ -51,7 +51,7 @@ def swapped(first: object, second: object, activations: Iterable[str], losses: I
     activations, losses = list(activations), list(losses)
     if first in losses and second in activations and first not in activations:
         return unknown("activation", first, activations,
-                       hint=f"the activation comes first: {second} {first}, i.e. ({second!r}, {first!r})")
+                       hint=f"{first} is a loss: the activation comes first, {second} then {first}")
     return None
 
 

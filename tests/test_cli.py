@@ -21,6 +21,57 @@ def test_list_prints_the_matrix_reasons_and_every_delta(capsys):
     assert out.count("(canonical: a - y)") == 3
 
 
+def test_list_prints_deltas_as_show_does(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out.split("delta = dC/dz_j of each valid pairing:")[1]
+    assert "Piecewise(" not in out and "Sum(" not in out and "sign(" in out
+    assert "│a[j] - y[j]│ ≤ 1" in out  # huber's branches, drawn as derive show draws them
+    assert "───" in out  # mse's 1/n as a fraction bar
+
+
+def test_version(capsys):
+    from derive import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"derive {__version__}"
+
+
+def test_python_m_derive_is_the_command():
+    from derive import __version__
+
+    shown = subprocess.run([sys.executable, "-m", "derive", "show", "identity", "quadratic"],
+                           capture_output=True, text=True, check=True)
+    assert "canonical" in shown.stdout
+    version = subprocess.run([sys.executable, "-m", "derive", "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == f"derive {__version__}"
+    failed = subprocess.run([sys.executable, "-m", "derive", "show", "relu", "bce"], capture_output=True, text=True)
+    assert failed.returncode == 2 and "invalid pairing relu + bce" in failed.stderr and "Traceback" not in failed.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "latex"])
+def test_swapped_arguments_get_the_hint(command, capsys):
+    assert main([command, "bce", "sigmoid"]) == 2
+    err = capsys.readouterr().err
+    assert "bce is a loss: the activation comes first, sigmoid then bce" in err
+
+
+@pytest.mark.parametrize("argv, meant", [(["show", "Sigmoid", "bce"], "sigmoid"), (["show", "sigmoid", "BCE"], "bce"),
+                                         (["show", "leaky-relu", "sse"], "leaky_relu"), (["show", "sigmod", "bce"], "sigmoid")])
+def test_misspelled_names_get_did_you_mean(argv, meant, capsys):
+    assert main(argv) == 2
+    assert f"(did you mean {meant!r}?)" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+@pytest.mark.parametrize("command", [["latex", "sigmoid", "bce"], ["list"], ["show", "softmax", "cce"]])
+def test_a_full_disk_is_one_clean_line(command):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "derive", *command], stdout=full, stderr=subprocess.PIPE, text=True)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["python -m derive: error: cannot write the output: No space left on device"]
+
+
 def test_show_prints_the_steps(capsys):
     assert main(["show", "sigmoid", "quadratic"]) == 0
     out = capsys.readouterr().out
