@@ -24,6 +24,7 @@ from sympy import KroneckerDelta, Sum
 
 from derive.docs.printer import derivation_latex, step_latex
 from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing, on_change
+from derive.symbolic.curvature import Hessian, hessian
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
 
@@ -61,6 +62,11 @@ class Derivation:
     def in_z(self, expr):
         """``expr`` with every output a[idx] written as the activation of z[idx]."""
         return outputs_as_logits(expr, self.activation)
+
+    @property
+    def hessian(self) -> Hessian:
+        """d^2 C / dz_j dz_k: KroneckerDelta(j, k) h_j for an elementwise f; softmax: derived for general n."""
+        return hessian(self.activation, self.delta)
 
     @property
     def canonical(self) -> bool:
