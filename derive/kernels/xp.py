@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import math
-from functools import cache
 
 import numpy as np
 
@@ -27,9 +26,10 @@ from derive.kernels.xp_ops import Ops
 
 __all__ = ["kind", "namespace", "to_numpy", "call", "SPECIAL"]
 
-# The library of each array kind (the root of its type's module) and its normal CDF Phi = ndtr.
+# The library of each array kind (the root of its type's module) and its normal CDF Phi: its ndtr,
+# or erfc where that is the accurate one (Phi(x) = erfc(-x/sqrt 2)/2).
 SPECIAL = {
-    "torch": "torch.special:ndtr",
+    "torch": "torch.special:erfc",  # torch.special.ndtr returns 0 below x = -20 (float64), -10 (float32)
     "jax": "jax.scipy.special:ndtr",
     "jaxlib": "jax.scipy.special:ndtr",
     "cupy": "cupyx.scipy.special:ndtr",
@@ -70,31 +70,42 @@ def foreign(named: dict) -> str | None:
 _SAME = {"jaxlib": "jax"}
 
 
+# The namespace of each array kind: array-api-compat's wrapper where the library's own is not
+# the standard's. Looked up in a plain table (no cached call: torch.compile traces this).
+NAMESPACE = {"torch": "array_api_compat.torch", "cupy": "array_api_compat.cupy",
+             "dask": "array_api_compat.dask.array", "jax": "jax.numpy"}
+
+
 def namespace(*arrays):
-    """The array API namespace of ``arrays`` (array-api-compat; ``__array_namespace__`` without it)."""
-    arrays = [a for a in arrays if kind(a) is not None]
-    try:
-        from array_api_compat import array_namespace
-    except ImportError:
-        xp = getattr(arrays[0], "__array_namespace__", None)
-        if xp is None:
-            raise ImportError(f"{type(arrays[0]).__module__} arrays need array-api-compat: "
-                              "pip install 'derive[torch]' (or [jax], [dask])") from None
-        return xp()
-    return array_namespace(*arrays)
+    """The array API namespace of ``arrays`` (the first non-NumPy one decides; ``foreign`` checked them)."""
+    first = next(a for a in arrays if kind(a) is not None)
+    lib = _SAME.get(kind(first), kind(first))
+    if lib in NAMESPACE:
+        try:
+            return importlib.import_module(NAMESPACE[lib])
+        except ImportError:
+            raise ImportError(f"{lib} arrays need array-api-compat: pip install 'derive[{lib}]'") from None
+    return first.__array_namespace__()
 
 
-@cache
+_NDTR = {}
+
+
 def _ndtr_of(library: str):
+    if library in _NDTR:
+        return _NDTR[library]
     module, _, name = SPECIAL.get(library, FALLBACK_NDTR).partition(":")
     fn = getattr(importlib.import_module(module), name)
-    if library in SPECIAL:
-        return fn
+    if name == "erfc":
+        erfc = fn
+
+        def fn(x):
+            return erfc(x * -0.7071067811865476) / 2
 
     def ndtr(x):  # through NumPy: the array's own buffer where it allows (dlpack), a copy otherwise
-        xp = namespace(x)
-        return xp.asarray(fn(to_numpy(x)), device=x.device)
-    return ndtr
+        return namespace(x).asarray(fn(to_numpy(x)), device=x.device)
+    _NDTR[library] = fn if library in SPECIAL else ndtr
+    return _NDTR[library]
 
 
 def to_numpy(arr):
@@ -118,9 +129,14 @@ def to_numpy(arr):
 
 
 def _device(xp, v):
-    from array_api_compat import device
+    return getattr(v, "device", None) if kind(v) != "jax" else _jax_device(v)
 
-    return device(v)
+
+def _jax_device(v):
+    try:
+        return next(iter(v.devices()))
+    except Exception:  # a tracer (jit, vmap): placement is jax's; None keeps the default
+        return None
 
 
 def dtypes(xp, *values):

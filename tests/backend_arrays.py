@@ -1,0 +1,57 @@
+"""The array backends the backend tests run on: each a way to make its arrays from NumPy ones.
+
+A backend that is not installed is skipped with the extra that installs it. JAX runs with
+64-bit floats enabled (its default is 32-bit only), set once when this module imports JAX.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+EXTRA = {"torch": "torch", "jax": "jax", "dask": "dask", "array_api_strict": "test"}
+
+
+def _require(name: str):
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed: pip install 'derive[{EXTRA[name]}]' runs these tests")
+
+
+def _torch(a):
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _jax(a):
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    return jnp.asarray(a)
+
+
+def _strict(a):
+    import array_api_strict as xs
+
+    return xs.asarray(a)
+
+
+def _dask(a):
+    import dask.array as da
+
+    a = np.asarray(a)
+    return da.from_array(a, chunks=(1,) * (a.ndim - 1) + (-1,) if a.ndim else ())  # one row per chunk
+
+
+CONVERT = {"torch": _torch, "jax": _jax, "array_api_strict": _strict, "dask": _dask}
+BACKENDS = list(CONVERT)
+
+
+def converter(name: str):
+    """The function making ``name``'s arrays from NumPy arrays, or a skip when it is not installed."""
+    _require(name)
+    return CONVERT[name]
