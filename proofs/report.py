@@ -69,22 +69,53 @@ def _leaves(verdict: Verdict) -> list[Verdict]:
 _OPERATORS = ((r"\textless{}=", r"$\le$"), (r"\textgreater{}=", r"$\ge$"), ("!=", r"$\ne$"),
               (r"-\textgreater{}", r"$\to$"), (r"=\textgreater{}", r"$\Rightarrow$"),
               (r"\textless{}", "$<$"), (r"\textgreater{}", "$>$"))
+_GREEK = {"sigma": r"\sigma", "phi": r"\varphi", "pi": r"\pi", "delta": r"\delta"}
+# the ASCII mathematics of a step's text: sum_k, sqrt 2, S_i, e^{z_k}, 4^-(L+1), C_{t-1}
+_MATH = re.compile(r"""sum_(?:\{[^{}]*\}|\w)
+                     | sqrt\s?(?:\([^()]*\)|\w+)
+                     | (?<![A-Za-z])(?:[A-Za-z]{1,2}|\d+|sigma|phi)'*(?:[_^](?:\{[^{}]*\}|-?\([^()]*\)|-?\w+))+
+                     | (?<=[)\]])\^(?:\{[^{}]*\}|-?\w+)""", re.X)
+
+
+def _math_token(token: str) -> str:
+    """One ASCII token as LaTeX mathematics (braces as groups, exponents braced)."""
+    if token.startswith("sum_"):
+        return r"\sum_{" + token[4:].strip("{}").replace("!=", r"\ne ") + "}"
+    if token.startswith("sqrt"):
+        inside = token[4:].strip().strip("()")
+        return r"\sqrt{" + _GREEK.get(inside, inside) + "}"
+    if token.startswith("^"):  # (a - y)^2: the power of a bracket
+        token = "{}" + token
+    token = re.sub(r"([_^])(-?\([^()]*\)|-?\w+)", r"\1{\2}", token)  # 4^-L -> 4^{-L}
+    token = token.replace("!=", r"\ne ")
+    return re.sub(r"[A-Za-z]+", lambda m: _GREEK.get(m.group(), m.group()), token)
+
+
+def _text_tex(s: str) -> str:
+    """Text with its relations, arrows, minus signs, primes and Greek letters as mathematics."""
+    shown = tex_text(s)
+    for ascii_op, math in _OPERATORS:
+        shown = shown.replace(ascii_op, math)
+    shown = math_signs(shown)
+    # a hyphen joins a word to a word (002-linear, sub-optimal); anything else is a minus sign
+    shown = re.sub(r"(?<![$\\])(?:(?<![A-Za-z0-9])-|-(?![A-Za-z]))(?!\\infty)", "$-$", shown)
+    shown = re.sub(r"(?<=[A-Za-z)])('+)(?![A-Za-z])", r"$\1$", shown)  # gelu'' is a second derivative
+    return re.sub(r"\b(sigma|phi|pi)\b", lambda m: f"${_GREEK[m.group()]}$", shown)
 
 
 def _claim_tex(v: Verdict) -> str:
     """A step's statement: SymPy's LaTeX of the relation where the verdict keeps one (``v.relation``, with
-    ``v.note`` as its words), else its text with relations, arrows, minus signs and infinity as mathematics."""
+    ``v.note`` as its words), else its text with the ASCII mathematics in it set as mathematics."""
     relation = getattr(v, "relation", None)
     if isinstance(relation, sp.Basic):
         formula = f"${sp.latex(relation)}$"
         note = getattr(v, "note", "")
-        return f"{tex_text(note)}: {formula}" if note else formula
-    shown = tex_text(v.claim)
-    for ascii_op, math in _OPERATORS:
-        shown = shown.replace(ascii_op, math)
-    shown = math_signs(shown)
-    shown = re.sub(r"(?<![$\\])(?:(?<![A-Za-z])-|-(?![A-Za-z]))(?!\\infty)", "$-$", shown)  # a hyphen only inside a word
-    return re.sub(r"(?<=[A-Za-z)])('+)(?![A-Za-z])", r"$\1$", shown)  # gelu'' is a second derivative, not a quote
+        return f"{_text_tex(note)}: {formula}" if note else formula
+    out, at = [], 0
+    for match in _MATH.finditer(v.claim):
+        out += [_text_tex(v.claim[at:match.start()]), f"${_math_token(match.group())}$"]
+        at = match.end()
+    return "".join(out) + _text_tex(v.claim[at:])
 
 
 def _trivial(v: Verdict) -> bool:
