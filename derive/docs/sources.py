@@ -27,13 +27,13 @@ class Source:
 # fmt: off
 SOURCES = {s.number: s for s in (
     Source("000", "Understanding of the sigmoid activation function as last layer in network",
-           "a question-and-answer thread (2018)", "a sigmoid output layer under an L2 loss; bounds on that loss"),
+           "a question-and-answer thread, 2018", "a sigmoid output layer under an L2 loss; bounds on that loss"),
     Source("001", "Sigmoid Function in Regression",
            "a blog post", "logistic regression as one sigmoid neuron; vanishing gradients; an LSTM cell"),
     Source("002", "Problem with Sigmoid and Sum of Squares Loss",
            "a blog post", "output-layer gradients of sigmoid with sum of squares and with cross-entropy"),
     Source("003", "Why the sigmoid activation function results in sub-optimal gradient descent?",
-           "a question-and-answer thread (2020)", "weight updates of one neuron sharing a sign; sigma' at most 1/4"),
+           "a question-and-answer thread, 2020", "weight updates of one neuron sharing a sign; sigma' at most 1/4"),
     Source("004", "Softmax in the hidden layer and no output activation (untitled; named by its question)",
            "a question-and-answer thread", "the softmax Jacobian; vanishing gradients through softmax"),
 )}
