@@ -10,9 +10,12 @@ import sys
 import textwrap
 import time
 
+import sympy as sp
+
 from derive.cli import reader_may_leave
 from proofs.certificate import steps_of
 from proofs.claims import CLAIMS, check_claim
+from proofs.curvature import curvature_table
 from proofs.given import FACTS
 from proofs.report import latex_section
 from proofs import theorems
@@ -32,6 +35,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="derive prove", description="check every theorem and seed claim")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every step's verdict")
     parser.add_argument("--latex", action="store_true", help="print the LaTeX report section instead")
+    parser.add_argument("--curvature", action="store_true",
+                        help="also decide convexity and the smoothness constant L of every valid pairing (slower)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     start = time.perf_counter()
@@ -63,6 +68,16 @@ def main(argv=None) -> int:
     print(_table(claim_rows, (4, 70, 11, 12)))
     for res in bad:
         print(f"\n{res.claim.key}: proof: {res.proof}; refutation: {res.refutation}")
+
+    if args.curvature:
+        print("\ncurvature of every valid pairing (convex in z? L = sup of the Hessian's largest eigenvalue; step 2/L)")
+        print(_table([("pairing", "convexity", "L", "2/L")] + [
+            (name, c.status, "undecided" if s.value is None else sp.sstr(s.value), "" if s.step is None else sp.sstr(s.step))
+            for name, c, s in curvature_table()], (22, 12, 10, 8)))
+        undecided = [name for name, c, s in curvature_table() if "undecided" in (c.status, s.status)]
+        print(f"undecided ({len(undecided)}): {', '.join(undecided)}")
+    else:
+        print("\ncurvature of every valid pairing: python -m proofs --curvature")
 
     print("\ntaken as given (proofs.given; every step that uses one cites it):")
     print(_table([(f.key, f.statement) for f in FACTS], (20, 90)))

@@ -28,6 +28,11 @@ class Fact:
 FACTS: tuple[Fact, ...] = (
     Fact("monotonicity", "f differentiable on an interval I with f' >= 0 on I is nondecreasing on I, "
                          "with f' > 0 increasing (the mean value theorem)"),
+    Fact("convexity",    "a continuous function whose derivative is nondecreasing (second derivative, as a "
+                         "measure, >= 0: h >= 0 a.e. and no downward jump of the derivative) is convex; a sum of "
+                         "convex functions of separate variables is convex"),
+    Fact("gershgorin",   "every eigenvalue of a real symmetric matrix lies in a disc centred at a diagonal entry "
+                         "with radius the sum of |off-diagonal entries| of its row"),
     Fact("induction",    "P(1), and P(L) => P(L+1) for every L >= 1, give P(L) for every L >= 1"),
     Fact("continuity",   "a function continuous on an interval takes every value between two of its values "
                          "(intermediate value theorem); elementary functions are continuous where defined"),

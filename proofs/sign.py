@@ -232,8 +232,28 @@ def _solve_on(cond, v, iv):
     return sol
 
 
+def _common_sign(signs):
+    if not signs or any(s is None for s in signs):
+        return None
+    if all(s == POS for s in signs):
+        return POS
+    if all(s in (POS, NONNEG, ZERO) for s in signs):
+        return NONNEG
+    if all(s == NEG for s in signs):
+        return NEG
+    if all(s in (NEG, NONPOS, ZERO) for s in signs):
+        return NONPOS
+    return None
+
+
 def _piecewise_sign(e, dom):
-    """Each branch's sign on the part of the domain where that branch applies."""
+    """Each branch's sign on the part of the domain where that branch applies; when the conditions
+    cannot be solved, the sign every branch has on the whole domain (the last branch always applies)."""
+    cover = _common_sign([_signed(x, dom) for x, _ in e.args]) if e.args[-1].cond == sp.true else None
+    return _piecewise_sign_by_parts(e, dom) or cover
+
+
+def _piecewise_sign_by_parts(e, dom):
     atoms = set()
     for _, cond in e.args:
         for rel in cond.atoms(sp.core.relational.Relational):
@@ -268,17 +288,7 @@ def _piecewise_sign(e, dom):
             break
     if remaining != S.EmptySet:  # no branch applies somewhere: undefined (nan) there, no sign
         return None
-    if not signs:
-        return None
-    if all(s in (POS,) for s in signs):
-        return POS
-    if all(s in (POS, NONNEG, ZERO) for s in signs):
-        return NONNEG
-    if all(s == NEG for s in signs):
-        return NEG
-    if all(s in (NEG, NONPOS, ZERO) for s in signs):
-        return NONPOS
-    return None
+    return _common_sign(signs)
 
 
 def _at_least(d, dom) -> bool:

@@ -1,8 +1,8 @@
-"""The registry: theorems 1-11, each a function returning its proof(s), run and timed.
+"""The registry: theorems 1-12, each a function returning its proof(s), run and timed.
 
     run_all() -> [Result(theorem, proofs, verdict, seconds)]   (verdict proved iff every part proved)
 
->>> [t.number for t in THEOREMS] == list(range(1, 12))
+>>> [t.number for t in THEOREMS] == list(range(1, 13))
 True
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from derive.symbolic import catalogue
-from proofs import bounds, claims, extrema, identities, ranges
+from proofs import bounds, claims, curvature, extrema, identities, ranges
 from proofs.certificate import Proof, Verdict, all_proved
 
 
@@ -58,6 +58,8 @@ THEOREMS: tuple[Theorem, ...] = (
             identities.lstm_cell, ("001",)),
     Theorem(11, "logistic", "logistic regression NLL gradient = (a - y) x (one sigmoid neuron with bce)",
             identities.logistic_regression, ("001",)),
+    Theorem(12, "second-order", "sigmoid+quadratic not convex in z; sigmoid+bce convex, L = 1/4; identity+quadratic convex, "
+            "L = 1; softmax+cce convex, L = 1/2 (step 2/L)", curvature.second_order, ("000", "002", "003")),
 )
 # fmt: on
 

@@ -263,3 +263,11 @@ def test_strings_are_refused_not_parsed():
 
     with pytest.raises(sp.SympifyError):
         check_le("__import__('os').getcwd()", 1, 0, {})
+
+
+def test_piecewise_with_conditions_it_cannot_solve_has_the_sign_common_to_all_branches():
+    t = sp.Symbol("t", real=True)
+    both = {x: S.Reals, t: S.Reals}
+    assert sign(Piecewise((1, sp.Abs(x - t) <= 1), (x**2, True)), both) == "nonnegative"
+    assert sign(Piecewise((1, sp.Abs(x - t) <= 1), (x - 5, True)), both) is None  # one branch has no sign
+    assert sign(Piecewise((1, sp.Abs(x - t) <= 1), (x**2, x > 3)), both) is None  # undefined where none applies
