@@ -79,19 +79,23 @@ def holds_by_refutation(claim: str, verdict: Verdict) -> Verdict:
 def _declared(sym) -> str:
     """The assumptions ``sym`` was declared with, e.g. "positive" or "integer, nonnegative"."""
     orig = getattr(sym, "_assumptions_orig", None)
-    if orig is None and isinstance(sym, sp.Indexed):
-        orig = getattr(sym.base.label, "_assumptions_orig", None)
+    if orig is None and isinstance(sym, sp.IndexedBase):
+        orig = getattr(sym.label, "_assumptions_orig", None) or {k: v for k, v in sym.assumptions0.items() if k == "real"}
     words = [k if v else f"not {k}" for k, v in sorted((orig or {}).items())]
     return ", ".join(words) or "no assumptions"
 
 
 def _symbols_in(obj) -> set:
+    """The Symbols and IndexedBases of ``obj`` (an IndexedBase's label is the base, not a Symbol of its own)."""
     if isinstance(obj, dict):
         return set().union(*(_symbols_in(k) | _symbols_in(v) for k, v in obj.items())) if obj else set()
     if isinstance(obj, (tuple, list)):
         return set().union(*(_symbols_in(v) for v in obj)) if obj else set()
+    if isinstance(obj, sp.IndexedBase):
+        return {obj}
     if isinstance(obj, sp.Basic):
-        return obj.atoms(sp.Symbol) | ({obj} if isinstance(obj, sp.IndexedBase) else set())
+        bases = obj.atoms(sp.IndexedBase)
+        return (obj.atoms(sp.Symbol) - {b.label for b in bases}) | bases
     return set()
 
 
@@ -99,13 +103,13 @@ def namer(*objects):
     """str for the verdict texts of a check over ``objects``: plain ``sstr``, except that symbols
     sharing a name with another (differing only in assumptions) print as name{assumptions}."""
     syms = [s for s in _symbols_in(objects) if not isinstance(s, sp.Dummy)]
-    names = [str(s) for s in syms]
-    clash = {s for s in syms if names.count(str(s)) > 1}
+    names = [(type(s), str(s)) for s in syms]
+    clash = {s for s in syms if names.count((type(s), str(s))) > 1}
 
     def show(e) -> str:
         if not clash or not isinstance(e, sp.Basic):
             return sp.sstr(e)
-        return sp.sstr(e.xreplace({s: sp.Symbol(f"{s}{{{_declared(s)}}}") for s in clash}))
+        return sp.sstr(e.xreplace({s: type(s)(f"{s}{{{_declared(s)}}}") for s in clash}))
 
     show.clash = sorted(f"{s}{{{_declared(s)}}}" for s in clash)
     # a claim text, and the symbols that share a name (printed with their assumptions)

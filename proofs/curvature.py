@@ -29,6 +29,8 @@ from derive.symbolic.symbols import a, i, j, n, y, z
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_le
 from proofs.given import by_fact
+from proofs.limits import z as z_real
+from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
@@ -88,8 +90,8 @@ def _jumps(act, delta):
     a_j alone that the activation reaches; (None, None) for a condition that also holds other symbols
     (its jumps are not computed here, so no proof may rest on their absence)."""
     conds = [rel for pw in delta.atoms(sp.Piecewise) for _, c in pw.args for rel in c.atoms(sp.core.relational.Relational)]
-    if any(rel.has(A) and (rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols) for rel in conds):
-        return [(None, None)]
+    if any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
+        return [(None, None)]  # a condition in z, y or both a and y: not analysed here
     reach = catalogue.activation(act).range.closure
     cuts = sorted({p for rel in conds for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), A, S.Reals)
                    if reach.contains(p) is sp.true}, key=float)
@@ -125,9 +127,11 @@ def _admissible_targets(act, loss):
 
 def _convex_proof(act, loss) -> Verdict:
     d = derive_pair(act, loss)
+    name = f"{act}+{loss}"
+    if any(len(e.args) > 1 for e in d.hessian.diagonal.atoms(sp.DiracDelta)):  # a derivative of a point mass
+        return Verdict(f"{name} is convex in z", "not proved", "h holds a derivative of DiracDelta: not a measure of one sign")
     h = d.hessian.diagonal.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: _D)
     expr, dom = _domain(act, loss, h)
-    name = f"{act}+{loss}"
     certs = [check_le(0, expr, g, dom, claim=f"{name}: h = d2C/dz^2 >= 0") for g in (expr, sp.factor(expr))]
     h_ok = next((c for c in certs if c.proved), certs[-1])
     targets = {Y: catalogue.loss(loss).targets}
@@ -135,7 +139,8 @@ def _convex_proof(act, loss) -> Verdict:
              if jump is not None else Verdict(f"{name}: jumps of delta", "not proved",
                                                "a Piecewise condition in a and other symbols: jumps not computed")
              for a0, jump in _jumps(act, d.delta)]
-    return by_fact("convexity", f"{name} is convex in z", [h_ok, *jumps])
+    # C = l(f(z), y) is continuous: f is (checked here), each catalogue loss is on its domain
+    return by_fact("convexity", f"{name} is convex in z", [continuity(catalogue.activation(act).f(z_real)), h_ok, *jumps])
 
 
 def _cost_of(act, loss, at, target):

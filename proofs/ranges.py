@@ -33,7 +33,7 @@ from proofs.given import by_fact
 from proofs.limits import REALS, limit_is, z
 from proofs.refutation import certified_value
 
-__all__ = ["End", "RangeProof", "RANGE_PROOFS", "range_proof", "proved_range", "softmax_range",
+__all__ = ["End", "RangeProof", "RANGE_PROOFS", "range_proof", "proved_range", "softmax_range", "continuity",
            "pairing_validity", "invalidity_witness", "WITNESS_POINTS"]
 
 
@@ -128,7 +128,7 @@ def softmax_range() -> Verdict:
     )
 
 
-def _continuity(f) -> Verdict:
+def continuity(f) -> Verdict:
     """A Piecewise activation is continuous: its branches agree at every boundary."""
     g = sp.piecewise_fold(expand_named(f))
     if not g.has(Piecewise):
@@ -169,7 +169,7 @@ def range_proof(act: Activation | str, rp: RangeProof | None = None) -> Proof:
         verdict = softmax_range()
     else:
         f = act.f(z)
-        steps = _end_verdicts(f, rp.lower, "lower") + _end_verdicts(f, rp.upper, "upper") + [_continuity(f)]
+        steps = _end_verdicts(f, rp.lower, "lower") + _end_verdicts(f, rp.upper, "upper") + [continuity(f)]
         verdict = by_fact("continuity", f"range of {name} = {proved}", steps)
     same = proved == declared
     if _enclosed(rp.lower):  # only an enclosure of the minimum m is proved: say exactly that
