@@ -20,16 +20,9 @@ import jax
 import jax.numpy as jnp
 
 from derive import kernels
+from derive.kernels.xp import unbroadcast
 
 __all__ = ["loss_fn"]
-
-
-def _unbroadcast(grad, shape):
-    """grad summed over the axes that broadcasting added or stretched, back to ``shape``."""
-    lead = grad.ndim - len(shape)
-    grad = grad.sum(axis=tuple(range(lead))) if lead else grad
-    stretched = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
-    return grad.sum(axis=stretched, keepdims=True) if stretched else grad
 
 
 def loss_fn(activation: str, loss: str):
@@ -45,7 +38,7 @@ def loss_fn(activation: str, loss: str):
 
     def backward(saved, grad):
         z, y = saved
-        dz = _unbroadcast(grad[..., None] * kernel.delta(z, y), jnp.shape(z)).astype(jnp.result_type(z))
+        dz = unbroadcast(grad[..., None] * kernel.delta(z, y), jnp.shape(z)).astype(jnp.result_type(z))
         return dz, jnp.zeros_like(y)
 
     f.defvjp(forward, backward)

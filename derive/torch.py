@@ -20,18 +20,9 @@ from __future__ import annotations
 import torch
 
 from derive import kernels
+from derive.kernels.xp import unbroadcast
 
 __all__ = ["loss_fn"]
-
-
-def _unbroadcast(grad, shape):
-    """grad summed over the axes that broadcasting added or stretched, back to ``shape``."""
-    if tuple(grad.shape) == tuple(shape):
-        return grad
-    lead = grad.ndim - len(shape)
-    grad = grad.sum(dim=tuple(range(lead))) if lead else grad
-    stretched = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
-    return grad.sum(dim=stretched, keepdim=True) if stretched else grad
 
 
 def loss_fn(activation: str, loss: str):
@@ -48,7 +39,7 @@ def loss_fn(activation: str, loss: str):
         def backward(ctx, grad):
             z, y = ctx.saved_tensors
             delta = kernel.delta(z, y)
-            return _unbroadcast(grad[..., None] * delta, z.shape).to(z.dtype), None
+            return unbroadcast(grad[..., None] * delta, z.shape).to(z.dtype), None
 
     DerivedLoss.__name__ = DerivedLoss.__qualname__ = f"DerivedLoss_{activation}_{loss}"
 

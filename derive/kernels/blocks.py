@@ -143,6 +143,11 @@ def _boxes(shape, split_last: bool, block: int):
             yield outer + (slice(start, start + chunk),)
 
 
+def _widened(args, dtype):
+    """Bool and integer arguments as ``dtype`` (a block's worth at a time, in ``evaluate``)."""
+    return [v if v.dtype.kind == "f" else v.astype(dtype) for v in args]
+
+
 def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None):
     """``fn(*args, shape, dtype)`` over blocks of ``shape``, into one result.
 
@@ -154,6 +159,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
     nested = getattr(_local, "busy", False)  # called from inside a block (an errcall, a warning hook)
     if nested or math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
+        args = _widened(args, dtype)
         if check is not None:
             check(*args)
         return fn(*args, shape, dtype)  # fresh buffers: a nested call must not reuse the block's
@@ -162,7 +168,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     boxes = list(_boxes(shape, split_last, block))
 
     def run(box):
-        part = [v[box] for v in full]
+        part = _widened([v[box] for v in full], dtype)
         if check is not None:
             check(*part)
         scratch = _scratch()

@@ -8,17 +8,21 @@ from __future__ import annotations
 import numpy as np
 
 def _array(v, name):
+    """v as an array of real numbers; bools and integers stay as they are (the blocks widen them one
+    block at a time: an int8 array is not copied whole into float64)."""
     arr = np.asarray(v)
-    if arr.dtype.kind in "biu":
-        return arr.astype(np.float64)
-    if arr.dtype.kind != "f":
+    if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numbers (bool, integer or floating), got dtype {arr.dtype}")
     return arr
 
 
-def _compute_dtype(*arrays):
-    """The result dtype; float16 is computed in float32 (SciPy has no half loops)."""
-    dtype = np.result_type(*arrays)
+def _compute_dtype(*values):
+    """(result dtype, working dtype): the common dtype of the floating arrays among ``values``;
+    bool and integer arrays and Python numbers take it (float32 logits with int8 targets stay
+    float32), float64 where none is floating; float16 is computed in float32 (SciPy has no half loops)."""
+    floats = [a.dtype for a in (np.asarray(v) for v in values if not isinstance(v, (bool, int, float)))
+              if a.dtype.kind == "f"]
+    dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
     return dtype, (np.dtype(np.float32) if dtype == np.float16 else dtype)
 
 
@@ -52,6 +56,8 @@ def _first_row_off_one(y, n):
     eps); only the rows it flags are summed again in float64 before one is called off.
     """
     rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
+    if rows.dtype.kind != "f":  # bool or integer targets
+        rows = rows.astype(np.float64)
     if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
         rows = np.ascontiguousarray(rows)
     eps = np.finfo(rows.dtype).eps
@@ -72,12 +78,15 @@ def _sum_tolerance(eps, n):
     return min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
 
 
-def _check_sums_to_one(y, shape, pairing, off=None):
+def _check_sums_to_one(y, shape, pairing, off=None, origin=()):
     """Rows of y summing to 1 (one-hot or probability vectors), as the derivation assumed.
-    ``off``: what a block's screen found, for when the whole y is not at hand."""
+    ``off``: what a block's screen found, for when the whole y is not at hand; ``origin``: the
+    index of y's first row in the whole array (a Dask chunk's place)."""
     off = _first_row_off_one(y, shape[-1]) or off
     if off is not None:
         where, total, tol = off
+        if where and origin:
+            where = tuple(i + o for i, o in zip(where, origin[len(origin) - len(where):]))
         row = f"row {where[0] if len(where) == 1 else where} of y" if where else "a row of y"
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "

@@ -17,7 +17,7 @@ from functools import partial
 
 import numpy as np
 
-from derive.kernels.checks import _array, _compute_dtype
+from derive.kernels.checks import _check_sums_to_one, _compute_dtype
 
 __all__ = ["RowChunkWarning", "pair", "activation"]
 
@@ -54,13 +54,17 @@ def _whole_rows(arrays, what):
 
 def _dtype(*values):
     """The result dtype of the NumPy kernel for these arguments (integers and bools become float64)."""
-    return _compute_dtype(*[_array(np.empty(0, v.dtype), "z") for v in values])[0]
+    return _compute_dtype(*[v if isinstance(v, (bool, int, float)) else np.empty(0, v.dtype) for v in values])[0]
 
 
-def _pair_block(act, loss, method, z, y):
+def _pair_block(act, loss, method, z, y, block_info=None):
     from derive.kernels import get
 
-    return getattr(get(act, loss), method)(z, y)
+    kernel = get(act, loss)
+    if kernel._sum_to_one and block_info is not None:  # name the row of the whole array, not of the chunk
+        origin = tuple(start for start, _ in block_info[0]["array-location"][:-1])
+        _check_sums_to_one(y, np.broadcast_shapes(z.shape, np.shape(y)), f"{act} + {loss}", origin=origin)
+    return getattr(kernel, method)(z, y)
 
 
 def _act_block(name, method, z):
@@ -73,11 +77,14 @@ def pair(kernel, method, z, y, *, elementwise):
     """``kernel.<method>`` ("loss" or "delta") of Dask arrays z, y (Python numbers go with them)."""
     import dask.array as da
 
-    z, y = da.broadcast_arrays(da.asarray(z), da.asarray(y))
-    if method == "loss" or not elementwise:
-        z, y = _whole_rows([z, y], f"{kernel.activation} + {kernel.loss_name}: {method}")
-    fn = partial(_pair_block, kernel.activation, kernel.loss_name, method)
     dtype = _dtype(z, y)
+    if isinstance(y, (bool, int, float)):  # a Python number goes to every chunk as it is
+        (z,) = _whole_rows([z], f"{kernel.activation} + {kernel.loss_name}: {method}") if method == "loss" else (z,)
+    else:
+        z, y = da.broadcast_arrays(da.asarray(z), da.asarray(y))
+        if method == "loss" or not elementwise:
+            z, y = _whole_rows([z, y], f"{kernel.activation} + {kernel.loss_name}: {method}")
+    fn = partial(_pair_block, kernel.activation, kernel.loss_name, method)
     if method == "loss":
         return da.map_blocks(fn, z, y, drop_axis=z.ndim - 1, dtype=dtype)
     return da.map_blocks(fn, z, y, dtype=dtype)

@@ -35,10 +35,10 @@ class Kernel:
         return f"<kernel {self.activation} + {self.loss_name}>"
 
     def _args(self, z, y):
+        dtype, work = _compute_dtype(z, y)  # Python numbers take the arrays' dtype
         z, y = _array(z, "z"), _array(y, "y")
         _units(z)
         shape = self._shape(z, y)
-        dtype, work = _compute_dtype(z, y)
         return z, y, shape, dtype, work
 
     def _foreign(self, lib, which, z, y):

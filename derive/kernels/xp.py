@@ -24,7 +24,7 @@ import numpy as np
 from derive.kernels.checks import _check_sums_to_one, _sum_tolerance
 from derive.kernels.xp_ops import Ops
 
-__all__ = ["kind", "namespace", "to_numpy", "call", "SPECIAL"]
+__all__ = ["kind", "namespace", "to_numpy", "call", "unbroadcast", "SPECIAL"]
 
 # The library of each array kind (the root of its type's module) and its normal CDF Phi: its ndtr,
 # or erfc where that is the accurate one (Phi(x) = erfc(-x/sqrt 2)/2).
@@ -207,3 +207,13 @@ def _checked_rows(xp, out, y, shape, pairing):
     if off:
         _check_sums_to_one(to_numpy(y), tuple(shape), pairing)
     return out
+
+
+def unbroadcast(grad, shape):
+    """grad summed over the axes that broadcasting added or stretched, back to ``shape`` (a VJP's last step)."""
+    xp = namespace(grad)
+    lead = grad.ndim - len(shape)
+    if lead:
+        grad = xp.sum(grad, axis=tuple(range(lead)))
+    stretched = tuple(i for i, s in enumerate(shape) if s == 1 and grad.shape[i] != 1)
+    return xp.sum(grad, axis=stretched, keepdims=True) if stretched else grad
