@@ -111,11 +111,16 @@ def _claim_tex(v: Verdict) -> str:
         formula = f"${sp.latex(relation)}$"
         note = getattr(v, "note", "")
         return f"{_text_tex(note)}: {formula}" if note else formula
+    return _ascii_tex(v.claim)
+
+
+def _ascii_tex(s: str) -> str:
+    """Text written in ASCII mathematics (sum_i a_i, v^T, >=) as LaTeX: its mathematics as mathematics."""
     out, at = [], 0
-    for match in _MATH.finditer(v.claim):
-        out += [_text_tex(v.claim[at:match.start()]), f"${_math_token(match.group())}$"]
+    for match in _MATH.finditer(s):
+        out += [_text_tex(s[at:match.start()]), f"${_math_token(match.group())}$"]
         at = match.end()
-    return "".join(out) + _text_tex(v.claim[at:])
+    return "".join(out) + _text_tex(s[at:])
 
 
 def _trivial(v: Verdict) -> bool:
@@ -128,7 +133,12 @@ def _trivial(v: Verdict) -> bool:
 
 
 def _certificate(tex: str) -> str:
-    """A certificate's LaTeX with each of its '; '-separated parts once, and dotted names breakable."""
+    """A certificate's LaTeX with each of its '; '-separated parts once, and dotted names breakable.
+
+    A certificate with neither ``$`` nor a backslash is plain text (v^T H v >= 0): set as a step's text is.
+    """
+    if "$" not in tex and "\\" not in tex:
+        tex = _ascii_tex(tex)
     parts = [part.rstrip(";") for part in _split_top(tex, seps=("; ",))]
     unique = [part for pos, part in enumerate(parts) if part not in parts[:pos]]
     return re.sub(r"\\texttt\{([^{}]*)\}", lambda m: r"\texttt{" + m.group(1).replace(".", r".\allowbreak{}") + "}",

@@ -311,3 +311,17 @@ def test_figure_curves_are_the_activation_and_its_derivative():
     np.testing.assert_allclose(slopes, e / (1 + e) ** 2, rtol=1e-12)  # sigma' in the form exact at |z| = 40
     values, slopes, _ = evaluate(ACTIVATIONS["relu"], grid)
     assert values.tolist() == [0.0, 0.0, 0.0, 2.0, 40.0] and slopes.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]
+
+
+def test_proof_text_in_ascii_mathematics_compiles(tmp_path):
+    from proofs import Verdict
+    from proofs.report import _certificate, _claim_tex
+
+    plain = "convex: h >= 0 (v^T H v = sum_i a_i (v_i - a.v)^2); 4^-(L+1) & 50% #1 ~ {x} | y_{t-1}; a -> b"
+    certificate = _certificate(plain)
+    step = _claim_tex(Verdict(plain, "proved", ""))
+    assert "$v^{T}$" in certificate and r"$\sum_{i}$" in step and "$4^{-(L+1)}$" in step
+    tex = tmp_path / "doc.tex"
+    tex.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
+                   f"{certificate}\n\n{step}\n\\end{{document}}\n")
+    assert compile_pdf(tex, _progress()[0]).is_file()
