@@ -72,8 +72,7 @@ _SAME = {"jaxlib": "jax"}
 
 # The namespace of each array kind: array-api-compat's wrapper where the library's own is not
 # the standard's. Looked up in a plain table (no cached call: torch.compile traces this).
-NAMESPACE = {"torch": "array_api_compat.torch", "cupy": "array_api_compat.cupy",
-             "dask": "array_api_compat.dask.array", "jax": "jax.numpy"}
+NAMESPACE = {"torch": "array_api_compat.torch", "cupy": "array_api_compat.cupy", "jax": "jax.numpy"}
 
 
 def namespace(*arrays):
