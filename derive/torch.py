@@ -38,8 +38,10 @@ def loss_fn(activation: str, loss: str):
         @staticmethod
         def backward(ctx, grad):
             z, y = ctx.saved_tensors
-            delta = kernel.delta(z, y)
-            return unbroadcast(grad[..., None] * delta, z.shape).to(z.dtype), None
+            delta = kernel.delta(z, y)  # a new tensor: scaled in place
+            if not (all(s == 0 for s in grad.stride()) and bool(grad.reshape(-1)[0] == 1)):  # not loss.sum()'s ones
+                delta = delta.mul_(grad[..., None]) if delta.dtype == grad.dtype else delta * grad[..., None]
+            return unbroadcast(delta, z.shape).to(z.dtype), None
 
     DerivedLoss.__name__ = DerivedLoss.__qualname__ = f"DerivedLoss_{activation}_{loss}"
 

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 
 EXTRA = {"torch": "torch", "jax": "jax", "dask": "dask", "array_api_strict": "test"}
+LIBRARY = {"torch_autograd": "torch"}
 
 
 def _require(name: str):
+    name = LIBRARY.get(name, name)
     if importlib.util.find_spec(name) is None:
         pytest.skip(f"{name} is not installed: pip install 'derive[{EXTRA[name]}]' runs these tests")
 
@@ -23,6 +25,13 @@ def _torch(a):
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def _torch_autograd(a):
+    """Tensors that require grad (floating ones): autograd records, so the kernels take their
+    functional form (``_generated_xp``) instead of the NumPy kernels on the tensors' memory."""
+    t = _torch(a)
+    return t.requires_grad_(True) if t.is_floating_point() else t
 
 
 def _jax(a):
@@ -47,8 +56,13 @@ def _dask(a):
     return da.from_array(a, chunks=(1,) * (a.ndim - 1) + (-1,) if a.ndim else ())  # one row per chunk
 
 
-CONVERT = {"torch": _torch, "jax": _jax, "array_api_strict": _strict, "dask": _dask}
+CONVERT = {"torch": _torch, "torch_autograd": _torch_autograd, "jax": _jax, "array_api_strict": _strict, "dask": _dask}
 BACKENDS = list(CONVERT)
+
+
+def kind_of(name: str) -> str:
+    """The array kind (``derive.kernels.xp.kind``) the backend's arrays are."""
+    return LIBRARY.get(name, name)
 
 
 def converter(name: str):

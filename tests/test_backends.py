@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from backend_arrays import BACKENDS, converter
+from backend_arrays import BACKENDS, converter, kind_of
 from derive import kernels
 from derive.compile.generate import Y, Z
 from derive.compile.printer_xp import print_xp
@@ -89,7 +89,7 @@ def test_every_pairing_is_finite_and_its_own_kind_at_the_edges(backend, dtype):
         z, y = edge_inputs(activation, loss, dtype)
         for method in ("loss", "delta"):
             out = getattr(k, method)(convert(z), convert(y))
-            assert kind(out) in (backend, "jaxlib"), (activation, loss, method, type(out))
+            assert kind(out) in (kind_of(backend), "jaxlib"), (activation, loss, method, type(out))
             got = to_numpy(out)
             assert got.dtype == dtype, (activation, loss, method, got.dtype)
             assert np.all(np.isfinite(got)), (activation, loss, method, z[~np.isfinite(got).all(-1)
@@ -223,8 +223,27 @@ def test_torch_kernel_on_a_tensor_that_requires_grad():
     import torch
 
     z = torch.tensor([[2.0, -1.0, 0.5]], requires_grad=True)
-    out = kernels.get("sigmoid", "bce").delta(z, torch.tensor([[1.0, 0.0, 1.0]]))
-    assert isinstance(out, torch.Tensor) and out.shape == (1, 3)
+    out = kernels.activation("tanh")(z)  # the functional kernel: autograd records it
+    assert isinstance(out, torch.Tensor) and out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), kernels.activation("tanh").derivative(z.detach().numpy()), rtol=1e-6)
+
+
+def test_torch_cpu_tensors_run_the_numpy_kernels_on_their_memory():
+    converter("torch")
+    import torch
+
+    from derive.kernels.xp import host_views
+
+    z, y = torch.randn(3, 4), torch.rand(3, 4)
+    (zv, yv), wrap = host_views("torch", [z, y])
+    assert np.shares_memory(zv, z.numpy()) and np.shares_memory(yv, y.numpy())
+    out = kernels.get("sigmoid", "bce").delta(z, y)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
+    np.testing.assert_array_equal(out.numpy(), kernels.get("sigmoid", "bce").delta(z.numpy(), y.numpy()))
+    assert host_views("torch", [z.requires_grad_(True), y]) is None  # autograd records: the functional kernels
+    with torch.no_grad():
+        assert host_views("torch", [z, y]) is not None
 
 
 @pytest.mark.parametrize("compiler", ["eager", "aot_eager"])

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 
-from backend_arrays import BACKENDS, converter
+from backend_arrays import BACKENDS, converter, kind_of
 from derive import kernels
 from derive.kernels.xp import kind, to_numpy
 from derive.symbolic.catalogue import ACTIVATIONS, valid_pairings
@@ -33,6 +33,9 @@ from derive.testing.matching import KernelMismatch, call_kernel, check_output
 DTYPES = [np.float64, np.float32]
 # the pinned edge inputs are the point; a few generated ones on top (a third of the profile's)
 FEW = settings(max_examples=max(3, settings.default.max_examples // 3))
+# plain CPU tensors run the NumPy kernels on their memory (checked in test_backends): here their
+# functional form, through tensors that require grad
+ORACLE_BACKENDS = [b for b in BACKENDS if b != "torch"]
 
 
 def flush_allowance(backend, dtype):
@@ -59,14 +62,14 @@ def on_backend(fn, convert, backend):
     def run(*args):
         out = fn(*[convert(a) for a in args])
         got = kind(out)
-        assert got == backend or (backend == "jax" and got == "jaxlib"), f"{backend} in, {type(out)} out"
+        assert got == kind_of(backend) or (backend == "jax" and got == "jaxlib"), f"{backend} in, {type(out)} out"
         return to_numpy(out)
     return run
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("activation,loss", valid_pairings())
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ORACLE_BACKENDS)
 def test_loss_delta_grad_w_match_derivation(backend, activation, loss, dtype):
     convert = converter(backend)
     k = kernels.get(activation, loss)
@@ -86,7 +89,7 @@ def test_loss_delta_grad_w_match_derivation(backend, activation, loss, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", ORACLE_BACKENDS)
 def test_activation_and_derivative_match_derivation(backend, activation, dtype):
     convert = converter(backend)
     f = kernels.activation(activation)

@@ -11,7 +11,7 @@ import numpy as np
 from derive.kernels.blocks import evaluate
 from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
 from derive.kernels.rows import softmax_jacobian
-from derive.kernels.xp import foreign
+from derive.kernels.xp import foreign, host_views
 
 
 def _other(lib, on_dask, on_xp):
@@ -74,7 +74,11 @@ class Kernel:
     def _evaluate(self, fn, z, y, rows):
         lib = foreign({"z": z, "y": y})
         if lib is not None:
-            return self._foreign(lib, "loss" if rows else "delta", z, y)
+            host = host_views(lib, [z, y])
+            if host is None:
+                return self._foreign(lib, "loss" if rows else "delta", z, y)
+            (z, y), wrap = host
+            return wrap(self._evaluate(fn, z, y, rows))
         z, y, shape, dtype, work = self._args(z, y)
         if not self._sum_to_one:
             return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise).astype(dtype, copy=False)
@@ -139,6 +143,10 @@ class KernelActivation:
         return z, dtype, work
 
     def _foreign(self, lib, method, z):
+        host = host_views(lib, [z])
+        if host is not None:
+            (z,), wrap = host
+            return wrap(getattr(self, method)(z))
         if method == "jacobian" or self._df is None:
             _units(z)
         fn = self._f if method == "__call__" else self._df

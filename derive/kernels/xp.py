@@ -72,7 +72,7 @@ _SAME = {"jaxlib": "jax"}
 
 # The namespace of each array kind: array-api-compat's wrapper where the library's own is not
 # the standard's. Looked up in a plain table (no cached call: torch.compile traces this).
-NAMESPACE = {"torch": "array_api_compat.torch", "cupy": "array_api_compat.cupy", "jax": "jax.numpy"}
+NAMESPACE = {"torch": "array_api_compat.torch", "cupy": "array_api_compat.cupy", "jax": "jax.numpy", "dask": "dask.array"}
 
 
 def namespace(*arrays):
@@ -127,6 +127,36 @@ def to_numpy(arr):
     return out.astype(np.float32) if out.dtype.kind == "V" or str(out.dtype) == "bfloat16" else out
 
 
+def host_views(lib, values):
+    """NumPy views of CPU torch tensors (float32/float64 logits) that need no autograd graph, and
+    the function that wraps a NumPy result back as a tensor (no copy either way); None otherwise.
+
+    The blocked, in-place NumPy kernels then run on the tensors' own memory: several times faster
+    on the CPU than the functional kernels, which allocate a full tensor per operation. Not taken
+    under torch.compile (it traces the functional kernels) nor where autograd records (a tensor
+    that requires grad, with grad mode on: ``derive.torch.loss_fn``'s forward and backward run
+    with it off).
+    """
+    if lib != "torch":
+        return None
+    import torch
+
+    if torch.compiler.is_compiling():
+        return None
+    grad = torch.is_grad_enabled()
+    views = []
+    for v in values:
+        if isinstance(v, torch.Tensor):
+            if v.device.type != "cpu" or (grad and v.requires_grad) or v.dtype in (torch.float16, torch.bfloat16):
+                return None
+            views.append(v.numpy())
+        else:
+            views.append(v)
+    if not (isinstance(values[0], torch.Tensor) and values[0].dtype in (torch.float32, torch.float64)):
+        return None
+    return views, torch.from_numpy
+
+
 def _device(xp, v):
     return getattr(v, "device", None) if kind(v) != "jax" else _jax_device(v)
 
@@ -175,10 +205,10 @@ def call(fn, values, shape, *, library, xp=None, check_rows=None, result_shape=N
     ops = Ops(xp, work, dev, _ndtr_of(library))
     out = fn(*arrays, shape[-1], xp, ops)
     want = tuple(shape if result_shape is None else result_shape)
-    if isinstance(out, (int, float)) or tuple(out.shape) != want:  # a constant, or the input itself
-        out = xp.broadcast_to(ops._a(out), want)
-    if out is arrays[0] or not getattr(out, "is_contiguous", lambda: True)() or kind(out) == "array_api_strict":
-        out = xp.asarray(out, copy=True)
+    if isinstance(out, (int, float)):  # a constant (identity' = 1)
+        out = xp.full(want, float(out), dtype=work, device=dev)
+    elif tuple(out.shape) != want or out is arrays[0]:  # a view, or the input itself (identity)
+        out = xp.broadcast_to(out, want) * 1.0  # a new array of its own (x * 1 is x exactly, -0 and nan too)
     if check_rows is not None:
         out = _checked_rows(xp, out, values[1], shape, check_rows)
     return xp.astype(out, dtype) if out.dtype != dtype else out
