@@ -2,29 +2,34 @@
 
 A backend that is not installed is skipped with the extra that installs it. JAX runs with
 64-bit floats enabled (its default is 32-bit only), set once when this module imports JAX.
+``DERIVE_TEST_DEVICE=cuda`` puts the torch tensors on the GPU (bench/gpu_check.sh); CuPy
+runs only where it is installed, on a GPU machine.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
 
 EXTRA = {"torch": "torch", "jax": "jax", "dask": "dask", "array_api_strict": "test"}
+DEVICE = os.environ.get("DERIVE_TEST_DEVICE", "cpu")
 LIBRARY = {"torch_autograd": "torch"}
 
 
 def _require(name: str):
     name = LIBRARY.get(name, name)
     if importlib.util.find_spec(name) is None:
-        pytest.skip(f"{name} is not installed: pip install 'derive[{EXTRA[name]}]' runs these tests")
+        how = f"pip install 'derive[{EXTRA[name]}]'" if name in EXTRA else "a GPU machine (bench/gpu_check.sh)"
+        pytest.skip(f"{name} is not installed: {how} runs these tests")
 
 
 def _torch(a):
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(a))
+    return torch.from_numpy(np.ascontiguousarray(a)).to(DEVICE)
 
 
 def _torch_autograd(a):
@@ -56,7 +61,14 @@ def _dask(a):
     return da.from_array(a, chunks=(1,) * (a.ndim - 1) + (-1,) if a.ndim else ())  # one row per chunk
 
 
-CONVERT = {"torch": _torch, "torch_autograd": _torch_autograd, "jax": _jax, "array_api_strict": _strict, "dask": _dask}
+def _cupy(a):
+    import cupy
+
+    return cupy.asarray(a)
+
+
+CONVERT = {"torch": _torch, "torch_autograd": _torch_autograd, "jax": _jax, "array_api_strict": _strict,
+           "dask": _dask, "cupy": _cupy}
 BACKENDS = list(CONVERT)
 
 
