@@ -161,12 +161,6 @@ def test_softmax_cce_target_check(backend):
         to_numpy(k.delta(z, y))  # Dask: raised at compute
 
 
-def test_scalar_has_no_units_axis():
-    for z in (1.0, np.float64(1.0), np.array(1.0)):
-        with pytest.raises(ValueError, match="at least one axis"):
-            kernels.activation("sigmoid").jacobian(z)
-
-
 # --- PyTorch ----------------------------------------------------------------------------------------------
 
 def test_torch_half_precisions_come_back_in_their_dtype():

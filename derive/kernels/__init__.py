@@ -15,7 +15,7 @@ threaded executor, ``rows`` the softmax row primitives and ``bits`` the sign-bit
 
 from __future__ import annotations
 
-from derive.errors import PairingError, unknown
+from derive.errors import pairing_error, swapped, unknown
 from derive.kernels import _generated as _gen
 from derive.kernels.blocks import get_num_threads, set_num_threads
 from derive.kernels.objects import Kernel, KernelActivation
@@ -25,17 +25,31 @@ __all__ = ["get", "activation", "Kernel", "KernelActivation", "set_num_threads",
 _KERNELS: dict[tuple[str, str], Kernel] = {}
 
 
-def get(activation: str, loss: str) -> Kernel:
+def _pairs_with(activation):
+    return [lo for a, lo in _gen.PAIRS if a == activation]
+
+
+_NO_LOSS = object()  # get("relu"): not None, which is a wrong loss name like any other
+
+
+def get(activation: str, loss: str = _NO_LOSS) -> Kernel:
     """The kernel of ``activation`` + ``loss``; ``PairingError`` says why an invalid pairing is one."""
-    if activation in _gen.LOSSES and loss in _gen.ACTIVATIONS:
-        raise unknown("activation", activation, _gen.ACTIVATIONS, hint="the activation comes first: get(activation, loss)")
+    wrong_way = None if loss is _NO_LOSS else swapped(activation, loss, _gen.ACTIVATIONS, _gen.LOSSES)
+    if wrong_way is not None:
+        raise wrong_way
     if not (isinstance(activation, str) and activation in _gen.ACTIVATIONS):
         raise unknown("activation", activation, _gen.ACTIVATIONS)
+    if loss is _NO_LOSS:
+        pairs = _pairs_with(activation)
+        raise TypeError(f"kernels.get({activation!r}) needs a loss as well: kernels.get(activation, loss), "
+                        f"for example kernels.get({activation!r}, {pairs[0]!r}); {activation} pairs with: "
+                        f"{', '.join(pairs)}; the activation alone is kernels.activation({activation!r})")
     if not (isinstance(loss, str) and loss in _gen.LOSSES):
         raise unknown("loss", loss, _gen.LOSSES)
     key = (activation, loss)
     if key in _gen.INVALID:
-        raise PairingError(_gen.INVALID[key])
+        reason = _gen.INVALID[key].removeprefix(f"invalid pairing {activation} + {loss}: ")
+        raise pairing_error(activation, loss, reason, _pairs_with(activation))
     if key not in _KERNELS:
         rowwise = _gen.ACTIVATIONS[activation][1] is None  # softmax: no elementwise derivative
         _KERNELS[key] = Kernel(activation, loss, *_gen.PAIRS[key], targets_sum_to_one=key in _gen.TARGETS_SUM_TO_ONE,

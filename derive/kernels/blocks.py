@@ -155,6 +155,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     see any box, else whole rows only. ``check(*args)``, when given, sees each block's arguments
     before fn does (an exception stops the call).
     """
+    threads = get_num_threads()  # a bad DERIVE_NUM_THREADS fails on the first call, whatever its size
     split_last = elementwise and not rows
     block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
     nested = getattr(_local, "busy", False)  # called from inside a block (an errcall, a warning hook)
@@ -194,7 +195,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
         finally:
             _local.busy = False
 
-    workers = min(get_num_threads(), len(boxes))
+    workers = min(threads, len(boxes))
     futures = _submit(workers - 1, work) if workers > 1 else []
     try:
         work()

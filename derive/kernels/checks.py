@@ -88,9 +88,17 @@ def _check_sums_to_one(y, shape, pairing, off=None, origin=()):
         if where and origin:
             where = tuple(i + o for i, o in zip(where, origin[len(origin) - len(where):]))
         row = f"row {where[0] if len(where) == 1 else where} of y" if where else "a row of y"
+        hint = ""
+        for low in (np.float32, np.float16):  # within a lower precision's slack: made there, then cast up
+            low_tol = _sum_tolerance(np.finfo(low).eps, shape[-1])
+            if np.finfo(low).eps > np.finfo(y.dtype).eps and abs(total - 1) <= low_tol:
+                hint = (f"; it is 1 within {np.dtype(low).name} rounding ({low_tol:.1g}): targets made in "
+                        f"{np.dtype(low).name} and cast to {y.dtype} keep that rounding, so pass them in "
+                        f"{np.dtype(low).name}, or renormalise the rows after the cast: y / y.sum(-1, keepdims=True)")
+                break
         raise ValueError(
             f"{pairing} needs targets that sum to 1 over the last axis (one-hot rows or probability "
-            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {total:.17g}"
+            f"vectors, within {tol:.1g}): its delta = a - y assumes it; {row} sums to {total:.17g}{hint}"
         )
 
 

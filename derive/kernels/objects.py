@@ -6,6 +6,8 @@ They check and convert arguments (``checks``), then run a generated function
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from derive.kernels.blocks import evaluate
@@ -89,31 +91,47 @@ class Kernel:
             off = found.args[0]
         _check_sums_to_one(y, shape, f"{self.activation} + {self.loss_name}", off=off)  # the whole y, to name the row
 
-    def loss(self, z, y):
-        """C per sample: shape z.shape[:-1] (broadcast with y)."""
-        return self._evaluate(self._loss, z, y, rows=True)
+    def loss(self, z, y, reduction="none"):
+        """C per sample: shape z.shape[:-1] (broadcast with y); ``reduction="sum"`` or ``"mean"``:
+        their total or mean over the batch axes (a scalar array)."""
+        _reduction(reduction)
+        out = self._evaluate(self._loss, z, y, rows=True)
+        if reduction == "none":
+            return out
+        total = _total(out, tuple(range(out.ndim)))
+        return total / math.prod(out.shape) if reduction == "mean" else total
 
-    def delta(self, z, y):
-        """delta = dC/dz, the shape of z (broadcast with y)."""
-        return self._evaluate(self._delta, z, y, rows=False)
+    def delta(self, z, y, reduction="none"):
+        """delta = dC/dz, the shape of z (broadcast with y): per sample ("none", "sum": the gradient of
+        the summed loss is the same), divided by the number of samples for ``reduction="mean"``."""
+        _reduction(reduction)
+        out = self._evaluate(self._delta, z, y, rows=False)
+        return out / math.prod(out.shape[:-1]) if reduction == "mean" else out
 
-    def grad_b(self, z, y):
-        """dC/db for z = W x + b: equal to delta."""
-        return self.delta(z, y)
+    def grad_b(self, z, y, reduction="none"):
+        """dC/db for z = W x + b: delta per sample ("none"); its total ("sum") or mean ("mean") over
+        the batch axes, shape (n_out,): the gradient of the summed or mean loss for a shared b."""
+        _reduction(reduction)
+        d = self.delta(z, y)
+        if reduction == "none":
+            return d
+        total = _total(d, tuple(range(d.ndim - 1)))
+        return total / math.prod(d.shape[:-1]) if reduction == "mean" else total
 
-    def grad_w(self, x, z, y):
-        """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in)."""
-        if foreign({"x": x, "z": z, "y": y}) is not None:
-            _units(x, "x")
-            self._grad_w_shapes(x, _broadcast("z", z, "y", y))
-            d = self.delta(z, y)
-            return d[..., :, None] * x[..., None, :]
-        x = _array(x, "x")
+    def grad_w(self, x, z, y, reduction="none"):
+        """dC/dW = delta x^T per sample: shape z.shape[:-1] + (n_out, n_in); ``reduction="sum"`` or
+        ``"mean"``: sum_b delta_b x_b^T (over the batch axes, as one matrix product) or its mean."""
+        _reduction(reduction)
+        lib = foreign({"x": x, "z": z, "y": y})
+        if lib is None:
+            x = _array(x, "x")
         _units(x, "x")
-        z, y = _array(z, "z"), _array(y, "y")
         self._grad_w_shapes(x, _broadcast("z", z, "y", y))  # delta's shape, checked before any work
         d = self.delta(z, y)
-        return np.multiply(d[..., :, None], x[..., None, :], dtype=np.result_type(d, x))
+        if reduction != "none":
+            return _outer_total(d, x, reduction)
+        xp = _space(d)
+        return _astype(xp, d, _common_dtype(xp, d, x))[..., :, None] * _astype(xp, x, _common_dtype(xp, d, x))[..., None, :]
 
 
     @staticmethod
@@ -125,6 +143,53 @@ class Kernel:
                 f"shape mismatch: x has shape {tuple(x.shape)} and delta has shape {tuple(shape)}; "
                 "their leading (sample) axes must broadcast together"
             ) from None
+
+
+REDUCTIONS = ("none", "sum", "mean")
+
+
+def _reduction(reduction):
+    if not (isinstance(reduction, str) and reduction in REDUCTIONS):
+        raise ValueError(f"reduction must be 'none' (per sample), 'sum' or 'mean' (over the batch axes), got {reduction!r}")
+
+
+def _space(arr):
+    """NumPy for NumPy arrays, else the array's namespace (``xp.namespace``)."""
+    if foreign({"a": arr}) is None:
+        return np
+    from derive.kernels.xp import namespace
+
+    return namespace(arr)
+
+
+def _total(arr, axes):
+    return _space(arr).sum(arr, axis=axes)
+
+
+def _common_dtype(xp, d, x):
+    """d's dtype with a floating x's promotion; integer and bool inputs x take d's dtype."""
+    if hasattr(x.dtype, "kind"):  # NumPy dtypes: NumPy, Dask, JAX
+        return np.result_type(d.dtype, x.dtype) if x.dtype.kind == "f" else d.dtype
+    return xp.result_type(d.dtype, x.dtype) if xp.isdtype(x.dtype, "real floating") else d.dtype
+
+
+def _astype(xp, v, dtype):
+    if v.dtype == dtype:
+        return v
+    return v.astype(dtype) if hasattr(v, "astype") else xp.astype(v, dtype)
+
+
+def _outer_total(d, x, reduction):
+    """sum_b d_b x_b^T over the batch axes (d: (..., n), x: (..., m) broadcasting): (n, m), or its mean."""
+    xp = _space(d)
+    batch = np.broadcast_shapes(tuple(d.shape[:-1]), tuple(x.shape[:-1]))
+    dtype = _common_dtype(xp, d, x)
+    d, x = (_astype(xp, v, dtype) for v in (d, x))
+    rows = math.prod(batch)
+    d2 = xp.reshape(xp.broadcast_to(d, (*batch, d.shape[-1])), (rows, d.shape[-1]))
+    x2 = xp.reshape(xp.broadcast_to(x, (*batch, x.shape[-1])), (rows, x.shape[-1]))
+    total = xp.matmul(d2.T, x2)
+    return total / rows if reduction == "mean" else total
 
 
 class KernelActivation:
