@@ -173,49 +173,135 @@ def _shifted(z, top, out):
         return True
 
 
-def log_softmax(z, out, empty=np.empty):
-    """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); where the other classes hold under
-    2^-10 of the top's mass (``_tight``), log1p of their sum instead: then the top class is exact."""
-    z = np.broadcast_to(z, out.shape)
-    overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
-    e = np.exp(out, out=empty(out.shape, out.dtype))
+def _log_total(e, dtype):
+    """log(sum_k e_k) over the last axis, e_t = 1 at the top; log1p of the others where they hold
+    under 2^-10 of the top's mass (``_tight``): then the top class is exact."""
     total = np.sum(e, axis=-1, keepdims=True)
     log_total = np.log(total)
-    rows = np.flatnonzero(total < _tight(out.dtype))
+    rows = np.flatnonzero(total < _tight(dtype))
     if rows.size:
-        e = e.reshape(-1, out.shape[-1])[rows]  # those rows only
+        e = e.reshape(-1, e.shape[-1])[rows]  # those rows only
         e[np.arange(rows.size), np.argmax(e, axis=-1)] = 0.0
         log_total.reshape(-1)[rows] = np.log1p(np.sum(e, axis=-1))
-    out -= log_total
-    if overflowed:  # below -max float the value is not representable: -max, so that 0 * it stays 0
-        np.maximum(out, -np.finfo(out.dtype).max, out=out)
+    return total, log_total
+
+
+def _log_softmax_scaled(z, out, empty, scale):
+    """scale * log softmax(z) for scale = 1 or 1/2; True when some z_k - max z overflowed.
+
+    At scale 1/2 every intermediate is finite for finite z: h = z/2 spans at most the float
+    range, and e^{2(h - max h)} underflows to 0 exactly where it should."""
+    if scale == 1:
+        overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+        e = np.exp(out, out=empty(out.shape, out.dtype))
+    else:
+        np.multiply(z, 0.5, out=out)
+        out -= np.max(out, axis=-1, keepdims=True)
+        e = empty(out.shape, out.dtype)
+        with np.errstate(over="ignore"):  # 2 (h - max h) below -max: e = 0, as it should be
+            np.multiply(out, 2.0, out=e)
+        np.exp(e, out=e)
+        overflowed = True
+    _, log_total = _log_total(e, out.dtype)
+    out -= log_total * scale
+    return overflowed
+
+
+def log_softmax(z, out, empty=np.empty):
+    """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); -inf only where the value is below
+    -max (rows spanning more than the float range)."""
+    z = np.broadcast_to(z, out.shape)
+    if _log_softmax_scaled(z, out, empty, 1):  # some z_k - max overflowed: redo at half scale
+        _log_softmax_scaled(z, out, empty, 0.5)
+        with np.errstate(over="ignore"):
+            out *= 2.0
     return out
 
 
-def log1m_softmax(z, out, empty=np.empty):
-    """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others - logsumexp."""
+def xlog_softmax(w, z, out, empty=np.empty):
+    """w log softmax(z), 0 where w = 0 (the loss's 0 log 0 = 0), for w in [0, 1].
+
+    Where a row spans more than the float range, log a_k is below -max but w_k log a_k may
+    not be: computed as 2 (w_k (log a_k / 2)), every factor finite."""
     z = np.broadcast_to(z, out.shape)
-    if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
-        out.fill(-np.inf)
-        return out
+    if _log_softmax_scaled(z, out, empty, 1):
+        _log_softmax_scaled(z, out, empty, 0.5)
+        out *= w
+        out *= 2.0  # overflows only where the product itself is below -max
+    else:
+        out *= w
+    return out
+
+
+def _log1m_softmax_scaled(z, out, empty, scale):
+    """scale * log(1 - softmax(z)); True when some difference overflowed (see ``_log_softmax_scaled``)."""
     idx, top = _top(z)
-    overflowed = _shifted(z, top, out)
-    e = np.exp(out, out=empty(out.shape, out.dtype))
+    if scale == 1:
+        overflowed = _shifted(z, top, out)
+    else:
+        np.multiply(z, 0.5, out=out)
+        out -= top * 0.5
+        overflowed = True
+    e = empty(out.shape, out.dtype)
+    if scale != 1:
+        with np.errstate(over="ignore"):  # below -max: e = 0, as it should be
+            np.multiply(out, 1.0 / scale, out=e)
+        np.exp(e, out=e)
+    else:
+        np.exp(out, out=e)
     total = np.sum(e, axis=-1, keepdims=True)
     e /= total
     np.put_along_axis(e, idx, 0.0, axis=-1)
     np.negative(e, out=e)
-    np.log1p(e, out=e)
+    np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
+    if scale != 1:
+        e *= scale
     # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
     np.put_along_axis(out, idx, -np.inf, axis=-1)
-    second = np.max(out, axis=-1, keepdims=True)
-    overflowed |= _shifted(out, second, out)
+    second = np.max(out, axis=-1, keepdims=True)  # finite: n >= 2 and, at scale 1/2, no overflow
+    if scale == 1:
+        overflowed |= _shifted(out, second, out)
+    else:
+        out -= second
+        with np.errstate(over="ignore"):
+            out *= 2.0
     np.exp(out, out=out)
-    rest = np.log(np.sum(out, axis=-1, keepdims=True)) + second
-    np.put_along_axis(e, idx, rest - np.log(total), axis=-1)
-    if overflowed:
-        np.maximum(e, -np.finfo(out.dtype).max, out=e)
+    rest = np.log(np.sum(out, axis=-1, keepdims=True)) * scale + second
+    np.put_along_axis(e, idx, rest - np.log(total) * scale, axis=-1)
     np.copyto(out, e)
+    return overflowed
+
+
+def log1m_softmax(z, out, empty=np.empty):
+    """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others
+    - logsumexp; -inf only where the value is below -max."""
+    z = np.broadcast_to(z, out.shape)
+    if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
+        out.fill(-np.inf)
+        return out
+    with np.errstate(invalid="ignore"):  # -inf - -inf in a row spanning the float range: redone below
+        overflowed = _log1m_softmax_scaled(z, out, empty, 1)
+    if overflowed:
+        _log1m_softmax_scaled(z, out, empty, 0.5)
+        with np.errstate(over="ignore"):
+            out *= 2.0
+    return out
+
+
+def xlog1m_softmax(w, z, out, empty=np.empty):
+    """w log(1 - softmax(z)), 0 where w = 0, for w in [0, 1]; finite wherever the product is."""
+    z = np.broadcast_to(z, out.shape)
+    if out.shape[-1] == 1:  # log(1 - 1) = -inf: 0 where w = 0
+        np.copyto(out, np.where(np.broadcast_to(w, out.shape) == 0, 0.0, -np.inf))
+        return out
+    with np.errstate(invalid="ignore"):
+        overflowed = _log1m_softmax_scaled(z, out, empty, 1)
+    if overflowed:
+        _log1m_softmax_scaled(z, out, empty, 0.5)
+        out *= w
+        out *= 2.0
+    else:
+        out *= w
     return out
 
 
@@ -223,9 +309,10 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z), in log space.
 
     = a sum(y) - y + w - a sum(w). The top class's odds a_t/(1 - a_t) can overflow (e^{1000}),
-    so it is kept out of the sums: for j != t, a_j w_t = (1 - y_t) e^{L_j + L_t - M_t} with
-    L = log a, M = log(1 - a), and L_j + L_t - M_t <= 0; w_t itself only meets (1 - a_t):
-    w_t - a_t w_t = (1 - y_t) a_t.
+    so it is kept out of the sums: for j != t, a_j w_t = (1 - y_t) a_t a_j / (1 - a_t), with
+    a_j / (1 - a_t) <= 1 from the logits off the top; w_t itself only meets (1 - a_t):
+    w_t - a_t w_t = (1 - y_t) a_t. Rows spanning more than the float range are taken at half
+    scale (``_log_softmax_scaled``).
     """
     z = np.broadcast_to(z, out.shape)
     y = np.broadcast_to(y, out.shape)
@@ -233,24 +320,37 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
         out.fill(0.0)
         return out
     idx, _ = _top(z)
-    L = log_softmax(z, empty(out.shape, out.dtype), empty)
-    M = log1m_softmax(z, empty(out.shape, out.dtype), empty)
-    a = np.exp(L)
+    L, M = empty(out.shape, out.dtype), empty(out.shape, out.dtype)
+    with np.errstate(invalid="ignore"):
+        overflowed = _log_softmax_scaled(z, L, empty, 1) | _log1m_softmax_scaled(z, M, empty, 1)
+    if overflowed:  # a row spans the float range: log a and log(1 - a) at half scale, all finite
+        _log_softmax_scaled(z, L, empty, 0.5)
+        _log1m_softmax_scaled(z, M, empty, 0.5)
+    scale = 2.0 if overflowed else 1.0
+    with np.errstate(over="ignore"):
+        a = np.exp(L * scale)
     one_minus_y = 1.0 - y
     # w off the top class: odds <= 1 there
     w = L - M
     np.put_along_axis(w, idx, -np.inf, axis=-1)
+    with np.errstate(over="ignore"):  # odds below e^-max: 0, as they should be
+        w *= scale
     np.exp(w, out=w)
     w *= one_minus_y
     W = np.sum(w, axis=-1, keepdims=True)
     y_top = np.take_along_axis(one_minus_y, idx, axis=-1)
-    lt_mt = np.take_along_axis(L, idx, axis=-1) - np.take_along_axis(M, idx, axis=-1)
-    # a_j w_t for j != t, in log space
-    np.add(L, lt_mt, out=M)
-    np.minimum(M, 0.0, out=M)  # L_j + L_t - M_t <= 0 exactly; rounding only
+    with np.errstate(over="ignore"):  # 1 - a_t below e^-max: 0
+        c_top = np.exp(np.take_along_axis(M, idx, axis=-1) * scale)  # 1 - a_t
+    # a_j w_t = (1 - y_t) a_t e^{O_j} for j != t, O_j = log(a_j / (1 - a_t)) <= 0 taken from z
+    # itself, O_j = (z_j - z_s) - log sum_{k != t} e^{z_k - z_s} (z_s the largest off the top):
+    # L_j + L_t - M_t would subtract two values of size z_t - z_j and lose O_j's digits.
+    np.copyto(L, z)
+    np.put_along_axis(L, idx, -np.inf, axis=-1)
+    _shifted(L, np.max(L, axis=-1, keepdims=True), M)  # z_k - z_s <= 0, -inf at the top
+    np.exp(M, out=L)
+    M -= np.log(np.sum(L, axis=-1, keepdims=True))
     np.exp(M, out=M)
-    M *= y_top
-    np.put_along_axis(M, idx, 0.0, axis=-1)
+    M *= y_top * np.take_along_axis(a, idx, axis=-1)
     # out = a sum(y) - y + w - a W - a_j w_t, with the top entry's w_t - a_t w_t = (1 - y_t) a_t
     rows = empty(out.shape, out.dtype)
     np.copyto(rows, y)  # y's rows in C order: the sum's order, so its rounding, is the same whatever y's layout
@@ -263,7 +363,6 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     # top entry: a_t sum(y) - y_t = (sum(y) - y_t) - (1 - a_t) sum(y), with 1 - a_t = e^{M_t}
     a_top = np.take_along_axis(a, idx, axis=-1)
     y_t = np.take_along_axis(y, idx, axis=-1)
-    c_top = np.exp(np.take_along_axis(L, idx, axis=-1) - lt_mt)
     top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
     np.put_along_axis(out, idx, top_value, axis=-1)
     return out
