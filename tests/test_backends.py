@@ -16,9 +16,9 @@ import sympy as sp
 
 from backend_arrays import BACKENDS, converter, kind_of
 from derive import kernels
-from derive.compile.generate import Y, Z
+from derive.compile.expressions import Y, Z
+from derive.compile.nodes import Minus, Quotient
 from derive.compile.printer_xp import print_xp
-from derive.compile.rewrite import Minus, Quotient
 from derive.kernels.xp import kind, to_numpy
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
 

@@ -31,8 +31,8 @@ from derive.testing import strategies as sts
 from derive.testing.matching import KernelMismatch, call_kernel, check_output
 
 DTYPES = [np.float64, np.float32]
-# the pinned edge inputs are the point; a few generated ones on top (a third of the profile's)
-FEW = settings(max_examples=max(3, settings.default.max_examples // 3))
+# the pinned edge inputs are the point; a few generated ones on top (a fifth of the profile's)
+FEW = settings(max_examples=max(2, settings.default.max_examples // 5))
 # plain CPU tensors run the NumPy kernels on their memory (checked in test_backends): here their
 # functional form, through tensors that require grad
 ORACLE_BACKENDS = [b for b in BACKENDS if b != "torch"]
@@ -71,6 +71,8 @@ def on_backend(fn, convert, backend):
 @pytest.mark.parametrize("activation,loss", valid_pairings())
 @pytest.mark.parametrize("backend", ORACLE_BACKENDS)
 def test_loss_delta_grad_w_match_derivation(backend, activation, loss, dtype):
+    if backend == "dask" and dtype == np.float32:
+        pytest.skip("Dask runs the NumPy kernel chunk by chunk: float64 checks the chunking, float32 adds nothing")
     convert = converter(backend)
     k = kernels.get(activation, loss)
     fns = {q: on_backend(getattr(k, q), convert, backend) for q in ("loss", "delta", "grad_w")}

@@ -12,11 +12,11 @@ JAX and CuPy printers are; only the custom nodes of the rewrite rules and the fu
 scalar arguments (max, min, where, clip: the standard's versions take arrays only) are printed
 as ``ops.<name>``, the functional primitives of ``derive.kernels.xp``.
 
->>> from derive.compile.generate import Z
->>> from derive.compile.rewrite import Quotient
+>>> from derive.compile.expressions import Z
+>>> from derive.compile.nodes import Quotient
 >>> import sympy as sp
 >>> print_xp(Quotient(sp.exp(sp.Min(40, Z)), 1 + sp.exp(sp.Min(40, Z))))
-'xp.exp(ops.minimum(z, 40.0))/(xp.exp(ops.minimum(z, 40.0)) + 1.0)'
+'((xp.exp(ops.minimum(40.0, z)))/(1.0 + xp.exp(ops.minimum(40.0, z))))'
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter, _known_functions_numpy
 from sympy.printing.precedence import PRECEDENCE
 
-from derive.compile import rewrite as rw
-from derive.compile.generate import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from derive.compile import nodes as rw
+from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from derive.compile.printer_numpy import _Emitter
 from derive.symbolic.catalogue import ACTIVATIONS, pairings
 from derive.symbolic.functions import Phi
 
@@ -139,17 +140,8 @@ class XpPrinter(NumPyPrinter):
         return f"xp.pow({self._print(base)}, {self._print(p)})"
 
 
-def ordered_terms(expr):
-    """Terms of a sum in evaluation order: numbers, then the other exact terms (free of z), then
-    the rest, each group with its positive terms first (the NumPy printer's order)."""
-    exact = [t for t in expr.args if t.free_symbols <= {Y, N}]
-    if len(exact) >= 2:
-        def key(t):
-            return (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign())
-    else:
-        def key(t):
-            return t.could_extract_minus_sign()
-    return sorted(expr.args, key=key)
+# Terms of a sum in the NumPy printer's evaluation order (exact terms first): one rule for both printers.
+ordered_terms = _Emitter._ordered
 
 
 def print_xp(expr) -> str:
