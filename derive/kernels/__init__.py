@@ -7,10 +7,15 @@
 >>> get("sigmoid", "bce").delta(np.array([[-1000.0, 0.0]]), np.array([[0.0, 1.0]]))
 array([[ 0. , -0.5]])
 
-This folder runs at import of the kernels and never imports SymPy or the symbolic and
-compile folders: ``_generated`` holds the functions and tables the generator wrote,
-``objects`` the public objects, ``checks`` the argument checks, ``blocks`` the blocked,
-threaded executor, ``rows`` the softmax row primitives and ``bits`` the sign-bit helpers.
+The same calls take PyTorch, JAX, CuPy, Dask and array-api-strict arrays and return that kind
+of array, on its device, in its dtype (``k.loss(z, y, reduction="mean")`` reduces over the
+batch axes). This folder runs at import of the kernels and never imports SymPy or the
+symbolic and compile folders (nor any array library the arguments do not come from):
+``_generated`` holds the NumPy functions and tables the generator wrote, ``_generated_xp`` the
+same kernels printed functionally for any array namespace, ``objects`` the public objects,
+``checks`` the argument checks, ``blocks`` the blocked, threaded executor, ``rows`` the softmax
+row primitives and ``bits`` the sign-bit helpers (NumPy), ``xp_ops`` their functional forms,
+``xp`` the namespaces and their special functions, ``chunked`` the Dask path.
 """
 
 from __future__ import annotations
