@@ -135,3 +135,26 @@ def test_facts_of_an_unknown_function_is_none():
     from derive.symbolic.functions import facts
 
     assert facts(sp.log) is None and facts(sp.Function("g")) is None
+
+
+def test_register_refuses_what_is_not_an_entry_and_changes_nothing():
+    from derive.symbolic import catalogue
+
+    before = dict(catalogue.ACTIVATIONS), dict(catalogue.LOSSES)
+    with pytest.raises(TypeError, match="is a Loss, not Activation"):
+        catalogue.register(losses=[ACTIVATIONS["sigmoid"]])
+    with pytest.raises(ValueError, match="already in the catalogue"):
+        catalogue.register(losses=[catalogue.Loss("l1", LOSSES["l1"].term, "sum", sp.S.Reals, sp.S.Reals)])
+    assert (catalogue.ACTIVATIONS, catalogue.LOSSES) == before
+
+
+def test_extended_clears_the_name_keyed_caches_on_entry_and_exit(monkeypatch):
+    from derive.symbolic import catalogue
+
+    monkeypatch.setattr(catalogue, "_listeners", [*catalogue._listeners])  # this test's listener goes after it
+    calls = []
+    catalogue.on_change(lambda: calls.append(len(catalogue.LOSSES)))
+    half = catalogue.Loss("half_l1", lambda a, y: sp.Abs(a - y) / 2, "sum", sp.S.Reals, sp.S.Reals)
+    with catalogue.extended(losses=[half]):
+        assert ("sigmoid", "half_l1", None) in pairings()
+    assert calls == [len(LOSSES) + 1, len(LOSSES)] and "half_l1" not in LOSSES
