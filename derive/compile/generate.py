@@ -29,7 +29,7 @@ from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, on_change, pairings
 from derive.symbolic.pairing import derive_pair
 
 # the names the array-API printer (and older callers) take from here
-__all__ = ["TARGET", "generate", "main", "Z", "Y", "N", "ROW_FUNCTIONS", "loss_expr", "delta_expr",
+__all__ = ["TARGET", "generate", "main", "activation_functions", "pairing_functions", "Z", "Y", "N", "ROW_FUNCTIONS", "loss_expr", "delta_expr",
            "activation_expr", "derivative_expr", "function_source", "elementwise"]
 
 TARGET = Path(__file__).parent.parent / "kernels" / "_generated.py"
@@ -72,34 +72,39 @@ def _pair_docs(activation: str, loss: str) -> tuple[str, str]:
     return f"C = {formula(d.cost)},  {out}", ",  ".join([f"dC/dz = {formula(d.delta)}", out, *d.assumptions])
 
 
+def activation_functions(name: str) -> list[tuple[str, str, bool]]:
+    """(function name, source, elementwise?) of activation ``name``: act__name and, elementwise, dact__name."""
+    fn, (doc_f, doc_prime) = _ident(name), _activation_docs(name)
+    if not ACTIVATIONS[name].elementwise:
+        return [_function(f"act__{fn}", "z, shape, dtype", softmax(Z), doc_f)]
+    return [_function(f"act__{fn}", "z, shape, dtype", activation_expr(name), doc_f),
+            _function(f"dact__{fn}", "z, shape, dtype", derivative_expr(name), doc_prime)]
+
+
+def pairing_functions(activation: str, loss: str) -> list[tuple[str, str, bool]]:
+    """(function name, source, elementwise?) of a valid pairing: loss__act__loss and delta__act__loss."""
+    tag, (doc_cost, doc_delta) = f"{_ident(activation)}__{_ident(loss)}", _pair_docs(activation, loss)
+    return [_function(f"loss__{tag}", "z, y, shape, dtype", loss_expr(activation, loss), doc_cost, reduce_last=True),
+            _function(f"delta__{tag}", "z, y, shape, dtype", delta_expr(activation, loss), doc_delta)]
+
+
+def _function(name, params, expr, doc, **kw) -> tuple[str, str, bool]:
+    return name, function_source(name, params, expr, doc=doc, **kw), elementwise(expr)
+
+
 @cache
 def generate() -> str:
     """The source of ``derive/kernels/_generated.py`` for the catalogue as it is now."""
-    parts, pointwise = [], []
-
-    def emit(name, params, expr, doc, **kw):
-        parts.append(function_source(name, params, expr, doc=doc, **kw))
-        if elementwise(expr):
-            pointwise.append(name)
-
-    for name, act in ACTIVATIONS.items():
-        fn = _ident(name)
-        doc_f, doc_prime = _activation_docs(name)
-        if act.elementwise:
-            emit(f"act__{fn}", "z, shape, dtype", activation_expr(name), doc_f)
-            emit(f"dact__{fn}", "z, shape, dtype", derivative_expr(name), doc_prime)
-        else:
-            emit(f"act__{fn}", "z, shape, dtype", softmax(Z), doc_f)
+    functions = [f for name in ACTIVATIONS for f in activation_functions(name)]
     valid, invalid = [], {}
     for act, lo, reason in pairings():
         if reason is not None:
             invalid[(act, lo)] = f"invalid pairing {act} + {lo}: {reason}"
             continue
-        tag = f"{_ident(act)}__{_ident(lo)}"
-        doc_cost, doc_delta = _pair_docs(act, lo)
-        emit(f"loss__{tag}", "z, y, shape, dtype", loss_expr(act, lo), doc_cost, reduce_last=True)
-        emit(f"delta__{tag}", "z, y, shape, dtype", delta_expr(act, lo), doc_delta)
-        valid.append((act, lo, tag))
+        functions += pairing_functions(act, lo)
+        valid.append((act, lo, f"{_ident(act)}__{_ident(lo)}"))
+    parts = [source for _, source, _ in functions]
+    pointwise = [name for name, _, pointwise in functions if pointwise]
     parts.append("ACTIVATIONS = {\n")
     for name, act in ACTIVATIONS.items():
         fn = _ident(name)
