@@ -59,6 +59,12 @@ class NamedFunction(Function):
     positive_on_reals = False  # f(x) > 0 for every real x
     real_on_reals = True  # f(x) is real for every real x
     positive_where_argument_is = False  # f(x) > 0 exactly when x > 0
+    at_zero = None  # f(0) in closed form, when it has one
+
+    @classmethod
+    def eval(cls, x):
+        if x is S.Zero and cls.at_zero is not None:
+            return cls.at_zero
 
     @classmethod
     def derivative(cls, x):
@@ -113,19 +119,19 @@ class NamedFunction(Function):
 class sigmoid(NamedFunction):
     """sigma(x) = 1 / (1 + e^{-x}); sigma' = sigma (1 - sigma)."""
 
-    latex_name = r"\sigma"
-    pretty_name = "σ"
+    latex_name, pretty_name = r"\sigma", "σ"
     positive_on_reals = True
     increasing, ends = True, (S.Zero, S.One)
 
+    at_zero = S.Half
+
     @classmethod
     def eval(cls, x):
-        if x is S.Zero:
-            return S.Half
         if x is S.Infinity:
             return S.One
         if x is S.NegativeInfinity:
             return S.Zero
+        return super().eval(x)
 
     @classmethod
     def definition(cls, x):
@@ -149,15 +155,10 @@ class sigmoid(NamedFunction):
 class softplus(NamedFunction):
     """softplus(x) = ln(1 + e^x); softplus' = sigma(x)."""
 
-    latex_name = r"\operatorname{softplus}"
-    pretty_name = "softplus"
+    latex_name, pretty_name = r"\operatorname{softplus}", "softplus"
+    at_zero = log(2)
     positive_on_reals = True
     increasing, ends = True, (S.Zero, oo)
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero:
-            return log(2)
 
     @classmethod
     def definition(cls, x):
@@ -176,8 +177,7 @@ class softplus(NamedFunction):
 class relu(NamedFunction):
     """relu(x) = max(0, x); relu'(x) = 1 if x > 0 else 0 (relu'(0) = 0, as PyTorch and JAX)."""
 
-    latex_name = r"\operatorname{ReLU}"
-    pretty_name = "ReLU"
+    latex_name, pretty_name = r"\operatorname{ReLU}", "ReLU"
     positive_where_argument_is = True
 
     @classmethod
@@ -204,8 +204,7 @@ class relu(NamedFunction):
 class leaky_relu(NamedFunction):
     """leaky_relu(x) = x if x > 0 else x/100; derivative 1 or 1/100 (1/100 at 0)."""
 
-    latex_name = r"\operatorname{LeakyReLU}"
-    pretty_name = "LeakyReLU"
+    latex_name, pretty_name = r"\operatorname{LeakyReLU}", "LeakyReLU"
     positive_where_argument_is = True
     increasing, ends = True, (-oo, oo)
 
@@ -226,15 +225,10 @@ class leaky_relu(NamedFunction):
 class elu(NamedFunction):
     """elu(x) = x if x > 0 else e^x - 1 (alpha = 1); elu' = 1 if x > 0 else elu(x) + 1."""
 
-    latex_name = r"\operatorname{ELU}"
-    pretty_name = "ELU"
+    latex_name, pretty_name = r"\operatorname{ELU}", "ELU"
+    at_zero = S.Zero
     positive_where_argument_is = True
     increasing, ends = True, (-S.One, oo)
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero:
-            return S.Zero
 
     @classmethod
     def definition(cls, x):
@@ -249,15 +243,10 @@ class elu(NamedFunction):
 class Phi(NamedFunction):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF; Phi' = e^{-x^2/2} / sqrt(2 pi)."""
 
-    latex_name = r"\Phi"
-    pretty_name = "Φ"
+    latex_name, pretty_name = r"\Phi", "Φ"
+    at_zero = S.Half
     positive_on_reals = True
     increasing, ends = True, (S.Zero, S.One)
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero:
-            return S.Half
 
     @classmethod
     def definition(cls, x):
@@ -281,14 +270,9 @@ class Phi(NamedFunction):
 class silu(NamedFunction):
     """silu(x) = x sigma(x); silu' = sigma(x) (1 + x (1 - sigma(x)))."""
 
-    latex_name = r"\operatorname{SiLU}"
-    pretty_name = "SiLU"
+    latex_name, pretty_name = r"\operatorname{SiLU}", "SiLU"
+    at_zero = S.Zero
     positive_where_argument_is = True
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero:
-            return S.Zero
 
     @classmethod
     def definition(cls, x):
@@ -309,14 +293,9 @@ class silu(NamedFunction):
 class gelu(NamedFunction):
     """gelu(x) = x Phi(x) (exact, erf form); gelu' = Phi(x) + x e^{-x^2/2} / sqrt(2 pi)."""
 
-    latex_name = r"\operatorname{GELU}"
-    pretty_name = "GELU"
+    latex_name, pretty_name = r"\operatorname{GELU}", "GELU"
+    at_zero = S.Zero
     positive_where_argument_is = True
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero:
-            return S.Zero
 
     @classmethod
     def definition(cls, x):
