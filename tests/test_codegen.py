@@ -163,3 +163,31 @@ def test_negative_abs_on_bits_matches_numpy(dtype):
     half = x[:8].astype(np.float16)  # another dtype in: np.abs, np.negative
     got = rt.negative_abs(half, out=np.empty_like(x[:8]))
     assert got.dtype == x.dtype and np.array_equal(got, -np.abs(half).astype(dtype)) and np.signbit(got).all()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "relu", "leaky_relu", "elu", "Phi", "silu", "gelu"])
+def test_every_named_function_prints_through_its_lowering_and_matches_mpmath(name):
+    """A named function's class alone makes it printable (its lowering, or a printer primitive: Phi by ndtr),
+    and the kernel agrees with the class's oracle form in mpmath; the oracle form is its definition (or ncdf)."""
+    import mpmath
+
+    from derive.compile.rewrite import stabilize
+    from derive.symbolic.functions import NAMED, expand_named
+
+    cls = NAMED[name]
+    lowered = stabilize(cls(codegen.Z))
+    assert not any(isinstance(f, tuple(v for v in NAMED.values() if v.lowering(codegen.Z) is not None))
+                   for f in sp.preorder_traversal(lowered))
+    namespace = {}
+    exec(_PREAMBLE + codegen.function_source("f", "z, shape, dtype", lowered), namespace)
+    z = np.array([-30.0, -2.5, -1e-3, 0.0, 0.7, 4.0, 30.0])
+    got = namespace["f"](z, z.shape, z.dtype)
+    t = sp.Symbol("t", real=True)
+    exact = sp.lambdify(t, expand_named(cls.oracle(t)), [{"ncdf": mpmath.ncdf}, "mpmath"])  # its oracle form
+    with mpmath.workdps(60):
+        for g, v in zip(got, z):
+            want = exact(mpmath.mpf(v))
+            assert abs(g - want) <= 1e-12 * abs(want) + 1e-300, (name, v, g, want)  # the float64 rtol of the suite
+
+
+_PREAMBLE = "import numpy as np\nfrom derive.kernels import bits, rows\n"
