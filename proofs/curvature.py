@@ -15,7 +15,6 @@ decided says so ("undecided", with the reason), never a guess.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from itertools import product
 
@@ -25,10 +24,11 @@ from sympy import Interval, Rational, S, oo
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
 from derive.symbolic.pairing import derive_pair, outputs_as_logits
-from derive.symbolic.symbols import a, i, j, n, y, z
+from derive.symbolic.symbols import a, j, n, y, z
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_le
 from proofs.given import by_fact
+from proofs.softmax_curvature import CurvatureVerdict, softmax_convexity, softmax_smoothness
 from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
@@ -38,23 +38,6 @@ __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "se
 A, Y, Z = a[j], y[j], z[j]
 _u, _v, _t = sp.symbols("z_1 z_2 y", real=True)  # the points of a midpoint counterexample
 _D = sp.Symbol("D", nonnegative=True)  # stands for DiracDelta(u): a point mass, nonnegative
-
-
-@dataclass(frozen=True)
-class CurvatureVerdict:
-    """``status``: convex / not convex / undecided (convexity); bounded / unbounded / undecided (smoothness).
-
-    ``value``: L (smoothness), oo when unbounded, None otherwise; ``verdict``: the checked steps."""
-
-    pairing: str
-    status: str
-    value: sp.Expr | None
-    verdict: Verdict
-
-    @property
-    def step(self):
-        """The largest stable gradient step 2/L (None when L is unknown or oo)."""
-        return None if self.value is None or self.value is oo or self.value == 0 else 2 / self.value
 
 
 def _targets_samples(targets: sp.Set):
@@ -173,7 +156,7 @@ def convexity(act: str, loss: str) -> CurvatureVerdict:
     midpoint counterexample: negative curvature along z2 - z1), or undecided (saying why)."""
     name = f"{act}+{loss}"
     if not catalogue.activation(act).elementwise:
-        return _softmax_convexity(loss)
+        return softmax_convexity(loss)
     proof = _convex_proof(act, loss)
     if proof.proved:
         return CurvatureVerdict(name, "convex", None, proof)
@@ -321,7 +304,7 @@ def smoothness(act: str, loss: str) -> CurvatureVerdict:
     approached; unbounded (oo) with a witness; or undecided. The stable step is 2/L."""
     name = f"{act}+{loss}"
     if not catalogue.activation(act).elementwise:
-        return _softmax_smoothness(loss)
+        return softmax_smoothness(loss)
     h = derive_pair(act, loss).hessian.diagonal
     for witness in (_jump_witness(act, loss), _dirac_witness(act, loss), _unbounded_witness(act, loss, h)):
         if witness is not None:
@@ -333,47 +316,6 @@ def smoothness(act: str, loss: str) -> CurvatureVerdict:
            "a kink whose curvature is not resolved here" if h.has(sp.DiracDelta, sp.Piecewise) else
            "h depends on z beyond a = f(z), or its sup has no closed form here")
     return CurvatureVerdict(name, "undecided", None, Verdict(f"{name}: L?", "not proved", why))
-
-
-# ---------------------------------------------------------------- softmax
-
-
-def _softmax_psd() -> Verdict:
-    """v^T (diag(a) - a a^T) v = sum_i a_i (v_i - s)^2 with s = sum_k a_k v_k, given sum_i a_i = 1."""
-    v = sp.IndexedBase("v", real=True)
-    k = sp.Symbol("k", integer=True)
-    s = sp.Sum(a[k] * v[k], (k, 1, n))
-    quad = sp.Sum(a[i] * v[i] ** 2, (i, 1, n)) - s**2
-    cert = sp.Sum(a[i] * (v[i] - s) ** 2, (i, 1, n))
-    return check_le(0, quad, cert, {a: Interval.open(0, 1), v: S.Reals}, given={sp.Sum(a[i], (i, 1, n)): 1},
-                    claim="v^T (diag(a) - a a^T) v >= 0 (softmax+cce: PSD)")
-
-
-def _softmax_convexity(loss):
-    name = f"softmax+{loss}"
-    if loss != "cce":
-        return CurvatureVerdict(name, "undecided", None, Verdict(f"{name} convex?", "not proved",
-                                                                "no rule for this softmax Hessian"))
-    entry = derive_pair("softmax", "cce").hessian.entry
-    k = sp.Symbol("k", integer=True, positive=True)
-    steps = [check_eq(entry, a[j] * (sp.KroneckerDelta(j, k) - a[k]), claim="H = diag(a) - a a^T")]
-    steps.append(_softmax_psd())
-    return CurvatureVerdict(name, "convex", None, by_fact("convexity", f"{name} is convex in z", steps))
-
-
-def _softmax_smoothness(loss):
-    name = f"softmax+{loss}"
-    if loss != "cce":
-        return CurvatureVerdict(name, "undecided", None, Verdict(f"{name}: L?", "not proved", "no rule for this softmax Hessian"))
-    q = sp.Symbol("q", real=True)
-    half = Rational(1, 2)
-    steps = [
-        # Gershgorin: row i has centre a_i (1 - a_i) and radius sum_{k != i} a_i a_k = a_i (1 - a_i)
-        check_le(2 * q * (1 - q), half, 2 * (q - half) ** 2, {q: Interval.open(0, 1)},
-                 claim="every Gershgorin disc of diag(a) - a a^T lies below 2 a_i (1 - a_i) <= 1/2"),
-        check_eq(2 * half * (1 - half), half, claim="n = 2, z = (0, 0): a = (1/2, 1/2), eigenvalue 2 a_1 a_2 = 1/2 (attained)"),
-    ]
-    return CurvatureVerdict(name, "bounded", half, by_fact("gershgorin", f"{name}: L = 1/2", steps))
 
 
 def curvature_table():
