@@ -8,8 +8,9 @@
 True
 
 Values are exact: floats and infinities are refused (``proofs.values``). Modules: certificate
-(Verdict, Proof), values (what is a value), identity, sign, checker, refutation, given (the facts
-taken as given), ranges / extrema / bounds / identities / claims (the theorems), theorems (the list).
+(Verdict, Proof), values (what is a value), identity, sign, checker, refutation, equality, enclosure,
+given (the facts taken as given, cited where used); the theorems: limits, ranges, extrema, bounds,
+identities, claims, curvature and softmax_curvature (second order); theorems (the list, 1-12).
 ``python -m proofs`` (or ``derive prove``) checks every theorem and seed claim.
 """
 
