@@ -28,6 +28,7 @@ from derive.symbolic.symbols import z as zi
 from proofs.bounds import vanishing_gradients
 from proofs.certificate import Proof, Verdict, all_proved, holds_by_refutation
 from proofs.checker import check_eq, check_le, check_lt
+from proofs.curvature import convexity, smoothness
 from proofs.identities import LSTM_GATES, logistic_regression, lstm_cell, sign_sharing, softmax_jacobian
 from proofs.limits import limit_is
 from proofs.ranges import range_proof
@@ -163,6 +164,16 @@ def _sigma_prime_small():
     return check_le(sp.diff(s, z), QUARTER, (s - HALF) ** 2, {s: ACTIVATIONS["sigmoid"].range}, claim="sigma' <= 1/4")
 
 
+def _learning_rate_second_order():
+    """First order: the factor sigma' <= 1/4 varies with z. Second order (theorem 12): sigmoid + quadratic
+    is not convex in z while identity + quadratic is (L = 1), so no rescaled step makes them alike."""
+    return all_proved("the gradient factor varies; sigmoid+quadratic not convex, identity+quadratic convex", [
+        _sigma_prime_small(),
+        *(v.verdict for v in (convexity("sigmoid", "quadratic"), convexity("identity", "quadratic"),
+                              smoothness("identity", "quadratic"))),
+    ])
+
+
 def _sigma_prime_maximum():
     """max sigma' = 1/4: an upper bound, and attained (at z = 0)."""
     return all_proved("max sigma' = 1/4", [
@@ -258,7 +269,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("000-sigmoid-grad-small", "000", "The gradient of sigmoid s(x)(1 - s(x)) is quite small compared to 1 for a linear function",
           "true", 9, _sigma_prime_small),
     Claim("000-learning-rate", "000", "By setting a higher learning rate the loss should decrease in a similar fashion",
-          "partly true", 9, _sigma_prime_small, _learning_rate_not_constant,
+          "partly true", 12, _learning_rate_second_order, _learning_rate_not_constant,
           r"$\sigma'(4) \approx 0.0177 \ne \sigma'(0) = \tfrac14$: no single rescaling matches the linear gradient",
           r"|\partial C/\partial b| = \sigma'(z)\,|a - y| \le \tfrac14 |a - y|, \text{ a factor that varies with } z"),
     Claim("001-squash", "001", "g squashes the output to range from 0 to 1", "true", 2, _range_sigmoid),
