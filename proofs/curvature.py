@@ -32,6 +32,7 @@ from proofs.softmax_curvature import CurvatureVerdict, softmax_convexity, softma
 from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
+from proofs.sign import sign
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
 
@@ -69,22 +70,29 @@ def _domain(act, loss, h):
 
 
 def _jumps(act, delta):
-    """[(a0, jump of delta from left to right at a0)] at each boundary of a Piecewise condition in
-    a_j alone that the activation reaches; (None, None) for a condition that also holds other symbols
-    (its jumps are not computed here, so no proof may rest on their absence)."""
+    """[(a0, jump of delta from left to right in z at a0)] at each boundary of a Piecewise condition in
+    a_j alone that the activation reaches; (None, None) when that is not computed here (a condition in
+    other symbols too, or an activation not shown nondecreasing: then a in order is not z in order),
+    so that no proof rests on the absence of a jump."""
     conds = [rel for pw in delta.atoms(sp.Piecewise) for _, c in pw.args for rel in c.atoms(sp.core.relational.Relational)]
-    if any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
-        return [(None, None)]  # a condition in z, y or both a and y: not analysed here
-    reach = catalogue.activation(act).range.closure
+    if not conds:
+        return []
+    entry = catalogue.activation(act)
+    rises = sign(entry.prime(A, Z), {A: entry.range, Z: S.Reals}) in ("positive", "nonnegative", "zero")
+    if not rises or any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
+        return [(None, None)]
+    reach = entry.range.closure
     cuts = sorted({p for rel in conds for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), A, S.Reals)
                    if reach.contains(p) is sp.true}, key=float)
     eps = min([Rational(1)] + [(q - p) / 2 for p, q in zip(cuts, cuts[1:])])
     out = []
     for a0 in cuts:
-        side = [delta.replace(lambda e: isinstance(e, sp.Piecewise),
-                              lambda e, at=at: next(x for x, c in e.args if bool(c.subs(A, at))))
-                for at in (a0 + eps, a0 - eps)]
-        out.append((a0, sp.expand(side[0].subs(A, a0) - side[1].subs(A, a0))))
+        # beyond an end of the range, f stays at a0 (relu at 0 for z <= 0): that side is a0 itself
+        sides = [at if reach.contains(at) is sp.true else a0 for at in (a0 + eps, a0 - eps)]
+        right, left = [delta.replace(lambda e: isinstance(e, sp.Piecewise),
+                                     lambda e, at=at: next(x for x, c in e.args if bool(c.subs(A, at))))
+                       for at in sides]
+        out.append((a0, sp.expand(right.subs(A, a0) - left.subs(A, a0))))
     return out
 
 

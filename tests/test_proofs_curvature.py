@@ -146,3 +146,23 @@ def test_undecided_is_said_not_guessed():
 
 def test_theorem_12_second_order_is_proved():
     assert second_order().verdict.proved
+
+
+def test_a_kink_at_the_end_of_the_range_is_read_where_the_activation_stays():
+    # relu written with a >= 0: for z <= 0 the output stays at a = 0, where the first branch applies,
+    # so delta does not jump there; reading the branch below the range would invent a jump
+    from derive.symbolic import catalogue
+    from derive.symbolic.functions import relu
+    from proofs.curvature import _jumps
+
+    entry = catalogue.Activation("relu_ge", relu, lambda a_, z_: sp.Piecewise((1, a_ >= 0), (0, True)),
+                                 sp.Interval(0, sp.oo))
+    with catalogue.extended(activations=[entry]):
+        assert _jumps("relu_ge", derive_pair("relu_ge", "quadratic").delta) == [(0, 0)]
+    assert _jumps("relu", derive_pair("relu", "quadratic").delta) == [(0, -y[j])]
+
+
+def test_jumps_are_not_read_for_an_activation_not_shown_nondecreasing():
+    from proofs.curvature import _jumps
+
+    assert _jumps("silu", sp.Piecewise((a[j], a[j] > 0), (0, True))) == [(None, None)]
