@@ -1,19 +1,18 @@
-"""Generated kernels vs hand-written stable NumPy vs SciPy vs raw ``lambdify(diff(...))``.
+"""Side by side: the derive kernels, PyTorch CPU, hand-written NumPy and the memory floor.
 
-    python -m bench            # 1e7 elements (softmax: 4096 x 1000), float64 and float32, best of 7
+    python -m bench            # every pairing family, float32 and float64, 1e7 / 4096 x 1000, 1e5, 1e3
+    python -m bench --quick    # the pairings users compare first, fewer repeats
 
-Columns (ms, best of N, the columns of a row timed in turn; ratios against the hand-written
-NumPy of the same run):
-
-- generated: ``derive.kernels`` (stable for every finite input, see tests/test_kernels_contract.py).
-- hand NumPy: the stable code one writes by hand as NumPy expressions: sigmoid by
-  exp(-|z|) and np.where, softplus by logaddexp, tanh' by exp(-2|z|), softmax by max-shift,
-  cce loss by max + log(sum exp) (gelu needs scipy.special.ndtr: NumPy has no erf).
-- SciPy: scipy.special's own functions (expit, log_expit, softmax, log_softmax). Faster on
-  sigmoid+bce, but expit(-710) flushes 4.5e-309 to 0 and expit(50) - 1 is 0 where the
-  generated kernel gives -1.9e-22.
-- lambdify: ``sympy.lambdify(diff(l(f(z), y), z))`` of the elementary definitions, no
-  rewriting (overflows, nan at wide logits; timed with warnings silenced).
+Rows (``bench.compare.rows``): each elementwise activation with quadratic, sigmoid with each
+loss, softmax with each loss; loss and delta; float64 and float32; large (1e7 elements, softmax
+4096 x 1000), 1e5 and 1e3 elements (call overhead). Columns: median time per call, ms, with
+[min-max] over the rounds (each round times the candidates in turn); derive/torch, derive/hand
+and derive/floor from the medians (under 1: derive is faster); mem: peak extra bytes of one derive
+call (tracemalloc) over its output's bytes (1.00: nothing beyond the output; the per-thread
+blocks are allocated on the first call and kept, so not counted here); agree: derive vs PyTorch,
+largest difference relative to the largest |value| ("!" past 1e-4 in float32, 1e-10 in float64).
+PyTorch runs with the kernels' thread count (``torch.set_num_threads``); NumPy by hand is one
+thread, as NumPy is. See ``bench.compare`` for what each column calls.
 """
 
 from __future__ import annotations
@@ -21,144 +20,80 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 
 import numpy as np
-from scipy import special as sps
 
+from bench.compare import candidates, inputs, rows
+from bench.timing import peak_extra, sample, spread
 from derive import kernels
 from derive.cli import reader_may_leave
 
-
-# --- hand-written stable NumPy ---------------------------------------------------------------
-
-
-def _np_sigmoid(z):
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+SIZES = {"large": (10**7, (4096, 1000)), "1e5": (10**5, (100, 1000)), "1e3": (10**3, (10, 100))}
 
 
-def _np_sigmoid_pair(z):
-    e = np.exp(-np.abs(z))
-    p, q = 1 / (1 + e), e / (1 + e)
-    pos = z >= 0
-    return np.where(pos, p, q), np.where(pos, q, p)
+def _shape(act, size):
+    n, softmax_shape = SIZES[size]
+    return softmax_shape if act == "softmax" else (n // 1000, 1000) if n >= 10**4 else (n // 100, 100)
 
 
-def _np_gelu_prime(z):
-    return sps.ndtr(z) + z * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+def _ms(t):
+    return f"{t * 1e3:.3f}" if t < 1e-3 else f"{t * 1e3:.2f}" if t < 1e-1 else f"{t * 1e3:.1f}"
 
 
-HAND = {
-    ("sigmoid", "bce"): lambda z, y: _np_sigmoid(z) - y,
-    ("sigmoid", "quadratic"): lambda z, y: (lambda s, c: s * c * (s - y))(*_np_sigmoid_pair(z)),
-    ("tanh", "quadratic"): lambda z, y: (lambda e: 4 * e / (1 + e) ** 2 * (np.tanh(z) - y))(np.exp(-2 * np.abs(z))),
-    ("softplus", "quadratic"): lambda z, y: (np.logaddexp(0, z) - y) * _np_sigmoid(z),
-    ("gelu", "huber"): lambda z, y: _np_gelu_prime(z) * np.clip(z * sps.ndtr(z) - y, -1, 1),
-    ("softmax", "cce"): lambda z, y: (lambda e: e / e.sum(axis=-1, keepdims=True) - y)(
-        np.exp(z - z.max(axis=-1, keepdims=True))),
-}
-HAND_LOSS = {
-    ("sigmoid", "bce"): lambda z, y: (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum(axis=-1),
-    ("softmax", "cce"): lambda z, y: (lambda d: (y * (np.log(np.exp(d).sum(axis=-1, keepdims=True)) - d)).sum(axis=-1))(
-        z - z.max(axis=-1, keepdims=True)),
-}
-SCIPY = {
-    ("sigmoid", "bce"): lambda z, y: sps.expit(z) - y,
-    ("sigmoid", "quadratic"): lambda z, y: (lambda s: s * sps.expit(-z) * (s - y))(sps.expit(z)),
-    ("softplus", "quadratic"): lambda z, y: (np.logaddexp(0, z) - y) * sps.expit(z),
-    ("softmax", "cce"): lambda z, y: sps.softmax(z, axis=-1) - y,
-}
-SCIPY_LOSS = {
-    ("sigmoid", "bce"): lambda z, y: (y * -sps.log_expit(z) + (1 - y) * -sps.log_expit(-z)).sum(axis=-1),
-    ("softmax", "cce"): lambda z, y: -(y * sps.log_softmax(z, axis=-1)).sum(axis=-1),
-}
+def _agree(got, want, dtype):
+    want = np.asarray(want.detach().numpy() if hasattr(want, "detach") else want, dtype=np.float64)
+    scale = np.max(np.abs(want)) or 1.0
+    err = float(np.max(np.abs(np.asarray(got, np.float64) - want)) / scale)
+    return f"{err:.0e}" + ("!" if err > (1e-4 if dtype == np.float32 else 1e-10) else "")
 
 
-def _lambdified(act, loss):
-    """The toy: lambdify(diff(l(f(z), y), z)) of the elementary definitions, no rewriting."""
-    import sympy as sp
-
-    from derive.symbolic.catalogue import ACTIVATIONS, LOSSES
-    from derive.symbolic.functions import expand_named
-
-    zs, ys = sp.symbols("z y", real=True)
-    cost = expand_named(LOSSES[loss].term(ACTIVATIONS[act].f(zs), ys))
-    return sp.lambdify((zs, ys), sp.diff(cost, zs), ["scipy", "numpy"])
+HEADER = (f"{'kernel':26} {'dtype':7} {'size':5} {'derive':>17} {'torch':>17} {'hand':>8} {'floor':>7}"
+          f" {'d/torch':>7} {'d/hand':>6} {'d/floor':>7} {'mem':>5} {'agree':>6}")
 
 
-ROWS = [("sigmoid", "bce"), ("sigmoid", "quadratic"), ("tanh", "quadratic"), ("softplus", "quadratic"),
-        ("gelu", "huber"), ("softmax", "cce")]
-
-
-def best(fns, *args, repeat, warmup=0.3):
-    """{name: best of ``repeat`` timed calls}, the candidates timed in turn, round by round, so
-    that a busy spell of a shared machine falls on all of them alike. Each first gets two
-    untimed calls and ``warmup`` seconds: first calls (imports, thread start, page faults, the
-    clock ramping up) are not the speed."""
-    for fn in fns.values():
-        calls, until = 0, time.perf_counter() + warmup
-        while calls < 2 or time.perf_counter() < until:
-            fn(*args)
-            calls += 1
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn(*args)
-            times[name].append(time.perf_counter() - t0)
-    return {name: min(t) for name, t in times.items()}
-
-
-def _quiet(fn):
-    """fn with NumPy's overflow / invalid warnings off (raw lambdify makes plenty)."""
-
-    def call(*args):
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return fn(*args)
-
-    return call
+def row(act, loss, what, dtype, size, repeat, rng):
+    z, y = inputs(act, loss, _shape(act, size), dtype, rng)
+    fns = candidates(act, loss, what, z, y)
+    agree = _agree(fns["derive"](), fns["torch"](), dtype)
+    times = sample(fns, repeat)
+    med = {name: spread(ts) for name, ts in times.items()}
+    d, t, h, f = (med[k][0] for k in ("derive", "torch", "hand", "floor"))
+    out = fns["derive"]()
+    mem = peak_extra(fns["derive"]) / max(out.nbytes, 1)
+    span = lambda k: f"{_ms(med[k][0])} [{_ms(med[k][1])}-{_ms(med[k][2])}]"  # noqa: E731
+    return (f"{act + '+' + loss + ' ' + what:26} {np.dtype(dtype).name:7} {size:5} {span('derive'):>17}"
+            f" {span('torch'):>17} {_ms(h):>8} {_ms(f):>7} {d / t:>7.2f} {d / h:>6.2f} {d / f:>7.2f}"
+            f" {mem:>5.2f} {agree:>6}")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    p.add_argument("--size", type=float, default=1e7, help="elements per call (default 1e7; at least 1e4)")
-    p.add_argument("--repeat", type=int, default=7, help="best of N (default 7; at least 1)")
+    p.add_argument("--quick", action="store_true", help="four pairings, large size only, 5 rounds")
+    p.add_argument("--repeat", type=int, default=5, help="rounds per row (default 5; at least 5)")
+    p.add_argument("--sizes", default=None, help=f"comma-separated, of {', '.join(SIZES)} (default: all)")
     args = p.parse_args(argv)
-    if not args.size >= 1e4:
-        p.error(f"--size must be at least 1e4 (rows of 1000, softmax 4096 rows), got {args.size:g}")
-    if args.repeat < 1:
-        p.error(f"--repeat must be at least 1, got {args.repeat}")
-    size = int(args.size)
+    if args.repeat < 5:
+        p.error(f"--repeat must be at least 5 (a median and a spread), got {args.repeat}")
+    sizes = args.sizes.split(",") if args.sizes else (["large"] if args.quick else list(SIZES))
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        p.error(f"unknown size {unknown[0]!r}; the sizes are {', '.join(SIZES)}")
+    import torch
+
+    threads = kernels.get_num_threads()
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    print(f"numpy {np.__version__}; {size:.0e} elements (softmax: 4096 x {size // 10000}); best of {args.repeat}; ms")
-    print(f"{'kernel':28} {'dtype':8} {'generated':>10} {'hand NumPy':>11} {'SciPy':>8} {'lambdify':>9}"
-          f" {'gen/hand':>9} {'lambdify/gen':>13}")
-    for dtype in (np.float64, np.float32):
-        for act, loss in ROWS:
-            for what in ("delta", "loss"):
-                hand = (HAND if what == "delta" else HAND_LOSS).get((act, loss))
-                if hand is None:
-                    continue
-                shape = (4096, size // 10000) if act == "softmax" else (size // 1000, 1000)
-                z = rng.normal(0, 8, shape).astype(dtype)
-                y = rng.uniform(0, 1, shape).astype(dtype)
-                if act == "softmax":
-                    y /= y.sum(axis=-1, keepdims=True)
-                fns = {"gen": getattr(kernels.get(act, loss), what), "hand": hand}
-                scipy_fn = (SCIPY if what == "delta" else SCIPY_LOSS).get((act, loss))
-                if scipy_fn:
-                    fns["scipy"] = scipy_fn
-                if what == "delta" and act != "softmax":
-                    fns["lambdify"] = _quiet(_lambdified(act, loss))
-                t = best(fns, z, y, repeat=args.repeat)
-                t_gen, t_hand, t_sp, t_lam = t["gen"], t["hand"], t.get("scipy"), t.get("lambdify")
-                ms = lambda t: f"{t * 1e3:.1f}" if t is not None else "-"  # noqa: E731
-                ratio = f"{t_lam / t_gen:.1f}x" if t_lam else "-"
-                print(f"{act + '+' + loss + ' ' + what:28} {np.dtype(dtype).name:8} {ms(t_gen):>10} {ms(t_hand):>11}"
-                      f" {ms(t_sp):>8} {ms(t_lam):>9} {t_gen / t_hand:>8.2f}x {ratio:>13}")
-                sys.stdout.flush()
+    start = time.perf_counter()
+    print(f"numpy {np.__version__}, torch {torch.__version__}; {threads} threads (derive, torch, floor);"
+          f" median [min-max] of {args.repeat} rounds, ms per call")
+    print(HEADER)
+    for size in sizes:
+        for dtype in (np.float64, np.float32):
+            for act, loss in rows(args.quick):
+                for what in ("loss", "delta"):
+                    print(row(act, loss, what, dtype, size, args.repeat, rng))
+                    sys.stdout.flush()
+    print(f"({time.perf_counter() - start:.0f} s)")
     return 0
 
 
