@@ -33,6 +33,7 @@ from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
 from proofs.sign import sign
+from proofs.values import InexactValue
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
 
@@ -77,9 +78,14 @@ def _jumps(act, delta):
     conds = [rel for pw in delta.atoms(sp.Piecewise) for _, c in pw.args for rel in c.atoms(sp.core.relational.Relational)]
     if not conds:
         return []
+    if any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
+        return [(None, None)]
     entry = catalogue.activation(act)
-    rises = sign(entry.prime(A, Z), {A: entry.range, Z: S.Reals}) in ("positive", "nonnegative", "zero")
-    if not rises or any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
+    try:
+        rises = sign(entry.prime(A, Z), {A: entry.range, Z: S.Reals}) in ("positive", "nonnegative", "zero")
+    except InexactValue:  # a range with a float end (gelu's enclosed minimum): nothing is read from it
+        rises = False
+    if not rises:
         return [(None, None)]
     reach = entry.range.closure
     cuts = sorted({p for rel in conds for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), A, S.Reals)
@@ -180,18 +186,27 @@ def convexity(act: str, loss: str) -> CurvatureVerdict:
 
 
 def _unbounded_witness(act, loss, h) -> Verdict | None:
-    """h = c y + d with c != 0 certified at some z (targets unbounded): sup over y is oo."""
+    """h a polynomial in y (targets: all reals) whose leading coefficient c is certified nonzero at some
+    z, and positive when the degree is even: sup over y is oo."""
     targets = catalogue.loss(loss).targets
     expr, dom = _domain(act, loss, h)
     if targets != S.Reals or not expr.has(Y):
         return None
-    c = sp.diff(expr, Y)
+    try:
+        poly = sp.Poly(sp.expand(expr), Y)
+    except sp.PolynomialError:
+        return None
+    degree, c = poly.degree(), poly.LC()
+    if degree < 1 or c.has(Y):
+        return None
     atom = Z if Z in dom else A
     for p in (_z_samples() if atom is Z else _range_samples(act)):
-        value = certified_value(expand_named(c.subs(atom, p)).subs(n, 1))
-        if value is not None and value != 0 and c.subs(atom, p).free_symbols <= {n}:
+        at = c.subs(atom, p)
+        value = certified_value(expand_named(at).subs(n, 1)) if at.free_symbols <= {n} else None
+        if value is not None and value != 0 and (degree % 2 == 1 or value > 0):
             return Verdict(f"{act}+{loss}: sup h = oo", "proved",
-                           f"at {atom} = {p}, h is affine in y with slope {sp.N(value, 20)} != 0 (n = 1): unbounded over y")
+                           f"at {atom} = {p}, h is a polynomial of degree {degree} in y with leading coefficient "
+                           f"{sp.N(value, 20)} (n = 1; its sign is the same for every n): unbounded over y")
     return None
 
 
@@ -298,6 +313,8 @@ def _bounded(act, loss, h) -> CurvatureVerdict | None:
     dom = {A: rng, Y: targets}
     bound = check_le(h, L, cert, dom, claim=f"{name}: h <= {L}")
     at = h.subs(Y, t) if t is not None else h
+    if t is not None and targets.contains(t) is not sp.true:
+        return None  # the sup over y sits on an open end of the targets: not attained, not handled here
     if isinstance(where, tuple):
         tight = Verdict(f"{name}: sup h = {L}, approached", "proved" if sp.limit(at, A, where[1]) == L else "not proved",
                         f"as a -> {where[1]}" + (f", y = {t}" if t is not None else ""))
