@@ -166,3 +166,11 @@ def test_jumps_are_not_read_for_an_activation_not_shown_nondecreasing():
     from proofs.curvature import _jumps
 
     assert _jumps("silu", sp.Piecewise((a[j], a[j] > 0), (0, True))) == [(None, None)]
+
+
+def test_unbounded_over_y_needs_a_leading_coefficient_that_grows():
+    from proofs.curvature import _unbounded_witness
+
+    assert _unbounded_witness("identity", "quadratic", -y[j] ** 2 + a[j]) is None  # sup over y is finite
+    assert _unbounded_witness("identity", "quadratic", y[j] ** 2 + a[j]).proved
+    assert _unbounded_witness("identity", "quadratic", -y[j] ** 3).proved  # odd degree: either sign
