@@ -1,6 +1,6 @@
-"""Softmax row primitives (max-shifted, over the last axis), called by the generated code.
+"""Softmax row primitives (over the last axis), called by the generated code.
 
-    softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z}
+    softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z}   (unshifted where safe: ``_exp_rows``)
 
 Each writes into ``out`` and takes its full-size temporaries from ``empty(shape, dtype)``:
 the generated code passes its own, which ``derive.kernels.blocks`` reuses from block to block.
@@ -11,12 +11,40 @@ from __future__ import annotations
 import numpy as np
 
 def softmax(z, out, empty=np.empty):
-    """e^{z - max z} / sum e^{z - max z} over the last axis, into ``out``."""
-    z = np.broadcast_to(z, out.shape)
-    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
-    np.exp(out, out=out)
-    out /= np.sum(out, axis=-1, keepdims=True)
+    """e^z / sum e^z over the last axis, into ``out`` (max-shifted where ``_exp_rows`` says)."""
+    total, redo = _exp_rows(z, out, tight=False)
+    out /= total
+    _redo(redo, _softmax_residual_shifted, out, z, 0.0)  # softmax(z) - 0
     return out
+
+
+def _exp_rows(z, e, tight=True):
+    """(sum e^z over the last axis, rows to redo max-shifted), e^z into ``e``: softmax is e^z / sum e^z,
+    more accurate than e^{z - max} (z - max rounds) and a broadcast pass cheaper, where max z is in
+    [0, log(max float / n) - 1] (sum in [1, max]). Not log softmax: z - log sum e^z rounds at max z's
+    size. The rows outside, and the ``_tight`` ones if ``tight``, are redone max-shifted: a row's path is its own."""
+    z = np.broadcast_to(z, e.shape)
+    m = np.max(z, axis=-1, keepdims=True)
+    if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
+        z = np.copyto(e, z) or e
+    with np.errstate(over="ignore"):  # rows with max z above the bound: redone
+        total = np.sum(np.exp(z, out=e), axis=-1, keepdims=True)
+    bound = np.log(np.finfo(e.dtype).max) - np.log(z.shape[-1]) - 1.0
+    fast = (m >= 0) & (m <= bound) & (total >= (_tight(e.dtype) if tight else 0) * np.exp(np.minimum(m, bound)))
+    redo = np.flatnonzero(~fast)
+    if redo.size:  # 0 / 1 until redone: no inf / inf on the way
+        e[_at(redo, e)], total[_at(redo, e)] = 0.0, 1.0
+    return total, redo
+
+
+def _redo(redo, fn, out, *rows_of):  # out's rows ``redo`` as fn(*those rows of ``rows_of``, out)
+    if redo.size:
+        part = [np.broadcast_to(v, out.shape)[_at(redo, out)] for v in rows_of]
+        out[_at(redo, out)] = fn(*part, np.empty(part[0].shape, out.dtype))
+
+
+def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
+    return np.unravel_index(rows, a.shape[:-1]) if a.ndim > 1 else ()
 
 
 def _tight(dtype):
@@ -28,12 +56,16 @@ def _tight(dtype):
 def softmax_residual(z, y, out, empty=np.empty):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
-    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only rows whose
-    other classes hold under 2^-10 of the top's mass are redone that way (the fast path is the
-    usual max-shifted softmax; elsewhere 1 - a_t loses at most 10 bits, see ``_tight``).
-    """
-    z = np.broadcast_to(z, out.shape)
-    y = np.broadcast_to(y, out.shape)
+    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only the ``_tight``
+    rows are redone that way (elsewhere e^z / sum e^z, ``_exp_rows``: 1 - a_t loses at most 10 bits)."""
+    total, redo = _exp_rows(z, out)
+    out /= total
+    out -= y
+    _redo(redo, _softmax_residual_shifted, out, z, y)
+    return out
+
+
+def _softmax_residual_shifted(z, y, out):
     _shifted(z, np.max(z, axis=-1, keepdims=True), out)
     np.exp(out, out=out)  # e, with e_t = 1 at the top class
     total = np.sum(out, axis=-1, keepdims=True)
@@ -46,7 +78,7 @@ def softmax_residual(z, y, out, empty=np.empty):
     out /= total
     out -= y
     if rows.size:
-        at = (np.unravel_index(rows, out.shape[:-1]) if out.ndim > 1 else ()) + (top,)
+        at = _at(rows, out) + (top,)
         y_top = y[at]
         out[at] = np.where(y_top > 0.5, (1.0 - y_top) - rest / (1.0 + rest), out[at])
     return out
