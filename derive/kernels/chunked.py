@@ -57,20 +57,17 @@ def _dtype(*values):
     return _compute_dtype(*[v if isinstance(v, (bool, int, float)) else np.empty(0, v.dtype) for v in values])[0]
 
 
-def _pair_block(act, loss, method, z, y, block_info=None):
-    from derive.kernels import get
-
-    kernel = get(act, loss)
+def _pair_block(kernel, method, z, y, block_info=None):
+    """The NumPy kernel on one chunk (the kernel object travels to the workers by pickle)."""
     if kernel._sum_to_one and block_info is not None:  # name the row of the whole array, not of the chunk
         origin = tuple(start for start, _ in block_info[0]["array-location"][:-1])
-        _check_sums_to_one(y, np.broadcast_shapes(z.shape, np.shape(y)), f"{act} + {loss}", origin=origin)
+        _check_sums_to_one(y, np.broadcast_shapes(z.shape, np.shape(y)),
+                           f"{kernel.activation} + {kernel.loss_name}", origin=origin)
     return getattr(kernel, method)(z, y)
 
 
-def _act_block(name, method, z):
-    from derive.kernels import activation as get_activation
-
-    return getattr(get_activation(name), method)(z)
+def _act_block(act, method, z):
+    return getattr(act, method)(z)
 
 
 def pair(kernel, method, z, y, *, elementwise):
@@ -84,7 +81,7 @@ def pair(kernel, method, z, y, *, elementwise):
         z, y = da.broadcast_arrays(da.asarray(z), da.asarray(y))
         if method == "loss" or not elementwise:
             z, y = _whole_rows([z, y], f"{kernel.activation} + {kernel.loss_name}: {method}")
-    fn = partial(_pair_block, kernel.activation, kernel.loss_name, method)
+    fn = partial(_pair_block, kernel, method)
     if method == "loss":
         return da.map_blocks(fn, z, y, drop_axis=z.ndim - 1, dtype=dtype)
     return da.map_blocks(fn, z, y, dtype=dtype)
@@ -94,7 +91,7 @@ def activation(act, method, z, *, elementwise):
     """``act.<method>`` ("__call__", "derivative" or "jacobian") of a Dask array z."""
     import dask.array as da
 
-    fn = partial(_act_block, act.name, method)
+    fn = partial(_act_block, act, method)
     dtype = _dtype(z)
     if method == "jacobian":
         (z,) = _whole_rows([z], f"{act.name}.jacobian")
