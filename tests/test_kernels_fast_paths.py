@@ -99,3 +99,25 @@ def test_a_row_takes_its_path_from_itself_alone():
         alone = rows.softmax_residual(z[i], y[i], np.empty(4)), rows.softmax(z[i], np.empty(4))
         assert together[0][i].tobytes() == alone[0].tobytes()
         assert together[1][i].tobytes() == alone[1].tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.longdouble], ids=lambda d: np.dtype(d).name)
+def test_constant_steps_are_exact_without_masked_writes(dtype):
+    """relu' and leaky_relu' (Piecewise((c1, z > 0), (c0, True))) print as max(c1 [z > 0], c0): the
+    constants exactly, at 0, the infinities and nan (which takes the otherwise-branch, as before)."""
+    from derive import kernels
+    from derive.kernels import _generated
+
+    z = np.array([-np.inf, -1.0, -0.0, 0.0, 1e-30, 1.0, np.inf, np.nan], dtype)
+    for name, c0 in (("relu", 0.0), ("leaky_relu", 0.01)):
+        got = kernels.activation(name).derivative(z)
+        want = np.where(z > 0, dtype(1), dtype(c0))
+        assert got.dtype == dtype and np.array_equal(got, want) and (np.signbit(got) == np.signbit(want)).all(), name
+        fn = _generated.ACTIVATIONS[name][1]
+        assert "where=" not in (fn.__doc__ or "") and "copyto" not in _source(fn)
+
+
+def _source(fn):
+    import inspect
+
+    return inspect.getsource(fn)

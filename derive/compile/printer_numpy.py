@@ -218,10 +218,18 @@ class _Emitter:
         return self._call(self.names["power"], [self.value(base), self.value(p)])
 
     def _piecewise(self, e):
-        # The last branch everywhere, then each earlier branch where its condition holds:
-        # a sum's last operation writes straight into the result under the mask.
         (*branches, (last, cond)) = e.args
         assert cond == True  # noqa: E712  (catalogue Piecewise always end in an otherwise-branch)
+        if len(branches) == 1 and _step(*branches[0], last) and type(branches[0][1]) in self.names:
+            # Piecewise((c1, r), (c0, True)) -> max(c1 r, c0), r compared into a float buffer (0 or 1),
+            # exact for c1 > c0 >= 0: a masked write costs as much as 15 such passes (random masks)
+            (c1, rel) = branches[0]
+            acc = self._call(self.names[type(rel)], [self.value(rel.lhs), self.value(rel.rhs)])
+            if c1 != 1:
+                acc = self._call(self.names["multiply"], [acc, self.value(c1)])
+            return self._call(self.names[Max], [acc, self.value(last)]) if last != 0 else acc
+        # The last branch everywhere, then each earlier branch where its condition holds:
+        # a sum's last operation writes straight into the result under the mask.
         acc = self.value(last)
         if acc.kind != "full" or acc.uses != 1:
             acc = self._copy(acc)
@@ -289,6 +297,11 @@ class _Emitter:
             argcode += f", out=empty(shape, {self.names['bool']})"
         self.lines.append(f"{name} = {fn}({argcode})")
         return _Val(name, kind)
+
+
+def _step(c1, rel, c0):
+    """Piecewise((c1, rel), (c0, True)) is max(c1 [rel], c0), exactly: numbers c1 > c0 >= 0, a comparison rel."""
+    return c1.is_number and c0.is_number and isinstance(rel, sp.Rel) and bool(c1 > c0) and bool(c0 >= 0)
 
 
 def _count(expr, sym):

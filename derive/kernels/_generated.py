@@ -107,9 +107,7 @@ def dact__relu(z, shape, dtype, empty=np.empty, out=None):
     evaluated as: Piecewise((1, z > 0), (0, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.copyto(b0, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t0)
+    np.greater(z, 0.0, out=b0)
     return b0
 
 
@@ -130,9 +128,8 @@ def dact__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
     evaluated as: Piecewise((1, z > 0), (1/100, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.copyto(b0, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t0)
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
     return b0
 
 
@@ -931,9 +928,7 @@ def delta__relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
@@ -960,9 +955,7 @@ def delta__relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
@@ -993,9 +986,7 @@ def delta__relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
@@ -1020,9 +1011,7 @@ def delta__relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     evaluated as: Piecewise((1, z > 0), (0, True))*sign(-y + Max(0, z))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.copyto(b0, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t0)
+    np.greater(z, 0.0, out=b0)
     b1 = empty(shape, dtype)
     np.maximum(0.0, z, out=b1)
     np.subtract(b1, y, out=b1)
@@ -1060,9 +1049,7 @@ def delta__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b0, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
@@ -1092,9 +1079,8 @@ def delta__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
@@ -1123,9 +1109,8 @@ def delta__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
@@ -1158,9 +1143,8 @@ def delta__leaky_relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
@@ -1186,9 +1170,8 @@ def delta__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     evaluated as: Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.copyto(b0, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t0)
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(z, 0.01, out=b1)
     np.maximum(z, b1, out=b1)
@@ -1229,9 +1212,8 @@ def delta__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b0, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     b1 = empty(shape, dtype)
-    np.copyto(b1, 0.01)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b1, 1.0, where=t0)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
