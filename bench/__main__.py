@@ -7,12 +7,16 @@ Rows (``bench.compare.rows``): each elementwise activation with quadratic, sigmo
 loss, softmax with each loss; loss and delta; float64 and float32; large (1e7 elements, softmax
 4096 x 1000), 1e5 and 1e3 elements (call overhead). Columns: median time per call, ms, with
 [min-max] over the rounds (each round times the candidates in turn); derive/torch, derive/hand
-and derive/floor from the medians (under 1: derive is faster); mem: peak extra bytes of one derive
-call (tracemalloc) over its output's bytes (1.00: nothing beyond the output; the per-thread
-blocks are allocated on the first call and kept, so not counted here); agree: derive vs PyTorch,
-largest difference relative to the largest |value| ("!" past 1e-4 in float32, 1e-10 in float64).
-PyTorch runs with the kernels' thread count (``torch.set_num_threads``); NumPy by hand is one
-thread, as NumPy is. See ``bench.compare`` for what each column calls.
+and derive/floor from the medians (under 1: derive is faster); extra: MB allocated at the peak of
+one derive call (tracemalloc) beyond its output (the per-thread blocks, a few buffers of 1 MB
+(elementwise) or 2 MB (rows) per thread, are made on the first call and kept); agree: derive vs PyTorch,
+largest difference relative to the largest |value| ("!" past 1e-4 in float32, 1e-10 in float64:
+PyTorch's shortcuts show there, as F.softplus's z above 20 taken as z, and the gradient of
+F.binary_cross_entropy, whose a (1 - a) is clamped at 1e-12).
+PyTorch runs with the kernels' thread count (``torch.set_num_threads``; ``--threads``: both);
+NumPy by hand is one thread, as NumPy is. PyTorch's OpenMP threads wait on each other: on a
+machine whose cores other processes share, its small calls take milliseconds (take the table on
+a quiet machine, or with --threads 1). See ``bench.compare`` for what each column calls.
 """
 
 from __future__ import annotations
@@ -48,28 +52,29 @@ def _agree(got, want, dtype):
 
 
 HEADER = (f"{'kernel':26} {'dtype':7} {'size':5} {'derive':>17} {'torch':>17} {'hand':>8} {'floor':>7}"
-          f" {'d/torch':>7} {'d/hand':>6} {'d/floor':>7} {'mem':>5} {'agree':>6}")
+          f" {'d/torch':>7} {'d/hand':>6} {'d/floor':>7} {'extra':>5} {'agree':>6}")
 
 
 def row(act, loss, what, dtype, size, repeat, rng):
     z, y = inputs(act, loss, _shape(act, size), dtype, rng)
     fns = candidates(act, loss, what, z, y)
-    agree = _agree(fns["derive"](), fns["torch"](), dtype)
-    times = sample(fns, repeat)
+    times, first = sample(fns, repeat)
+    agree = _agree(first["derive"], first["torch"], dtype)
     med = {name: spread(ts) for name, ts in times.items()}
     d, t, h, f = (med[k][0] for k in ("derive", "torch", "hand", "floor"))
-    out = fns["derive"]()
-    mem = peak_extra(fns["derive"]) / max(out.nbytes, 1)
+    extra = (peak_extra(fns["derive"]) - first["derive"].nbytes) / 2**20
     span = lambda k: f"{_ms(med[k][0])} [{_ms(med[k][1])}-{_ms(med[k][2])}]"  # noqa: E731
     return (f"{act + '+' + loss + ' ' + what:26} {np.dtype(dtype).name:7} {size:5} {span('derive'):>17}"
             f" {span('torch'):>17} {_ms(h):>8} {_ms(f):>7} {d / t:>7.2f} {d / h:>6.2f} {d / f:>7.2f}"
-            f" {mem:>5.2f} {agree:>6}")
+            f" {extra:>5.1f} {agree:>6}")
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="four pairings, large size only, 5 rounds")
     p.add_argument("--repeat", type=int, default=5, help="rounds per row (default 5; at least 5)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for derive, PyTorch and the floor alike (default: derive's, kernels.get_num_threads())")
     p.add_argument("--sizes", default=None, help=f"comma-separated, of {', '.join(SIZES)} (default: all)")
     args = p.parse_args(argv)
     if args.repeat < 5:
@@ -80,6 +85,10 @@ def main(argv=None) -> int:
         p.error(f"unknown size {unknown[0]!r}; the sizes are {', '.join(SIZES)}")
     import torch
 
+    if args.threads is not None:
+        if args.threads < 1:
+            p.error(f"--threads must be at least 1, got {args.threads}")
+        kernels.set_num_threads(args.threads)
     threads = kernels.get_num_threads()
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)

@@ -11,16 +11,18 @@ import time
 import tracemalloc
 
 
-def sample(fns, repeat, min_time=2e-3):
-    """{name: [seconds per call] x ``repeat``}: each round times every candidate in turn, so that a
-    busy spell of a shared machine falls on all alike. A sample is the mean of ``number`` calls,
-    as many as the untimed warm-up made in ``min_time`` (small calls: one call is too short to time;
-    the first calls, with imports, thread starts and page faults, are not timed)."""
-    number = {}
+def sample(fns, repeat, min_time=1e-3):
+    """({name: [seconds per call] x ``repeat``}, {name: the first call's result}): each round times
+    every candidate in turn, so that a busy spell of a shared machine falls on all alike. A sample
+    is the mean of as many calls as the untimed warm-up made in ``min_time`` (small calls: one call
+    is too short to time; the first calls, with imports, thread starts and page faults, are not
+    timed)."""
+    number, first = {}, {}
     for name, fn in fns.items():
         t0, calls = time.perf_counter(), 0
         while calls < 1 or time.perf_counter() - t0 < min_time:
-            fn()
+            result = fn()
+            first.setdefault(name, result)
             calls += 1
         number[name] = calls
     times = {name: [] for name in fns}
@@ -31,7 +33,7 @@ def sample(fns, repeat, min_time=2e-3):
             for _ in range(n):
                 fn()
             times[name].append((time.perf_counter() - t0) / n)
-    return times
+    return times, first
 
 
 def spread(ts):
