@@ -26,7 +26,7 @@ from itertools import product
 from derive.symbolic.functions import _Named, expand_named
 from proofs.values import exact
 
-__all__ = ["is_zero", "equal"]
+__all__ = ["is_zero", "equal", "cases"]
 
 
 def _candidates(expr):
@@ -61,18 +61,21 @@ def _is_interval_union(s) -> bool:
     return all(isinstance(q, (sp.Interval, sp.FiniteSet)) or q is sp.S.EmptySet for q in parts)
 
 
-def _split_zero(expr, v) -> bool:
+def cases(expr, v):
+    """[(piece, {condition: truth on it})] over the pieces of the line cut at the boundaries of every
+    Piecewise condition in v alone (points, then open intervals); None where a solution set is not
+    finitely many intervals, or no condition is in v alone."""
     try:
         conds = _condition_sets(expr, v)
         if not conds or not all(_is_interval_union(s) for s in conds.values()):
-            return False  # solveset could not give finitely many intervals: no split
+            return None  # solveset could not give finitely many intervals: no split
         cuts = sorted({p for s in conds.values() for p in s.boundary if p.is_finite}, key=float)
     except (NotImplementedError, TypeError, ValueError):
-        return False
+        return None
     pieces = [sp.FiniteSet(c) for c in cuts]
     edges = [sp.S.NegativeInfinity, *cuts, sp.S.Infinity]
     pieces += [sp.Interval.open(lo, hi) for lo, hi in zip(edges, edges[1:])]
-    p = sp.Dummy("p", positive=True)
+    out = []
     for piece in pieces:
         truth = {}
         for rel, sol in conds.items():
@@ -81,7 +84,17 @@ def _split_zero(expr, v) -> bool:
             elif piece.intersect(sol) is sp.S.EmptySet:
                 truth[rel] = sp.false
             else:
-                return False
+                return None
+        out.append((piece, truth))
+    return out
+
+
+def _split_zero(expr, v) -> bool:
+    split = cases(expr, v)
+    if split is None:
+        return False
+    p = sp.Dummy("p", positive=True)
+    for piece, truth in split:
         if isinstance(piece, sp.FiniteSet):
             point = next(iter(piece))
         elif piece == sp.S.Reals or (piece.start is sp.S.NegativeInfinity and piece.end is sp.S.Infinity):

@@ -41,6 +41,10 @@ FACTS: tuple[Fact, ...] = (
                            "(increasing, F(-oo), F(oo), positive, real: derive.symbolic.functions.facts; "
                            "the catalogue activations' are proved in theorem 2)"),
     Fact("interval arithmetic", "mpmath.iv rounds outward: the interval it returns holds the exact value"),
+    Fact("rounding",     "IEEE 754 binary formats (p bits, least normal exponent emin) round to nearest, ties to "
+                         "even: a real below half the least subnormal 2^(emin - p) rounds to 0, one within half "
+                         "an ulp below 1 (2^-(p+1)) rounds to 1; a kernel's row nodes and named functions "
+                         "compute what derive.compile.nodes and the catalogue say (tested against mpmath)"),
 )
 # fmt: on
 

@@ -1,0 +1,396 @@
+"""Translation validation: every generated kernel proved equal to the derivation it was printed from.
+
+    kernel  K = the stabilised expression the printer printed (``derive.compile.expressions``)
+    meaning M(K) = K with every printer node replaced by the mathematics it stands for (``MEANING``)
+    claim   M(K) == D, D the raw derivation (``derive_pair``: cost, delta; the catalogue: f, f')
+
+A clamp (a Min, Max or Clip with a nonzero numeric bound, on an argument free of the target:
+``exp(min(z, 40))``) is an evaluation device, not mathematics: the equality is proved with the
+clamp removed ("on the clamp's domain"), and separately each clamped exponential is shown to round
+to the same number with and without the clamp, per floating-point format (``clamp_verdicts``):
+beyond the bound exp(u) underflows below half the smallest subnormal, or sigma = e/(1 + e) lies
+within half an ulp of 1.
+
+The equality is three-valued (``proofs.equality.is_zero``): proved, or unknown (listed by name).
+For an elementwise pairing the target is written y = a - r (a change of variables), so every
+condition of the loss (|a - y| <= 1, sign(a - y)) is a condition in r alone; the proof then splits
+into cases on z and on r at the boundaries of every condition. A softmax kernel is read per unit:
+its row nodes mean a_j (``softmax``), log a_j, a_j (g_j - sum_k a_k g_k), ... in the derivation's
+own indexed notation, and the sums are compared by ``proofs.identity.identity_holds``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+from mpmath import iv
+from sympy.codegen.cfunctions import expm1, log1p
+
+from derive.compile import nodes
+from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
+from derive.symbolic.functions import NamedFunction, expand_named
+from derive.symbolic.pairing import derive_pair
+from derive.symbolic.symbols import a, i, j, n, y, z
+from proofs.certificate import Verdict, all_proved
+from proofs.equality import cases, is_zero
+from proofs.given import by_fact
+from proofs.identity import identity_holds
+
+__all__ = ["MEANING", "FORMATS", "meaning", "clamps", "clamp_verdicts", "proves", "validate", "kernels", "KernelCheck",
+           "translation_table", "FAMILIES"]
+
+_k = sp.Dummy("k", integer=True)  # the row sums' index in a softmax kernel's meaning
+
+
+def _pw_step(x):
+    return sp.Piecewise((1, x >= 0), (0, True))
+
+
+def _row(e):
+    """e for unit j of the row -> for unit _k (inside a row sum)."""
+    return e.xreplace({j: _k})
+
+
+def _vjp(g):
+    """a_j (g_j - sum_k a_k g_k): the softmax Jacobian (symmetric) applied to g."""
+    return a[j] * (g - sp.Sum(_row(a[j] * g), (_k, 1, n)))
+
+
+def _odds(yj):
+    """p_j = -y_j + (1 - y_j) a_j / (1 - a_j): bce's a_j dC/da_j."""
+    return -yj + (1 - yj) * a[j] / (1 - a[j])
+
+
+# What each printer node means (the docstrings of derive.compile.nodes, as mathematics). Row nodes
+# are written for unit j of a softmax row, in the derivation's notation (a_j = softmax(z)_j).
+# copysign: the rules only ever give it a magnitude p >= 0 (its docstring), so |p| sign(x) with
+# sign(+0) = +1: a kernel reads the sign bit, and -0.0 is the one input where it differs from math.
+MEANING = {
+    nodes.Minus: lambda p, q: p - q,
+    nodes.Quotient: lambda p, q: p / q,
+    nodes.step: _pw_step,
+    nodes.copysign: lambda p, x: sp.Piecewise((sp.Abs(p), x >= 0), (-sp.Abs(p), True)),
+    nodes.Clip: lambda x, lo, hi: sp.Piecewise((lo, x < lo), (hi, x > hi), (x, True)),
+    expm1: lambda x: sp.exp(x) - 1,
+    log1p: lambda x: sp.log(1 + x),
+    nodes.RowSum: lambda e: sp.Sum(_row(e), (_k, 1, n)),
+    nodes.softmax: lambda x: a[j],
+    nodes.log_softmax: lambda x: sp.log(a[j]),
+    nodes.log1m_softmax: lambda x: sp.log(1 - a[j]),
+    nodes.softmax_residual: lambda x, yj: a[j] - yj,
+    nodes.softmax_vjp: lambda x, g: _vjp(g),
+    nodes.softmax_vjp_residual: lambda x, yj: _vjp(a[j] - yj),
+    nodes.softmax_vjp_clipped_residual: lambda x, yj: _vjp(MEANING[nodes.Clip](a[j] - yj, -1, 1)),
+    nodes.softmax_odds_vjp: lambda x, yj: _odds(yj) - a[j] * sp.Sum(_row(_odds(yj)), (_k, 1, n)),
+}
+
+# (name, bits of precision p, least exponent of a normal number): round to nearest, ties to even.
+FORMATS = (("float32", 24, -126), ("float64", 53, -1022), ("longdouble (x87, 80 bit)", 64, -16382))
+
+
+def _is_clamp(e) -> bool:
+    """Min(c, u) / Max(-c, u) / Clip(u, -c, c): a nonzero numeric bound, u free of the target."""
+    if isinstance(e, (sp.Min, sp.Max)):
+        nums = [x for x in e.args if x.is_number]
+        return len(e.args) == 2 and len(nums) == 1 and nums[0] != 0 and not e.has(Y)
+    if isinstance(e, nodes.Clip):
+        return e.args[1].is_number and not e.args[0].has(Y)
+    return False
+
+
+def _unclamped(e):
+    return next(x for x in e.args if not x.is_number) if not isinstance(e, nodes.Clip) else e.args[0]
+
+
+def clamps(kernel) -> list:
+    """The clamped exponentials of a kernel: each exp(...) holding a clamp."""
+    return sorted({x for x in kernel.atoms(sp.exp) if x.has(*[c for c in kernel.atoms(sp.Min, sp.Max, nodes.Clip)
+                                                               if _is_clamp(c)])}, key=sp.default_sort_key)
+
+
+def _piecewise_atoms(expr):
+    """Abs, sign, Min, Max as Piecewise: each condition then is one the split can decide."""
+    rules = {
+        sp.Abs: lambda u: sp.Piecewise((u, u >= 0), (-u, True)),
+        sp.sign: lambda u: sp.Piecewise((1, u > 0), (-1, u < 0), (0, True)),
+        sp.Min: lambda p, q: sp.Piecewise((p, p <= q), (q, True)),
+        sp.Max: lambda p, q: sp.Piecewise((p, p >= q), (q, True)),
+    }
+    return expr.replace(lambda e: type(e) in rules and len(e.args) <= 2, lambda e: rules[type(e)](*e.args))
+
+
+def meaning(kernel, unclamp: bool = True):
+    """The mathematics a kernel expression stands for (``MEANING``); clamps removed when ``unclamp``."""
+    if unclamp:
+        kernel = kernel.replace(_is_clamp, _unclamped)
+    return kernel.replace(lambda e: type(e) in MEANING, lambda e: MEANING[type(e)](*e.args))
+
+
+# --- the clamps: the same rounding with and without ------------------------------------------------
+
+
+def _active(c):
+    """(value of the clamp, U past it as a function of t >= 0) for each side where the clamp acts."""
+    t = sp.Dummy("t", nonnegative=True)
+    if isinstance(c, nodes.Clip):
+        return t, [(c.args[1], c.args[1] - t), (c.args[2], c.args[2] + t)]
+    bound = next(x for x in c.args if x.is_number)
+    return t, [(bound, bound + t if isinstance(c, sp.Min) else bound - t)]
+
+
+def _clamp_verdict(kernel, e, fmt) -> Verdict:
+    """exp(G(clamp)) rounds in ``fmt`` as exp(G(u)) does, for every u past the clamp."""
+    name, p, emin = fmt
+    (c,) = [x for x in e.atoms(sp.Min, sp.Max, nodes.Clip) if _is_clamp(x)]
+    claim = f"{sp.sstr(e)} rounds as {sp.sstr(e.xreplace({c: _unclamped(c)}))} in {name}"
+    U = sp.Dummy("U", real=True)
+    G = e.args[0].xreplace({c: U})
+    if G.free_symbols != {U}:
+        return Verdict(claim, "not proved", "the exponent depends on more than the clamped value")
+    t, sides = _active(c)
+    half_subnormal = sp.Rational(1, 2) ** (1 - emin + p)  # below it, round to nearest gives 0
+    half_ulp_below_one = sp.Rational(1, 2) ** (p + 1)  # 1 - x rounds to 1 when x is below it
+    sigma = any(q.args[0] == e and sp.expand(q.args[1] - e - 1) == 0 for q in kernel.atoms(nodes.Quotient))
+    for value, past in sides:
+        g_c, growth = G.subs(U, value), sp.expand(G.subs(U, past) - G.subs(U, value))
+        if (-growth).is_nonnegative:  # exp(G(u)) <= exp(G(bound)): both round to 0 below half the least subnormal
+            left, threshold = _iv(sp.exp(g_c)), _iv(half_subnormal)
+        elif growth.is_nonnegative and sigma:  # sigma = 1 - 1/(e^G + 1): both round to 1 within half an ulp
+            left, threshold = _iv(1 / (sp.exp(g_c) + 1)), _iv(half_ulp_below_one)
+        else:
+            return Verdict(claim, "not proved", "the clamped exponent is not monotone past the bound, or grows "
+                                                "outside a sigmoid quotient")
+        if not left.b < threshold.a:  # refuted: the clamped value rounds apart from the limit the free one reaches
+            status = "refuted" if left.a > threshold.b else "not proved"
+            return Verdict(claim, status, f"at the bound, {'exp' if sigma else ''}({sp.sstr(g_c)}) is not below "
+                                          f"{name}'s rounding threshold")
+    bounds = Verdict(f"exp(G) past the clamp is beyond {name}'s rounding threshold", "proved",
+                     "G monotone past the bound (exact), the value at the bound enclosed by interval arithmetic")
+    return by_fact("rounding", claim, [bounds])
+
+
+def clamp_verdicts(kernel) -> dict[str, Verdict]:
+    """{format name: every clamped exponential of ``kernel`` rounds the same there} (FORMATS)."""
+    return {fmt[0]: all_proved(f"the clamps of the kernel change nothing in {fmt[0]}",
+                               [_clamp_verdict(kernel, e, fmt) for e in clamps(kernel)]) for fmt in FORMATS}
+
+
+def _iv(x):
+    """An interval holding the exact number x (mpmath.iv, outward rounding)."""
+    if x.is_Rational:
+        return iv.mpf(x.p) / x.q
+    return sp.lambdify((), x, modules=[{"exp": iv.exp, "sqrt": iv.sqrt, "pi": iv.pi, "mpf": iv.mpf}, "mpmath"])()
+
+
+# --- the equality ------------------------------------------------------------------------------------
+
+
+def _decide(expr, v):
+    """[expr decided on each piece of the line] (``proofs.equality.cases``), v set on a point piece."""
+    split = cases(expr, v)
+    if split is None:
+        return None
+    return [expr.xreplace(truth).subs(v, next(iter(piece))) if isinstance(piece, sp.FiniteSet)
+            else expr.xreplace(truth) for piece, truth in split]
+
+
+def _tidy_conditions(expr, variables):
+    """A condition in several variables rewritten as one in the last of them where its side is +-that
+    variable plus a constant (the residual r: sigma(z) - (sigma(z) - r) - 1 > 0 is r - 1 > 0)."""
+    r = variables[-1]
+
+    def tidy(rel):
+        side = rel.lhs - rel.rhs
+        for sgn in (1, -1):
+            rest = side - sgn * r  # a constant, when the other variables cancel
+            if r in sp.expand(rest).free_symbols:
+                continue
+            k = rest.subs({v: 0 for v in variables})
+            if k.is_number and k.is_finite and is_zero(rest - k) is True:
+                return rel.func(sgn * r + k, 0)
+        return rel
+
+    rels = {x for pw in expr.atoms(sp.Piecewise) for _, c in pw.args for x in c.atoms(sp.core.relational.Relational)
+            if len(x.free_symbols & set(variables)) > 1}
+    return expr.xreplace({x: tidy(x) for x in rels}) if rels else expr
+
+
+def _zero_by_cases(expr, variables, depth=0) -> bool:
+    """expr == 0 proved, splitting into cases on each variable in turn."""
+    expr = sp.piecewise_fold(_piecewise_atoms(expr))
+    if not expr.has(sp.Piecewise) or depth > 2 * len(variables):
+        return is_zero(expr) is True
+    expr = _tidy_conditions(expr, variables)
+    for v in variables:
+        split = _decide(expr, v)
+        if split is not None:
+            return all(_zero_by_cases(e, variables, depth + 1) for e in split)
+    return is_zero(expr) is True
+
+
+def _scalar(expr, act):
+    """A derivation of an elementwise pairing in the kernel's scalars: a[.] -> f(z), y[.] -> y, z[.] -> z,
+    a sum over the units -> RowSum (both sides then sum the same per-unit term)."""
+    expr = expr.replace(lambda e: isinstance(e, sp.Sum), lambda e: nodes.RowSum(e.function))
+    return expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: {a: act.f(Z), y: Y, z: Z}[e.base]).subs(n, N)
+
+
+def _one_sum(expr, cls, body):
+    """expr = c S, S its one ``cls`` (Sum, RowSum) and c free of the variables: (c, body(S)); else None."""
+    sums = expr.atoms(cls)
+    if len(sums) != 1:
+        return None
+    (s,) = sums
+    c = sp.cancel(expr / s)
+    return None if c.has(Z, Y, sp.Indexed, cls) else (c, body(s))
+
+
+def _elementwise_equal(kernel, derivation, act) -> bool:
+    r = sp.Dummy("r", real=True)  # the residual a - y: y = f(z) - r
+    K = meaning(kernel).replace(lambda e: isinstance(e, sp.Sum), lambda e: nodes.RowSum(e.function.xreplace({_k: j})))
+    D = _scalar(derivation, act)
+    sk, sd = (_one_sum(e, nodes.RowSum, lambda s: s.args[0]) for e in (K, D))
+    if (sk is None) != (sd is None):
+        return False
+    pairs = zip(sk, sd) if sk else [(K, D)]
+    return all(_zero_by_cases(expand_named((p - q).subs(Y, act.f(Z) - r)), [Z, r]) for p, q in pairs)
+
+
+def _common_factor(pw):
+    """Piecewise((g e1, c1), (g e2, c2), ...) -> (g, Piecewise((e1, c1), ...)): the factor all branches share."""
+    factors = [set(sp.Mul.make_args(e)) for e, _ in pw.args]
+    g = set.intersection(*factors) - {sp.S.One}
+    return sp.Mul(*g), sp.Piecewise(*[(sp.Mul(*(set(sp.Mul.make_args(e)) - g)), c) for e, c in pw.args])
+
+
+def _abstract_residual_functions(exprs):
+    """Each Piecewise of one unit's residual a_k - y_k -> +-G(a_k - y_k), G a fresh function, once the
+    Piecewise is proved equal to +-G's representative as a function of r (so any identity proved with
+    G uninterpreted holds for the representative too)."""
+    rho = sp.Dummy("r", real=True)
+    reps: list[tuple[sp.Expr, sp.Function]] = []
+
+    def abstract(whole):
+        g, pw = _common_factor(whole)  # a Sum folds a factor back into its Piecewise: abstract without it
+        idx = {e.indices for e in pw.atoms(sp.Indexed)}
+        if len(idx) != 1 or {e.base for e in pw.atoms(sp.Indexed)} - {a, y}:
+            return whole
+        (ix,) = idx
+        phi = pw.xreplace({y[ix]: a[ix] - rho})
+        if phi.has(a):
+            return whole
+        for rep, G in reps:
+            for sgn in (1, -1):
+                if _zero_by_cases(phi - sgn * rep, [rho]):
+                    return g * sgn * G(a[ix] - y[ix])
+        G = sp.Function(f"G{len(reps)}")
+        reps.append((phi, G))
+        return g * G(a[ix] - y[ix])
+
+    return [e.replace(lambda x: isinstance(x, sp.Piecewise), abstract) for e in exprs]
+
+
+def _softmax_equal(kernel, derivation, targets_sum_to_one) -> bool:
+    K = meaning(kernel.xreplace({Y: y[j], Z: z[j], N: n}))
+    given = {sp.Sum(y[i], (i, 1, n)): 1} if targets_sum_to_one else None
+    if not (K - derivation).has(sp.Piecewise) and identity_holds(K - derivation, given=given) is True:
+        return True
+    per_unit = lambda s: s.function.xreplace({s.limits[0][0]: i})  # noqa: E731
+    if (sk := _one_sum(K, sp.Sum, per_unit)) and (sd := _one_sum(derivation, sp.Sum, per_unit)):  # a loss: the same per-unit term
+        rho = sp.Dummy("r", real=True)
+        return all(_zero_by_cases((p - q).xreplace({y[i]: a[i] - rho}), [rho]) for p, q in zip(sk, sd))
+    K, D = _abstract_residual_functions([K, derivation])
+    return identity_holds(K - D, given=given) is True
+
+
+@dataclass(frozen=True)
+class KernelCheck:
+    """One kernel's translation validation: its family, name, equality verdict and clamp verdicts."""
+
+    family: str
+    name: str
+    verdict: Verdict
+    clamps: dict
+    seconds: float
+
+
+def _check(family, name, kernel, prove) -> KernelCheck:
+    start = time.perf_counter()
+    claim = f"the {family} kernel {name} equals its derivation"
+    try:
+        ok = prove()
+    except (TypeError, ValueError, NotImplementedError, RecursionError) as exc:  # SymPy gave up
+        ok, why = False, f"SymPy gave up: {type(exc).__name__}"
+    else:
+        why = "not proved by the case split and the three-valued equality"
+    held = clamps(kernel)
+    where = f" on the clamps' domain ({', '.join(sp.sstr(e) for e in held)} unclamped)" if held else ""
+    verdict = Verdict(claim, "proved", f"equal{where}") if ok else Verdict(claim, "not proved", why)
+    return KernelCheck(family, name, verdict, clamp_verdicts(kernel) if held else {}, time.perf_counter() - start)
+
+
+FAMILIES = ("activation", "derivative", "loss", "delta")
+
+
+def proves(family: str, activation: str, loss: str | None, kernel) -> bool:
+    """``kernel`` (any expression in Z, Y, N and the printer's nodes) proved equal to the derivation of
+    ``family`` ('activation', 'derivative': loss None; 'loss', 'delta') on the clamps' domain."""
+    act = ACTIVATIONS[activation]
+    if family in ("activation", "derivative"):
+        raw = act.f(Z) if family == "activation" else act.prime(act.f(Z), Z)
+        return _zero_by_cases(expand_named(meaning(kernel) - raw), [Z])
+    d = derive_pair(activation, loss)
+    raw = {"loss": d.cost, "delta": d.delta}[family]
+    if act.elementwise:
+        return _elementwise_equal(kernel, raw, act)
+    return _softmax_equal(kernel, raw, LOSSES[loss].targets_sum_to_one)
+
+
+def kernels():
+    """(family, name, kernel expression, prove) for every generated kernel, from the catalogue."""
+    for name, act in ACTIVATIONS.items():
+        if act.elementwise:
+            for family, build in (("activation", activation_expr), ("derivative", derivative_expr)):
+                kernel = build(name)
+                yield family, name, kernel, lambda f=family, n=name, k=kernel: proves(f, n, None, k)
+    for act_name, loss_name in valid_pairings():
+        for family, build in (("loss", loss_expr), ("delta", delta_expr)):
+            kernel = build(act_name, loss_name)
+            yield family, f"{act_name}+{loss_name}", kernel, \
+                lambda f=family, p=(act_name, loss_name), k=kernel: proves(f, *p, k)
+
+
+def validate(family: str, name: str) -> KernelCheck:
+    """The translation validation of one kernel ('delta', 'sigmoid+bce')."""
+    for fam, nm, kernel, prove in kernels():
+        if (fam, nm) == (family, name):
+            return _check(fam, nm, kernel, prove)
+    raise KeyError(f"no {family} kernel {name!r}")
+
+
+@cache
+def translation_table() -> tuple[KernelCheck, ...]:
+    """Every kernel's check (slow: tens of seconds)."""
+    return tuple(_check(*k) for k in kernels())
+
+
+def summary(table=None) -> list[str]:
+    """One line per kernel family (proved / total, unknown ones by name), then the clamps per format."""
+    table = translation_table() if table is None else table
+    lines = []
+    for family in FAMILIES:
+        rows = [c for c in table if c.family == family]
+        unknown = [c.name for c in rows if not c.verdict.proved]
+        clamped = sum(bool(c.clamps) for c in rows)
+        lines.append(f"{family:<11} {len(rows) - len(unknown):>3}/{len(rows)} proved equal to the derivation"
+                     f" ({clamped} on their clamps' domain)" + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+    clamped = [c for c in table if c.clamps]
+    for fmt, *_ in FORMATS:
+        bad = [f"{c.family} {c.name}" for c in clamped if not c.clamps[fmt].proved]
+        lines.append(f"clamps in {fmt}: {len(clamped) - len(bad)}/{len(clamped)} kernels round as unclamped"
+                     + (f"; not: {', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}" if bad else ""))
+    return lines

@@ -1,0 +1,118 @@
+"""Translation validation: every generated kernel proved equal to its derivation, a wrong kernel never.
+
+The mutants are the kernels the printer printed with one node changed where the change is wrong
+(a sign, a bound, a branch point, a constant): each must be left unproved, so the proofs are not
+vacuous. The clamp verdicts are checked against floating point itself (numpy rounding).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derive.compile import nodes
+from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from proofs.translation import FAMILIES, MEANING, clamp_verdicts, clamps, kernels, meaning, proves, summary, translation_table
+
+
+def test_every_node_class_has_one_meaning():
+    # a node the printer knows but the table does not would be left unread: the proof would fail loudly
+    assert set(nodes.ROW_FUNCTIONS) <= set(MEANING)
+    for cls in (nodes.Clip, nodes.Minus, nodes.Quotient, nodes.step, nodes.copysign):
+        assert cls in MEANING
+
+
+def test_every_kernel_is_proved_equal_to_its_derivation():
+    table = translation_table()
+    names = {(c.family, c.name) for c in table}
+    assert names == {(f, n) for f, n, _, _ in kernels()}
+    assert {c.family for c in table} == set(FAMILIES)
+    unknown = [(c.family, c.name) for c in table if not c.verdict.proved]
+    assert unknown == []
+    # and the summary says so, one line per family
+    lines = summary(table)
+    for family in FAMILIES:
+        rows = [c for c in table if c.family == family]
+        assert any(line.startswith(family) and f"{len(rows)}/{len(rows)} proved" in line for line in lines)
+
+
+MUTANTS = [
+    ("delta", "sigmoid", "bce", lambda k: k.replace(lambda e: isinstance(e, nodes.step), lambda e: nodes.step(-e.args[0]))),
+    ("delta", "identity", "huber", lambda k: k.replace(lambda e: isinstance(e, nodes.Clip), lambda e: nodes.Clip(e.args[0], -1, 2))),
+    ("delta", "tanh", "quadratic", lambda k: k.subs(sp.Integer(2), 3)),
+    ("delta", "elu", "quadratic", lambda k: k.subs(sp.Rational(-1, 2), sp.Rational(1, 2))),  # residual branch moved
+    ("derivative", "relu", None, lambda k: sp.Piecewise((1, Z >= 0), (0, True))),  # differs at z = 0 only
+    ("loss", "softmax", "bce", lambda k: k.xreplace({nodes.log_softmax(Z): nodes.log1m_softmax(Z),
+                                                     nodes.log1m_softmax(Z): nodes.log_softmax(Z)})),
+    ("delta", "softmax", "huber", lambda k: nodes.softmax_vjp(Z, nodes.Clip(nodes.softmax_residual(Z, Y), -1, 2))),
+    ("delta", "softmax", "l1", lambda k: nodes.softmax_vjp(Z, sp.sign(nodes.softmax_residual(Z, Y)) / 2)),
+    ("loss", "identity", "mse", lambda k: loss_expr("identity", "sse")),  # the mean's 1/n dropped
+    ("loss", "sigmoid", "bce", lambda k: k.subs(sp.Max(0, -Z), sp.Max(0, Z))),
+]
+
+
+def _kernel(family, act, loss):
+    return {"activation": lambda: activation_expr(act), "derivative": lambda: derivative_expr(act),
+            "loss": lambda: loss_expr(act, loss), "delta": lambda: delta_expr(act, loss)}[family]()
+
+
+@pytest.mark.parametrize("family, act, loss, mutate", MUTANTS, ids=[f"{m[0]}-{m[1]}-{m[2]}-{i}" for i, m in enumerate(MUTANTS)])
+def test_a_wrong_kernel_is_not_proved(family, act, loss, mutate):
+    kernel = _kernel(family, act, loss)
+    assert proves(family, act, loss, kernel)  # the printed one is
+    wrong = mutate(kernel)
+    assert wrong != kernel
+    assert not proves(family, act, loss, wrong)
+
+
+def test_the_meaning_of_each_elementwise_node_matches_the_kernels():
+    # copysign and step read the sign bit: at every nonzero and +0 input the meaning agrees with numpy
+    p, x = sp.symbols("p x", real=True)
+    for xv in (-2.5, -1e-300, 0.0, 1e-300, 3.0):
+        for pv in (0.25, 2.0):
+            assert float(meaning(nodes.copysign(p, x)).subs({p: pv, x: xv})) == float(np.copysign(pv, xv))
+        assert float(meaning(nodes.step(x)).subs(x, xv)) == (0.0 if np.signbit(xv) else 1.0)
+    for v in (-3, sp.Rational(1, 2), 7):
+        assert float(meaning(nodes.Clip(x, -1, 2), unclamp=False).subs(x, v)) == float(np.clip(float(v), -1, 2))
+    assert meaning(nodes.Clip(x, -1, 2)) == x  # free of the target: a clamp, removed (its rounding proved apart)
+
+
+@pytest.mark.parametrize("dtype, name", [(np.float32, "float32"), (np.float64, "float64")])
+def test_clamp_verdicts_agree_with_floating_point(dtype, name):
+    # past every clamp, numpy rounds the exact (60-digit) values with and without it to the same number:
+    # exp(G) both to 0, or sigma = e/(1 + e) both to 1
+    import mpmath
+
+    mpmath.mp.dps = 60
+    exps = {*clamps(delta_expr("tanh", "quadratic")), *clamps(activation_expr("sigmoid")),
+            *clamps(derivative_expr("gelu"))}
+    assert len(exps) == 3
+    for kernel in (delta_expr("tanh", "quadratic"), activation_expr("sigmoid"), derivative_expr("gelu")):
+        assert clamp_verdicts(kernel)[name].proved
+    for e in exps:
+        (var,) = e.free_symbols
+        for zv in (45, 401, 1000, -45, -401, -1000):
+            clamped, free = (mpmath.exp(sp.N(g.subs(var, zv), 60))
+                             for g in (meaning(e.args[0], unclamp=False), meaning(e.args[0])))
+            if clamped == free:
+                continue  # not past the clamp
+            zeros = dtype(float(clamped)) == dtype(float(free)) == 0
+            ones = dtype(float(clamped / (1 + clamped))) == dtype(float(free / (1 + free))) == 1
+            assert zeros or ones, (e, zv)
+
+
+def test_long_double_clamps_are_refuted():
+    # exp(min(z, 40)) makes sigma(40) = 1 - 4e-18, which is not 1 in an 80-bit long double (ulp/2 = 2^-65)
+    v = clamp_verdicts(activation_expr("sigmoid"))["longdouble (x87, 80 bit)"]
+    assert not v.proved and "refuted" in v.reason
+    # a clamp moved below float64's threshold is refused there too (sigma(30) = 1 - 9.4e-14)
+    assert not clamp_verdicts(activation_expr("sigmoid").subs(40, 30))["float64"].proved
+
+
+def test_python_m_proofs_names_itself_and_prints_the_translation_line():
+    out = subprocess.run([sys.executable, "-m", "proofs", "--help"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("usage: python -m proofs") and "--translation" in out
