@@ -31,28 +31,15 @@ from sympy.printing.precedence import PRECEDENCE
 from derive.compile import nodes as rw
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
 from derive.compile.printer_numpy import _Emitter
+from derive.kernels.xp_ops import Ops
 from derive.symbolic.catalogue import ACTIVATIONS, pairings
 from derive.symbolic.functions import Phi
 
 TARGET = Path(__file__).parent.parent / "kernels" / "_generated_xp.py"
 
-# Nodes printed as a call of the functional primitive of the same role in derive.kernels.xp (one line each).
-OPS = {
-    Phi: "ndtr",
-    rw.Clip: "clip",
-    rw.copysign: "copysign",
-    rw.step: "step",
-    rw.softmax: "softmax",
-    rw.log_softmax: "log_softmax",
-    rw.log1m_softmax: "log1m_softmax",
-    rw.softmax_odds_vjp: "softmax_odds_vjp",
-    rw.softmax_residual: "softmax_residual",
-    rw.softmax_vjp: "softmax_vjp",
-    rw.softmax_vjp_residual: "softmax_vjp_residual",
-    rw.softmax_vjp_clipped_residual: "softmax_vjp_clipped_residual",
-    sp.Max: "maximum",
-    sp.Min: "minimum",
-}
+# Nodes printed as a call of derive.kernels.xp_ops.Ops: by its name for every node of
+# derive.compile.nodes that Ops has (clip, copysign, step, the softmax row functions); these by table.
+OPS = {Phi: "ndtr", sp.Max: "maximum", sp.Min: "minimum"}
 
 
 class XpPrinter(NumPyPrinter):
@@ -95,6 +82,11 @@ class XpPrinter(NumPyPrinter):
 
     def _print_Function(self, expr):
         name = OPS.get(type(expr))
+        if name is None and type(expr).__module__ == rw.__name__:
+            name = type(expr).__name__.lower()
+            if not hasattr(Ops, name):
+                raise TypeError(f"no functional form for the node {type(expr).__name__}: add Ops.{name} to "
+                                "derive/kernels/xp_ops.py (the functional twin of its NumPy primitive)")
         if name is None:
             return super()._print_Function(expr)
         args = expr.args

@@ -142,49 +142,79 @@ class Ops:
         diagonal = units[:, None] == units[None, :]
         return self.where(diagonal, (a * complement)[..., :, None], -a[..., :, None] * a[..., None, :])
 
-    def log_softmax(self, z):
-        """(z - max) - log(sum e^{z - max}); log1p of the others' sum on tight rows; at least -max float."""
+    def _half_log_softmax(self, z, mask, top):
+        """log softmax(z) / 2, finite for any finite z: (z/2 - max/2) never overflows, where z - max
+        can (rows spanning more than the float range); log1p of the others' sum on tight rows."""
         xp = self.xp
-        mask, top = self._top(z)
-        shifted = self._shifted(z, top)
-        e = xp.exp(shifted)
+        half = z * 0.5 - top * 0.5
+        with np.errstate(over="ignore"):  # 2 half below -max: e = 0, as it should be
+            e = xp.exp(half * 2.0)
         total = self._sum(e)
         log_total = self.where(total < self.tight, xp.log1p(self._sum(self.where(mask, 0.0, e))), xp.log(total))
-        return self.maximum(shifted - log_total, -self.max)  # below -max float: -max, so that 0 * it stays 0
+        return half - log_total * 0.5
+
+    def log_softmax(self, z):
+        """(z - max) - log(sum e^{z - max}); log1p of the others' sum on tight rows; at least -max float."""
+        half = self._half_log_softmax(z, *self._top(z))
+        with np.errstate(over="ignore"):
+            return self.maximum(half * 2.0, -self.max)  # below -max float: -max, so that 0 * it stays 0
+
+    def xlog_softmax(self, w, z):
+        """w log softmax(z), 0 where w = 0: 2 (w (log a / 2)), finite wherever the product is."""
+        with np.errstate(over="ignore"):
+            return (w * self._half_log_softmax(z, *self._top(z))) * 2.0
+
+    def _half_log1m_softmax(self, z):
+        """log(1 - a_i) / 2: log1p(-a_i) off the top; at the top, logsumexp of the others - logsumexp,
+        each at half scale (finite for any finite z)."""
+        xp = self.xp
+        mask, top = self._top(z)
+        half = z * 0.5 - top * 0.5
+        with np.errstate(over="ignore"):
+            e = xp.exp(half * 2.0)
+        total = self._sum(e)
+        off = xp.log1p(-self.where(mask, 0.0, e / total)) * 0.5
+        others = self.where(mask, -math.inf, half)
+        second = xp.max(others, axis=-1, keepdims=True)  # finite: n >= 2
+        with np.errstate(over="ignore"):
+            rest = xp.log(self._sum(xp.exp(self._shifted(others, second) * 2.0))) * 0.5 + second
+        return self.where(mask, rest - xp.log(total) * 0.5, off)
 
     def log1m_softmax(self, z):
-        """log(1 - a_i): log1p(-a_i) off the top; at the top, logsumexp of the others - logsumexp."""
-        xp = self.xp
+        """log(1 - a_i), at least -max float (see ``_half_log1m_softmax``)."""
         if z.shape[-1] == 1:  # softmax of one unit is 1: log(1 - 1) = -inf exactly
             return self.where(z == z, -math.inf, 0.0)
-        mask, top = self._top(z)
-        shifted = self._shifted(z, top)
-        e = xp.exp(shifted)
-        total = self._sum(e)
-        off = xp.log1p(-self.where(mask, 0.0, e / total))
-        others = self.where(mask, -math.inf, shifted)
-        second = xp.max(others, axis=-1, keepdims=True)
-        second = self.where(second > -math.inf, second, 0.0)  # every other class at -inf: its sum is 0
-        rest = xp.log(self._sum(xp.exp(self._shifted(others, second)))) + second
-        return self.maximum(self.where(mask, rest - xp.log(total), off), -self.max)
+        with np.errstate(over="ignore"):
+            return self.maximum(self._half_log1m_softmax(z) * 2.0, -self.max)
+
+    def xlog1m_softmax(self, w, z):
+        """w log(1 - softmax(z)), 0 where w = 0; finite wherever the product is."""
+        if z.shape[-1] == 1:
+            return self.where(w == 0, 0.0, -math.inf)
+        with np.errstate(over="ignore"):
+            return (w * self._half_log1m_softmax(z)) * 2.0
 
     def softmax_odds_vjp(self, z, y):
-        """p - a sum(p), p = -y + (1 - y) a/(1 - a), in log space (L = log a, M = log(1 - a)); see rows."""
+        """p - a sum(p), p = -y + (1 - y) a/(1 - a), with log a and log(1 - a) at half scale (finite
+        for any finite z) and a_j w_t = (1 - y_t) a_t e^{O_j}, O_j = log(a_j / (1 - a_t)) from the
+        logits off the top (see ``rows.softmax_odds_vjp``)."""
         xp = self.xp
         if z.shape[-1] == 1:  # softmax is constant 1: delta is 0
             return self.where(z == z, 0.0, 0.0)
-        mask, _ = self._top(z)
-        L, M = self.log_softmax(z), self.log1m_softmax(z)
-        a = xp.exp(L)
+        mask, top = self._top(z)
+        half_l, half_m = self._half_log_softmax(z, mask, top), self._half_log1m_softmax(z)
         one_minus_y = 1.0 - y
-        w = xp.exp(self.where(mask, -math.inf, L - M)) * one_minus_y  # odds <= 1 off the top
+        with np.errstate(over="ignore"):  # below e^-max: 0, as they should be
+            a = xp.exp(half_l * 2.0)
+            w = xp.exp(self.where(mask, -math.inf, half_l - half_m) * 2.0) * one_minus_y  # odds <= 1 off the top
+            c_top = xp.exp(self._take(mask, half_m) * 2.0)  # 1 - a_t
         W = self._sum(w)
         y_top = self._take(mask, one_minus_y)
-        lt_mt = self._take(mask, L) - self._take(mask, M)
-        a_w_top = self.where(mask, 0.0, xp.exp(self.minimum(L + lt_mt, 0.0)) * y_top)  # a_j w_t, j != t
+        others = self.where(mask, -math.inf, z)
+        d = self._shifted(others, xp.max(others, axis=-1, keepdims=True))  # z_k - z_s <= 0, -inf at the top
+        a_top, y_t = self._take(mask, a), self._take(mask, y)
+        a_w_top = xp.exp(d - xp.log(self._sum(xp.exp(d)))) * (y_top * a_top)  # a_j w_t, 0 at the top
         y_sum = self._sum(y)
         out = a * y_sum - y + w - a * W - a_w_top
-        a_top, y_t = self._take(mask, a), self._take(mask, y)
-        c_top = xp.exp(self._take(mask, L) - lt_mt)
         top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
         return self.where(mask, top_value, out)
