@@ -82,6 +82,7 @@ NUMPY_NAMES = {
     "negative_abs": "bits.negative_abs",  # -|x|: the sign bit set
     "sum": "np.sum",
     "copyto": "np.copyto",
+    "select": "bits.select",  # a where mask, on the bits, with a scratch buffer
     "empty": "np.empty",
     "bool": "np.bool_",
 }
@@ -171,18 +172,17 @@ class _Emitter:
             key = lambda t: t.could_extract_minus_sign()  # noqa: E731
         return sorted(e.args, key=key)
 
-    def _add(self, e, into=None):
+    def _add(self, e):
         first, *rest = self._ordered(e)
         if first.could_extract_minus_sign() and not first.is_number:
             acc = self._call(self.names["negative"], [self.value(-first)])
         else:
             acc = self.value(first)
-        for n_, t in enumerate(rest):
-            target = into if n_ == len(rest) - 1 else None
+        for t in rest:
             if t.could_extract_minus_sign():
-                acc = self._call(self.names["subtract"], [acc, self.value(-t)], into=target)
+                acc = self._call(self.names["subtract"], [acc, self.value(-t)])
             else:
-                acc = self._call(self.names["add"], [acc, self.value(t)], into=target)
+                acc = self._call(self.names["add"], [acc, self.value(t)])
         return acc
 
     def _mul(self, e):
@@ -228,21 +228,17 @@ class _Emitter:
             if c1 != 1:
                 acc = self._call(self.names["multiply"], [acc, self.value(c1)])
             return self._call(self.names[Max], [acc, self.value(last)]) if last != 0 else acc
-        # The last branch everywhere, then each earlier branch where its condition holds:
-        # a sum's last operation writes straight into the result under the mask.
+        # The last branch everywhere, then each earlier branch where its condition holds.
         acc = self.value(last)
         if acc.kind != "full" or acc.uses != 1:
             acc = self._copy(acc)
         for expr, c in reversed(branches):
             mask = self.value(c)
-            if isinstance(expr, Minus):
-                self._call(self.names["subtract"], [self.value(x) for x in expr.args], into=(acc, mask))
-            elif expr.is_Add:
-                self._add(expr, into=(acc, mask))
-            else:
-                val = self.value(expr)
-                self.lines.append(f"{self.names['copyto']}({acc.code}, {val.code}, where={mask.code})")
-                self._release(val)
+            val = self.value(expr)  # then picked on the bits: a masked write costs 20 plain passes
+            scratch = self._buffer()
+            self.lines.append(f"{self.names['select']}({mask.code}, {val.code}, out={acc.code}, scratch={scratch})")
+            self.free.append(scratch)
+            self._release(val)
             self._release(mask)
         return acc
 
@@ -266,17 +262,11 @@ class _Emitter:
         if v.uses == 0 and v.kind == "full":
             self.free.append(v.code)
 
-    def _call(self, fn, args, kind=None, tail=(), into=None):
+    def _call(self, fn, args, kind=None, tail=()):
         full = any(v.kind in ("full", "input") for v in args)
         if kind is None:
             kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
         argcode = ", ".join([v.code for v in args] + list(tail))
-        if into is not None:  # write only where the mask holds, into an existing result
-            target, mask = into
-            self.lines.append(f"{fn}({argcode}, out={target.code}, where={mask.code})")
-            for v in args:
-                self._release(v)
-            return target
         if kind == "full":
             # write over an operand that dies here, else a free buffer, else a new one
             dying = next((v for v in args if v.kind == "full" and v.uses == 1), None)

@@ -188,7 +188,7 @@ def dact__elu(z, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.add(b0, b1, out=b0)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t0)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
     return b0
 
 
@@ -1451,7 +1451,7 @@ def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, y, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
-    np.copyto(b1, b0, where=t0)
+    bits.select(t0, b0, out=b1, scratch=b2)
     t1 = np.sum(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
@@ -1471,13 +1471,15 @@ def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b3, 1.0, where=t0)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b0, where=t1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
     np.multiply(b3, b0, out=b3)
     return b3
 
@@ -1501,7 +1503,7 @@ def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, y, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
-    np.copyto(b1, b0, where=t0)
+    bits.select(t0, b0, out=b1, scratch=b2)
     t1 = np.sum(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
@@ -1520,13 +1522,15 @@ def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b3, 1.0, where=t0)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b0, where=t1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
     np.multiply(b3, b0, out=b3)
     np.multiply(b3, 2.0, out=b3)
     return b3
@@ -1552,7 +1556,7 @@ def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, y, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
-    np.copyto(b1, b0, where=t0)
+    bits.select(t0, b0, out=b1, scratch=b2)
     t1 = np.sum(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
@@ -1573,13 +1577,15 @@ def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b3, 1.0, where=t0)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b0, where=t1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
     np.multiply(b3, b0, out=b3)
     np.multiply(b3, (2/n), out=b3)
     return b3
@@ -1601,7 +1607,8 @@ def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
     np.add(1.0, y, out=b2)
-    np.subtract(b0, b2, out=b1, where=t0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
     t1 = np.sum(b1, axis=-1, keepdims=True)
     return t1[..., 0]
@@ -1621,13 +1628,15 @@ def delta__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype) if out is None else out
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b3, 1.0, where=t0)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b0, where=t1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
     np.sign(b0, out=b0)
     np.multiply(b3, b0, out=b3)
     return b3
@@ -1649,14 +1658,15 @@ def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
     np.add(1.0, y, out=b2)
-    np.subtract(b0, b2, out=b1, where=t0)
-    np.negative(b1, out=b2)
-    np.clip(b2, -1.0, 1.0, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.negative(b1, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
     np.negative(b1, out=b1)
-    np.multiply(b2, 0.5, out=b0)
-    np.subtract(b1, b0, out=b1)
-    np.multiply(b2, b1, out=b2)
-    t1 = np.sum(b2, axis=-1, keepdims=True)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t1 = np.sum(b0, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -1677,11 +1687,13 @@ def delta__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b3 = empty(shape, dtype)
     np.add(1.0, y, out=b3)
-    np.subtract(b2, b3, out=b1, where=t0)
+    np.subtract(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b3, out=b1, scratch=b4)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.add(b0, b2, out=b0)
     t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    np.copyto(b0, 1.0, where=t1)
+    bits.select(t1, 1.0, out=b0, scratch=b2)
     np.multiply(b1, b0, out=b1)
     return b1
 
