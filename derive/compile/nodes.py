@@ -17,7 +17,7 @@ from sympy import Function
 __all__ = [
     "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
     "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp",
-    "ROW_FUNCTIONS",
+    "xlog_softmax", "xlog1m_softmax", "ROW_FUNCTIONS",
 ]
 
 
@@ -40,6 +40,10 @@ RowSum = _node("RowSum", 1, "sum over the last axis (the units), kept as a lengt
 softmax = _node("softmax", 1, "softmax(z)_i = e^{z_i - max z} / sum_k e^{z_k - max z} over the last axis.")
 log_softmax = _node("log_softmax", 1, "log softmax(z)_i = z_i - logsumexp(z).")
 log1m_softmax = _node("log1m_softmax", 1, "log(1 - softmax(z)_i) = logsumexp_{k != i} z_k - logsumexp(z).")
+xlog_softmax = _node("xlog_softmax", 2, "xlog_softmax(w, z) = w log softmax(z), 0 where w = 0; finite wherever the "
+                                        "product is (a row spanning the float range: log a_i below -max).")
+xlog1m_softmax = _node("xlog1m_softmax", 2, "xlog1m_softmax(w, z) = w log(1 - softmax(z)), 0 where w = 0; finite "
+                                            "wherever the product is.")
 softmax_residual = _node("softmax_residual", 2, "softmax_residual(z, y) = softmax(z) - y, with the top class's "
                                                 "1 - a_t never rounded to 0.")
 softmax_vjp = _node("softmax_vjp", 2, "softmax_vjp(z, g) = a (g - sum(a g)), a = softmax(z): the softmax Jacobian "
@@ -57,5 +61,5 @@ softmax_odds_vjp = _node("softmax_odds_vjp", 2,
 
 
 # functions of whole rows: a kernel calling one is evaluated on whole rows only (derive.kernels.blocks)
-ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
+ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, xlog_softmax, xlog1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
                  softmax_vjp_residual, softmax_vjp_clipped_residual, RowSum)

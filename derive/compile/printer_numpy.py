@@ -29,6 +29,7 @@ import sympy as sp
 from sympy import Abs, Max, Min, Mul, Piecewise, S, exp, log, sign
 from sympy.codegen.cfunctions import expm1, log1p
 
+from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z
 from derive.compile.nodes import (ROW_FUNCTIONS, Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
                                   softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
@@ -63,6 +64,8 @@ NUMPY_NAMES = {
     softmax: "rows.softmax",
     log_softmax: "rows.log_softmax",
     log1m_softmax: "rows.log1m_softmax",
+    nodes.xlog_softmax: "rows.xlog_softmax",
+    nodes.xlog1m_softmax: "rows.xlog1m_softmax",
     softmax_odds_vjp: "rows.softmax_odds_vjp",
     softmax_residual: "rows.softmax_residual",
     softmax_vjp: "rows.softmax_vjp",
@@ -158,7 +161,8 @@ class _Emitter:
         if type(e) in self.names:
             args = [self.value(x) for x in e.args]
             tail = ("empty=empty",) if type(e) in ROW_FUNCTIONS else ()  # their buffers come from ours too
-            return self._call(self.names[type(e)], args, tail=tail)
+            xlog = type(e) in (nodes.xlog_softmax, nodes.xlog1m_softmax)  # they write out before reading w
+            return self._call(self.names[type(e)], args, tail=tail, overwrite=not xlog)
         raise TypeError(f"no NumPy form for {type(e).__name__}: {e}")
 
     @staticmethod
@@ -262,21 +266,22 @@ class _Emitter:
         if v.uses == 0 and v.kind == "full":
             self.free.append(v.code)
 
-    def _call(self, fn, args, kind=None, tail=()):
+    def _call(self, fn, args, kind=None, tail=(), overwrite=True):
         full = any(v.kind in ("full", "input") for v in args)
         if kind is None:
             kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
         argcode = ", ".join([v.code for v in args] + list(tail))
         if kind == "full":
             # write over an operand that dies here, else a free buffer, else a new one
-            dying = next((v for v in args if v.kind == "full" and v.uses == 1), None)
+            dying = next((v for v in args if v.kind == "full" and v.uses == 1), None) if overwrite else None
+            buf = None if overwrite else self._buffer()  # taken before the operands' buffers are freed
             for v in args:
                 self._release(v)
             if dying is not None:
                 self.free.remove(dying.code)
                 buf = dying.code
             else:
-                buf = self._buffer()
+                buf = buf or self._buffer()
             self.lines.append(f"{fn}({argcode}, out={buf})")
             return _Val(buf, "full")
         for v in args:

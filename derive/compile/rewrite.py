@@ -30,7 +30,7 @@ from sympy.codegen.rewriting import ReplaceOptim, optimize
 
 from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
-                                  softmax_vjp_residual, step)
+                                  softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
 from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
 
 __all__ = [
@@ -251,11 +251,8 @@ def _vjp_parts(e):
 
 
 # a (g - sum(a g)) -> softmax_vjp(x, g), a = softmax(x)   (g_t - a_t g_t is 0 once softmax([50, -50, 0])_0 rounds to 1)
-softmax_jacobian_product = Rule(
-    "residuals",
-    lambda e: _vjp_parts(e) is not None,
-    lambda e: (lambda c, x, g: c * softmax_vjp(x, g))(*_vjp_parts(e)),
-)
+softmax_jacobian_product = Rule("residuals", lambda e: _vjp_parts(e) is not None,
+                                lambda e: (lambda c, x, g: c * softmax_vjp(x, g))(*_vjp_parts(e)))
 # sigmoid(x) - y -> (step(x) - y) - copysign(sigmoid(-|x|), x)   (sigma(50) - 1 is 0; the value is -1.9e-22)
 sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
 # elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
@@ -336,13 +333,22 @@ vjp_of_clipped_residual = Rule("stability", _clipped_residual,
 # 1 - sigmoid(x) -> sigmoid(-x)       (1 - sigma(50) is 0 in floating point, sigma(-50) = 2e-22)
 one_minus_sigmoid = _complement(sigmoid)
 # sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
-sigmoid_product = Rule(
-    "stability",
-    lambda e: e.is_Mul and any(isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args),
-    _sigmoid_product,
-)
+sigmoid_product = Rule("stability", lambda e: e.is_Mul and any(
+    isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args), _sigmoid_product)
 # log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
 log_sigmoid = Rule("stability", log(sigmoid(_x)), -softplus(-_x))
+# k c log_softmax(x) -> k xlog_softmax(c, x), c >= 0 free of x; log1m_softmax alike   (log a_i is -inf below
+#   -max, in a row spanning the float range: 0*-inf = nan where y_i = 0; the product is finite)
+
+
+def _xlog(e, _XLOG={log_softmax: xlog_softmax, log1m_softmax: xlog1m_softmax}):  # noqa: B006
+    found = [f for f in Mul.make_args(e) if type(f) in _XLOG and not (e / f).has(f.args[0])] if e.is_Mul else ()
+    k, c = (e / found[0]).as_coeff_Mul() if len(found) == 1 else (S.Zero, S.Zero)
+    s = -1 if c.could_extract_minus_sign() or c.as_coeff_Add()[0].is_negative else 1  # the weight y or 1 - y
+    return k and s * k * _XLOG[type(found[0])](s * c, found[0].args[0])
+
+
+weighted_log_softmax = Rule("stability", _xlog, _xlog)
 # 1 - tanh(x)**2 -> m (2 - m), m = 1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
 sech_squared = Rule("stability", lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
 

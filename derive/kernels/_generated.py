@@ -2195,19 +2195,16 @@ def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-(1 - y[i])*log(1 - a[i]) - log(a[i])*y[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(-y*log_softmax(z) - (1 - y)*log1m_softmax(z))
+    evaluated as: RowSum(-xlog1m_softmax(1 - y, z) - xlog_softmax(y, z))
     """
     b0 = empty(shape, dtype)
-    rows.log_softmax(z, empty=empty, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.negative(b0, out=b0)
+    np.subtract(1.0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.subtract(1.0, y, out=b1)
-    b2 = empty(shape, dtype)
-    rows.log1m_softmax(z, empty=empty, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.subtract(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    rows.xlog1m_softmax(b0, z, empty=empty, out=b1)
+    np.negative(b1, out=b1)
+    rows.xlog_softmax(y, z, empty=empty, out=b0)
+    np.subtract(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -2224,11 +2221,10 @@ def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: -RowSum(y*log_softmax(z))
+    evaluated as: -RowSum(xlog_softmax(y, z))
     """
     b0 = empty(shape, dtype)
-    rows.log_softmax(z, empty=empty, out=b0)
-    np.multiply(y, b0, out=b0)
+    rows.xlog_softmax(y, z, empty=empty, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.negative(t0)
     return t1[..., 0]

@@ -708,8 +708,8 @@ def delta__softmax__mse(z, y, n, xp, ops):
 
 
 def loss__softmax__bce(z, y, n, xp, ops):
-    """RowSum(-y*log_softmax(z) - (1 - y)*log1m_softmax(z))"""
-    return (xp.sum(-y*ops.log_softmax(z) - (1.0 - y)*ops.log1m_softmax(z), axis=-1, keepdims=True))[..., 0]
+    """RowSum(-xlog1m_softmax(1 - y, z) - xlog_softmax(y, z))"""
+    return (xp.sum(-ops.xlog1m_softmax(1.0 - y, z) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__bce(z, y, n, xp, ops):
@@ -718,8 +718,8 @@ def delta__softmax__bce(z, y, n, xp, ops):
 
 
 def loss__softmax__cce(z, y, n, xp, ops):
-    """RowSum(-y*log_softmax(z))"""
-    return (xp.sum(-y*ops.log_softmax(z), axis=-1, keepdims=True))[..., 0]
+    """RowSum(-xlog_softmax(y, z))"""
+    return (xp.sum(-ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__cce(z, y, n, xp, ops):
