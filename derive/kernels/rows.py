@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from derive.kernels import bits
+
 def softmax(z, out, empty=np.empty):
     """e^z / sum e^z over the last axis, into ``out`` (max-shifted where ``_exp_rows`` says)."""
     total, redo = _exp_rows(z, out, tight=False)
@@ -91,12 +93,11 @@ def softmax_vjp(z, g, out, empty=np.empty):
     g_j - sum(a g) = (g_j - g_t) + T,  T = sum_{k != t} a_k (g_t - g_k),
     which never forms g_t - a_t g_t (0 once a_t rounds to 1). ``out`` may be ``g``.
     """
-    z = np.broadcast_to(z, out.shape)
-    g = np.broadcast_to(g, out.shape)
+    z, g = np.broadcast_to(z, out.shape), np.broadcast_to(g, out.shape)
     idx, a, rest = _off_top(z, empty(out.shape, out.dtype))
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
-    p = np.multiply(a, out)  # a_k (g_k - g_t), 0 at the top
+    p = np.multiply(a, out, out=empty(out.shape, out.dtype))  # a_k (g_k - g_t), 0 at the top
     T = -np.sum(p, axis=-1, keepdims=True) / (1.0 + rest)
     np.put_along_axis(a, idx, 1.0, axis=-1)
     a /= 1.0 + rest
@@ -118,8 +119,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     -expm1(z_k - z_t) / S (close logits: a_0 - a_1 at z = [1e-8, 0] is 5e-9) and
     1 - (e_k + sum_{i != t} e_i) / S (saturated: with y_t - y_k = 1 only the small part is left).
     """
-    z = np.broadcast_to(z, out.shape)
-    y = np.broadcast_to(y, out.shape)
+    z, y = np.broadcast_to(z, out.shape), np.broadcast_to(y, out.shape)
     idx, top = _top(z)
     d = empty(out.shape, out.dtype)
     _shifted(z, top, d)  # z - z_t <= 0
@@ -127,15 +127,15 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     np.put_along_axis(e, idx, 0.0, axis=-1)
     rest = np.sum(e, axis=-1, keepdims=True)  # sum of e off the top
     total = 1.0 + rest
-    dy = np.take_along_axis(y, idx, axis=-1) - y  # y_t - y_k
+    dy = np.subtract(np.take_along_axis(y, idx, axis=-1), y, out=empty(out.shape, out.dtype))  # y_t - y_k
     # close logits: D = -expm1(d)/S - dy
     np.expm1(d, out=d)
     d /= -total
     d -= dy
-    # target at the top (dy > 1/2): D = (1 - dy) - (e_k + rest)/S
-    far = (e + rest) / total
-    np.subtract(1.0 - dy, far, out=far)
-    np.copyto(d, far, where=dy > 0.5)
+    # target at the top (dy > 1/2): D = (1 - dy) - (e_k + rest)/S (temporaries from empty(): fresh ones page-fault)
+    far = np.divide(np.add(e, rest, out=empty(out.shape, out.dtype)), total, out=empty(out.shape, out.dtype))
+    np.subtract(np.subtract(1.0, dy, out=out), far, out=far)
+    bits.select(np.greater(dy, 0.5, out=empty(out.shape, np.bool_)), far, d, scratch=out)
     if clip:  # where a residual is clipped to s = +-1, D_k = clip(r_t) - clip(r_k) in exact pieces
         a = e / total
         a_top = 1.0 / total
@@ -156,7 +156,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     np.put_along_axis(d, idx, 0.0, axis=-1)
     np.put_along_axis(e, idx, 1.0, axis=-1)
     e /= total  # a
-    T = np.sum(e * d, axis=-1, keepdims=True)
+    T = np.sum(np.multiply(e, d, out=far), axis=-1, keepdims=True)
     np.subtract(T, d, out=out)
     out *= e
     return out
