@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["PairingError", "UnknownNameError", "unknown", "swapped", "pairing_error", "suggest"]
+__all__ = ["PairingError", "UnknownNameError", "FormulaError", "unknown", "swapped", "pairing_error", "suggest"]
 
 
 class PairingError(ValueError):
@@ -19,6 +19,17 @@ class PairingError(ValueError):
 
 class UnknownNameError(ValueError):
     """A name that is not in the catalogue: the message suggests the closest and lists the known ones."""
+
+
+class FormulaError(ValueError):
+    """A formula outside the whitelist: the message shows the formula, a caret under the place, what was
+    wrong and what is allowed."""
+
+    def __init__(self, formula: str, column: int, what: str, allowed: str):
+        self.formula, self.column, self.what = formula, column, what
+        shown = formula if len(formula) <= 200 else formula[:200] + "..."
+        caret = " " * min(max(column, 0), len(shown)) + "^"
+        super().__init__(f"{what}\n    {shown}\n    {caret}" + (f"\n{allowed}" if allowed else ""))
 
 
 def suggest(name: object, known: Iterable[str]) -> str | None:
