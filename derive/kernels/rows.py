@@ -359,11 +359,11 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
         _log_softmax_scaled(z, L, empty, 0.5)
         _log1m_softmax_scaled(z, M, empty, 0.5)
     scale = 2.0 if overflowed else 1.0
-    with np.errstate(over="ignore"):
-        a = np.exp(L * scale)
-    one_minus_y = 1.0 - y
+    with np.errstate(over="ignore"):  # full-size temporaries from empty(): fresh ones page-fault
+        a = np.exp(np.multiply(L, scale, out=empty(out.shape, out.dtype)), out=empty(out.shape, out.dtype))
+    one_minus_y = np.subtract(1.0, y, out=empty(out.shape, out.dtype))
     # w off the top class: odds <= 1 there
-    w = L - M
+    w = np.subtract(L, M, out=empty(out.shape, out.dtype))
     np.put_along_axis(w, idx, -np.inf, axis=-1)
     with np.errstate(over="ignore"):  # odds below e^-max: 0, as they should be
         w *= scale
@@ -390,7 +390,7 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     np.multiply(a, y_sum, out=out)
     out -= y
     out += w
-    out -= a * W
+    out -= np.multiply(a, W, out=one_minus_y)  # 1 - y's buffer: used up
     out -= M
     # top entry: a_t sum(y) - y_t = (sum(y) - y_t) - (1 - a_t) sum(y), with 1 - a_t = e^{M_t}
     a_top = np.take_along_axis(a, idx, axis=-1)
