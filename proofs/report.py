@@ -17,7 +17,10 @@ from derive.docs.latex import math_signs
 from derive.docs.sources import cite
 from proofs import Verdict
 from proofs.claims import CLAIMS, QUOTES_TEX, check_claim
+from proofs.curvature import curvature_table
+from proofs.given import FACTS
 from proofs.theorems import run_all
+from proofs.translation import summary as translation_summary
 
 _ESCAPES = {"\\": r"\textbackslash{}", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#",
             "{": r"\{", "}": r"\}", "~": r"\~{}", "$": r"\$",
@@ -196,8 +199,49 @@ def _claims() -> str:
     return "\n".join(out)
 
 
+def _value(v) -> str:
+    return "undecided" if v is None else "$" + (r"\infty" if v is sp.oo else sp.latex(v)) + "$"
+
+
+def _curvature() -> str:
+    """Convexity in z and the smoothness constant L (with the step 2/L) of every valid pairing."""
+    rows = [rf"{tex_text(pairing)} & {c.status} & {_value(s.value)} & {'' if s.step is None else _value(s.step)} \\"
+            for pairing, c, s in curvature_table()]
+    undecided = [p for p, c, s in curvature_table() if "undecided" in (c.status, s.status)]
+    return "\n".join([
+        "\\subsection*{Curvature of every valid pairing}",
+        "\\noindent Convex in $z$: a certificate that the Hessian is positive semidefinite for every admissible "
+        "target, or a 60-digit counterexample (not convex). $L$ is the supremum of the Hessian's largest eigenvalue "
+        "over $z$ and the admissible targets, proved an upper bound and attained (or shown unbounded: $\\infty$); "
+        "$2/L$ is the largest stable gradient step. The Hessians are in Section~\\ref{sec:curvature}.",
+        "\\begin{longtable}{@{}llll@{}}",
+        "\\toprule pairing & convexity & $L$ & $2/L$ \\\\ \\midrule \\endhead",
+        *rows,
+        "\\bottomrule",
+        "\\end{longtable}",
+        f"\\noindent Undecided ({len(undecided)}): {tex_text(', '.join(undecided)) or 'none'}.\\par",
+    ])
+
+
+def _translation() -> str:
+    """How many kernels of each family are proved equal to their derivations (``proofs.translation``)."""
+    items = "\n".join(f"  \\item {_text_tex(line)}" for line in translation_summary())
+    return ("\\subsection*{Kernels proved equal to their derivations}\n"
+            "\\noindent Each generated kernel's stabilised expression, with every printer node read as the "
+            "mathematics it stands for, is proved equal to the raw derivation by the three-valued equality, "
+            "case by case; a clamp ($\\exp(\\min(z, 40))$) is removed for the equality and shown, per format, "
+            "to round as the unclamped value does.\n\\begin{itemize}\\small\n" + items + "\n\\end{itemize}")
+
+
+def _facts() -> str:
+    """The facts the checker takes as given (``proofs.given.FACTS``)."""
+    items = "\n".join(f"  \\item \\textbf{{{tex_text(f.key)}}}: {_ascii_tex(f.statement)}" for f in FACTS)
+    return ("\\subsection*{Taken as given}\n\\noindent Every step that uses one of these facts cites it; "
+            "everything else is checked.\n\\begin{itemize}\\small\n" + items + "\n\\end{itemize}")
+
+
 def latex_section() -> str:
-    """The proofs section: every theorem and the claims of the source texts."""
+    """The proofs section: every theorem, the claims of the source texts, curvature, kernels, the givens."""
     intro = (
         "\\section{Proofs}\n"
         "Each bound $f \\le c$ on a domain $D$ is proved by a certificate $g$: SymPy shows $c - f - g = 0$ "
@@ -208,4 +252,4 @@ def latex_section() -> str:
         "certified to 60 digits refutes. Enclosures of extrema without closed form use interval arithmetic "
         "(\\texttt{mpmath.iv}).\n"
     )
-    return intro + _theorems() + "\n" + _claims() + "\n"
+    return "\n".join([intro + _theorems(), _claims(), _curvature(), _translation(), _facts()]) + "\n"

@@ -87,6 +87,11 @@ MEANING = {
     nodes.softmax_vjp_clipped_residual: lambda x, yj: _vjp(MEANING[nodes.Clip](a[j] - yj, -1, 1)),
     nodes.softmax_odds_vjp: lambda x, yj: _odds(yj) - a[j] * sp.Sum(_row(_odds(yj)), (_k, 1, n)),
 }
+# w log a_j and w log(1 - a_j) (0 where w = 0: a_j is in (0, 1), so the product is then 0 anyway); nodes
+# that derive.compile may not have yet are read by name
+MEANING.update({getattr(nodes, node): meant for node, meant in (
+    ("xlog_softmax", lambda w, x: w * sp.log(a[j])), ("xlog1m_softmax", lambda w, x: w * sp.log(1 - a[j])),
+) if hasattr(nodes, node)})
 
 # (name, bits of precision p, least exponent of a normal number): round to nearest, ties to even.
 FORMATS = (("float32", 24, -126), ("float64", 53, -1022), ("longdouble (x87, 80 bit)", 64, -16382))
@@ -387,7 +392,7 @@ def summary(table=None) -> list[str]:
         unknown = [c.name for c in rows if not c.verdict.proved]
         clamped = sum(bool(c.clamps) for c in rows)
         lines.append(f"{family:<11} {len(rows) - len(unknown):>3}/{len(rows)} proved equal to the derivation"
-                     f" ({clamped} on their clamps' domain)" + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+                     f" ({clamped} on the domain of their clamps)" + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     clamped = [c for c in table if c.clamps]
     for fmt, *_ in FORMATS:
         bad = [f"{c.family} {c.name}" for c in clamped if not c.clamps[fmt].proved]

@@ -76,6 +76,7 @@ def test_pdf_has_the_sections(built):
         "Error signals at a glance",
         "The softmax Jacobian",
         "Hidden layers: the backpropagation recursion",
+        "Curvature: the Hessian in the logits",
         "Two more derivations from the source texts",
         "Derivations of every valid pairing",
     ):

@@ -25,6 +25,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from derive import __version__ as version
+from derive.docs.curvature import curvature_figure, curvature_section
 from derive.docs.figures import write_figures
 from derive.docs.latex import NOTATION_TEXT, PREAMBLE, equation, name, pairing_body, text
 from derive.docs.pdf import compile_pdf, date_text, source_date
@@ -112,8 +113,10 @@ def metadata(version: str) -> str:
     )
 
 
-def report_tex(figures: dict[str, str], progress: Progress | None = None, entries=None, epoch: int | None = None) -> str:
-    """The report's LaTeX source; ``figures`` maps each elementwise activation to its figure's path.
+def report_tex(figures: dict[str, str], progress: Progress | None = None, entries=None, epoch: int | None = None,
+               curvature: str | None = None) -> str:
+    """The report's LaTeX source; ``figures`` maps each elementwise activation to its figure's path,
+    ``curvature`` is the curvature figure's path (None: the section without it).
 
     ``epoch`` (seconds) is the date printed on the title page; default ``derive.docs.pdf.source_date()``.
     """
@@ -153,6 +156,8 @@ def report_tex(figures: dict[str, str], progress: Progress | None = None, entrie
         deltas_section(valid),
         softmax_section(),
     ]
+    progress("deriving the Hessians")
+    parts.append(curvature_section(curvature))
     progress("checking the hidden-layer recursion")
     parts.append(network_section())
     parts.append(source_models_section())
@@ -179,9 +184,10 @@ def build_report(out: Path | str = "report", compile: bool = True, progress: Pro
     progress(f"drawing the activation figures into {out / FIGURE_DIR}")
     paths = write_figures(out / FIGURE_DIR)
     figures = {name: f"{FIGURE_DIR}/{path.name}" for name, path in paths.items()}
+    curvature = curvature_figure(out / FIGURE_DIR / "curvature.pdf")
     tex = out / "report.tex"
     epoch = source_date()
-    tex.write_text(report_tex(figures, progress, entries, epoch), encoding="utf-8")
+    tex.write_text(report_tex(figures, progress, entries, epoch, f"{FIGURE_DIR}/{curvature.name}"), encoding="utf-8")
     progress(f"wrote {tex}")
     pdf = compile_pdf(tex, progress, epoch) if compile else None
     return tex, pdf, tuple(progress.failures)
