@@ -1,6 +1,7 @@
 """Verdicts and proofs: what a check returns, and how steps combine.
 
     Verdict(claim, status, reason)   status "proved", "not proved" or "refuted";  bool(v) == v.proved
+                                     relation: the SymPy relation checked (printed by sp.latex), note: its words
     all_proved(claim, steps)         the conjunction: proved iff every step is
     Proof(statement, certificate, verdict)   a theorem's LaTeX statement, its certificate, its verdict
 
@@ -27,6 +28,8 @@ class Verdict:
     certificate: sp.Expr | None = None
     details: tuple = field(default_factory=tuple)
     conjunction: bool = False  # True: proved iff every verdict in ``details`` is
+    relation: sp.Basic | None = None  # the relation checked (sp.Le, sp.Eq, ...), for SymPy's printers
+    note: str = ""  # words that go with ``relation`` where the claim says more than the relation
 
     @property
     def proved(self) -> bool:

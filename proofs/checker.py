@@ -26,6 +26,8 @@ False
 
 from __future__ import annotations
 
+from functools import partial
+
 import sympy as sp
 
 from proofs.certificate import Verdict, namer
@@ -100,23 +102,25 @@ def _check(lhs, rhs, certificate, domain, strict: bool, given=None, claim=None, 
     except ValueError as exc:  # not a real interval: no proof over it
         return Verdict(claim or f"{sp.sstr(lhs)} <= {sp.sstr(rhs)}", "not proved", str(exc), g)
     show = namer(lhs, rhs, g, dom, given, indices)
+    relation = _relation(sp.Lt if strict else sp.Le, lhs, rhs, claim, show)
     claim = show.claim(claim or f"{show(lhs)} {'<' if strict else '<='} {show(rhs)}")
+    verdict = partial(Verdict, relation=relation)
     for key, value in given.items():
         why = _given_against_domain(key, value, dom)
         if why is not None:
-            return Verdict(claim, "not proved", why, g)
+            return verdict(claim, "not proved", why, g)
     for side in (lhs, rhs):
         why = defined_on(side, dom, show)
         if why is not None:
-            return Verdict(claim, "not proved", why, g)
+            return verdict(claim, "not proved", why, g)
     if identity_holds(rhs - lhs - g, given, indices) is not True:
-        return Verdict(claim, "not proved", f"identity rhs - lhs == g not proved (difference {show(rhs - lhs - g)})", g)
+        return verdict(claim, "not proved", f"identity rhs - lhs == g not proved (difference {show(rhs - lhs - g)})", g)
     sg = sign(g, dom)
     wanted = (POS,) if strict else (POS, NONNEG, ZERO)
     if sg not in wanted:
         what = "positive" if strict else "nonnegative"
-        return Verdict(claim, "not proved", f"certificate not structurally {what} on the domain (sign: {sg or 'unknown'})", g)
-    return Verdict(claim, "proved", f"rhs - lhs == g{_hypotheses(given, indices, show)}; g is {sg}", g)
+        return verdict(claim, "not proved", f"certificate not structurally {what} on the domain (sign: {sg or 'unknown'})", g)
+    return verdict(claim, "proved", f"rhs - lhs == g{_hypotheses(given, indices, show)}; g is {sg}", g)
 
 
 def check_le(lhs, rhs, certificate, domain, *, given=None, claim=None, indices=None) -> Verdict:
@@ -139,10 +143,18 @@ def check_eq(lhs, rhs, *, given=None, claim=None, indices=None) -> Verdict:
     lhs, rhs = exact(lhs, "lhs"), exact(rhs, "rhs")
     given, indices = _exact_hypotheses(given, indices)
     show = namer(lhs, rhs, given, indices)
+    relation = _relation(sp.Eq, lhs, rhs, claim, show)
     claim = show.claim(claim or f"{show(lhs)} = {show(rhs)}")
+    verdict = partial(Verdict, relation=relation)
     if identity_holds(lhs - rhs, given, indices) is True:
-        return Verdict(claim, "proved", "difference simplifies to 0" + _hypotheses(given, indices, show) + _where(lhs, rhs, show))
-    return Verdict(claim, "not proved", "difference not shown to be 0 (unknown, not false)")
+        return verdict(claim, "proved", "difference simplifies to 0" + _hypotheses(given, indices, show) + _where(lhs, rhs, show))
+    return verdict(claim, "not proved", "difference not shown to be 0 (unknown, not false)")
+
+
+def _relation(kind, lhs, rhs, claim, show):
+    """The relation checked, unevaluated, for SymPy's printers; None where the claim is the caller's own
+    words or two symbols share a name (the text then says which is which)."""
+    return None if claim is not None or show.clash else kind(lhs, rhs, evaluate=False)
 
 
 def _where(lhs, rhs, show) -> str:

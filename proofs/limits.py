@@ -56,6 +56,7 @@ def limit_is(expr, point, value) -> Verdict:
     value = value if value in (oo, -oo) else exact(value, "limit's value")
     got = limit_at(expr, point)
     claim = f"lim z->{point} {sp.sstr(expr)} = {sp.sstr(value)}"
+    relation = sp.Eq(sp.Limit(expr, z, point), value, evaluate=False)
     if sp.simplify(got - value) == 0 or got == value:
-        return Verdict(claim, "proved", "sympy.limit")
-    return Verdict(claim, "not proved", f"sympy.limit gave {got}")
+        return Verdict(claim, "proved", "sympy.limit", relation=relation)
+    return Verdict(claim, "not proved", f"sympy.limit gave {got}", relation=relation)

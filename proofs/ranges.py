@@ -188,7 +188,7 @@ def range_proof(act: Activation | str, rp: RangeProof | None = None) -> Proof:
             statement += r"\qquad (n \ge 2 \text{ units; for } n = 1,\ S_1 = 1)"
     verdict = all_proved(what, [verdict, Verdict("catalogue agrees", "proved" if same else "not proved",
                                                   f"catalogue: {declared}")])
-    return Proof(statement, _range_cert(rp), verdict)
+    return Proof(statement, _range_cert(rp, act.f(z) if act.elementwise else None), verdict)
 
 
 def _enclosed(end: End) -> bool:
@@ -275,17 +275,18 @@ def _pairing_validity(activations, losses) -> Proof:
                  all_proved("pairing validity", steps))
 
 
-def _range_cert(rp: RangeProof) -> str:
+def _range_cert(rp: RangeProof, f=None) -> str:
+    """Each end's certificate, naming the function: lim_{z -> -oo} f(z) = ..., f(z) - value = g."""
     parts = []
     for side, end in (("lower", rp.lower), ("upper", rp.upper)):
-        if end.value.is_infinite:
-            parts.append(rf"$\lim_{{z\to{latex(-oo if side == 'lower' else oo)}}} = {latex(end.value)}$")
+        if end.value.is_infinite and f is not None:
+            point = -oo if side == "lower" else oo
+            parts.append(f"${latex(sp.Eq(sp.Limit(f, z, point), end.value, evaluate=False))}$")
         elif end.special is not None:
             parts.append("see the minimum theorem")
-        elif end.certificate is not None:
-            g = latex(end.certificate)
-            what = f"f - ({latex(end.value)})" if side == "lower" else f"{latex(end.value)} - f"
-            parts.append(rf"${what} = {g}$")
+        elif end.certificate is not None and f is not None:
+            gap = f - end.value if side == "lower" else end.value - f
+            parts.append(f"${latex(gap)} = {latex(end.certificate)}$")
         else:
             parts.append(r"$S_i = e/(e+R)$, $e, R > 0$")
     return "; ".join(parts)

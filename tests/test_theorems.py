@@ -2,6 +2,7 @@
 every catalogue activation has a range proof, and a wrong declared range is caught."""
 
 import dataclasses
+import re
 from importlib.metadata import entry_points
 
 import mpmath
@@ -266,3 +267,34 @@ def test_theorem_2_is_computed_from_the_catalogue(monkeypatch):
     assert any("shifted" in p.statement for p in proofs)
     # no RangeProof for it: theorem 2 is not proved, and says why
     assert not all(p.verdict.proved for p in proofs)
+
+
+def test_verdicts_carry_the_relation_they_checked_for_the_latex_printer():
+    import sympy as sp
+
+    from proofs import check_eq, check_le
+    from proofs.limits import limit_is, z
+    from proofs.report import _claim_tex
+
+    s = sp.Symbol("s", real=True)
+    v = check_le(s * (1 - s), sp.Rational(1, 4), (s - sp.Rational(1, 2)) ** 2, {s: sp.Interval(0, 1)})
+    assert v.relation == sp.Le(s * (1 - s), sp.Rational(1, 4), evaluate=False)
+    assert _claim_tex(v) == f"${sp.latex(v.relation)}$"
+    g = sp.sqrt(2) * z * sp.exp(-z**2 / 2)
+    shown = _claim_tex(check_eq(g, g + 0 * z))
+    assert "sqrt(2)" not in shown and "**" not in shown and r"\sqrt{2}" in shown
+    limit = limit_is(1 / (1 + sp.exp(-z)), sp.oo, 1)
+    assert r"\lim_{z \to \infty}" in _claim_tex(limit) and "->" not in _claim_tex(limit)
+    # the caller's own words keep their text (no relation to print instead)
+    assert check_eq(1, 1, claim="n = 1: S_1 = 1").relation is None
+
+
+def test_range_certificates_name_the_function():
+    from proofs.ranges import range_proof
+
+    for act in ("sigmoid", "relu", "elu", "identity", "softplus", "tanh"):
+        cert = range_proof(act).certificate
+        assert "- (0)" not in cert and "(0)" not in cert, cert
+        assert not re.search(r"\\lim_\{[^}]*\}\}? =", cert), cert  # a limit always of something
+    assert r"\lim_{z \to \infty} \operatorname{ReLU}\left(z\right) = \infty" in range_proof("relu").certificate
+    assert r"\operatorname{ELU}\left(z\right) + 1 =" in range_proof("elu").certificate
