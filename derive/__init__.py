@@ -17,7 +17,7 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from derive.errors import PairingError, UnknownNameError, unknown
+from derive.errors import FormulaError, PairingError, UnknownNameError, unknown
 
 
 def _version() -> str:
@@ -42,6 +42,9 @@ __all__ = [
     "LOSSES",
     "pairings",
     "valid_pairings",
+    "define_activation",
+    "define_loss",
+    "FormulaError",
 ]
 
 _LAZY = {
@@ -52,6 +55,8 @@ _LAZY = {
     "LOSSES": "derive.symbolic.catalogue",
     "pairings": "derive.symbolic.catalogue",
     "valid_pairings": "derive.symbolic.catalogue",
+    "define_activation": "derive.define",
+    "define_loss": "derive.define",
 }
 
 

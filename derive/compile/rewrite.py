@@ -335,6 +335,9 @@ one_minus_sigmoid = _complement(sigmoid)
 # sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
 sigmoid_product = Rule("stability", lambda e: e.is_Mul and any(
     isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args), _sigmoid_product)
+# log(softplus(x)) -> x where x < -40, else log(softplus(max(x, -40)))   (softplus(-800) is 0: log gives -inf; the
+#   value is -800 - 2e-348: log softplus(x) - x = log(log1p(e^x)/e^x) is below e^-40/2 there)
+log_softplus = Rule("stability", log(softplus(_x)), Piecewise((_x, _x < -40), (log(softplus(-Min(-_x, 40))), True)))
 # log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
 log_sigmoid = Rule("stability", log(sigmoid(_x)), -softplus(-_x))
 # k c log_softmax(x) -> k xlog_softmax(c, x), c >= 0 free of x; log1m_softmax alike   (log a_i is -inf below

@@ -46,6 +46,7 @@ class Activation:
     f: Callable[[sp.Expr], sp.Expr] | None  # None: not elementwise (softmax)
     prime: Callable[[sp.Expr, sp.Expr], sp.Expr] | None  # None for an elementwise f: d/dz f(z)
     range: sp.Set
+    unknown_range: str | None = None  # why the range is not known (then range is R): pairings needing it are refused
 
     def __post_init__(self):
         if self.f is not None and self.prime is None:
@@ -192,6 +193,8 @@ def invalid_reason(act: Activation, lo: Loss) -> str | None:
     """Why ``act`` cannot feed ``lo`` (its range is not inside the loss's domain), or None."""
     if act.range.is_subset(lo.domain):
         return None
+    if act.unknown_range:
+        return f"{act.name}'s range is unknown ({act.unknown_range}) and {lo.name} needs a in {show_set(lo.domain)}"
     return f"{act.name}'s range {show_set(act.range)} is not inside {show_set(lo.domain)}, which {lo.name} needs"
 
 

@@ -1,0 +1,151 @@
+"""derive.define_activation / define_loss: a formula in one call becomes a catalogue entry that works everywhere.
+
+The user activation here is softsign written as a formula, z/(1 + abs(z)): strictly increasing, so its range
+(-1, 1) is proved automatically (f' > 0 certified, limits); mish is not monotone, so its range stays unknown
+and pairings that need it are refused with that reason. Kernels are generated into a temporary cache
+(DERIVE_CACHE_DIR); a second process defining the same formula imports them without running the generator.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import mpmath
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive
+from derive import kernels
+from derive.docs.latex import pairing_document
+from derive.docs.pdf import compile_pdf
+from derive.symbolic import catalogue
+from derive.testing import assert_kernel_matches
+
+SOFTSIGN = "z/(1 + abs(z))"
+POISSONISH = "a - y*log(a)"
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """A temporary cache and catalogue: whatever is defined inside is gone afterwards."""
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path))
+    with catalogue.extended():
+        yield tmp_path
+    assert "usoftsign" not in catalogue.ACTIVATIONS and ("usoftsign", "quadratic") not in kernels._gen.PAIRS
+
+
+def test_range_prover_is_installed():
+    assert [ep.value for ep in entry_points(group="derive.ranges")] == ["proofs.user_ranges:prove_range"]
+
+
+def test_user_activation_everywhere(scratch):
+    entry = derive.define_activation("usoftsign", SOFTSIGN)
+    assert entry.range == sp.Interval.open(-1, 1) and entry.unknown_range is None
+    from derive.define import RANGE_PROOFS
+
+    assert RANGE_PROOFS["usoftsign"].verdict.proved
+    rows = {(a, lo): why for a, lo, why in derive.pairings()}
+    assert rows[("usoftsign", "quadratic")] is None
+    assert "usoftsign's range (-1, 1) is not inside (0, 1), which bce needs" in rows[("usoftsign", "bce")]
+    with pytest.raises(derive.PairingError, match="range \\(-1, 1\\) is not inside"):
+        kernels.get("usoftsign", "bce")
+    d = derive.derive_pair("usoftsign", "quadratic")
+    assert d.activation == "usoftsign" and d.delta is not None
+    k = kernels.get("usoftsign", "quadratic")
+    assert_kernel_matches(k.delta, "usoftsign", "quadratic", "delta", max_examples=15)
+    assert_kernel_matches(k.loss, "usoftsign", "quadratic", "loss", max_examples=15)
+    assert_kernel_matches(kernels.activation("usoftsign").derivative, "usoftsign", None, "derivative", max_examples=15)
+
+
+def test_delta_against_the_textbook_cost(scratch):
+    """dC/dz by mpmath.diff of (z/(1 + |z|) - y)^2/2 at 50 digits, vs the generated kernel."""
+    derive.define_activation("usoftsign", SOFTSIGN)
+    k = kernels.get("usoftsign", "quadratic")
+    with mpmath.workdps(50):
+        for v, t in [(-3.5, 0.25), (0.125, -1.0), (1e6, 0.5), (-1e-8, 0.0)]:
+            want = mpmath.diff(lambda x: (x / (1 + abs(x)) - t) ** 2 / 2, mpmath.mpf(v))
+            got = k.delta(np.array([[v]]), np.array([[t]]))[0, 0]
+            assert abs(got - float(want)) <= 1e-14 * abs(float(want)) + 1e-300
+
+
+def test_unknown_range_refuses_pairings_that_need_it(scratch):
+    entry = derive.define_activation("umish", "z*tanh(softplus(z))")
+    assert entry.unknown_range and entry.range == sp.S.Reals
+    with pytest.raises(derive.PairingError, match="umish's range is unknown .* bce needs a in \\(0, 1\\)"):
+        kernels.get("umish", "bce")
+    assert kernels.get("umish", "huber").delta(np.array([[-50.0, 0.0, 50.0]]), np.zeros((1, 3))).shape == (1, 3)
+
+
+def test_declared_range_is_proved(scratch):
+    entry = derive.define_activation("ushift", "sigmoid(z)/2 + 1/4", range="(1/4, 3/4)")
+    assert entry.range == sp.Interval.open(sp.Rational(1, 4), sp.Rational(3, 4))
+    assert ("ushift", "bce") in kernels._gen.PAIRS  # (1/4, 3/4) lies in (0, 1)
+
+
+def test_user_loss_domain_decides_validity(scratch):
+    derive.define_loss("upoisson", POISSONISH, domain="(0, oo)")
+    rows = {(a, lo): why for a, lo, why in derive.pairings()}
+    assert rows[("softplus", "upoisson")] is None and rows[("sigmoid", "upoisson")] is None
+    assert "relu's range [0, oo) is not inside (0, oo)" in rows[("relu", "upoisson")]
+    z, y = np.array([[-800.0, 0.0, 30.0]]), np.array([[2.0, 1.0, 0.5]])  # softplus(-800) is 0: log softplus by rule
+    got = kernels.get("softplus", "upoisson").loss(z, y)
+    with mpmath.workdps(50):
+        a = [mpmath.log1p(mpmath.exp(mpmath.mpf(v))) for v in z[0]]
+        want = mpmath.fsum(ai - mpmath.mpf(t) * mpmath.log(ai) for ai, t in zip(a, y[0]))
+    assert abs(got[0] - float(want)) <= 1e-13 * abs(float(want))
+    assert_kernel_matches(kernels.get("sigmoid", "upoisson").delta, "sigmoid", "upoisson", "delta", max_examples=10)
+
+
+def test_bad_definitions_are_refused(scratch):
+    with pytest.raises(derive.FormulaError, match="unknown name 'x'"):
+        derive.define_activation("ubad", "x + 1")
+    with pytest.raises(ValueError, match="already in the catalogue"):
+        derive.define_activation("tanh", "z")
+    with pytest.raises(ValueError, match="reduction is 'sum' or 'mean'"):
+        derive.define_loss("ubad", "(a - y)**2", reduction="max")
+    with pytest.raises(ValueError, match="an interval is written"):
+        derive.define_loss("ubad", "(a - y)**2", domain="0 < a")
+    assert "ubad" not in catalogue.ACTIVATIONS and "ubad" not in catalogue.LOSSES
+
+
+def test_latex_page(scratch, tmp_path):
+    derive.define_activation("usoftsign", SOFTSIGN)
+    doc = pairing_document("usoftsign", "quadratic")
+    assert r"\left|" in doc and r"\end{document}" in doc
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex not installed")
+    (tmp_path / "u.tex").write_text(doc)
+    assert compile_pdf(tmp_path / "u.tex", progress=lambda line: None).exists()  # raises on a LaTeX error
+
+
+SECOND = """
+import sys, time
+import numpy as np
+import derive
+from derive import kernels
+start = time.perf_counter()
+derive.define_activation("usoftsign", "z/(1 + abs(z))")
+took = time.perf_counter() - start
+print(kernels.get("usoftsign", "quadratic").loss(np.array([[3.0]]), np.array([[0.0]]))[0])
+print("derive.compile.generate" in sys.modules, "sympy" in sys.modules, f"{took:.2f}")
+"""
+
+
+def test_second_process_loads_the_cache(scratch):
+    derive.define_activation("usoftsign", SOFTSIGN)
+    files = sorted(p.name for p in scratch.iterdir())
+    valid = [lo for a, lo in derive.valid_pairings() if a == "usoftsign"]
+    assert len(files) == 1 + len(valid) == 6  # the activation's module, one per valid pairing
+    env = {**os.environ, "DERIVE_CACHE_DIR": str(scratch)}
+    run = subprocess.run([sys.executable, "-c", SECOND], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    value, flags = run.stdout.split("\n")[:2]
+    assert float(value) == 0.28125  # (3/4)^2/2
+    generator_imported, sympy_imported, _ = flags.split()
+    assert generator_imported == "False"  # every kernel came from the cache
+    assert sorted(p.name for p in scratch.iterdir()) == files  # nothing regenerated
