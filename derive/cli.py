@@ -21,7 +21,7 @@ from pathlib import Path
 import sympy as sp
 
 from derive import __version__
-from derive.errors import PairingError, UnknownNameError, swapped
+from derive.errors import FormulaError, PairingError, UnknownNameError, swapped
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
 from derive.symbolic.pairing import derive_pair
 
@@ -140,23 +140,42 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("list", help="the pairing matrix and every delta").set_defaults(run=cmd_list)
-    show = sub.add_parser("show", help="one derivation, step by step")
+    defs = argparse.ArgumentParser(add_help=False)  # user definitions, for every command (derive.define)
+    defs.add_argument("--activation", action="append", default=[], metavar="NAME=FORMULA", dest="define_activation",
+                      help="define an activation from a formula in z first, e.g. 'mish=z*tanh(softplus(z))'")
+    defs.add_argument("--loss", action="append", default=[], metavar="NAME=TERM", dest="define_loss",
+                      help="define a loss (summed over units) from a term in a and y first, e.g. 'l4=(a - y)**4'")
+    sub.add_parser("list", help="the pairing matrix and every delta", parents=[defs]).set_defaults(run=cmd_list)
+    show = sub.add_parser("show", help="one derivation, step by step", parents=[defs])
     show.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
     show.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
     show.set_defaults(run=cmd_show)
-    latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document")
+    latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document", parents=[defs])
     latex.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
     latex.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
     latex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (- is stdout)")
     latex.set_defaults(run=cmd_latex)
-    report = sub.add_parser("report", help="the full report of every pairing and proof, compiled to PDF")
+    report = sub.add_parser("report", help="the full report of every pairing and proof, compiled to PDF", parents=[defs])
     report.add_argument("--out", default="report", metavar="DIR", help="output folder (default: report)")
     report.set_defaults(run=cmd_report)
     for name in plugins:
         package = plugins[name].value.split(":")[0].split(".")[0]
         sub.add_parser(name, help=f"the {package} package's command (derive {name} --help)", add_help=False)
     return parser
+
+
+def _define(args) -> None:
+    """The --activation/--loss NAME=FORMULA definitions, in the catalogue before the command runs."""
+    if not (getattr(args, "define_activation", None) or getattr(args, "define_loss", None)):
+        return
+    from derive.define import define_activation, define_loss
+
+    for kind, define in (("activation", define_activation), ("loss", define_loss)):
+        for text in getattr(args, f"define_{kind}"):
+            name, eq, formula = text.partition("=")
+            if not eq:
+                raise FormulaError(text, len(text), f"--{kind} takes NAME=FORMULA", "e.g. 'mish=z*tanh(softplus(z))'")
+            define(name.strip(), formula)
 
 
 def _prog() -> str:
@@ -192,6 +211,11 @@ def _main(argv: list[str]) -> int:
     if argv and argv[0] in plugins:
         return int(plugins[argv[0]].load()(argv[1:]) or 0)
     args = build_parser(plugins).parse_args(argv)
+    try:
+        _define(args)
+    except ValueError as err:  # a formula outside the whitelist, a taken name: said, not a traceback
+        print(f"derive: error: {err}", file=sys.stderr)
+        return 2
     try:
         return args.run(args)
     except (PairingError, UnknownNameError) as err:

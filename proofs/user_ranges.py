@@ -24,7 +24,7 @@ from sympy import Interval, oo
 
 from derive.symbolic.catalogue import Activation, show_set
 from derive.symbolic.functions import expand_named
-from proofs.certificate import Proof, Verdict, all_proved
+from proofs.certificate import Proof, Verdict
 from proofs.checker import check_eq, check_le, check_lt
 from proofs.given import by_fact
 from proofs.limits import REALS, limit_at, limit_is, z

@@ -149,3 +149,18 @@ def test_second_process_loads_the_cache(scratch):
     generator_imported, sympy_imported, _ = flags.split()
     assert generator_imported == "False"  # every kernel came from the cache
     assert sorted(p.name for p in scratch.iterdir()) == files  # nothing regenerated
+
+
+@pytest.mark.parametrize("argv, code, text", [
+    (["show", "--activation", "umish=z*tanh(softplus(z))", "umish", "quadratic"], 0, "tanh(softplus(z[j]))"),
+    (["show", "--loss", "ul4=(a - y)**4", "identity", "ul4"], 0, "(a[j] - y[j])"),
+    (["show", "--activation", "umish=z.__class__", "umish", "quadratic"], 2, "attribute access not allowed"),
+    (["show", "--activation", "umish", "umish", "quadratic"], 2, "takes NAME=FORMULA"),
+    (["show", "--activation", "tanh=z", "tanh", "quadratic"], 2, "already in the catalogue"),
+])
+def test_cli_definitions(scratch, capsys, argv, code, text):
+    from derive.cli import main
+
+    assert main(argv) == code
+    out = capsys.readouterr()
+    assert text in (out.out if code == 0 else out.err)
