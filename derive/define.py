@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import contextmanager
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -144,10 +145,11 @@ def define_activation(name: str, formula: str, *, params=None, range=None) -> Ac
     _FORMULAS[name] = sp.srepr(expr)
     register(activations=[entry])
     RANGE_PROOFS[name] = proof
-    made = _module(_key("activation", _spec(name)), lambda: _generator().activation_functions(name))
-    user.install_activation(name, made)
-    for loss in catalogue.LOSSES:
-        _pair(name, loss)
+    with _or_undone(name):
+        made = _module(_key("activation", _spec(name)), lambda: _generator().activation_functions(name))
+        user.install_activation(name, made)
+        for loss in catalogue.LOSSES:
+            _pair(name, loss)
     return entry
 
 
@@ -165,10 +167,24 @@ def define_loss(name: str, term: str, *, reduction: str = "sum", domain=None, ta
                  interval(domain) if domain is not None else S.Reals, interval(targets) if targets is not None else S.Reals)
     _FORMULAS[name] = sp.srepr(expr)
     register(losses=[entry])
-    user.install_loss(name)
-    for act in catalogue.ACTIVATIONS:
-        _pair(act, name)
+    with _or_undone(name):
+        user.install_loss(name)
+        for act in catalogue.ACTIVATIONS:
+            _pair(act, name)
     return entry
+
+
+@contextmanager
+def _or_undone(name: str):
+    """The block makes name's kernels; if it fails, name leaves the catalogue and the tables again."""
+    try:
+        yield
+    except TypeError as err:  # a function the kernel printer has no form for
+        catalogue.unregister(name)
+        raise ValueError(f"{name} is not defined: its kernels cannot be generated ({err})") from None
+    except BaseException:
+        catalogue.unregister(name)
+        raise
 
 
 @on_change

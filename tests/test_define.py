@@ -164,3 +164,25 @@ def test_cli_definitions(scratch, capsys, argv, code, text):
     assert main(argv) == code
     out = capsys.readouterr()
     assert text in (out.out if code == 0 else out.err)
+
+
+def test_a_definition_whose_kernels_fail_is_undone(scratch, monkeypatch):
+    from derive.compile import generate
+
+    def unprintable(act, loss):
+        raise TypeError("no NumPy form for Foo: Foo(z)")
+
+    monkeypatch.setattr(generate, "pairing_functions", unprintable)
+    with pytest.raises(ValueError, match="uhinge is not defined: its kernels cannot be generated .*Foo"):
+        derive.define_loss("uhinge", "max(0, 1 - y*a)")
+    assert "uhinge" not in catalogue.LOSSES and "uhinge" not in kernels._gen.LOSSES
+    assert not [key for key in kernels._gen.PAIRS if "uhinge" in key]
+
+
+def test_hinge_from_max_has_kernels(scratch):
+    """max(0, 1 - y a) is parsed as a Piecewise, so its derivative prints (Max's would be a Heaviside)."""
+    derive.define_loss("uhinge", "max(0, 1 - y*a)")
+    z, y = np.array([[-2.0, 0.5, 3.0]]), np.array([[1.0, -1.0, 1.0]])
+    k = kernels.get("identity", "uhinge")
+    assert k.loss(z, y)[0] == 3.0 + 1.5 + 0.0
+    assert k.delta(z, y).tolist() == [[-1.0, 1.0, 0.0]]

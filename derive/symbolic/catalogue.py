@@ -142,6 +142,14 @@ def register(*, activations: Iterable[Activation] = (), losses: Iterable[Loss] =
     _changed()
 
 
+def unregister(*names: str) -> None:
+    """Take entries out of the catalogue (a definition whose kernels could not be made); caches are cleared."""
+    for name in names:
+        ACTIVATIONS.pop(name, None)
+        LOSSES.pop(name, None)
+    _changed()
+
+
 @contextmanager
 def extended(*, activations: Iterable[Activation] = (), losses: Iterable[Loss] = ()) -> Iterator[None]:
     """Within the block the catalogue also holds these entries; after it, exactly what it held before."""
