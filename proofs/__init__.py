@@ -10,8 +10,9 @@ True
 Values are exact: floats and infinities are refused (``proofs.values``). Modules: certificate
 (Verdict, Proof), values (what is a value), identity, sign, checker, refutation, equality, enclosure,
 given (the facts taken as given, cited where used); the theorems: limits, ranges, extrema, bounds,
-identities, claims, curvature and softmax_curvature (second order); theorems (the list, 1-12).
-``python -m proofs`` (or ``derive prove``) checks every theorem and seed claim.
+identities, claims, curvature and softmax_curvature (second order); theorems (the list, 1-12);
+translation (every generated kernel proved equal to its derivation). ``python -m proofs`` (or
+``derive prove``) checks every theorem and seed claim; ``--curvature``, ``--translation`` add the slow tables.
 """
 
 from proofs.certificate import Proof, Verdict
