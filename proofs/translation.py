@@ -40,7 +40,7 @@ from proofs.equality import cases, is_zero
 from proofs.given import by_fact
 from proofs.identity import identity_holds
 
-__all__ = ["MEANING", "FORMATS", "meaning", "clamps", "clamp_verdicts", "proves", "validate", "kernels", "KernelCheck",
+__all__ = ["MEANING", "FORMATS", "meaning", "clamps", "clamp_verdicts", "proves", "kernels", "KernelCheck",
            "translation_table", "FAMILIES"]
 
 _k = sp.Dummy("k", integer=True)  # the row sums' index in a softmax kernel's meaning
@@ -367,14 +367,6 @@ def kernels():
             kernel = build(act_name, loss_name)
             yield family, f"{act_name}+{loss_name}", kernel, \
                 lambda f=family, p=(act_name, loss_name), k=kernel: proves(f, *p, k)
-
-
-def validate(family: str, name: str) -> KernelCheck:
-    """The translation validation of one kernel ('delta', 'sigmoid+bce')."""
-    for fam, nm, kernel, prove in kernels():
-        if (fam, nm) == (family, name):
-            return _check(fam, nm, kernel, prove)
-    raise KeyError(f"no {family} kernel {name!r}")
 
 
 @cache
