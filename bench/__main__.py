@@ -14,14 +14,15 @@ largest difference relative to the largest |value| ("!" past 1e-4 in float32, 1e
 PyTorch's shortcuts show there, as F.softplus's z above 20 taken as z, and the gradient of
 F.binary_cross_entropy, whose a (1 - a) is clamped at 1e-12).
 PyTorch runs with the kernels' thread count (``torch.set_num_threads``; ``--threads``: both);
-NumPy by hand is one thread, as NumPy is. PyTorch's OpenMP threads wait on each other: on a
-machine whose cores other processes share, its small calls take milliseconds (take the table on
-a quiet machine, or with --threads 1). See ``bench.compare`` for what each column calls.
+NumPy by hand is one thread, as NumPy is. OMP_WAIT_POLICY is PASSIVE unless set: PyTorch's
+spinning OpenMP threads otherwise take the core the next candidate runs on, and where other
+processes share the cores its own small calls take milliseconds. See ``bench.compare`` for what each column calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -83,6 +84,10 @@ def main(argv=None) -> int:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         p.error(f"unknown size {unknown[0]!r}; the sizes are {', '.join(SIZES)}")
+    # PyTorch's OpenMP threads spin after each parallel region (libgomp's default): on a machine
+    # whose cores are shared they take the core the next candidate runs on, and small PyTorch calls
+    # wait milliseconds for a descheduled spinner. Passive waiting, unless the caller chose.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import torch
 
     if args.threads is not None:
@@ -93,8 +98,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    print(f"numpy {np.__version__}, torch {torch.__version__}; {threads} threads (derive, torch, floor);"
-          f" median [min-max] of {args.repeat} rounds, ms per call")
+    print(f"numpy {np.__version__}, torch {torch.__version__}; {threads} threads (derive, torch, floor),"
+          f" OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; median [min-max] of {args.repeat} rounds, ms per call")
     print(HEADER)
     for size in sizes:
         for dtype in (np.float64, np.float32):
