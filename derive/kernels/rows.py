@@ -21,11 +21,10 @@ def softmax(z, out, empty=np.empty):
 
 
 def _exp_rows(z, e, tight=True):
-    """(sum e^z over the last axis, rows to redo max-shifted), e^z into ``e``: softmax is e^z / sum e^z,
-    more accurate than e^{z - max} (z - max rounds) and a broadcast pass cheaper, where max z is in
-    [0, log(max float / n) - 1] (sum in [1, max]). Not log softmax: z - log sum e^z rounds at max z's
-    size. The rows outside, and the ``_tight`` ones if ``tight``, are redone max-shifted: a row's path is its own."""
-    z = np.broadcast_to(z, e.shape)
+    """(sum e^z over the last axis, rows to redo max-shifted), e^z into ``e``. e^z / sum e^z is softmax, more accurate
+    than e^{z - max} and a pass cheaper, where max z is in [0, log(max float / n) - 1] (not log softmax: z - log sum e^z
+    rounds at max z's size). Other rows, and the ``_tight`` ones if ``tight``, are redone max-shifted, each alone."""
+    z = _full(z, e.shape)
     m = np.max(z, axis=-1, keepdims=True)
     if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
         z = np.copyto(e, z) or e
@@ -41,8 +40,12 @@ def _exp_rows(z, e, tight=True):
 
 def _redo(redo, fn, out, *rows_of):  # out's rows ``redo`` as fn(*those rows of ``rows_of``, out)
     if redo.size:
-        part = [np.broadcast_to(v, out.shape)[_at(redo, out)] for v in rows_of]
+        part = [_full(v, out.shape)[_at(redo, out)] for v in rows_of]
         out[_at(redo, out)] = fn(*part, np.empty(part[0].shape, out.dtype))
+
+
+def _full(v, shape):  # np.broadcast_to costs a call of 1000 elements even where v has the shape
+    return v if getattr(v, "shape", None) == shape else np.broadcast_to(v, shape)
 
 
 def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
@@ -50,8 +53,8 @@ def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
 
 
 def _tight(dtype):
-    """Rows whose other classes sum to under 2^-10 (float32: 2^-6) of the top's e^0 = 1 get the
-    exact top-class path: elsewhere 1 - a_t and log(1 + rest) lose at most 10 (6) bits."""
+    """Rows whose other classes hold under 2^-10 (float32: 2^-6) of the top's mass: exact top-class paths (elsewhere
+    1 - a_t and log(1 + rest) lose at most 10 (6) bits)."""
     return 1.0 + (2.0**-6 if np.finfo(dtype).bits <= 32 else 2.0**-10)
 
 
@@ -93,7 +96,7 @@ def softmax_vjp(z, g, out, empty=np.empty):
     g_j - sum(a g) = (g_j - g_t) + T,  T = sum_{k != t} a_k (g_t - g_k),
     which never forms g_t - a_t g_t (0 once a_t rounds to 1). ``out`` may be ``g``.
     """
-    z, g = np.broadcast_to(z, out.shape), np.broadcast_to(g, out.shape)
+    z, g = _full(z, out.shape), _full(g, out.shape)
     idx, a, rest = _off_top(z, empty(out.shape, out.dtype))
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
@@ -119,7 +122,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     -expm1(z_k - z_t) / S (close logits: a_0 - a_1 at z = [1e-8, 0] is 5e-9) and
     1 - (e_k + sum_{i != t} e_i) / S (saturated: with y_t - y_k = 1 only the small part is left).
     """
-    z, y = np.broadcast_to(z, out.shape), np.broadcast_to(y, out.shape)
+    z, y = _full(z, out.shape), _full(y, out.shape)
     idx, top = _top(z)
     d = empty(out.shape, out.dtype)
     _shifted(z, top, d)  # z - z_t <= 0
@@ -242,7 +245,7 @@ def _log_softmax_scaled(z, out, empty, scale):
 def log_softmax(z, out, empty=np.empty):
     """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); -inf only where the value is below
     -max (rows spanning more than the float range)."""
-    z = np.broadcast_to(z, out.shape)
+    z = _full(z, out.shape)
     if _log_softmax_scaled(z, out, empty, 1):  # some z_k - max overflowed: redo at half scale
         _log_softmax_scaled(z, out, empty, 0.5)
         with np.errstate(over="ignore"):
@@ -255,7 +258,7 @@ def xlog_softmax(w, z, out, empty=np.empty):
 
     Where a row spans more than the float range, log a_k is below -max but w_k log a_k may
     not be: computed as 2 (w_k (log a_k / 2)), every factor finite."""
-    z = np.broadcast_to(z, out.shape)
+    z = _full(z, out.shape)
     if _log_softmax_scaled(z, out, empty, 1):
         _log_softmax_scaled(z, out, empty, 0.5)
         out *= w
@@ -307,10 +310,9 @@ def _log1m_softmax_scaled(z, out, empty, scale):
 def log1m_softmax(z, out, empty=np.empty):
     """log(1 - softmax(z)_i): log1p(-a_i) off the top class; at the top, logsumexp of the others
     - logsumexp; -inf only where the value is below -max."""
-    z = np.broadcast_to(z, out.shape)
+    z = _full(z, out.shape)
     if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
-        out.fill(-np.inf)
-        return out
+        return out.fill(-np.inf) or out
     with np.errstate(invalid="ignore"):  # -inf - -inf in a row spanning the float range: redone below
         overflowed = _log1m_softmax_scaled(z, out, empty, 1)
     if overflowed:
@@ -322,9 +324,9 @@ def log1m_softmax(z, out, empty=np.empty):
 
 def xlog1m_softmax(w, z, out, empty=np.empty):
     """w log(1 - softmax(z)), 0 where w = 0, for w in [0, 1]; finite wherever the product is."""
-    z = np.broadcast_to(z, out.shape)
+    z = _full(z, out.shape)
     if out.shape[-1] == 1:  # log(1 - 1) = -inf: 0 where w = 0
-        np.copyto(out, np.where(np.broadcast_to(w, out.shape) == 0, 0.0, -np.inf))
+        np.copyto(out, np.where(_full(w, out.shape) == 0, 0.0, -np.inf))
         return out
     with np.errstate(invalid="ignore"):
         overflowed = _log1m_softmax_scaled(z, out, empty, 1)
@@ -346,11 +348,9 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     w_t - a_t w_t = (1 - y_t) a_t. Rows spanning more than the float range are taken at half
     scale (``_log_softmax_scaled``).
     """
-    z = np.broadcast_to(z, out.shape)
-    y = np.broadcast_to(y, out.shape)
+    z, y = _full(z, out.shape), _full(y, out.shape)
     if out.shape[-1] == 1:  # one unit: softmax is 1 and constant, delta is 0
-        out.fill(0.0)
-        return out
+        return out.fill(0.0) or out
     idx, _ = _top(z)
     L, M = empty(out.shape, out.dtype), empty(out.shape, out.dtype)
     with np.errstate(invalid="ignore"):
