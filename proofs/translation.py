@@ -107,14 +107,13 @@ def _is_clamp(e) -> bool:
     return False
 
 
-def _unclamped(e):
-    return next(x for x in e.args if not x.is_number) if not isinstance(e, nodes.Clip) else e.args[0]
+def _unclamped(e):  # the clamped argument
+    return e.args[0] if isinstance(e, nodes.Clip) else next(x for x in e.args if not x.is_number)
 
 
 def clamps(kernel) -> list:
     """The clamped exponentials of a kernel: each exp(...) holding a clamp."""
-    return sorted({x for x in kernel.atoms(sp.exp) if x.has(*[c for c in kernel.atoms(sp.Min, sp.Max, nodes.Clip)
-                                                               if _is_clamp(c)])}, key=sp.default_sort_key)
+    return sorted({x for x in kernel.atoms(sp.exp) if x.has(*_all_clamps(kernel))}, key=sp.default_sort_key)
 
 
 def _piecewise_atoms(expr):
@@ -179,9 +178,16 @@ def _clamp_verdict(kernel, e, fmt) -> Verdict:
 
 
 def clamp_verdicts(kernel) -> dict[str, Verdict]:
-    """{format name: every clamped exponential of ``kernel`` rounds the same there} (FORMATS)."""
+    """{format name: every clamped exponential of ``kernel`` rounds the same there} (FORMATS); a clamp
+    outside every exponential has no rounding argument here and is not proved."""
+    bare = _all_clamps(kernel.xreplace({e: sp.Dummy() for e in clamps(kernel)}))  # left once exps are gone
+    loose = [Verdict(f"the clamp {sp.sstr(c)} changes nothing", "not proved", "outside an exponential") for c in bare]
     return {fmt[0]: all_proved(f"the clamps of the kernel change nothing in {fmt[0]}",
-                               [_clamp_verdict(kernel, e, fmt) for e in clamps(kernel)]) for fmt in FORMATS}
+                               [*loose, *(_clamp_verdict(kernel, e, fmt) for e in clamps(kernel))]) for fmt in FORMATS}
+
+
+def _all_clamps(kernel):
+    return [c for c in kernel.atoms(sp.Min, sp.Max, nodes.Clip) if _is_clamp(c)]
 
 
 def _iv(x):
@@ -305,7 +311,8 @@ def _softmax_equal(kernel, derivation, targets_sum_to_one) -> bool:
     if not (K - derivation).has(sp.Piecewise) and identity_holds(K - derivation, given=given) is True:
         return True
     per_unit = lambda s: s.function.xreplace({s.limits[0][0]: i})  # noqa: E731
-    if (sk := _one_sum(K, sp.Sum, per_unit)) and (sd := _one_sum(derivation, sp.Sum, per_unit)):  # a loss: the same per-unit term
+    # a loss: the same per-unit term
+    if (sk := _one_sum(K, sp.Sum, per_unit)) and (sd := _one_sum(derivation, sp.Sum, per_unit)):
         rho = sp.Dummy("r", real=True)
         return all(_zero_by_cases((p - q).xreplace({y[i]: a[i] - rho}), [rho]) for p, q in zip(sk, sd))
     K, D = _abstract_residual_functions([K, derivation])
@@ -332,8 +339,8 @@ def _check(family, name, kernel, prove) -> KernelCheck:
         ok, why = False, f"SymPy gave up: {type(exc).__name__}"
     else:
         why = "not proved by the case split and the three-valued equality"
-    held = clamps(kernel)
-    where = f" on the clamps' domain ({', '.join(sp.sstr(e) for e in held)} unclamped)" if held else ""
+    held = _all_clamps(kernel)
+    where = f" on the clamps' domain ({', '.join(sp.sstr(c) for c in held)} unclamped)" if held else ""
     verdict = Verdict(claim, "proved", f"equal{where}") if ok else Verdict(claim, "not proved", why)
     return KernelCheck(family, name, verdict, clamp_verdicts(kernel) if held else {}, time.perf_counter() - start)
 

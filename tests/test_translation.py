@@ -119,3 +119,9 @@ def test_long_double_clamps_are_refuted():
 def test_python_m_proofs_names_itself_and_prints_the_translation_line():
     out = subprocess.run([sys.executable, "-m", "proofs", "--help"], capture_output=True, text=True, check=True).stdout
     assert out.startswith("usage: python -m proofs") and "--translation" in out
+
+
+def test_a_clamp_outside_an_exponential_is_not_taken_as_harmless():
+    kernel = sp.Min(40, Z) + nodes.Quotient(sp.exp(sp.Min(40, Z)), sp.exp(sp.Min(40, Z)) + 1)
+    verdicts = clamp_verdicts(kernel)
+    assert not verdicts["float64"].proved and "outside an exponential" in str(verdicts["float64"])
