@@ -125,3 +125,9 @@ def test_a_clamp_outside_an_exponential_is_not_taken_as_harmless():
     kernel = sp.Min(40, Z) + nodes.Quotient(sp.exp(sp.Min(40, Z)), sp.exp(sp.Min(40, Z)) + 1)
     verdicts = clamp_verdicts(kernel)
     assert not verdicts["float64"].proved and "outside an exponential" in str(verdicts["float64"])
+
+
+def test_derive_prove_names_itself():
+    out = subprocess.run([sys.executable, "-m", "derive", "prove", "--help"], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.startswith("usage: derive prove")
