@@ -31,6 +31,8 @@ from sympy.codegen.rewriting import ReplaceOptim, optimize
 from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
+from derive.compile.patterns import (GAUSS_CLIP, gauss_clipped_value, huber_loss_value, is_gauss,
+                                     is_huber_gradient, is_huber_loss, is_softmax_bce_delta)
 from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
 
 __all__ = [
@@ -76,84 +78,20 @@ expm1_rule = Rule("naive forms", exp(_x) - 1, expm1(_x))
 # --- phase "structure": whole subexpressions to forms with no overflow and no untaken branch ----
 
 
-def _gauss(e):
-    """exp(-x**2/2)."""
-    if not isinstance(e, exp):
-        return False
-    x2 = -2 * e.args[0]
-    return x2.is_Pow and x2.exp == 2
-
-
-def _gauss_clipped(e):
-    x = (-2 * e.args[0]).base
-    return exp(-Clip(x, -GAUSS_CLIP, GAUSS_CLIP) ** 2 / 2)
-
-
-# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
-GAUSS_CLIP = 40
-
-
-def _rowwise(expr, size, zv, av, yv):
-    """``expr`` for unit 0 of an explicit row of ``size`` units: RowSum -> a sum over the row."""
-    def at(e, k):
-        return e.xreplace({softmax(zv): av[k], yv: ys[k]})
-    ys = sp.symbols(f"y0:{size}", real=True)
-    expr = expr.replace(lambda e: isinstance(e, RowSum), lambda e: Add(*[at(e.args[0], k) for k in range(size)]))
-    return at(expr, 0)
-
-
-def _is_softmax_bce_delta(e):
-    """e is, as a rational identity on an explicit row of 3 units, a*sum(y) - y + w - a*sum(w), w = (1 - y) a/(1 - a)."""
-    if not (e.is_Mul or e.is_Add) or not e.has(RowSum) or not e.has(softmax):
-        return False
-    (zv,) = {f.args[0] for f in e.atoms(softmax)}
-    yv = sp.Symbol("y", real=True)
-    A = softmax(zv)
-    w = (1 - yv) * A / (1 - A)
-    template = A * RowSum(yv) - yv + w - A * RowSum(w)
-    av = sp.symbols("a0:3", positive=True)
-    return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
-
-
 def _sign_preserving(e):
     """f(x) > 0 for a named f positive exactly where its argument is (relu, leaky_relu, elu, ...)."""
     return (isinstance(e, sp.StrictGreaterThan) and e.rhs == 0 and isinstance(e.lhs, NamedFunction)
             and e.lhs.positive_where_argument_is)
 
 
-def _huber_gradient(e):
-    """Piecewise((r, |r| <= 1), (sign(r), True))."""
-    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
-        return False
-    (r, c), (other, _) = e.args
-    return c == (Abs(r) <= 1) and sp.expand(other - sign(r)) == 0 or c == (Abs(r) <= 1) and other == -sign(-r)
-
-
-def _huber_loss(e):
-    """Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True))."""
-    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
-        return False
-    (sq, c), (other, _) = e.args
-    if not (isinstance(c, sp.LessThan) and isinstance(c.lhs, Abs) and c.rhs == 1):
-        return False
-    r = c.lhs.args[0]
-    return sp.expand(sq - r**2 / 2) == 0 and other == Abs(r) - S.Half
-
-
-def _huber_loss_value(e):
-    r = e.args[0].cond.lhs.args[0]
-    c = Clip(r, -1, 1)
-    return c * Add(r, -c / 2, evaluate=False)  # unflattened: cse shares r with clip(r)
-
-
 # silu(x) + sigmoid(x)*(1 - silu(x)) -> sigmoid(x)*(1 + x*sigmoid(-x))   (at x = 1e17, a + s(1 - a) is
 #   1e17 - 1e17 = 0; silu' is 1)
 silu_prime = Rule("structure", silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
 # exp(-x**2/2) -> exp(-clip(x, -40, 40)**2/2)   (x**2 overflows at x = 1e155; the value is 0)
-gauss_clipped = Rule("structure", _gauss, _gauss_clipped)
+gauss_clipped = Rule("structure", is_gauss, gauss_clipped_value)
 # a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a) -> softmax_odds_vjp(z, y)
 #   (1/(1 - softmax(z)_0) is 1/0 at [1000, 0, -1000]; the delta there is finite)
-softmax_bce_vjp = Rule("structure", _is_softmax_bce_delta,
+softmax_bce_vjp = Rule("structure", is_softmax_bce_delta,
                        lambda e: softmax_odds_vjp(next(iter(e.atoms(softmax))).args[0], sp.Symbol("y", real=True)))
 # log(softmax(x)) -> log_softmax(x)        (log of e^{z}/sum e^{z} is -inf or nan at [1000, 0, -1000])
 log_of_softmax = Rule("structure", log(softmax(_x)), log_softmax(_x))
@@ -162,9 +100,9 @@ log_one_minus_softmax = Rule("structure", log(1 - softmax(_x)), log1m_softmax(_x
 # f(x) > 0 -> x > 0 for f positive where x is: relu, leaky_relu, elu, ...   (the test needs no f(x))
 positive_where_argument_is = Rule("structure", _sign_preserving, lambda e: e.lhs.args[0] > 0)
 # Piecewise((r, |r| <= 1), (sign(r), True)) -> clip(r, -1, 1)   (no value from an untaken branch)
-huber_gradient = Rule("structure", _huber_gradient, lambda e: Clip(e.args[0].expr, -1, 1))
+huber_gradient = Rule("structure", is_huber_gradient, lambda e: Clip(e.args[0].expr, -1, 1))
 # Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True)) -> c (r - c/2), c = clip(r, -1, 1)   (r**2 overflows at r = 1e200)
-huber_loss = Rule("structure", _huber_loss, _huber_loss_value)
+huber_loss = Rule("structure", is_huber_loss, huber_loss_value)
 
 # --- phase "residuals": a - y where a saturates ---------------------------------------------------
 

@@ -1,0 +1,90 @@
+"""What some rewrite rules match, and what they build from a match: predicates and values too long for a line.
+
+    is_gauss(e):              e = exp(-x**2/2)
+    is_huber_gradient(e):     e = Piecewise((r, |r| <= 1), (sign(r), True))
+    is_huber_loss(e):         e = Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True))
+    is_softmax_bce_delta(e):  e = a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a), a = softmax(z)
+
+The rules themselves, each with its identity and phase, are in ``derive.compile.rewrite``.
+
+>>> from sympy import Symbol, exp
+>>> t = Symbol("t", real=True)
+>>> is_gauss(exp(-t**2 / 2)), is_gauss(exp(-t))
+(True, False)
+>>> gauss_clipped_value(exp(-t**2 / 2))
+exp(-Clip(t, -40, 40)**2/2)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import Abs, Add, Piecewise, S, exp, sign
+
+from derive.compile.nodes import Clip, RowSum, softmax
+
+__all__ = ["GAUSS_CLIP", "is_gauss", "gauss_clipped_value", "is_huber_gradient", "is_huber_loss", "huber_loss_value",
+           "is_softmax_bce_delta"]
+
+# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
+GAUSS_CLIP = 40
+
+
+def is_gauss(e):
+    """exp(-x**2/2)."""
+    if not isinstance(e, exp):
+        return False
+    x2 = -2 * e.args[0]
+    return x2.is_Pow and x2.exp == 2
+
+
+def gauss_clipped_value(e):
+    x = (-2 * e.args[0]).base
+    return exp(-Clip(x, -GAUSS_CLIP, GAUSS_CLIP) ** 2 / 2)
+
+
+def is_huber_gradient(e):
+    """Piecewise((r, |r| <= 1), (sign(r), True))."""
+    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
+        return False
+    (r, c), (other, _) = e.args
+    return c == (Abs(r) <= 1) and sp.expand(other - sign(r)) == 0 or c == (Abs(r) <= 1) and other == -sign(-r)
+
+
+def is_huber_loss(e):
+    """Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True))."""
+    if not (isinstance(e, Piecewise) and len(e.args) == 2 and e.args[1].cond == True):  # noqa: E712
+        return False
+    (sq, c), (other, _) = e.args
+    if not (isinstance(c, sp.LessThan) and isinstance(c.lhs, Abs) and c.rhs == 1):
+        return False
+    r = c.lhs.args[0]
+    return sp.expand(sq - r**2 / 2) == 0 and other == Abs(r) - S.Half
+
+
+def huber_loss_value(e):
+    """c (r - c/2), c = clip(r, -1, 1), for a match of ``is_huber_loss``."""
+    r = e.args[0].cond.lhs.args[0]
+    c = Clip(r, -1, 1)
+    return c * Add(r, -c / 2, evaluate=False)  # unflattened: cse shares r with clip(r)
+
+
+def _rowwise(expr, size, zv, av, yv):
+    """``expr`` for unit 0 of an explicit row of ``size`` units: RowSum -> a sum over the row."""
+    def at(e, k):
+        return e.xreplace({softmax(zv): av[k], yv: ys[k]})
+    ys = sp.symbols(f"y0:{size}", real=True)
+    expr = expr.replace(lambda e: isinstance(e, RowSum), lambda e: Add(*[at(e.args[0], k) for k in range(size)]))
+    return at(expr, 0)
+
+
+def is_softmax_bce_delta(e):
+    """e is, as a rational identity on an explicit row of 3 units, a*sum(y) - y + w - a*sum(w), w = (1 - y) a/(1 - a)."""
+    if not (e.is_Mul or e.is_Add) or not e.has(RowSum) or not e.has(softmax):
+        return False
+    (zv,) = {f.args[0] for f in e.atoms(softmax)}
+    yv = sp.Symbol("y", real=True)
+    A = softmax(zv)
+    w = (1 - yv) * A / (1 - A)
+    template = A * RowSum(yv) - yv + w - A * RowSum(w)
+    av = sp.symbols("a0:3", positive=True)
+    return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
