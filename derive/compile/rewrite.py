@@ -31,8 +31,8 @@ from sympy.codegen.rewriting import ReplaceOptim, optimize
 from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
-from derive.compile.patterns import (GAUSS_CLIP, gauss_clipped_value, huber_loss_value, is_gauss,
-                                     is_huber_gradient, is_huber_loss, is_softmax_bce_delta)
+from derive.compile.patterns import (gauss_clipped_value, huber_loss_value, is_gauss, is_huber_gradient,
+                                     is_huber_loss, is_softmax_bce_delta)
 from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
 
 __all__ = [
