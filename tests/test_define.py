@@ -186,3 +186,55 @@ def test_hinge_from_max_has_kernels(scratch):
     k = kernels.get("identity", "uhinge")
     assert k.loss(z, y)[0] == 3.0 + 1.5 + 0.0
     assert k.delta(z, y).tolist() == [[-1.0, 1.0, 0.0]]
+
+
+USER_EXAMPLES = [("usoftsign", SOFTSIGN), ("umish", "z*tanh(softplus(z))"), ("ugauss", "exp(-z**2/2)")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name, formula", USER_EXAMPLES, ids=[n for n, _ in USER_EXAMPLES])
+def test_user_kernels_over_the_whole_float_range(scratch, name, formula, dtype):
+    """Activation and derivative finite with no warning for every finite z; loss and delta never nan
+    (as tests/test_properties_whole_range.py for the built-ins): the built-ins' rules make them so."""
+    import warnings
+
+    from hypothesis import given
+
+    from derive.testing import strategies as sts
+
+    derive.define_activation(name, formula)
+    f, k = kernels.activation(name), kernels.get(name, "huber")
+
+    @given(sts.activation_inputs(name, dtype, max_magnitude=None))
+    def activation_finite(z):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.all(np.isfinite(f(z))) and np.all(np.isfinite(f.derivative(z))), z
+
+    @given(sts.kernel_inputs(name, "huber", dtype, max_magnitude=None))
+    def never_nan(inputs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # overflow to inf is allowed; nan is not
+            values, delta = k.loss(inputs["z"], inputs["y"]), k.delta(inputs["z"], inputs["y"])
+        assert not np.any(np.isnan(values)) and not np.any(np.isnan(delta)), inputs
+
+    activation_finite()
+    never_nan()
+
+
+def test_reciprocal_square_printed_as_two_divisions(scratch):
+    """softsign' = 1/(1 + |z|)^2: (1 + |z|)^2 overflows at z = 1e155 (a warning, then 1/inf); 1/u/u does not."""
+    import warnings
+
+    z = np.array([1e155, -3e200])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        naive = 1 / (1 + np.abs(z)) ** 2
+    assert RuntimeWarning in [w.category for w in caught] and naive.tolist() == [0.0, 0.0]
+    derive.define_activation("usoftsign", SOFTSIGN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = kernels.activation("usoftsign").derivative(z)
+    with mpmath.workdps(50):
+        want = [1 / (1 + abs(mpmath.mpf(v))) ** 2 for v in z]
+    assert got[0] == float(want[0]) and got[1] == 0.0 == float(want[1])  # 1e-310 (subnormal) and below

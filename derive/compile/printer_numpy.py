@@ -208,8 +208,9 @@ class _Emitter:
         acc = self.value(num[0]) if num else _Val("1.0", "const", 10**9)
         for f in num[1:]:
             acc = self._call(self.names["multiply"], [acc, self.value(f)])
-        if den:
-            acc = self._call(self.names["divide"], [acc, self.value(Mul(*den))])
+        for d in den:  # one factor at a time, u**2 as two divisions: u*u overflows where 1/u/u is a float
+            for part in [d.base] * int(d.exp) if d.is_Pow and d.exp.is_Integer and 1 < d.exp <= 3 else [d]:
+                acc = self._call(self.names["divide"], [acc, self.value(part)])
         if coeff == -1:
             acc = self._call(self.names["negative"], [acc])
         elif coeff != 1:
@@ -223,7 +224,7 @@ class _Emitter:
         if p == S.Half:
             return self._call(self.names["sqrt"], [self.value(base)])
         if p.is_negative:
-            return self._call(self.names["divide"], [_Val("1.0", "const", 10**9), self.value(1 / e)])
+            return self._mul(e)  # 1 divided by each factor of 1/e
         return self._call(self.names["power"], [self.value(base), self.value(p)])
 
     def _piecewise(self, e):
