@@ -104,14 +104,18 @@ def _generator():
     return generate
 
 
-def _pair(act: str, loss: str) -> None:
+def _pair(act: str, loss: str, pairs: list, invalid: list) -> None:
+    """Install act + loss's kernels (or its reason) and note them in ``pairs`` or ``invalid``."""
     reason = catalogue.invalid_reason(catalogue.activation(act), catalogue.loss(loss))
     if reason is not None:
-        user.install_invalid(act, loss, f"invalid pairing {act} + {loss}: {reason}")
+        invalid.append([act, loss, f"invalid pairing {act} + {loss}: {reason}"])
+        user.install_invalid(*invalid[-1])
         return
-    module = _module(_key("pair", _spec(act), _spec(loss)), lambda: _generator().pairing_functions(act, loss))
+    key = _key("pair", _spec(act), _spec(loss))
+    module = _module(key, lambda: _generator().pairing_functions(act, loss))
     needs_sum = catalogue.loss(loss).targets_sum_to_one and not catalogue.activation(act).elementwise
     user.install_pair(act, loss, module, targets_sum_to_one=needs_sum)
+    pairs.append([act, loss, key, needs_sum])
 
 
 def _prove_range(entry: Activation, declared):
@@ -145,11 +149,12 @@ def define_activation(name: str, formula: str, *, params=None, range=None) -> Ac
     _FORMULAS[name] = sp.srepr(expr)
     register(activations=[entry])
     RANGE_PROOFS[name] = proof
+    pairs, invalid, key = [], [], _key("activation", _spec(name))
     with _or_undone(name):
-        made = _module(_key("activation", _spec(name)), lambda: _generator().activation_functions(name))
-        user.install_activation(name, made)
+        user.install_activation(name, _module(key, lambda: _generator().activation_functions(name)))
         for loss in catalogue.LOSSES:
-            _pair(name, loss)
+            _pair(name, loss, pairs, invalid)
+    user.record(name, "activation", key, pairs, invalid)
     return entry
 
 
@@ -167,10 +172,12 @@ def define_loss(name: str, term: str, *, reduction: str = "sum", domain=None, ta
                  interval(domain) if domain is not None else S.Reals, interval(targets) if targets is not None else S.Reals)
     _FORMULAS[name] = sp.srepr(expr)
     register(losses=[entry])
+    pairs, invalid = [], []
     with _or_undone(name):
         user.install_loss(name)
         for act in catalogue.ACTIVATIONS:
-            _pair(act, name)
+            _pair(act, name, pairs, invalid)
+    user.record(name, "loss", None, pairs, invalid)
     return entry
 
 

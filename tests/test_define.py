@@ -138,7 +138,7 @@ print("derive.compile.generate" in sys.modules, "sympy" in sys.modules, f"{took:
 
 def test_second_process_loads_the_cache(scratch):
     derive.define_activation("usoftsign", SOFTSIGN)
-    files = sorted(p.name for p in scratch.iterdir())
+    files = sorted(p.name for p in scratch.glob("kernels_*.py"))
     valid = [lo for a, lo in derive.valid_pairings() if a == "usoftsign"]
     assert len(files) == 1 + len(valid) == 6  # the activation's module, one per valid pairing
     env = {**os.environ, "DERIVE_CACHE_DIR": str(scratch)}
@@ -148,7 +148,7 @@ def test_second_process_loads_the_cache(scratch):
     assert float(value) == 0.28125  # (3/4)^2/2
     generator_imported, sympy_imported, _ = flags.split()
     assert generator_imported == "False"  # every kernel came from the cache
-    assert sorted(p.name for p in scratch.iterdir()) == files  # nothing regenerated
+    assert sorted(p.name for p in scratch.glob("kernels_*.py")) == files  # nothing regenerated
 
 
 @pytest.mark.parametrize("argv, code, text", [
@@ -238,3 +238,39 @@ def test_reciprocal_square_printed_as_two_divisions(scratch):
     with mpmath.workdps(50):
         want = [1 / (1 + abs(mpmath.mpf(v))) ** 2 for v in z]
     assert got[0] == float(want[0]) and got[1] == 0.0 == float(want[1])  # 1e-310 (subnormal) and below
+
+
+THIRD = """
+import sys
+import numpy as np
+from derive import kernels
+from derive.kernels import user
+print(user.load_defined("usoftsign", "ul4"))
+print(kernels.get("usoftsign", "ul4").loss(np.array([[3.0]]), np.array([[0.0]]))[0])
+print(kernels.get("identity", "ul4").delta(np.array([[2.0]]), np.array([[1.0]]))[0, 0])
+try:
+    kernels.get("usoftsign", "bce")
+except ValueError as err:
+    print(str(err).split(";")[0])
+print("sympy" in sys.modules)
+"""
+
+
+def test_a_process_without_sympy_loads_what_was_defined(scratch):
+    derive.define_activation("usoftsign", SOFTSIGN)
+    derive.define_loss("ul4", "(a - y)**4")
+    env = {**os.environ, "DERIVE_CACHE_DIR": str(scratch)}
+    run = subprocess.run([sys.executable, "-c", THIRD], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    names, loss, delta, refused, sympy_imported = run.stdout.strip().split("\n")
+    assert names == "['usoftsign', 'ul4']" and float(loss) == 0.75**4 and float(delta) == 4.0
+    assert refused == "invalid pairing usoftsign + bce: usoftsign's range (-1, 1) is not inside (0, 1), which bce needs"
+    assert sympy_imported == "False"
+
+
+def test_load_defined_names_what_is_there(scratch):
+    derive.define_activation("usoftsign", SOFTSIGN)
+    from derive.kernels import user
+
+    with pytest.raises(KeyError, match="not defined in .*: unope; defined there: usoftsign"):
+        user.load_defined("unope")

@@ -14,6 +14,7 @@ kernel is adding it to them; ``forget`` takes user entries out again. The cache 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 from derive.kernels import _generated as _gen
 
 __all__ = ["cache_dir", "store", "load", "install_activation", "install_pair", "install_invalid", "install_loss",
-           "forget", "INSTALLED"]
+           "forget", "INSTALLED", "record", "load_defined"]
 
 INSTALLED: dict[str, str] = {}  # user-defined name -> "activation" or "loss"
 _KEY = re.compile(r"[0-9a-f]{16,64}")
@@ -51,12 +52,51 @@ def _path(key: str) -> Path:
 
 def store(key: str, source: str) -> Path:
     """Write ``source`` (the functions, then FUNCTIONS and ELEMENTWISE tables) as the module of ``key``."""
-    path = _path(key)
+    return _write(_path(key), HEADER + source)
+
+
+def _write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(HEADER + source)
+    tmp.write_text(text)
     tmp.replace(path)  # atomic: a concurrent reader sees the old file or the whole new one
     return path
+
+
+def _index() -> dict:
+    path = cache_dir() / "index.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def record(name: str, kind: str, activation_key: str | None, pairs, invalid) -> None:
+    """Note in the cache's index how to install ``name`` again: its activation module's key, its
+    pairings [activation, loss, key, targets_sum_to_one] and invalid pairings [activation, loss, reason]."""
+    index = _index()
+    index[name] = {"kind": kind, "activation": activation_key, "pairs": list(pairs), "invalid": list(invalid)}
+    _write(cache_dir() / "index.json", json.dumps(index, indent=1))
+
+
+def load_defined(*names: str) -> list[str]:
+    """Install the kernels of entries defined before (in any process sharing the cache), by name, or
+    all of them: ``kernels.get``/``kernels.activation`` then take them. No SymPy; the catalogue
+    (derive_pair, the documents) learns them only from ``derive.define_activation``/``define_loss``."""
+    index = _index()
+    unknown = [n for n in names if n not in index]
+    if unknown:
+        raise KeyError(f"not defined in {cache_dir()}: {', '.join(unknown)}; defined there: {', '.join(index)}")
+    chosen = names or tuple(index)
+    for name in chosen:
+        entry = index[name]
+        if entry["kind"] == "activation":
+            install_activation(name, load(entry["activation"]))
+        else:
+            install_loss(name)
+    for name in chosen:
+        for act, loss, key, sum_to_one in index[name]["pairs"]:
+            install_pair(act, loss, load(key), sum_to_one)
+        for act, loss, reason in index[name]["invalid"]:
+            install_invalid(act, loss, reason)
+    return list(chosen)
 
 
 def load(key: str):
