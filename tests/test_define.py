@@ -274,3 +274,15 @@ def test_load_defined_names_what_is_there(scratch):
 
     with pytest.raises(KeyError, match="not defined in .*: unope; defined there: usoftsign"):
         user.load_defined("unope")
+
+
+def test_piecewise_in_a_condition_prints(scratch):
+    """hard sigmoid + huber: huber's |a - y| <= 1 of a Piecewise a is an ITE, printed as and/or of masks."""
+    derive.define_activation("uhard", "min(max(z/6 + 1/2, 0), 1)")
+    k = kernels.get("uhard", "huber")
+    z, y = np.array([[-4.0, -3.0, 0.0, 1.5, 3.0, 9.0]]), np.array([[2.5, -1.0, 0.5, 0.0, -0.25, 1.0]])
+    a = np.clip(z / 6 + 0.5, 0, 1)
+    r = a - y
+    want = np.where(np.abs(r) <= 1, r**2 / 2, np.abs(r) - 0.5).sum()
+    assert k.loss(z, y)[0] == pytest.approx(want, rel=1e-15)
+    assert_kernel_matches(k.delta, "uhard", "huber", "delta", max_examples=15)

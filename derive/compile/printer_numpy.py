@@ -87,6 +87,8 @@ NUMPY_NAMES = {
     "power": "np.power",
     "signbit": "np.signbit",
     "logical_not": "np.logical_not",
+    sp.And: "np.logical_and",
+    sp.Or: "np.logical_or",
     "negative_abs": "bits.negative_abs",  # -|x|: the sign bit set
     "sum": "np.sum",
     "copyto": "np.copyto",
@@ -148,6 +150,15 @@ class _Emitter:
         if isinstance(e, sp.Rel) and type(e) in self.names:
             lhs, rhs = self.value(e.lhs), self.value(e.rhs)
             return self._call(self.names[type(e)], [lhs, rhs], kind="mask")
+        if isinstance(e, sp.ITE):  # a condition on a Piecewise (huber of selu): as and/or/not of masks
+            return self.value(e.to_nnf())
+        if isinstance(e, (sp.And, sp.Or)):
+            first, *rest = (self.value(c) for c in e.args)
+            for other in rest:
+                first = self._call(self.names[type(e)], [first, other], kind="mask")
+            return first
+        if isinstance(e, sp.Not):
+            return self._call(self.names["logical_not"], [self.value(e.args[0])], kind="mask")
         if isinstance(e, step):  # sign bit clear: 1, else 0 (a bool array; exact in arithmetic)
             sb = self._call(self.names["signbit"], [self.value(e.args[0])], kind="mask")
             return self._call(self.names["logical_not"], [sb], kind="mask")
