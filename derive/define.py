@@ -104,6 +104,29 @@ def _generator():
     return generate
 
 
+def _xp(*functions):
+    """(name, source, False) of the functional (array API) kernels: xp_<name> for each (name, expr, reduce_last)."""
+    from derive.compile import printer_xp
+
+    return [(f"xp_{name}", printer_xp.function_source(f"xp_{name}", params, expr, reduce_last=last), False)
+            for name, params, expr, last in functions]
+
+
+def _activation_functions(name):
+    from derive.compile import expressions as ex
+
+    return _generator().activation_functions(name) + _xp(("act__" + name, "z", ex.activation_expr(name), False),
+                                                         ("dact__" + name, "z", ex.derivative_expr(name), False))
+
+
+def _pairing_functions(act, loss):
+    from derive.compile import expressions as ex
+
+    tag = f"{act}__{loss}"
+    return _generator().pairing_functions(act, loss) + _xp((f"loss__{tag}", "z, y", ex.loss_expr(act, loss), True),
+                                                           (f"delta__{tag}", "z, y", ex.delta_expr(act, loss), False))
+
+
 def _pair(act: str, loss: str, pairs: list, invalid: list) -> None:
     """Install act + loss's kernels (or its reason) and note them in ``pairs`` or ``invalid``."""
     reason = catalogue.invalid_reason(catalogue.activation(act), catalogue.loss(loss))
@@ -112,7 +135,7 @@ def _pair(act: str, loss: str, pairs: list, invalid: list) -> None:
         user.install_invalid(*invalid[-1])
         return
     key = _key("pair", _spec(act), _spec(loss))
-    module = _module(key, lambda: _generator().pairing_functions(act, loss))
+    module = _module(key, lambda: _pairing_functions(act, loss))
     needs_sum = catalogue.loss(loss).targets_sum_to_one and not catalogue.activation(act).elementwise
     user.install_pair(act, loss, module, targets_sum_to_one=needs_sum)
     pairs.append([act, loss, key, needs_sum])
@@ -151,7 +174,7 @@ def define_activation(name: str, formula: str, *, params=None, range=None) -> Ac
     RANGE_PROOFS[name] = proof
     pairs, invalid, key = [], [], _key("activation", _spec(name))
     with _or_undone(name):
-        user.install_activation(name, _module(key, lambda: _generator().activation_functions(name)))
+        user.install_activation(name, _module(key, lambda: _activation_functions(name)))
         for loss in catalogue.LOSSES:
             _pair(name, loss, pairs, invalid)
     user.record(name, "activation", key, pairs, invalid)

@@ -286,3 +286,20 @@ def test_piecewise_in_a_condition_prints(scratch):
     want = np.where(np.abs(r) <= 1, r**2 / 2, np.abs(r) - 0.5).sum()
     assert k.loss(z, y)[0] == pytest.approx(want, rel=1e-15)
     assert_kernel_matches(k.delta, "uhard", "huber", "delta", max_examples=15)
+
+
+def test_user_kernels_on_other_array_libraries(scratch):
+    """The cached module also holds the functional (array API) kernels: JAX arrays, and PyTorch tensors that
+    autograd records, run them (float32 in JAX by default)."""
+    derive.define_activation("usoftsign", SOFTSIGN)
+    z, y = np.array([[-3.0, 0.5, 1e6]]), np.array([[0.25, -1.0, 0.5]])
+    k, f = kernels.get("usoftsign", "huber"), kernels.activation("usoftsign")
+    want_loss, want_delta = k.loss(z, y), k.delta(z, y)
+    jnp = pytest.importorskip("jax.numpy")
+    assert np.allclose(np.asarray(k.loss(jnp.asarray(z), jnp.asarray(y))), want_loss, rtol=1e-6, atol=0)
+    assert np.allclose(np.asarray(f.derivative(jnp.asarray(z))), 1 / (1 + np.abs(z)) ** 2, rtol=1e-6, atol=0)
+    torch = pytest.importorskip("torch")
+    zt = torch.tensor(z, requires_grad=True)
+    loss = k.loss(zt, torch.tensor(y))
+    assert np.allclose(loss.detach().numpy(), want_loss, rtol=1e-15, atol=0)
+    assert np.allclose(k.delta(zt, torch.tensor(y)).detach().numpy(), want_delta, rtol=1e-15, atol=0)

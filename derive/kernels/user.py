@@ -6,8 +6,9 @@
 
 The generator (``derive.compile``, with SymPy) writes a module of kernel functions once per key (a
 hash of the formulas and of the generator); any later process that asks for the same key imports
-the file instead, with no SymPy. The kernels front reads ``_generated``'s tables, so installing a
-kernel is adding it to them; ``forget`` takes user entries out again. The cache directory is
+the file instead, with no SymPy. The kernels front reads ``_generated``'s tables (and
+``_generated_xp``'s for PyTorch, JAX, CuPy: the module holds both forms, ``xp_`` the functional one),
+so installing a kernel is adding it to them; ``forget`` takes user entries out again. The cache directory is
 ``$DERIVE_CACHE_DIR``, else ``$XDG_CACHE_HOME/derive``, else ``~/.cache/derive``.
 """
 
@@ -20,6 +21,7 @@ import re
 from pathlib import Path
 
 from derive.kernels import _generated as _gen
+from derive.kernels import _generated_xp as _xp
 
 __all__ = ["cache_dir", "store", "load", "install_activation", "install_pair", "install_invalid", "install_loss",
            "forget", "INSTALLED", "record", "load_defined"]
@@ -117,6 +119,7 @@ def _elementwise(module) -> None:
 def install_activation(name: str, module) -> None:
     """act__name / dact__name of ``module`` as the kernels of activation ``name``."""
     _gen.ACTIVATIONS[name] = (getattr(module, f"act__{name}"), getattr(module, f"dact__{name}"))
+    _xp.ACTIVATIONS[name] = (getattr(module, f"xp_act__{name}"), getattr(module, f"xp_dact__{name}"))
     _elementwise(module)
     INSTALLED[name] = "activation"
 
@@ -130,6 +133,7 @@ def install_loss(name: str) -> None:
 def install_pair(activation: str, loss: str, module, targets_sum_to_one: bool = False) -> None:
     tag = f"{activation}__{loss}"
     _gen.PAIRS[(activation, loss)] = (getattr(module, f"loss__{tag}"), getattr(module, f"delta__{tag}"))
+    _xp.PAIRS[(activation, loss)] = (getattr(module, f"xp_loss__{tag}"), getattr(module, f"xp_delta__{tag}"))
     _gen.INVALID.pop((activation, loss), None)
     if targets_sum_to_one:
         _gen.TARGETS_SUM_TO_ONE.add((activation, loss))
@@ -147,9 +151,10 @@ def forget(names) -> None:
     names = set(names) & set(INSTALLED)
     for name in names:
         _gen.ACTIVATIONS.pop(name, None)
+        _xp.ACTIVATIONS.pop(name, None)
         del INSTALLED[name]
     _gen.LOSSES = tuple(lo for lo in _gen.LOSSES if lo not in names)
-    for table in (_gen.PAIRS, _gen.INVALID, kernels._KERNELS):
+    for table in (_gen.PAIRS, _xp.PAIRS, _gen.INVALID, kernels._KERNELS):
         for key in [k for k in table if set(k) & names]:
             del table[key]
     _gen.TARGETS_SUM_TO_ONE.difference_update({k for k in _gen.TARGETS_SUM_TO_ONE if set(k) & names})
