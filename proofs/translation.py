@@ -217,7 +217,7 @@ def _tidy_conditions(expr, variables):
     def tidy(rel):
         side = rel.lhs - rel.rhs
         for sgn in (1, -1):
-            rest = side - sgn * r  # a constant, when the other variables cancel
+            rest = sp.cancel(side - sgn * r)  # a constant, when the other variables cancel (over one denominator)
             if r in sp.expand(rest).free_symbols:
                 continue
             k = rest.subs({v: 0 for v in variables})

@@ -147,6 +147,14 @@ def _elu_residual(x, y):
     return Piecewise((Minus(exp(Min(x, 0)), 1 + y), x < -Rational(1, 2)), (elu(x) - y, True))
 
 
+def _tanh_residual(x, y):
+    # |x| > 1/2: a - y = (+-1 - y) - copysign(1 - |tanh x|, x), 1 - |tanh x| <= 0.54 computed directly
+    # (tanh(20) is 1.0); near 0 that complement is near 1 and tanh x - y is the accurate form. +-1 is
+    # 2 step(x) - 1, so the first branch equals tanh x - y at every x, 0 included.
+    return Piecewise((Minus(2 * step(x) - 1 - y, copysign(_tanh_complement(x), x)), Abs(x) > Rational(1, 2)),
+                     (sp.tanh(x) - y, True))
+
+
 def _softmax_pair(e):
     """In a sum, the terms +-softmax(x) and -+y (y a symbol): the residual a - y."""
     if not e.is_Add:
@@ -195,6 +203,8 @@ softmax_jacobian_product = Rule("residuals", lambda e: _vjp_parts(e) is not None
 sigmoid_residual = _residual_rule(sigmoid, _sigmoid_residual)
 # elu(x) - y -> e^x - (1 + y) if x < -1/2   (elu(-50) + 1 is 0; the value is 1.9e-22)
 elu_residual = _residual_rule(elu, _elu_residual)
+# tanh(x) - y -> (sign x - y) - copysign(1 - |tanh x|, x) if |x| > 1/2   (tanh(20) - 1 is 0; the value is -8.5e-18)
+tanh_residual = _residual_rule(sp.tanh, _tanh_residual)
 # softmax(x) - y -> softmax_residual(x, y)   (softmax([50, -50, 0])_0 - 1 is 0; the value is -1.9e-22)
 softmax_residual_rule = Rule("residuals", lambda e: _softmax_pair(e) is not None, _softmax_residual_value)
 

@@ -254,65 +254,82 @@ def delta__sigmoid__huber(z, y, n, xp, ops):
 
 
 def loss__tanh__quadratic(z, y, n, xp, ops):
-    """RowSum((-y + tanh(z))**2/2)"""
-    return (xp.sum((0.5)*(xp.tanh(z) - y)**2, axis=-1, keepdims=True))[..., 0]
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    return (xp.sum((0.5)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__quadratic(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
-    c1 = 2.0*c0/(1.0 + c0)
-    return c1*(2.0 - c1)*(xp.tanh(z) - y)
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    return c2*(2.0 - c2)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__sse(z, y, n, xp, ops):
-    """RowSum((-y + tanh(z))**2)"""
-    return (xp.sum((xp.tanh(z) - y)**2, axis=-1, keepdims=True))[..., 0]
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__sse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
-    c1 = c0/(1.0 + c0)
-    return 4.0*c1*(2.0 - 2.0*c1)*(xp.tanh(z) - y)
+    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = c1/(1.0 + c1)
+    c3 = 2.0*c2
+    return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__mse(z, y, n, xp, ops):
-    """RowSum((-y + tanh(z))**2)/n"""
-    return (xp.sum((xp.tanh(z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__tanh__mse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-y + tanh(z))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
-    c1 = c0/(1.0 + c0)
-    return 4.0*c1*(2.0 - 2.0*c1)*(xp.tanh(z) - y)/n
+    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = c1/(1.0 + c1)
+    c3 = 2.0*c2
+    return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)/n
 
 
 def loss__tanh__l1(z, y, n, xp, ops):
-    """RowSum(Abs(y - tanh(z)))"""
-    return (xp.sum(xp.abs(y - xp.tanh(z)), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    return (xp.sum(xp.abs(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__l1(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(-y + tanh(z))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
-    c1 = 2.0*c0/(1.0 + c0)
-    return c1*(2.0 - c1)*xp.sign(xp.tanh(z) - y)
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    return c2*(2.0 - c2)*xp.sign(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
 
 
 def loss__tanh__huber(z, y, n, xp, ops):
-    """RowSum(((y - tanh(z)) - Clip(y - tanh(z), -1, 1)/2)*Clip(y - tanh(z), -1, 1))"""
-    c0 = xp.tanh(z)
-    c1 = ops.clip(y - c0, (-1.0), 1.0)
-    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
+    c3 = ops.clip(-c2, (-1.0), 1.0)
+    return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__huber(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(-y + tanh(z), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
-    c1 = 2.0*c0/(1.0 + c0)
-    return c1*(2.0 - c1)*ops.clip(xp.tanh(z) - y, (-1.0), 1.0)
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), (-1.0), 1.0)
 
 
 def loss__relu__quadratic(z, y, n, xp, ops):
