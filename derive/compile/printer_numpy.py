@@ -284,7 +284,7 @@ class _Emitter:
             self.free.append(v.code)
 
     def _call(self, fn, args, kind=None, tail=(), overwrite=True):
-        full = any(v.kind in ("full", "input") for v in args)
+        full = any(v.kind in ("full", "input", "mask") for v in args)  # arithmetic on a mask: full size
         if kind is None:
             kind = "full" if full else ("row" if any(v.kind == "row" for v in args) else "const")
         argcode = ", ".join([v.code for v in args] + list(tail))

@@ -735,9 +735,9 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -745,9 +745,9 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t4 = np.sum(b2, axis=-1, keepdims=True)
-    t5 = np.multiply(t4, 0.5)
-    return t5[..., 0]
+    t3 = np.sum(b2, axis=-1, keepdims=True)
+    t4 = np.multiply(t3, 0.5)
+    return t4[..., 0]
 
 
 def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -774,9 +774,9 @@ def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -803,9 +803,9 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -813,8 +813,8 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t4 = np.sum(b2, axis=-1, keepdims=True)
-    return t4[..., 0]
+    t3 = np.sum(b2, axis=-1, keepdims=True)
+    return t3[..., 0]
 
 
 def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -841,9 +841,9 @@ def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
     bits.copysign(b2, z, scratch=b4, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b3, scratch=b2)
@@ -872,9 +872,9 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -882,9 +882,9 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t4 = np.sum(b2, axis=-1, keepdims=True)
-    t5 = np.multiply(t4, (1/n))
-    return t5[..., 0]
+    t3 = np.sum(b2, axis=-1, keepdims=True)
+    t4 = np.multiply(t3, (1/n))
+    return t4[..., 0]
 
 
 def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -912,9 +912,9 @@ def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
     bits.copysign(b2, z, scratch=b4, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b3, scratch=b2)
@@ -941,9 +941,9 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -951,8 +951,8 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
     np.abs(b2, out=b2)
-    t4 = np.sum(b2, axis=-1, keepdims=True)
-    return t4[..., 0]
+    t3 = np.sum(b2, axis=-1, keepdims=True)
+    return t3[..., 0]
 
 
 def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
@@ -979,9 +979,9 @@ def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -1008,9 +1008,9 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -1023,8 +1023,8 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b1)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t4 = np.sum(b0, axis=-1, keepdims=True)
-    return t4[..., 0]
+    t3 = np.sum(b0, axis=-1, keepdims=True)
+    return t3[..., 0]
 
 
 def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1051,9 +1051,9 @@ def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(-1.0, y, out=b0)
     t1 = np.signbit(z, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    t3 = np.multiply(t2, 2.0)
-    np.add(b0, t3, out=b0)
     b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
