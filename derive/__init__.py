@@ -12,24 +12,25 @@ on first use.
 
 from __future__ import annotations
 
-import tomllib
+from functools import cache
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 from derive.errors import FormulaError, PairingError, UnknownNameError, unknown
 
 
+@cache
 def _version() -> str:
-    """The installed distribution's version; from a source tree that is not installed, pyproject.toml's."""
+    """The installed distribution's version; from a source tree that is not installed, pyproject.toml's.
+    Read on first use: importlib.metadata costs more than the kernels' own import."""
+    import tomllib
+    from importlib.metadata import PackageNotFoundError, version
+    from pathlib import Path
+
     try:
         return version("derive")
     except PackageNotFoundError:
         with open(Path(__file__).resolve().parents[1] / "pyproject.toml", "rb") as project:
             return tomllib.load(project)["project"]["version"]
-
-
-__version__ = _version()
 
 __all__ = [
     "__version__",
@@ -64,6 +65,8 @@ _SUBPACKAGES = ("kernels", "testing", "symbolic", "compile", "docs")
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        return _version()
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name in _SUBPACKAGES:
