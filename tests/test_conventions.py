@@ -31,8 +31,12 @@ def test_version_without_installed_metadata_comes_from_pyproject(monkeypatch):
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(derive, "version", missing)
-    assert derive._version() == _pyproject_version()
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    derive._version.cache_clear()  # read on first use, then kept
+    try:
+        assert derive._version() == _pyproject_version()
+    finally:
+        derive._version.cache_clear()
 
 
 def test_dir_lists_the_public_names():
