@@ -7,6 +7,8 @@ kernels only), through broadcast operands and leading axes.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -198,28 +200,40 @@ def test_one_target_unit_broadcast_over_the_row_is_summed_as_broadcast():
         k.delta(z, np.array([0.5]))
 
 
-def _child_delta(queue):
+_FORK_SCRIPT = """
+import multiprocessing as mp, numpy as np
+from derive import kernels
+
+def delta():
     z = np.linspace(-40, 40, 64 * 64).reshape(64, 64)
-    queue.put(float(kernels.get("sigmoid", "bce").delta(z, np.zeros_like(z)).sum()))
+    return float(kernels.get("sigmoid", "bce").delta(z, np.zeros_like(z)).sum())
+
+def child(queue):
+    queue.put(delta())
+
+if __name__ == "__main__":
+    kernels.set_num_threads(2)
+    want = delta()  # the parent's pool runs
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=child, args=(queue,))
+    proc.start()
+    proc.join(timeout=30)
+    if proc.is_alive():
+        proc.kill()
+        raise SystemExit("the child hung waiting for the parent's threads")
+    assert queue.get(timeout=5) == want
+    print("ok")
+"""
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX")
-def test_a_forked_child_gets_threads_of_its_own():
-    import multiprocessing as mp
-
-    kernels.set_num_threads(2)
-    z = np.linspace(-40, 40, 64 * 64).reshape(64, 64)
-    want = float(kernels.get("sigmoid", "bce").delta(z, np.zeros_like(z)).sum())  # the parent's pool runs
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_child_delta, args=(queue,))
-    child.start()
-    child.join(timeout=30)
-    alive = child.is_alive()
-    if alive:
-        child.kill()
-    assert not alive, "the child hung waiting for the parent's threads"
-    assert queue.get(timeout=5) == want
+def test_a_forked_child_gets_threads_of_its_own(tmp_path):
+    # in a fresh interpreter: what other tests left in this one (JAX's and torch's threads) is not ours to fork
+    script = tmp_path / "fork_child.py"
+    script.write_text(_FORK_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 @pytest.mark.parametrize("layout", list(LAYOUTS))
