@@ -55,7 +55,8 @@ def _first_row_off_one(y, n):
     NumPy's pairwise sum of C-ordered rows screens them (its own error is under (16 + log2 n)
     eps); only the rows it flags are summed again in float64 before one is called off.
     """
-    rows = np.broadcast_to(y, (*y.shape[:-1], n))  # y's own rows, not the batch's copies
+    # y's own rows, not the batch's copies (broadcast_to costs as much as a small call: only when needed)
+    rows = y if y.ndim and y.shape[-1] == n else np.broadcast_to(y, (*y.shape[:-1], n))
     if rows.dtype.kind != "f":  # bool or integer targets
         rows = rows.astype(np.float64)
     if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
