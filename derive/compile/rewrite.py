@@ -26,11 +26,13 @@ from __future__ import annotations
 import sympy as sp
 from sympy import Abs, Add, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
 from sympy.codegen.cfunctions import expm1
-from sympy.codegen.rewriting import ReplaceOptim, optimize
+from sympy.codegen.rewriting import optimize
 
 from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
+from derive.compile.rule import PHASE_ORDER, Rule, phases
+from derive.compile import loss_rules
 from derive.compile.patterns import (gauss_clipped_value, huber_loss_value, is_gauss, is_huber_gradient,
                                      is_huber_loss, is_softmax_bce_delta)
 from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, softplus
@@ -42,25 +44,6 @@ __all__ = [
     "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "log_softmax", "log1m_softmax",
     "softmax_odds_vjp", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual",
 ]
-
-# The phases, in the order they run; a rule's output is not fed back to the rules of its phase.
-PHASE_ORDER = ("naive forms", "structure", "residuals", "stability", "lowering", "cleanup")
-
-
-class Rule(ReplaceOptim):
-    """``ReplaceOptim(query, value)`` that declares the phase it runs in."""
-
-    def __init__(self, phase: str, query, value):
-        if phase not in PHASE_ORDER:
-            raise ValueError(f"unknown phase {phase!r}; the phases are {', '.join(PHASE_ORDER)}")
-        super().__init__(query, value)
-        self.phase = phase
-
-
-def phases(rules) -> tuple[tuple[Rule, ...], ...]:
-    """``rules`` grouped by phase, in PHASE_ORDER; within a phase, in the order given."""
-    return tuple(tuple(r for r in rules if r.phase == phase) for phase in PHASE_ORDER)
-
 
 _x = sp.Wild("x")
 
@@ -336,7 +319,7 @@ expm1_plus_one = Rule(
 
 # --- the phases --------------------------------------------------------------------------------------
 
-RULES = tuple(v for v in tuple(globals().values()) if isinstance(v, Rule))  # every rule above, in order
+RULES = tuple(v for v in tuple(globals().values()) if isinstance(v, Rule)) + loss_rules.RULES  # every rule above, in order
 PHASES = phases(RULES)
 NAIVE_FORMS, STRUCTURE, RESIDUALS, STABILITY, LOWERING, CLEANUP = PHASES
 
