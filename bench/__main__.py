@@ -88,7 +88,10 @@ def main(argv=None) -> int:
     # whose cores are shared they take the core the next candidate runs on, and small PyTorch calls
     # wait milliseconds for a descheduled spinner. Passive waiting, unless the caller chose.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    import torch
+    try:
+        import torch
+    except ImportError:
+        p.error("the benchmark compares with PyTorch CPU: pip install 'derive[torch]'")
 
     if args.threads is not None:
         if args.threads < 1:

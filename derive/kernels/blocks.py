@@ -143,24 +143,27 @@ def _boxes(shape, split_last: bool, block: int):
             yield outer + (slice(start, start + chunk),)
 
 
-def _widened(args, dtype):
-    """Bool and integer arguments as ``dtype`` (a block's worth at a time, in ``evaluate``)."""
-    return [v if v.dtype.kind == "f" else v.astype(dtype) for v in args]
+def _widened(args, dtype, widen=None):
+    """Bool and integer arguments as ``dtype`` (a block's worth at a time, in ``evaluate``); those
+    with ``widen[i]`` False (class indices) as they are."""
+    return [v if v.dtype.kind == "f" or (widen is not None and not widen[i]) else v.astype(dtype)
+            for i, v in enumerate(args)]
 
 
-def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None):
+def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None, widen=None):
     """``fn(*args, shape, dtype)`` over blocks of ``shape``, into one result.
 
     ``rows``: fn reduces the last axis (result shape ``shape[:-1]``); ``elementwise``: fn may
     see any box, else whole rows only. ``check(*args)``, when given, sees each block's arguments
-    before fn does (an exception stops the call).
+    before fn does (an exception stops the call). ``widen``: per argument, False to pass an integer
+    argument as it is (default: bool and integer arguments become ``dtype``).
     """
     threads = get_num_threads()  # a bad DERIVE_NUM_THREADS fails on the first call, whatever its size
     split_last = elementwise and not rows
     block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
     nested = getattr(_local, "busy", False)  # called from inside a block (an errcall, a warning hook)
     if nested or math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
-        args = _widened(args, dtype)
+        args = _widened(args, dtype, widen)
         if check is not None:
             check(*args)
         return fn(*args, shape, dtype)  # fresh buffers: a nested call must not reuse the block's
@@ -169,7 +172,7 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     boxes = list(_boxes(shape, split_last, block))
 
     def run(box):
-        part = _widened([v[box] for v in full], dtype)
+        part = _widened([v[box] for v in full], dtype, widen)
         if check is not None:
             check(*part)
         scratch = _scratch()

@@ -92,7 +92,7 @@ def _check_sums_to_one(y, shape, pairing, off=None, origin=()):
         hint = ""
         for low in (np.float32, np.float16):  # within a lower precision's slack: made there, then cast up
             low_tol = _sum_tolerance(np.finfo(low).eps, shape[-1])
-            if np.finfo(low).eps > np.finfo(y.dtype).eps and abs(total - 1) <= low_tol:
+            if y.dtype.kind == "f" and np.finfo(low).eps > np.finfo(y.dtype).eps and abs(total - 1) <= low_tol:
                 hint = (f"; it is 1 within {np.dtype(low).name} rounding ({low_tol:.1g}): targets made in "
                         f"{np.dtype(low).name} and cast to {y.dtype} keep that rounding, so pass them in "
                         f"{np.dtype(low).name}, or renormalise the rows after the cast: y / y.sum(-1, keepdims=True)")

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from derive.kernels import class_index
 from derive.kernels.blocks import evaluate
 from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
 from derive.kernels.rows import softmax_jacobian
@@ -74,6 +75,8 @@ class Kernel:
         return shape
 
     def _evaluate(self, fn, z, y, rows):
+        if class_index.applies(self, z, y):  # integer y of shape z.shape[:-1]: a class per sample
+            return class_index.evaluate_any(self, z, y, rows, lambda z, y: self._evaluate(fn, z, y, rows))
         lib = foreign({"z": z, "y": y})
         if lib is not None:
             host = host_views(lib, [z, y])
@@ -126,7 +129,7 @@ class Kernel:
         if lib is None:
             x = _array(x, "x")
         _units(x, "x")
-        self._grad_w_shapes(x, _broadcast("z", z, "y", y))  # delta's shape, checked before any work
+        self._grad_w_shapes(x, tuple(np.shape(z)) if class_index.applies(self, z, y) else _broadcast("z", z, "y", y))  # delta's shape, checked before any work
         d = self.delta(z, y)
         if reduction != "none":
             return _outer_total(d, x, reduction)
