@@ -1,4 +1,4 @@
-"""Extrema of activations: min silu (exact), min gelu (enclosed), max silu' (enclosed), max gelu' (exact).
+"""Extrema of activations: min silu (exact), min gelu and min mish (enclosed), max silu' (enclosed), max gelu' (exact).
 
     f' < 0 on (-oo, z*), f' > 0 on (z*, oo)  =>  min f = f(z*)   (monotonicity, a stated fact: proofs.given)
 
@@ -18,7 +18,7 @@ import mpmath
 import sympy as sp
 from sympy import E, Interval, Rational, exp, latex, oo, pi, sqrt
 
-from derive.symbolic.catalogue import ACTIVATIONS, GELU_MIN, SILU_MIN
+from derive.symbolic.catalogue import ACTIVATIONS, GELU_MIN, MISH_MIN, SILU_MIN
 from derive.symbolic.functions import Phi, expand_named, sigmoid, silu
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_lt
@@ -27,7 +27,7 @@ from proofs.given import by_fact
 from proofs.limits import REALS, derivative, limit_is, z
 from proofs.refutation import high_precision
 
-__all__ = ["silu_minimum", "gelu_minimum", "silu_prime_maximum", "gelu_prime_maximum", "ENCLOSURE_TOL"]
+__all__ = ["silu_minimum", "gelu_minimum", "mish_minimum", "silu_prime_maximum", "gelu_prime_maximum", "ENCLOSURE_TOL"]
 
 ENCLOSURE_TOL = Rational(1, 10**29)  # gelu's minimum is enclosed within this of the catalogue's GELU_MIN
 
@@ -128,6 +128,48 @@ def gelu_minimum() -> Proof:
         r"$(-\infty,-\sqrt2)$, $(-\sqrt2,\sqrt2)$, $(\sqrt2,\infty)$; root bracketed and value enclosed by mpmath.iv"
     )
     return Proof(statement, cert, all_proved("min gelu enclosed", steps), notes=(box.show(30),))
+
+
+@cache
+def mish_minimum(claimed=MISH_MIN) -> Proof:
+    """min mish in [claimed, claimed + 1e-29], attained at the one root z* of k: interval enclosure.
+
+    With w = e^z, mish'(z) = w (1 + w) k(z) / ((1 + w)^2 + 1)^2, k = 4z + w^2 + 3w + 3 + 1/(1 + w),
+    k' = (4 + 7w + 4w^2)/(1 + w)^2 + 2w^2 + 3w > 0, k runs from -oo to oo: mish' changes sign once, at
+    z* (in [-1.2, -1.19]); mish decreases before z* and increases after.
+    """
+    w = exp(z)
+    k = 4 * z + w**2 + 3 * w + 3 + 1 / (1 + w)
+    factor = w * (1 + w) / ((1 + w) ** 2 + 1) ** 2
+    lo, hi = bracket_root(interval_function(k, z), -1.19)
+    box = enclose(interval_function(ACTIVATIONS["mish"].f(z), z), lo, hi)
+    bracket = Verdict("root bracket", "proved" if lo < hi else "not proved",
+                      f"k changes sign on [{lo}, {hi}] (certified interval signs at both ends)")
+    k_sign = by_fact("monotonicity", "k < 0 before its one root z*, k > 0 after", [
+        check_lt(0, sp.diff(k, z), (4 + 7 * w + 4 * w**2) / (1 + w) ** 2 + 2 * w**2 + 3 * w, REALS,
+                 claim="k' > 0 on R"),
+        limit_is(k, -oo, -oo),
+        limit_is(k, oo, oo),
+        by_fact("continuity", "k has its root in the bracket", [bracket]),
+    ])
+    steps = [
+        by_fact("monotonicity", "mish decreases on (-oo, z*], increases on [z*, oo): min mish = mish(z*)", [
+            check_eq(derivative("mish"), factor * k, claim="mish' = w (1 + w) k / ((1 + w)^2 + 1)^2, w = e^z"),
+            check_lt(0, factor, factor, REALS, claim="w (1 + w) / ((1 + w)^2 + 1)^2 > 0: mish' has the sign of k"),
+            k_sign,
+        ]),
+        Verdict("the catalogue's MISH_MIN is a lower bound of the minimum, within 1e-29",
+                "proved" if _below_within(claimed, box, mpmath.mpf(ENCLOSURE_TOL.p) / ENCLOSURE_TOL.q) else "not proved",
+                f"{sp.sstr(claimed)} <= {box.show(32)}"),
+    ]
+    statement = (
+        r"\min_{z\in\mathbb{R}} \operatorname{mish}(z) \in " + box.latex(25) +
+        r"\qquad \text{(interval arithmetic, mpmath.iv), attained at the root}\qquad z^* \in " +
+        Enclosure(lo, hi).latex(25) + r" \text{ of } k"
+    )
+    cert = (r"$\operatorname{mish}' = w(1+w)k/((1+w)^2+1)^2$, $w = e^z$, $k = 4z + w^2 + 3w + 3 + 1/(1+w)$ (exact); "
+            r"$k' = (4 + 7w + 4w^2)/(1+w)^2 + 2w^2 + 3w > 0$; root bracketed and value enclosed by mpmath.iv")
+    return Proof(statement, cert, all_proved("min mish enclosed", steps), notes=(box.show(30),))
 
 
 @cache

@@ -21,14 +21,14 @@ import sympy as sp
 from sympy import Interval, Piecewise, S, exp, latex, oo
 
 from derive.symbolic import catalogue
-from derive.symbolic.catalogue import GELU_MIN, SILU_MIN, Activation
-from derive.symbolic.functions import expand_named
+from derive.symbolic.catalogue import GELU_MIN, MISH_MIN, SILU_MIN, Activation
+from derive.symbolic.functions import SELU_ALPHA, SELU_SCALE, expand_named
 from derive.symbolic.softmax import softmax_entry
 from derive.symbolic.symbols import i, k, m, n
 from derive.symbolic.symbols import z as zi
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_le, check_lt
-from proofs.extrema import gelu_minimum, silu_minimum
+from proofs.extrema import gelu_minimum, mish_minimum, silu_minimum
 from proofs.given import by_fact
 from proofs.limits import REALS, limit_is, z
 from proofs.refutation import certified_value
@@ -95,6 +95,14 @@ RANGE_PROOFS: dict[str, RangeProof] = {
     "silu":       RangeProof(End(SILU_MIN, True, special=silu_minimum), End(oo)),
     "gelu":       RangeProof(End(GELU_MIN, True, special=gelu_minimum), End(oo)),
     "softmax":    RangeProof(End(S.Zero), End(S.One)),  # not elementwise: see softmax_range
+    "mish":       RangeProof(End(MISH_MIN, True, special=mish_minimum), End(oo)),
+    "selu":       RangeProof(End(-SELU_SCALE * SELU_ALPHA, certificate=Piecewise(
+                                 (SELU_SCALE * (z + SELU_ALPHA), z > 0), (SELU_SCALE * SELU_ALPHA * exp(z), True))),
+                             End(oo)),
+    "softsign":   RangeProof(End(-S.One, certificate=Piecewise(((1 + 2 * z) / (1 + z), z > 0), (1 / (1 - z), True))),
+                             End(S.One, certificate=Piecewise((1 / (1 + z), z > 0), ((1 - 2 * z) / (1 - z), True)))),
+    "hard_sigmoid": RangeProof(End(S.Zero, True, Piecewise((0, z <= -3), (1, z >= 3), (z / 6 + S.Half, True)), at=-3),
+                               End(S.One, True, Piecewise((1, z <= -3), (0, z >= 3), (S.Half - z / 6, True)), at=3)),
 }
 # fmt: on
 
@@ -129,18 +137,26 @@ def softmax_range() -> Verdict:
 
 
 def continuity(f) -> Verdict:
-    """A Piecewise activation is continuous: its branches agree at every boundary."""
+    """A Piecewise activation is continuous: at each boundary p, the branches in force just left and just right
+    of p (found at p -+ eps, eps below half the gap to the next boundary) both take the value f(p) there."""
     g = sp.piecewise_fold(expand_named(f))
     if not g.has(Piecewise):
         return Verdict("continuous", "proved", "an elementary function with no singular point on R")
     checks = []
     for pw in g.atoms(Piecewise):
-        branches = [x for x, _ in pw.args]
-        for _, cond in pw.args:
-            for rel in cond.atoms(sp.core.relational.Relational):
-                for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), z, S.Reals):
-                    checks += [check_eq(b1.subs(z, p), b2.subs(z, p)) for b1, b2 in zip(branches, branches[1:])]
-    return all_proved("continuous", checks, "the branches agree at each boundary")
+        points = sorted({p for _, cond in pw.args for rel in cond.atoms(sp.core.relational.Relational)
+                         for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), z, S.Reals)}, key=float)
+        gaps = [b - a for a, b in zip(points, points[1:])]
+        eps = min([*gaps, S.One]) / 4
+        for p in points:
+            at = pw.subs(z, p)
+            for side in (p - eps, p + eps):
+                branch = next((e for e, cond in pw.args if cond.subs(z, side) == sp.true), None)
+                if branch is None:
+                    checks.append(Verdict(f"branch at z = {side}", "not proved", "no condition decides there"))
+                else:
+                    checks.append(check_eq(branch.subs(z, p), at, claim=f"the branch in force at {side} equals f({p})"))
+    return all_proved("continuous", checks, "the branches on either side of each boundary agree there")
 
 
 def _entry(act) -> Activation:
@@ -210,7 +226,7 @@ def proved_range(act: Activation | str, rp: RangeProof | None = None) -> sp.Set 
 
 
 # Points tried, in order, for a witness that an activation leaves a loss's domain (not per pairing).
-WITNESS_POINTS = (S.Zero, sp.Integer(2), -S.One)
+WITNESS_POINTS = (S.Zero, sp.Integer(2), -S.One, -sp.Integer(3))  # -3: hard_sigmoid's 0
 
 
 def _outside(value, domain: Interval) -> bool:

@@ -31,11 +31,14 @@ from sympy import Abs, Interval, Piecewise, Rational, S, log, oo
 
 from derive.errors import PairingError, unknown
 from derive.symbolic.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from derive.symbolic.functions import SELU_ALPHA, SELU_SCALE, selu, xlogx
 
 # min silu = silu(-1 - W(1/e)) = -W(1/e); min gelu has no closed form: a 30-digit
 # value whose enclosure ``proofs`` certifies.
 SILU_MIN = -sp.LambertW(sp.exp(-1))
 GELU_MIN = sp.Float("-0.169971207479903661693868470983", 30)  # rounded down
+# min mish (z tanh softplus z) has no closed form either: enclosed likewise (proofs.extrema.mish_minimum)
+MISH_MIN = sp.Float("-0.308843413017250406628760229042", 30)  # rounded down
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,14 @@ ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
     Activation("silu",       silu,         lambda a, z: a + sigmoid(z) * (1 - a),       Interval(SILU_MIN, oo)),
     Activation("gelu",       gelu,         lambda a, z: Phi(z) + z * Phi.derivative(z), Interval(GELU_MIN, oo)),
     Activation("softmax",    None,         None,                                        _unit),
+    Activation("mish",       lambda z: z * sp.tanh(softplus(z)), None,                  Interval(MISH_MIN, oo)),
+    Activation("selu",       selu,         lambda a, z: _step(a, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA),
+               Interval.open(-SELU_SCALE * SELU_ALPHA, oo)),
+    # softsign' = (1 - |a|)^2 loses the digits of 1 - |a| once |a| rounds near 1: through z instead
+    Activation("softsign",   lambda z: z / (1 + Abs(z)), lambda a, z: 1 / (1 + Abs(z))**2, Interval.open(-1, 1)),
+    # PyTorch's hardsigmoid: relu6(z + 3)/6, derivative 1/6 inside (-3, 3), 0 outside and at +-3
+    Activation("hard_sigmoid", lambda z: Piecewise((0, z <= -3), (1, z >= 3), (z / 6 + S.Half, True)),
+               lambda a, z: Piecewise((Rational(1, 6), Abs(z) < 3), (0, True)), Interval(0, 1)),
 )}
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
@@ -98,6 +109,13 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
     Loss("l1",        lambda a, y: Abs(a - y),                          "sum",  S.Reals, S.Reals),
     Loss("huber",     lambda a, y: Piecewise(((a - y)**2 / 2, Abs(a - y) <= 1),
                                              (Abs(a - y) - Rational(1, 2), True)), "sum", S.Reals, S.Reals),
+    # kl: sum y ln(y/a) = sum xlogx(y) - y ln a, with 0 ln 0 = 0 (xlogx(0) = 0): targets are probability rows
+    Loss("kl",        lambda a, y: xlogx(y) - y * log(a),               "sum",  _unit,   Interval(0, 1), True),
+    Loss("poisson",   lambda a, y: a - y * log(a),                      "sum",  Interval.open(0, oo), Interval(0, oo)),
+    Loss("log_cosh",  lambda a, y: log(sp.cosh(a - y)),                 "sum",  S.Reals, S.Reals),
+    # hinge: relu(1 - y a) = max(0, 1 - y a), derivative 0 at the kink (relu's convention); y in {-1, 1}: the
+    # kernels evaluate the formula for any real y, as bce's do for y outside [0, 1] (no target check)
+    Loss("hinge",     lambda a, y: relu(1 - y * a),                     "sum",  S.Reals, sp.FiniteSet(-1, 1)),
 )}
 # fmt: on
 
@@ -184,7 +202,8 @@ def loss(name: str) -> Loss:
 
 
 def _end(v: sp.Expr) -> str:
-    return sp.sstr(v) if v.is_Rational or v.is_infinite else f"{sp.N(v, 6)}"
+    short = v.is_Rational and len(sp.sstr(v)) <= 12  # selu's exact end -lambda alpha: 6 digits, as a float's
+    return sp.sstr(v) if short or v.is_infinite else f"{sp.N(v, 6)}"
 
 
 def show_set(s: sp.Set) -> str:
@@ -203,7 +222,17 @@ def invalid_reason(act: Activation, lo: Loss) -> str | None:
         return None
     if act.unknown_range:
         return f"{act.name}'s range is unknown ({act.unknown_range}) and {lo.name} needs a in {show_set(lo.domain)}"
-    return f"{act.name}'s range {show_set(act.range)} is not inside {show_set(lo.domain)}, which {lo.name} needs"
+    why = f"{act.name}'s range {show_set(act.range)} is not inside {show_set(lo.domain)}, which {lo.name} needs"
+    ends = _ends_outside(act.range, lo.domain)
+    return why + (f": {' and '.join(ends)} {'is' if len(ends) == 1 else 'are'} in the range" if ends else "")
+
+
+def _ends_outside(rng: sp.Set, domain: sp.Set) -> list[str]:
+    """The closed finite ends of ``rng`` that ``domain`` leaves out (relu's 0 for bce; hard_sigmoid's 0 and 1)."""
+    if not isinstance(rng, Interval):
+        return []
+    ends = [(rng.start, rng.left_open), (rng.end, rng.right_open)]
+    return [_end(v) for v, open_end in ends if not open_end and v.is_finite and domain.contains(v) == S.false]
 
 
 def check_pairing(act_name: str, loss_name: str) -> tuple[Activation, Loss]:

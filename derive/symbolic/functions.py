@@ -29,7 +29,7 @@ from derive.compile.nodes import Quotient
 
 __all__ = [
     "NamedFunction", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts",
-    "ncdf", "expand_named",
+    "ncdf", "expand_named", "selu", "xlogx", "SELU_SCALE", "SELU_ALPHA",
 ]
 
 LEAKY_SLOPE = Rational(1, 100)
@@ -315,6 +315,48 @@ class gelu(NamedFunction):
 
     def _eval_rewrite_as_Phi(self, x, **kwargs):
         return x * Phi(x)
+
+# SELU's constants (Klambauer et al. 2017): the published 32 significant digits, as exact rationals
+SELU_SCALE = Rational("1.0507009873554804934193349852946")
+SELU_ALPHA = Rational("1.6732632423543772848170429916717")
+
+
+class selu(NamedFunction):
+    """selu(x) = lambda x if x > 0 else lambda alpha (e^x - 1); selu' = lambda if x > 0 else lambda alpha e^x."""
+
+    latex_name, pretty_name = r"\operatorname{SELU}", "SELU"
+    at_zero = S.Zero
+    positive_where_argument_is = True
+    increasing, ends = True, (-SELU_SCALE * SELU_ALPHA, oo)
+
+    @classmethod
+    def definition(cls, x):
+        return Piecewise((SELU_SCALE * x, x > 0), (SELU_SCALE * SELU_ALPHA * (exp(x) - 1), True))
+
+    @classmethod
+    def lowering(cls, x):
+        # lambda (max(x, 0) + alpha expm1(min(x, 0))): e^x - 1 in the untaken branch overflows at x = 1000
+        return SELU_SCALE * (Max(x, 0) + SELU_ALPHA * expm1(Min(x, 0)))
+
+
+class xlogx(NamedFunction):
+    """xlogx(x) = x ln x for x > 0, 0 for x <= 0 (0 ln 0 = 0, the limit); xlogx' = 1 + ln x for x > 0."""
+
+    latex_name, pretty_name = r"\operatorname{xlogx}", "xlogx"
+    at_zero = S.Zero
+
+    @classmethod
+    def definition(cls, x):
+        return Piecewise((x * log(x), x > 0), (0, True))
+
+    @classmethod
+    def lowering(cls, x):
+        # x ln(x + [x <= 0]): ln 1 = 0 where x <= 0, no log(0) (a divide warning, then 0 * -inf = nan)
+        return x * log(Max(x, 0) + Piecewise((1, x <= 0), (0, True)))
+
+    def _latex(self, printer, exp=None):
+        arg = printer.parenthesize(self.args[0], sp.printing.precedence.PRECEDENCE["Mul"])
+        return rf"{arg} \ln {arg}" if exp is None else rf"\left({arg} \ln {arg}\right)^{{{exp}}}"
 
 
 _Named = NamedFunction  # the name proofs.equality imports

@@ -40,6 +40,7 @@ __all__ = [
     "kernel_inputs",
     "activation_inputs",
     "edge_inputs",
+    "label_sets",
 ]
 
 # The edge points every property pins (largest first, so a failure shows the extreme one): 0, just off 0, where exp(-z) drops below
@@ -134,16 +135,25 @@ def regression_targets(dtype=np.float64, shape=(3,), max_magnitude: float = TARG
     return hnp.arrays(np.dtype(dtype), shape, elements=st.one_of(st.just(0.0), elements))
 
 
+def label_sets(values, dtype=np.float64, shape=(3,)):
+    """Arrays whose entries are drawn from ``values`` (hinge's {-1, 1})."""
+    return hnp.arrays(np.dtype(dtype), shape, elements=st.sampled_from([float(v) for v in values]))
+
+
 def targets(loss: str, dtype=np.float64, shape=(3,)):
-    """Targets in the loss's declared target set: probability rows, labels in an interval, or reals."""
+    """Targets in the loss's declared target set: probability rows, labels in an interval (a half-line up to
+    TARGET_BOUND), a finite set of labels, or reals."""
     lo = catalogue_loss(loss)
     if lo.targets_sum_to_one:
         return probability_rows(dtype, shape)
     target_set = lo.targets
     if target_set == sp.S.Reals:
         return regression_targets(dtype, shape)
-    if isinstance(target_set, sp.Interval) and target_set.start.is_finite and target_set.end.is_finite:
-        return soft_labels(dtype, shape, float(target_set.start), float(target_set.end))
+    if isinstance(target_set, sp.FiniteSet):
+        return label_sets(sorted(target_set), dtype, shape)
+    if isinstance(target_set, sp.Interval) and target_set.start.is_finite:
+        high = float(target_set.end) if target_set.end.is_finite else TARGET_BOUND  # poisson's counts [0, oo)
+        return soft_labels(dtype, shape, float(target_set.start), high)
     raise ValueError(f"no strategy for targets in {target_set} of loss {loss!r}")
 
 
@@ -184,7 +194,8 @@ def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, w
     """Fixed inputs for ``@example``: a row [v, -v] per edge logit v, then softmax rows with spreads of 1e3;
     only those whose logits lie within ``max_magnitude`` (None: all).
 
-    Targets (when ``loss`` is given) are one-hot rows, which every catalogue loss accepts.
+    Targets (when ``loss`` is given) are one-hot rows; for a loss whose targets are two labels (hinge's
+    {-1, 1}), the larger where the row is hot and the smaller elsewhere.
     """
     rows = [[v, -v] for v in EDGE_LOGITS]
     spread = [[1000.0, 0.0, -1000.0], [0.0, -1000.0, -999.5]]
@@ -197,9 +208,13 @@ def edge_inputs(activation: str, loss: str | None = None, dtype=np.float64, *, w
         inputs = {"z": z}
         if loss is not None:
             lo = catalogue_loss(loss)
-            if not (lo.targets.contains(0) == sp.true and lo.targets.contains(1) == sp.true):
+            hot = np.eye(z.shape[-1], dtype=dtype)[np.arange(z.shape[0]) % z.shape[-1]]
+            if isinstance(lo.targets, sp.FiniteSet) and len(lo.targets) == 2:
+                low, high = (float(v) for v in sorted(lo.targets))
+                hot = np.where(hot == 1, high, low).astype(dtype)
+            elif not (lo.targets.contains(0) == sp.true and lo.targets.contains(1) == sp.true):
                 raise ValueError(f"one-hot targets are outside {loss}'s targets {lo.targets}")
-            inputs["y"] = np.eye(z.shape[-1], dtype=dtype)[np.arange(z.shape[0]) % z.shape[-1]]
+            inputs["y"] = hot
         if with_x:
             inputs["x"] = np.array([[1.0, -2.0]], dtype=dtype)
         out.append(inputs)
