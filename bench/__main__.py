@@ -4,8 +4,9 @@
     python -m bench --quick    # the pairings users compare first, fewer repeats
 
 Rows (``bench.compare.rows``): each elementwise activation with quadratic, sigmoid with each
-loss, softmax with each loss; loss and delta; float64 and float32; large (1e7 elements, softmax
-4096 x 1000), 1e5 and 1e3 elements (call overhead). Columns: median time per call, ms, with
+loss, softmax with each loss, softmax + cce with class-index targets ("cce[index]"); loss and
+delta; float64 and float32; large (1e7 elements, softmax 4096 x 1000), 1e5 and 1e3 elements
+(call overhead). Columns: median time per call, ms, with
 [min-max] over the rounds (each round times the candidates in turn); derive/torch, derive/hand
 and derive/floor from the medians (under 1: derive is faster); extra: MB allocated at the peak of
 one derive call (tracemalloc) beyond its output (the per-thread blocks, a few buffers of 1 MB

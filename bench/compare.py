@@ -6,7 +6,8 @@
 
 - torch: what a user calls. ``what="loss"``: the forward pass per sample (``F.*`` losses with
   reduction "none" summed over the last axis; the fused ``F.binary_cross_entropy_with_logits``
-  and ``F.cross_entropy`` from the logits for sigmoid + bce and softmax + cce). ``what="delta"``:
+  and ``F.cross_entropy`` from the logits for sigmoid + bce and softmax + cce; "cce[index]": class-index
+  targets, ``F.cross_entropy(z, t)`` with an integer t per row). ``what="delta"``:
   forward and backward of the summed loss through autograd (the same ``F.*``, reduction "sum"),
   delta = z.grad.
 - hand: the NumPy one writes by hand, one line per activation (f, f') and per loss (l, dl/da),
@@ -24,7 +25,10 @@ from scipy import special as sps
 
 from derive import kernels
 from derive.kernels import _generated as gen
+from derive.kernels import class_index
 from derive.kernels.blocks import evaluate
+
+INDEX = "[index]"  # a loss name's suffix: class-index targets (an integer per row) instead of rows
 
 # --- hand-written NumPy: activation (f, f'), loss (l, dl/da); reduced over the last axis ----------
 
@@ -71,10 +75,21 @@ def _log_softmax(z):
     return d - np.log(np.exp(d).sum(axis=-1, keepdims=True))
 
 
+def _at_index(z, t):  # z[..., t] per row
+    return np.take_along_axis(z, t[..., None], axis=-1)[..., 0]
+
+
+def _index_delta(z, t):
+    d = _softmax(z)
+    np.put_along_axis(d, t[..., None], _at_index(d, t)[..., None] - 1, axis=-1)
+    return d
+
+
 HAND_FUSED = {  # from the logits: (loss, delta)
     ("sigmoid", "bce"): (lambda z, y: (y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)).sum(axis=-1),
                          lambda z, y: _sigmoid(z) - y),
     ("softmax", "cce"): (lambda z, y: -(y * _log_softmax(z)).sum(axis=-1), lambda z, y: _softmax(z) - y),
+    ("softmax", "cce" + INDEX): (lambda z, t: -_at_index(_log_softmax(z), t), _index_delta),
 }
 
 
@@ -134,6 +149,7 @@ def _torch_tables():
     fused = {  # from the logits (z, y, reduction)
         ("sigmoid", "bce"): lambda z, y, r: red(F.binary_cross_entropy_with_logits(z, y, reduction=el(r)), r),
         ("softmax", "cce"): lambda z, y, r: F.cross_entropy(z, y, reduction=r),
+        ("softmax", "cce" + INDEX): lambda z, t, r: F.cross_entropy(z, t, reduction=r),
     }
     return act, loss, fused
 
@@ -174,6 +190,8 @@ def _moves_loss(z, y, shape, dtype, empty=np.empty):
 
 def floor(what, z, y):
     """One pass moving the bytes ``what`` must move, blocked and threaded as the kernels are."""
+    if y.shape != z.shape:  # class indices: reads z (and one index per row)
+        y = z
     if what == "delta":
         return lambda: evaluate(_moves_delta, (z, y), z.shape, z.dtype, rows=False, elementwise=True)
     return lambda: evaluate(_moves_loss, (z, y), z.shape, z.dtype, rows=True, elementwise=False)
@@ -184,19 +202,23 @@ def floor(what, z, y):
 
 def rows(quick=False):
     """(activation, loss) pairings: every elementwise activation with quadratic, sigmoid with every
-    loss, softmax with every loss; ``quick``: the pairings users compare first."""
+    loss, softmax with every loss, and class-index targets ("cce[index]", ``class_index.PAIRS``);
+    ``quick``: the pairings users compare first."""
+    indexed = [(a, lo + INDEX) for a, lo in sorted(class_index.PAIRS)]
     if quick:
-        return [("sigmoid", "bce"), ("tanh", "quadratic"), ("gelu", "huber"), ("softmax", "cce")]
+        return [("sigmoid", "bce"), ("tanh", "quadratic"), ("gelu", "huber"), ("softmax", "cce"), *indexed]
     elementwise = [a for a, (f, df) in gen.ACTIVATIONS.items() if df is not None]
     out = [(a, "quadratic") for a in elementwise]
     out += [(a, lo) for a in ("sigmoid", "softmax") for lo in gen.LOSSES if (a, lo) not in out]
-    return [p for p in out if p in gen.PAIRS]
+    return [p for p in out if p in gen.PAIRS] + indexed
 
 
 def inputs(act, loss, shape, dtype, rng):
     """Logits z ~ N(0, 5^2); targets in the loss's domain: rows summing to 1 (cce), [0, 1]
     (losses on probabilities), else N(0, 1)."""
     z = rng.normal(0, 5, shape).astype(dtype)
+    if loss.endswith(INDEX):  # a class per row, as F.cross_entropy takes them
+        return z, rng.integers(0, shape[-1], shape[:-1])
     if (act, loss) in gen.TARGETS_SUM_TO_ONE:
         y = rng.uniform(0, 1, shape).astype(dtype)
         y /= y.sum(axis=-1, keepdims=True)
@@ -209,7 +231,7 @@ def inputs(act, loss, shape, dtype, rng):
 
 def candidates(act, loss, what, z, y):
     """{"derive", "torch", "hand", "floor"}: fn() for each."""
-    k = kernels.get(act, loss)
+    k = kernels.get(act, loss.removesuffix(INDEX))
     derive_fn, hand_fn = getattr(k, what), hand(act, loss, what)
     return {"derive": lambda: derive_fn(z, y), "torch": torch_fn(act, loss, what, z, y),
             "hand": _quiet(lambda: hand_fn(z, y)), "floor": floor(what, z, y)}

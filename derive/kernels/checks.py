@@ -5,6 +5,8 @@ Every error says what was wrong and what is allowed; shape mismatches name both 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 def _array(v, name):
@@ -20,14 +22,21 @@ def _compute_dtype(*values):
     """(result dtype, working dtype): the common dtype of the floating arrays among ``values``;
     bool and integer arrays and Python numbers take it (float32 logits with int8 targets stay
     float32), float64 where none is floating; float16 is computed in float32 (SciPy has no half loops)."""
-    floats = [a.dtype for a in (np.asarray(v) for v in values if not isinstance(v, (bool, int, float)))
-              if a.dtype.kind == "f"]
+    floats = {d for d in (v.dtype if isinstance(v, np.ndarray) else np.asarray(v).dtype
+                          for v in values if not isinstance(v, (bool, int, float))) if d.kind == "f"}
+    return _dtypes(*floats)
+
+
+@lru_cache(maxsize=64)
+def _dtypes(*floats):  # np.result_type costs a few microseconds: small calls look it up once
     dtype = np.result_type(*floats) if floats else np.dtype(np.float64)
     return dtype, (np.dtype(np.float32) if dtype == np.float16 else dtype)
 
 
 def _broadcast(zname, z, yname, y):
     zs, ys = tuple(np.shape(z)), tuple(np.shape(y))  # any array kind, or a Python number
+    if zs == ys:
+        return zs
     try:
         return np.broadcast_shapes(zs, ys)
     except ValueError:
@@ -61,9 +70,8 @@ def _first_row_off_one(y, n):
         rows = rows.astype(np.float64)
     if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
         rows = np.ascontiguousarray(rows)
-    eps = np.finfo(rows.dtype).eps
-    tol = _sum_tolerance(eps, n)
-    flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= tol + (16 + np.log2(n)) * eps)  # nan is flagged
+    tol, screen = _slack(rows.dtype, n)
+    flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= screen)  # nan is flagged
     if not flagged.any():
         return None
     exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
@@ -74,9 +82,18 @@ def _first_row_off_one(y, n):
     return tuple(int(i) for i in np.argwhere(flagged)[first]), exact[first], tol
 
 
+@lru_cache(maxsize=256)
 def _sum_tolerance(eps, n):
     """How far from 1 a row of n targets in a dtype of epsilon ``eps`` may sum (see ``_first_row_off_one``)."""
     return min(eps * (4 * (1 + np.log2(n)) + np.sqrt(n)), 1e-2)
+
+
+@lru_cache(maxsize=256)
+def _slack(dtype, n):
+    """(tolerance, the pairwise screen's: plus NumPy's own summation error (16 + log2 n) eps)."""
+    eps = np.finfo(dtype).eps
+    tol = _sum_tolerance(eps, n)
+    return tol, tol + (16 + np.log2(n)) * eps
 
 
 def _check_sums_to_one(y, shape, pairing, off=None, origin=()):
@@ -109,7 +126,7 @@ class _RowOffOne(Exception):
 
 def _screen_sums_to_one(z, y):
     """The target check of one block, where its rows are in cache."""
-    n = np.broadcast_shapes(z.shape[-1:], y.shape[-1:])[0]  # y may be one unit, or a scalar, broadcast
+    n = max(z.shape[-1:] + y.shape[-1:])  # y may be one unit, or a scalar, broadcast (checked before)
     off = _first_row_off_one(y, n)
     if off is not None:
         raise _RowOffOne(((), off[1], off[2]))

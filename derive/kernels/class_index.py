@@ -2,8 +2,10 @@
 
     k = get("softmax", "cce");  k.loss(z, t), k.delta(z, t)   # z: (..., n) floats, t: (...) integers
 
-    loss  = logsumexp(z) - z_t = (max z - z_t) + log sum_k e^{z_k - max z}   (a gather, no one-hot)
+    loss  = logsumexp(z) - z_t = log1p(sum_{k != t} e^{z_k} / e^{z_t})   (a gather, no one-hot)
     delta = softmax(z) - onehot(t),  at the target: a_t - 1 = -sum_{k != t} e_k / sum_k e_k
+
+unshifted (two passes: exp, sum) where that keeps every digit, else max-shifted row by row.
 
 An integer y whose shape is z.shape[:-1] holds class indices (z of shape (n, n) with an integer y of
 shape (n,) is read so too: pass one-hot rows as floats, or with z's shape). Each index is checked in
@@ -29,8 +31,13 @@ def _dtype_name(y):
     return dt.name if isinstance(dt, np.dtype) else str(dt).rpartition(".")[2]  # torch.int64 -> int64
 
 
-def _integral(name):
-    return name.startswith(("int", "uint"))
+def _integral(y):
+    dt = getattr(y, "dtype", None)
+    if isinstance(dt, np.dtype):
+        return dt.kind in "iu"
+    if dt is None:  # a Python number or list
+        return not isinstance(y, (bool, float)) and np.asarray(y).dtype.kind in "iu"
+    return _dtype_name(y).startswith(("int", "uint"))  # torch.int64, a JAX or Dask dtype
 
 
 def _shape_of(v):
@@ -39,27 +46,27 @@ def _shape_of(v):
 
 def applies(kernel, z, y) -> bool:
     """True where y holds class indices for ``kernel`` (an integer array of shape z.shape[:-1]);
-    a ``TypeError``/``ValueError`` for targets shaped as indices but not usable as any targets."""
+    a ``ValueError`` for targets shaped as indices but not usable as any targets."""
     if (kernel.activation, kernel.loss_name) not in PAIRS or isinstance(y, (bool, float)):
         return False
     zs, ys = _shape_of(z), _shape_of(y)
     if not zs or len(ys) != len(zs) - 1:
         return False
+    if ys == zs[:-1] and _integral(y):
+        return True
     name = _dtype_name(y)
     pairing = f"{kernel.activation} + {kernel.loss_name}"
-    if ys == zs[:-1] and _integral(name):
-        return True
     try:
         np.broadcast_shapes(zs, ys)
         return False  # y broadcasts along z's rows: probability (or one-hot) rows, as before
     except ValueError:
         pass
-    if ys == zs[:-1]:
-        raise TypeError(
+    if ys == zs[:-1]:  # a ValueError as every shape mismatch: y broadcasts with z only as indices
+        raise ValueError(
             f"{pairing}: y of shape {ys} (z.shape[:-1], z has shape {zs}) is read as class indices, which must be "
             f"integers, got dtype {name}; pass y.astype(int) for indices, or targets of z's shape {zs} "
             "(one-hot rows or probability vectors)")
-    if _integral(name):
+    if _integral(y):
         raise ValueError(
             f"{pairing}: class-index targets y must have shape z.shape[:-1] = {zs[:-1]} (one index per sample), "
             f"got shape {ys}; z has shape {zs}")
@@ -68,7 +75,7 @@ def applies(kernel, z, y) -> bool:
 
 def check_range(t, n, pairing):
     """Every index in [0, n), else a ``ValueError`` naming the first bad one, its place and n."""
-    if t.size == 0 or (np.min(t) >= 0 and np.max(t) < n):
+    if t.size == 0 or (t.min() >= 0 and t.max() < n):
         return
     bad = (t < 0) | (t >= n)
     where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), t.shape))
@@ -91,36 +98,116 @@ def evaluate_numpy(kernel, z, y, loss):
     return out.astype(dtype, copy=False)
 
 
+class _At:
+    """The entries t of each row of arrays of ``shape`` (y: the indices, broadcast along the units):
+    flat positions in a C-ordered array (take_along_axis costs 5 us a call), else take_along_axis."""
+
+    def __init__(self, y, shape):
+        self.t = y[..., :1].astype(np.intp, copy=False)  # (..., 1)
+        n = shape[-1]
+        self.flat = np.arange(0, self.t.size * n, n) + self.t.reshape(-1)
+
+    def take(self, a):
+        if a.flags.c_contiguous:
+            return a.reshape(-1)[self.flat].reshape(self.t.shape)
+        return np.take_along_axis(a, self.t, axis=-1)
+
+    def put(self, a, v):
+        if a.flags.c_contiguous:
+            a.reshape(-1)[self.flat] = v if np.ndim(v) == 0 else np.reshape(v, -1)
+        else:
+            np.put_along_axis(a, self.t, v, axis=-1)
+
+
 def _parts(z, y, shape, dtype, empty):
-    """(index of each row's target, shape (..., 1); e = e^{z - max z} with e_t = 0; e_t; max z - z_t)."""
-    idx = y[..., :1].astype(np.intp, copy=False)  # y arrives broadcast along the units
+    """(where the targets are, ``_At``; e = e^{z - max z} with e_t = 0; e_t; max z - z_t)."""
+    at = _At(y, shape)
     e = empty(shape, dtype)
-    m = np.max(z, axis=-1, keepdims=True)
+    m = z.max(axis=-1, keepdims=True)
     with np.errstate(over="ignore"):  # rows spanning more than the float range: -inf, e = 0 as it should be
         np.subtract(z, m, out=e)
-        gap = m - np.take_along_axis(z, idx, axis=-1)  # inf only where the loss is above the float range
+        gap = m - at.take(z)  # inf only where the loss is above the float range
     np.exp(e, out=e)
-    e_t = np.take_along_axis(e, idx, axis=-1)
-    np.put_along_axis(e, idx, 0.0, axis=-1)
-    return idx, e, e_t, gap
+    e_t = at.take(e)
+    at.put(e, 0.0)
+    return at, e, e_t, gap
 
 
-def _loss(z, y, shape, dtype, empty=np.empty):
+def _loss_shifted(z, y, shape, dtype, empty=np.empty):
     """(max z - z_t) + log(sum e): log1p of the others where t is a top class (e_t = 1): a loss of
     e^{-40} keeps its digits there, where log(1 + rest) would round to 0."""
     _, e, e_t, gap = _parts(z, y, shape, dtype, empty)
-    rest = np.sum(e, axis=-1, keepdims=True)
+    rest = e.sum(axis=-1, keepdims=True)
     log_total = np.where(gap == 0, np.log1p(rest), np.log(rest + e_t))
     return (gap + log_total)[..., 0]
 
 
-def _delta(z, y, shape, dtype, empty=np.empty, out=None):
+def _delta_shifted(z, y, shape, dtype, empty=np.empty, out=None):
     """e / (rest + e_t), and -rest / (rest + e_t) at the target: a_t - 1 without the cancellation."""
-    idx, e, e_t, _ = _parts(z, y, shape, dtype, empty if out is None else (lambda s, d: out))
-    rest = np.sum(e, axis=-1, keepdims=True)
+    at, e, e_t, _ = _parts(z, y, shape, dtype, empty if out is None else (lambda s, d: out))
+    rest = e.sum(axis=-1, keepdims=True)
     total = rest + e_t
     e /= total
-    np.put_along_axis(e, idx, -rest / total, axis=-1)
+    at.put(e, -rest / total)
+    return e
+
+
+def _unshifted(z, at, e):
+    """(e_t, rest = sum_{k != t} e_k, rows to redo shifted), e = e^z into ``e`` with e_t = 0: two passes
+    fewer than e^{z - max z}. Kept where 1/2 <= e_t + rest < inf: there e_k >= a_k / 2, so an e_k
+    in the subnormals stands for an a_k that is within one subnormal step of them too, and e^{z_k}
+    is as accurate as e^{z_k - max z} (which also rounds z_k - max z)."""
+    if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
+        z = np.copyto(e, z) or e
+    with np.errstate(over="ignore"):  # rows past the float range: redone
+        np.exp(z, out=e)
+    e_t = at.take(e)
+    at.put(e, 0.0)
+    rest = e.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):  # inf + nan
+        total = rest + e_t
+        keep = (total >= 0.5) & (total < np.inf)
+    return e_t, rest, total, keep
+
+
+def _redo(redo, fn, out, z, at):
+    """out's rows ``redo`` (flat over the leading axes) as fn(those rows of z, their targets)."""
+    n = z.shape[-1]
+    zr = z.reshape(-1, n)[redo]
+    values = fn(zr, at.t.reshape(-1, 1)[redo], zr.shape, out.dtype)
+    where = np.unravel_index(redo, out.shape[:-1]) if out.ndim > 1 else ()
+    out[where] = values.reshape(redo.size, -1) if out.ndim > 1 else values.reshape(out.shape)
+
+
+def _loss(z, y, shape, dtype, empty=np.empty):
+    """log(sum_k e^{z_k} / e^{z_t}) = log1p(rest / e_t), unshifted (``_unshifted``) where also e_t is
+    normal (rest / e_t then rounds as the shifted ratio does) and the ratio finite; other rows
+    by ``_loss_shifted``."""
+    at = _At(y, shape)
+    e = empty(shape, dtype)
+    e_t, rest, _, keep = _unshifted(z, at, e)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):  # rows redone below
+        ratio = rest / e_t
+        out = np.log1p(ratio)
+        keep &= (e_t >= np.finfo(dtype).smallest_normal) & (ratio < np.inf)
+    redo = np.flatnonzero(~keep)
+    if redo.size:
+        _redo(redo, _loss_shifted, out, z, at)
+    return out[..., 0]
+
+
+def _delta(z, y, shape, dtype, empty=np.empty, out=None):
+    """e^z / total, and -rest / total at the target (a_t - 1 without the cancellation), unshifted
+    (``_unshifted``) where it keeps every digit; other rows by ``_delta_shifted``."""
+    at = _At(y, shape)
+    e = empty(shape, dtype) if out is None else out
+    e_t, rest, total, keep = _unshifted(z, at, e)
+    with np.errstate(invalid="ignore", divide="ignore"):  # rows redone below
+        e /= total
+        at.put(e, -rest / total)
+    redo = np.flatnonzero(~keep)
+    if redo.size:
+        _redo(redo, _delta_shifted, e, z, at)
     return e
 
 
