@@ -25,11 +25,11 @@ def _exp_rows(z, e, tight=True):
     than e^{z - max} and a pass cheaper, where max z is in [0, log(max float / n) - 1] (not log softmax: z - log sum e^z
     rounds at max z's size). Other rows, and the ``_tight`` ones if ``tight``, are redone max-shifted, each alone."""
     z = _full(z, e.shape)
-    m = np.max(z, axis=-1, keepdims=True)
+    m = z.max(axis=-1, keepdims=True)
     if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
         z = np.copyto(e, z) or e
     with np.errstate(over="ignore"):  # rows with max z above the bound: redone
-        total = np.sum(np.exp(z, out=e), axis=-1, keepdims=True)
+        total = np.exp(z, out=e).sum(axis=-1, keepdims=True)
     bound = np.log(np.finfo(e.dtype).max) - np.log(z.shape[-1]) - 1.0
     fast = (m >= 0) & (m <= bound) & (total >= (_tight(e.dtype) if tight else 0) * np.exp(np.minimum(m, bound)))
     redo = np.flatnonzero(~fast)
@@ -71,15 +71,15 @@ def softmax_residual(z, y, out, empty=np.empty):
 
 
 def _softmax_residual_shifted(z, y, out):
-    _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+    _shifted(z, z.max(axis=-1, keepdims=True), out)
     np.exp(out, out=out)  # e, with e_t = 1 at the top class
-    total = np.sum(out, axis=-1, keepdims=True)
+    total = out.sum(axis=-1, keepdims=True)
     rows = np.flatnonzero(total < _tight(out.dtype))
     if rows.size:
         e = out.reshape(-1, out.shape[-1])[rows]  # those rows only
         top = np.argmax(e, axis=-1)
         e[np.arange(rows.size), top] = 0.0
-        rest = np.sum(e, axis=-1)  # exact: the 1 is not in it
+        rest = e.sum(axis=-1)  # exact: the 1 is not in it
     out /= total
     out -= y
     if rows.size:
@@ -101,7 +101,7 @@ def softmax_vjp(z, g, out, empty=np.empty):
     g_top = np.take_along_axis(g, idx, axis=-1).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     p = np.multiply(a, out, out=empty(out.shape, out.dtype))  # a_k (g_k - g_t), 0 at the top
-    T = -np.sum(p, axis=-1, keepdims=True) / (1.0 + rest)
+    T = -p.sum(axis=-1, keepdims=True) / (1.0 + rest)
     np.put_along_axis(a, idx, 1.0, axis=-1)
     a /= 1.0 + rest
     out += T
@@ -128,7 +128,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     _shifted(z, top, d)  # z - z_t <= 0
     e = np.exp(d, out=empty(out.shape, out.dtype))
     np.put_along_axis(e, idx, 0.0, axis=-1)
-    rest = np.sum(e, axis=-1, keepdims=True)  # sum of e off the top
+    rest = e.sum(axis=-1, keepdims=True)  # sum of e off the top
     total = 1.0 + rest
     dy = np.subtract(np.take_along_axis(y, idx, axis=-1), y, out=empty(out.shape, out.dtype))  # y_t - y_k
     # close logits: D = -expm1(d)/S - dy
@@ -159,7 +159,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     np.put_along_axis(d, idx, 0.0, axis=-1)
     np.put_along_axis(e, idx, 1.0, axis=-1)
     e /= total  # a
-    T = np.sum(np.multiply(e, d, out=far), axis=-1, keepdims=True)
+    T = np.multiply(e, d, out=far).sum(axis=-1, keepdims=True)
     np.subtract(T, d, out=out)
     out *= e
     return out
@@ -189,7 +189,7 @@ def _off_top(z, out):
     _shifted(z, top, out)
     np.exp(out, out=out)
     np.put_along_axis(out, idx, 0.0, axis=-1)
-    return idx, out, np.sum(out, axis=-1, keepdims=True)
+    return idx, out, out.sum(axis=-1, keepdims=True)
 
 
 def _shifted(z, top, out):
@@ -211,13 +211,13 @@ def _shifted(z, top, out):
 def _log_total(e, dtype):
     """log(sum_k e_k) over the last axis, e_t = 1 at the top; log1p of the others where they hold
     under 2^-10 of the top's mass (``_tight``): then the top class is exact."""
-    total = np.sum(e, axis=-1, keepdims=True)
+    total = e.sum(axis=-1, keepdims=True)
     log_total = np.log(total)
     rows = np.flatnonzero(total < _tight(dtype))
     if rows.size:
         e = e.reshape(-1, e.shape[-1])[rows]  # those rows only
         e[np.arange(rows.size), np.argmax(e, axis=-1)] = 0.0
-        log_total.reshape(-1)[rows] = np.log1p(np.sum(e, axis=-1))
+        log_total.reshape(-1)[rows] = np.log1p(e.sum(axis=-1))
     return total, log_total
 
 
@@ -227,11 +227,11 @@ def _log_softmax_scaled(z, out, empty, scale):
     At scale 1/2 every intermediate is finite for finite z: h = z/2 spans at most the float
     range, and e^{2(h - max h)} underflows to 0 exactly where it should."""
     if scale == 1:
-        overflowed = _shifted(z, np.max(z, axis=-1, keepdims=True), out)
+        overflowed = _shifted(z, z.max(axis=-1, keepdims=True), out)
         e = np.exp(out, out=empty(out.shape, out.dtype))
     else:
         np.multiply(z, 0.5, out=out)
-        out -= np.max(out, axis=-1, keepdims=True)
+        out -= out.max(axis=-1, keepdims=True)
         e = empty(out.shape, out.dtype)
         with np.errstate(over="ignore"):  # 2 (h - max h) below -max: e = 0, as it should be
             np.multiply(out, 2.0, out=e)
@@ -284,7 +284,7 @@ def _log1m_softmax_scaled(z, out, empty, scale):
         np.exp(e, out=e)
     else:
         np.exp(out, out=e)
-    total = np.sum(e, axis=-1, keepdims=True)
+    total = e.sum(axis=-1, keepdims=True)
     e /= total
     np.put_along_axis(e, idx, 0.0, axis=-1)
     np.negative(e, out=e)
@@ -293,7 +293,7 @@ def _log1m_softmax_scaled(z, out, empty, scale):
         e *= scale
     # top class: 1 - a_top = sum_{k != top} e_k / total, shifted by the second largest logit
     np.put_along_axis(out, idx, -np.inf, axis=-1)
-    second = np.max(out, axis=-1, keepdims=True)  # finite: n >= 2 and, at scale 1/2, no overflow
+    second = out.max(axis=-1, keepdims=True)  # finite: n >= 2 and, at scale 1/2, no overflow
     if scale == 1:
         overflowed |= _shifted(out, second, out)
     else:
@@ -301,7 +301,7 @@ def _log1m_softmax_scaled(z, out, empty, scale):
         with np.errstate(over="ignore"):
             out *= 2.0
     np.exp(out, out=out)
-    rest = np.log(np.sum(out, axis=-1, keepdims=True)) * scale + second
+    rest = np.log(out.sum(axis=-1, keepdims=True)) * scale + second
     np.put_along_axis(e, idx, rest - np.log(total) * scale, axis=-1)
     np.copyto(out, e)
     return overflowed
@@ -369,7 +369,7 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
         w *= scale
     np.exp(w, out=w)
     w *= one_minus_y
-    W = np.sum(w, axis=-1, keepdims=True)
+    W = w.sum(axis=-1, keepdims=True)
     y_top = np.take_along_axis(one_minus_y, idx, axis=-1)
     with np.errstate(over="ignore"):  # 1 - a_t below e^-max: 0
         c_top = np.exp(np.take_along_axis(M, idx, axis=-1) * scale)  # 1 - a_t
@@ -378,15 +378,15 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     # L_j + L_t - M_t would subtract two values of size z_t - z_j and lose O_j's digits.
     np.copyto(L, z)
     np.put_along_axis(L, idx, -np.inf, axis=-1)
-    _shifted(L, np.max(L, axis=-1, keepdims=True), M)  # z_k - z_s <= 0, -inf at the top
+    _shifted(L, L.max(axis=-1, keepdims=True), M)  # z_k - z_s <= 0, -inf at the top
     np.exp(M, out=L)
-    M -= np.log(np.sum(L, axis=-1, keepdims=True))
+    M -= np.log(L.sum(axis=-1, keepdims=True))
     np.exp(M, out=M)
     M *= y_top * np.take_along_axis(a, idx, axis=-1)
     # out = a sum(y) - y + w - a W - a_j w_t, with the top entry's w_t - a_t w_t = (1 - y_t) a_t
     rows = empty(out.shape, out.dtype)
     np.copyto(rows, y)  # y's rows in C order: the sum's order, so its rounding, is the same whatever y's layout
-    y_sum = np.sum(rows, axis=-1, keepdims=True)
+    y_sum = rows.sum(axis=-1, keepdims=True)
     np.multiply(a, y_sum, out=out)
     out -= y
     out += w
