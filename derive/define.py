@@ -27,7 +27,7 @@ from sympy import Interval, S, oo
 
 from derive.kernels import user
 from derive.symbolic import catalogue
-from derive.symbolic.catalogue import Activation, Loss, on_change, register
+from derive.symbolic.catalogue import Activation, Loss, Param, on_change, register
 from derive.symbolic.formula import parse
 
 __all__ = ["define_activation", "define_loss", "RANGE_PROOFS", "interval"]
@@ -48,15 +48,22 @@ def interval(text) -> sp.Set:
     return Interval(*ends, left_open=m[1] == "(", right_open=m[4] == ")")
 
 
-def _values(params) -> dict:
-    """{name: value} as exact numbers (0.1 is 1/10)."""
-    out = {}
+def _params(params) -> tuple[Param, ...]:
+    """{name: value or (value, domain)} as call-time parameters: that default (exact: 0.1 is 1/10), in
+    that domain (a set or "(lo, hi)"-style string; default R)."""
+    out = []
     for k, v in (params or {}).items():
+        v, domain = v if isinstance(v, tuple) and len(v) == 2 else (v, S.Reals)
         value = parse(repr(v) if not isinstance(v, str) else v, [])
         if not value.is_real:
             raise ValueError(f"parameter {k} = {v!r} is not a real number")
-        out[sp.Symbol(k, real=True)] = value
-    return out
+        out.append(Param(k, value, interval(domain)))
+    return tuple(out)
+
+
+def _at(expr, params, bound: dict, **given):
+    """expr with the parameters given as keywords (symbols or values) in place of their symbols."""
+    return expr.xreplace({**bound, **{p.symbol: sp.sympify(given[p.name]) for p in params if p.name in given}})
 
 
 def _derivative(expr, z):
@@ -66,9 +73,14 @@ def _derivative(expr, z):
     return min((d, sp.together(d.subs(z * sp.sign(z), sp.Abs(z)))), key=sp.count_ops)
 
 
-def _formula(text, variables, params):
-    values = _values(params)
-    return parse(text, variables, [s.name for s in values]).xreplace(values)
+def _formula(text, variables, params: tuple[Param, ...]):
+    """The parsed formula, each parameter as its symbol (with the assumptions of its domain)."""
+    return parse(text, variables, [p.name for p in params]).xreplace({sp.Symbol(p.name, real=True): p.symbol
+                                                                       for p in params})
+
+
+def _param_rows(params) -> list:
+    return [p.row for p in params]
 
 
 @cache
@@ -104,18 +116,19 @@ def _generator():
     return generate
 
 
-def _xp(*functions):
+def _xp(keywords, *functions):
     """(name, source, False) of the functional (array API) kernels: xp_<name> for each (name, expr, reduce_last)."""
     from derive.compile import printer_xp
 
-    return [(f"xp_{name}", printer_xp.function_source(f"xp_{name}", params, expr, reduce_last=last), False)
-            for name, params, expr, last in functions]
+    return [(f"xp_{name}", printer_xp.function_source(f"xp_{name}", params, expr, reduce_last=last, keywords=keywords),
+             False) for name, params, expr, last in functions]
 
 
 def _activation_functions(name):
     from derive.compile import expressions as ex
 
-    return _generator().activation_functions(name) + _xp(("act__" + name, "z", ex.activation_expr(name), False),
+    return _generator().activation_functions(name) + _xp(ex.param_keywords(name),
+                                                         ("act__" + name, "z", ex.activation_expr(name), False),
                                                          ("dact__" + name, "z", ex.derivative_expr(name), False))
 
 
@@ -123,7 +136,8 @@ def _pairing_functions(act, loss):
     from derive.compile import expressions as ex
 
     tag = f"{act}__{loss}"
-    return _generator().pairing_functions(act, loss) + _xp((f"loss__{tag}", "z, y", ex.loss_expr(act, loss), True),
+    return _generator().pairing_functions(act, loss) + _xp(ex.param_keywords(act, loss),
+                                                           (f"loss__{tag}", "z, y", ex.loss_expr(act, loss), True),
                                                            (f"delta__{tag}", "z, y", ex.delta_expr(act, loss), False))
 
 
@@ -151,33 +165,37 @@ def _prove_range(entry: Activation, declared):
 
 
 def define_activation(name: str, formula: str, *, params=None, range=None) -> Activation:
-    """a = f(z) from ``formula`` (in z; ``params``: {name: value} fixed in it), registered as ``name``.
+    """a = f(z) from ``formula`` (in z), registered as ``name``. ``params``: {name: default} or {name:
+    (default, domain)}: call-time parameters, symbols in the derivations, keywords of the kernels.
 
     Its range: ``range`` (a set or "(lo, hi)"-style string) proved, else proved increasing with its
-    limits, else unknown (R, with the reason kept: pairings that need a range are refused)."""
-    expr = _formula(formula, ["z"], params)
+    limits, else unknown (R, with the reason kept: pairings that need a range are refused). With
+    parameters, the range is proved with them as symbols (for every value in their domains)."""
+    ps = _params(params)
+    expr = _formula(formula, ["z"], ps)
     z = sp.Symbol("z", real=True)
     catalogue._check_name("activation", name, catalogue.ACTIVATIONS)
 
-    def f(t, expr=expr):
-        return expr.xreplace({z: t})
+    def f(t, expr=expr, **given):
+        return _at(expr, ps, {z: t}, **given)
 
-    def prime(a, t, d=_derivative(expr, z)):
-        return d.xreplace({z: t})
+    def prime(a, t, d=_derivative(expr, z), **given):
+        return _at(d, ps, {z: t}, **given)
 
     declared = interval(range) if range is not None else None
-    rng, proof, why = _prove_range(Activation(name, f, None, S.Reals), declared)
+    symbolic = Activation(name, lambda t: f(t, **{p.name: p.symbol for p in ps}), None, S.Reals)
+    rng, proof, why = _prove_range(symbolic, declared)
     entry = Activation(name, f, prime, rng if rng is not None else S.Reals,
-                       unknown_range=None if rng is not None else why)
+                       unknown_range=None if rng is not None else why, params=ps)
     _FORMULAS[name] = sp.srepr(expr)
     register(activations=[entry])
     RANGE_PROOFS[name] = proof
     pairs, invalid, key = [], [], _key("activation", _spec(name))
     with _or_undone(name):
-        user.install_activation(name, _module(key, lambda: _activation_functions(name)))
+        user.install_activation(name, _module(key, lambda: _activation_functions(name)), _param_rows(ps))
         for loss in catalogue.LOSSES:
             _pair(name, loss, pairs, invalid)
-    user.record(name, "activation", key, pairs, invalid)
+    user.record(name, "activation", key, pairs, invalid, _param_rows(ps))
     return entry
 
 
@@ -185,22 +203,24 @@ def define_loss(name: str, term: str, *, reduction: str = "sum", domain=None, ta
     """C = sum (or mean) over units of l(a, y) = ``term`` (in a and y), registered as ``name``.
 
     ``domain``: the set a must lie in (default R; an activation pairs with it when its proved range
-    lies inside); ``targets``: the set y lies in (default R)."""
+    lies inside); ``targets``: the set y lies in (default R); ``params`` as for ``define_activation``."""
     if reduction not in ("sum", "mean"):
         raise ValueError(f"reduction is 'sum' or 'mean', not {reduction!r}")
-    expr = _formula(term, ["a", "y"], params)
+    ps = _params(params)
+    expr = _formula(term, ["a", "y"], ps)
     a, y = sp.Symbol("a", real=True), sp.Symbol("y", real=True)
     catalogue._check_name("loss", name, catalogue.LOSSES)
-    entry = Loss(name, lambda u, v, expr=expr: expr.xreplace({a: u, y: v}), reduction,
-                 interval(domain) if domain is not None else S.Reals, interval(targets) if targets is not None else S.Reals)
+    entry = Loss(name, lambda u, v, expr=expr, **given: _at(expr, ps, {a: u, y: v}, **given), reduction,
+                 interval(domain) if domain is not None else S.Reals, interval(targets) if targets is not None else S.Reals,
+                 params=ps)
     _FORMULAS[name] = sp.srepr(expr)
     register(losses=[entry])
     pairs, invalid = [], []
     with _or_undone(name):
-        user.install_loss(name)
+        user.install_loss(name, _param_rows(ps))
         for act in catalogue.ACTIVATIONS:
             _pair(act, name, pairs, invalid)
-    user.record(name, "loss", None, pairs, invalid)
+    user.record(name, "loss", None, pairs, invalid, _param_rows(ps))
     return entry
 
 

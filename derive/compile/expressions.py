@@ -17,23 +17,32 @@ from functools import cache
 import sympy as sp
 from sympy import Sum
 
+from derive.compile import parametric
 from derive.compile.nodes import ROW_FUNCTIONS, RowSum, softmax
-from derive.compile.rewrite import stabilize
-from derive.symbolic.catalogue import ACTIVATIONS, on_change
-from derive.symbolic.pairing import derive_pair
+from derive.compile.rewrite import RULES, phases
+from derive.compile.rewrite import stabilize as _stabilize
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, on_change
+from derive.symbolic.pairing import derive_pair, pairing_params
 from derive.symbolic.symbols import a, j, n, y, z
 
 __all__ = ["Z", "Y", "N", "ROW_FUNCTIONS", "loss_expr", "delta_expr", "activation_expr", "derivative_expr",
-           "elementwise", "formula", "output_formula"]
+           "elementwise", "formula", "output_formula", "stabilize", "params_of", "param_keywords"]
 
 # Scalar stand-ins: the whole z / y arrays, and n = number of units (last axis).
 Z, Y, N = sp.symbols("z y n", real=True)
+# the parameters' rules first: rewrite's rule for elu(x) - y would take elu(x, alpha) for elu(x)
+_PHASES = phases(parametric.RULES + RULES)
+
+
+def stabilize(expr):
+    """``expr`` through the rules of every phase, the parameters' own included."""
+    return _stabilize(expr, _PHASES)
 
 
 def _in_logits(expr, activation: str):
     """a[.] -> f(Z) (softmax: softmax(Z)), y[.] -> Y, z[.] -> Z, Sum over units -> RowSum."""
     act = ACTIVATIONS[activation]
-    out = act.f(Z) if act.elementwise else softmax(Z)
+    out = act.f(Z, **act.symbols) if act.elementwise else softmax(Z)
     expr = expr.replace(lambda e: isinstance(e, Sum), lambda e: RowSum(e.function))
     return expr.replace(
         lambda e: isinstance(e, sp.Indexed),
@@ -57,15 +66,16 @@ def loss_expr(activation: str, loss: str):
 
 @cache
 def activation_expr(name: str):
-    """a = f(Z), stabilised."""
-    return stabilize(ACTIVATIONS[name].f(Z))
+    """a = f(Z), stabilised (parameters as symbols)."""
+    act = ACTIVATIONS[name]
+    return stabilize(act.f(Z, **act.symbols))
 
 
 @cache
 def derivative_expr(name: str):
     """f'(Z), through the output where the catalogue writes it so, stabilised."""
     act = ACTIVATIONS[name]
-    return stabilize(act.prime(act.f(Z), Z))
+    return stabilize(act.prime(act.f(Z, **act.symbols), Z, **act.symbols))
 
 
 for _cached in (delta_expr, loss_expr, activation_expr, derivative_expr):
@@ -77,6 +87,17 @@ def elementwise(expr) -> bool:
     return N not in expr.free_symbols and not expr.has(*ROW_FUNCTIONS)
 
 
+def params_of(activation: str, loss: str | None = None) -> tuple:
+    """The call-time parameters of an activation, or of a pairing (the activation's, then the loss's)."""
+    act = ACTIVATIONS[activation]
+    return act.params if loss is None else pairing_params(act, LOSSES[loss])
+
+
+def param_keywords(activation: str, loss: str | None = None) -> str:
+    """The generated functions' keyword parameters with their defaults: ', alpha=1.0' ('' for none)."""
+    return "".join(f", {p.name}={float(p.default)!r}" for p in params_of(activation, loss))
+
+
 def formula(expr) -> str:
     """A derivation's expression as a reader writes it: the unit's own entries a[j], y[j], z[j] as a, y, z."""
     plain = {base: sp.Symbol(base.label.name, real=True) for base in (a, y, z)}
@@ -86,4 +107,4 @@ def formula(expr) -> str:
 def output_formula(activation: str) -> str:
     """'a = f(z)' for the activation (softmax: 'a = softmax(z)')."""
     act = ACTIVATIONS[activation]
-    return f"a = {sp.sstr(act.f(sp.Symbol('z', real=True))) if act.elementwise else 'softmax(z)'}"
+    return f"a = {sp.sstr(act.f(sp.Symbol('z', real=True), **act.symbols)) if act.elementwise else 'softmax(z)'}"

@@ -22,10 +22,10 @@ from pathlib import Path
 import sympy as sp
 
 from derive.compile.expressions import (N, ROW_FUNCTIONS, Y, Z, activation_expr, delta_expr, derivative_expr,
-                                        elementwise, formula, loss_expr, output_formula)
+                                        elementwise, formula, loss_expr, output_formula, param_keywords, params_of)
 from derive.compile.nodes import softmax
 from derive.compile.printer_numpy import function_source
-from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, on_change, pairings
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, on_change, pairings, show_set
 from derive.symbolic.pairing import derive_pair
 
 # the names the array-API printer (and older callers) take from here
@@ -62,7 +62,7 @@ def _activation_docs(name: str) -> tuple[str, str]:
     if not act.elementwise:
         return out, ""
     a, z = sp.symbols("a z", real=True)
-    return out, f"f'(z) = {sp.sstr(act.prime(a, z))},  {out}"
+    return out, f"f'(z) = {sp.sstr(act.prime(a, z, **act.symbols))},  {out}"
 
 
 def _pair_docs(activation: str, loss: str) -> tuple[str, str]:
@@ -72,20 +72,28 @@ def _pair_docs(activation: str, loss: str) -> tuple[str, str]:
     return f"C = {formula(d.cost)},  {out}", ",  ".join([f"dC/dz = {formula(d.delta)}", out, *d.assumptions])
 
 
+def _params_doc(params) -> str:
+    """'\n\nparameters: alpha in (0, oo), default 1' (nothing without parameters)."""
+    shown = "; ".join(f"{p.name} in {show_set(p.domain)}, default {p.default}" for p in params)
+    return f"\n\nparameters: {shown}" if params else ""
+
+
 def activation_functions(name: str) -> list[tuple[str, str, bool]]:
     """(function name, source, elementwise?) of activation ``name``: act__name and, elementwise, dact__name."""
     fn, (doc_f, doc_prime) = _ident(name), _activation_docs(name)
     if not ACTIVATIONS[name].elementwise:
         return [_function(f"act__{fn}", "z, shape, dtype", softmax(Z), doc_f)]
-    return [_function(f"act__{fn}", "z, shape, dtype", activation_expr(name), doc_f),
-            _function(f"dact__{fn}", "z, shape, dtype", derivative_expr(name), doc_prime)]
+    args, more = "z, shape, dtype" + param_keywords(name), _params_doc(params_of(name))
+    return [_function(f"act__{fn}", args, activation_expr(name), doc_f + more),
+            _function(f"dact__{fn}", args, derivative_expr(name), doc_prime + more)]
 
 
 def pairing_functions(activation: str, loss: str) -> list[tuple[str, str, bool]]:
     """(function name, source, elementwise?) of a valid pairing: loss__act__loss and delta__act__loss."""
     tag, (doc_cost, doc_delta) = f"{_ident(activation)}__{_ident(loss)}", _pair_docs(activation, loss)
-    return [_function(f"loss__{tag}", "z, y, shape, dtype", loss_expr(activation, loss), doc_cost, reduce_last=True),
-            _function(f"delta__{tag}", "z, y, shape, dtype", delta_expr(activation, loss), doc_delta)]
+    args, more = "z, y, shape, dtype" + param_keywords(activation, loss), _params_doc(params_of(activation, loss))
+    return [_function(f"loss__{tag}", args, loss_expr(activation, loss), doc_cost + more, reduce_last=True),
+            _function(f"delta__{tag}", args, delta_expr(activation, loss), doc_delta + more)]
 
 
 def _function(name, params, expr, doc, **kw) -> tuple[str, str, bool]:
@@ -121,12 +129,33 @@ def generate() -> str:
     # pairs whose delta used sum_i y_i = 1 (softmax + cce): their kernels check it, not assume it
     summing = [(act, lo) for act, lo, _ in valid if LOSSES[lo].targets_sum_to_one and derive_pair(act, lo).assumptions]
     parts.append("TARGETS_SUM_TO_ONE = {" + ", ".join(repr(key) for key in summing) + "}\n\n")
+    parts.append(param_tables(ACTIVATIONS, LOSSES))
     # kernels that may be evaluated on any box of the array, not only on whole rows
     parts.append("ELEMENTWISE = {\n" + "".join(f"    {name},\n" for name in pointwise) + "}\n\n")
     return HEADER + "".join(parts).rstrip() + "\n"
 
 
 on_change(generate.cache_clear)
+
+
+def param_table(entries) -> str:
+    """{name: (Param.row, ...)} of the entries with parameters, as source: what ``derive.kernels``
+    checks keyword values against, without SymPy."""
+    rows = [f"    {name!r}: ({', '.join(_row(p.row) for p in e.params)},),\n" for name, e in entries.items() if e.params]
+    return "{\n" + "".join(rows) + "}"
+
+
+def _row(row) -> str:
+    return "(" + ", ".join(_float_source(v) if isinstance(v, float) else repr(v) for v in row) + ")"
+
+
+def _float_source(v: float) -> str:
+    return repr(v) if v not in (float("inf"), -float("inf")) else ('float("inf")' if v > 0 else '-float("inf")')
+
+
+def param_tables(activations, losses) -> str:
+    return (f"ACTIVATION_PARAMS = {param_table(activations)}\n\n"
+            f"LOSS_PARAMS = {param_table(losses)}\n\n")
 
 
 def main(argv=None) -> int:

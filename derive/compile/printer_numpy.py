@@ -336,7 +336,8 @@ def function_source(name: str, params: str, expr, *, reduce_last: bool = False, 
     The docstring is ``doc`` (the formula the kernel equals) then the form evaluated; without ``doc``, that form."""
     expr = _row_constants_out(expr)
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
-    em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const")}, names)
+    given = {s: (s.name, "const") for s in expr.free_symbols - {Z, Y, N}}  # call-time parameters: numbers
+    em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const"), **given}, names)
     result = em.emit(replacements, root)
     body = []
     if any(N in e.free_symbols for _, e in replacements) or N in root.free_symbols:

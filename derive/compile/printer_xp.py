@@ -29,7 +29,7 @@ from sympy.printing.numpy import NumPyPrinter, _known_functions_numpy
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.compile import nodes as rw
-from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr, param_keywords
 from derive.compile.printer_numpy import _Emitter
 from derive.kernels.xp_ops import Ops
 from derive.symbolic.catalogue import ACTIVATIONS, pairings
@@ -141,11 +141,12 @@ def print_xp(expr) -> str:
     return XpPrinter({"fully_qualified_modules": True, "allow_unknown_functions": False}).doprint(expr)
 
 
-def function_source(name: str, params: str, expr, *, reduce_last: bool = False) -> str:
-    """``def name(params, n, xp, ops):`` evaluating ``expr`` through ``cse``: one line per shared
-    subexpression. Row results (``reduce_last``) drop their length-1 last axis."""
+def function_source(name: str, params: str, expr, *, reduce_last: bool = False, keywords: str = "") -> str:
+    """``def name(params, n, xp, ops[, keywords]):`` evaluating ``expr`` through ``cse``: one line per shared
+    subexpression. Row results (``reduce_last``) drop their length-1 last axis. ``keywords``: the
+    call-time parameters with their defaults (", alpha=1.0")."""
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
-    lines = [f"def {name}({params}, n, xp, ops):", f'    """{sp.sstr(expr)}"""']
+    lines = [f"def {name}({params}, n, xp, ops{keywords}):", f'    """{sp.sstr(expr)}"""']
     lines += [f"    {sym} = {print_xp(sub)}" for sym, sub in replacements]
     result = print_xp(root)
     lines.append(f"    return ({result})[..., 0]" if reduce_last else f"    return {result}")
@@ -175,15 +176,16 @@ def generate() -> str:
     for name, act in ACTIVATIONS.items():
         fn = _ident(name)
         f = activation_expr(name) if act.elementwise else rw.softmax(Z)
-        parts.append(function_source(f"act__{fn}", "z", f))
+        parts.append(function_source(f"act__{fn}", "z", f, keywords=param_keywords(name)))
         if act.elementwise:
-            parts.append(function_source(f"dact__{fn}", "z", derivative_expr(name)))
+            parts.append(function_source(f"dact__{fn}", "z", derivative_expr(name), keywords=param_keywords(name)))
         acts.append(f"    {name!r}: (act__{fn}, {f'dact__{fn}' if act.elementwise else 'None'}),\n")
     for act, lo, reason in pairings():
         if reason is None:
             tag = f"{_ident(act)}__{_ident(lo)}"
-            parts.append(function_source(f"loss__{tag}", "z, y", loss_expr(act, lo), reduce_last=True))
-            parts.append(function_source(f"delta__{tag}", "z, y", delta_expr(act, lo)))
+            keywords = param_keywords(act, lo)
+            parts.append(function_source(f"loss__{tag}", "z, y", loss_expr(act, lo), reduce_last=True, keywords=keywords))
+            parts.append(function_source(f"delta__{tag}", "z, y", delta_expr(act, lo), keywords=keywords))
             pairs.append(f"    ({act!r}, {lo!r}): (loss__{tag}, delta__{tag}),\n")
     parts.append("ACTIVATIONS = {\n" + "".join(acts) + "}\n\nPAIRS = {\n" + "".join(pairs) + "}\n")
     return HEADER + "".join(parts)

@@ -2,6 +2,7 @@
 
     k = get("sigmoid", "bce");  k.loss(z, y), k.delta(z, y), k.grad_b(z, y), k.grad_w(x, z, y)
     f = activation("tanh");     f(z), f.derivative(z)   (softmax: f.jacobian(z))
+    get("leaky_relu", "huber", slope=0.1, delta=2.0), activation("elu", alpha=0.5): parameters by keyword
 
 >>> import numpy as np
 >>> get("sigmoid", "bce").delta(np.array([[-1000.0, 0.0]]), np.array([[0.0, 1.0]]))
@@ -21,6 +22,9 @@ row primitives and ``bits`` the sign-bit helpers (NumPy), ``xp_ops`` their funct
 from __future__ import annotations
 
 from derive.errors import pairing_error, swapped, unknown
+from functools import partial
+
+from derive.errors import UnknownNameError
 from derive.kernels import _generated as _gen
 from derive.kernels.blocks import get_num_threads, set_num_threads
 from derive.kernels.objects import Kernel, KernelActivation
@@ -37,8 +41,11 @@ def _pairs_with(activation):
 _NO_LOSS = object()  # get("relu"): not None, which is a wrong loss name like any other
 
 
-def get(activation: str, loss: str = _NO_LOSS) -> Kernel:
-    """The kernel of ``activation`` + ``loss``; ``PairingError`` says why an invalid pairing is one."""
+def get(activation: str, loss: str = _NO_LOSS, **params) -> Kernel:
+    """The kernel of ``activation`` + ``loss``; ``PairingError`` says why an invalid pairing is one.
+
+    ``params``: values of the pairing's parameters (``slope=0.1``, ``delta=2.0``; the others keep their
+    defaults), each checked against its domain."""
     wrong_way = None if loss is _NO_LOSS else swapped(activation, loss, _gen.ACTIVATIONS, _gen.LOSSES)
     if wrong_way is not None:
         raise wrong_way
@@ -55,17 +62,111 @@ def get(activation: str, loss: str = _NO_LOSS) -> Kernel:
     if key in _gen.INVALID:
         reason = _gen.INVALID[key].removeprefix(f"invalid pairing {activation} + {loss}: ")
         raise pairing_error(activation, loss, reason, _pairs_with(activation))
+    values = _checked(f"{activation} + {loss}", params, _table(_gen.ACTIVATION_PARAMS, activation)
+                      + _table(_gen.LOSS_PARAMS, loss))
+    if values:
+        return _bound_kernel(activation, loss, values)
     if key not in _KERNELS:
-        rowwise = _gen.ACTIVATIONS[activation][1] is None  # softmax: no elementwise derivative
-        _KERNELS[key] = Kernel(activation, loss, *_gen.PAIRS[key], targets_sum_to_one=key in _gen.TARGETS_SUM_TO_ONE,
-                               min_units=2 if rowwise else 1, elementwise=_gen.ELEMENTWISE)
+        _KERNELS[key] = _kernel(Kernel, activation, loss, _gen.PAIRS[key])
     return _KERNELS[key]
 
 
-def activation(name: str) -> KernelActivation:
-    """The activation ``name``: callable, with ``derivative`` (softmax: ``jacobian``)."""
+def _kernel(cls, activation, loss, functions, elementwise=None):
+    rowwise = _gen.ACTIVATIONS[activation][1] is None  # softmax: no elementwise derivative
+    key = (activation, loss)
+    return cls(activation, loss, *functions, targets_sum_to_one=key in _gen.TARGETS_SUM_TO_ONE,
+               min_units=2 if rowwise else 1, elementwise=elementwise or _gen.ELEMENTWISE)
+
+
+def _table(table, name):
+    return table.get(name, ()) if isinstance(name, str) else ()
+
+
+def _show(lo, hi, lo_open, hi_open) -> str:
+    def end(v):
+        return "oo" if v == float("inf") else "-oo" if v == -float("inf") else f"{v:g}"
+    return f"{'(['[not lo_open]}{end(lo)}, {end(hi)}{')]'[not hi_open]}"
+
+
+def _checked(owner: str, given: dict, table) -> dict:
+    """The values given for ``owner``'s parameters (rows name, default, lo, hi, lo_open, hi_open), each a
+    real number inside its domain; unknown names list the known ones (no SymPy: the domains are floats)."""
+    rows = {row[0]: row for row in table}
+    for name, value in given.items():
+        if name not in rows:
+            known = ", ".join(rows) or "none"
+            raise UnknownNameError(f"unknown parameter {name!r} of {owner}; its parameters: {known}")
+        _, _, lo, hi, lo_open, hi_open = rows[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
+            raise TypeError(f"{owner}'s parameter {name} is a real number, got {type(value).__name__} {value!r}")
+        v = float(value)
+        inside = (lo < v if lo_open else lo <= v) and (v < hi if hi_open else v <= hi)
+        if not inside or v != v:
+            raise ValueError(f"{owner}'s parameter {name} must be in {_show(lo, hi, lo_open, hi_open)}, got {value!r}")
+    return {name: float(value) for name, value in given.items()}
+
+
+class _BoundKernel(Kernel):
+    """A kernel whose generated functions have parameter values bound (``functools.partial``): NumPy and
+    Dask arrays run them; the array-API backends run the functional kernels with the same values."""
+
+    def __init__(self, *args, values, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.values = values
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"<kernel {self.activation} + {self.loss_name} ({shown})>"
+
+    def _foreign(self, lib, which, z, y):
+        if lib == "dask":
+            return super()._foreign(lib, which, z, y)
+        from derive.kernels import _generated_xp, xp
+        from derive.kernels.checks import _units
+
+        _units(z)
+        shape = self._shape(z, y)
+        fn = partial(_generated_xp.PAIRS[(self.activation, self.loss_name)][which == "delta"], **self.values)
+        check = f"{self.activation} + {self.loss_name}" if self._sum_to_one else None
+        return xp.call(fn, (z, y), shape, library=lib, check_rows=check,
+                       result_shape=shape[:-1] if which == "loss" else shape)
+
+
+def _bound_kernel(activation, loss, values) -> Kernel:
+    loss_fn, delta_fn = (partial(fn, **values) for fn in _gen.PAIRS[(activation, loss)])
+    elementwise = _gen.ELEMENTWISE | {p for p in (loss_fn, delta_fn) if p.func in _gen.ELEMENTWISE}
+    return _kernel(partial(_BoundKernel, values=values), activation, loss, (loss_fn, delta_fn), elementwise)
+
+
+def activation(name: str, **params) -> KernelActivation:
+    """The activation ``name``: callable, with ``derivative`` (softmax: ``jacobian``); ``params``: values
+    of its parameters (``alpha=0.5``), each checked against its domain."""
     try:
         f, df = _gen.ACTIVATIONS[name]
     except (KeyError, TypeError):
         raise unknown("activation", name, _gen.ACTIVATIONS) from None
-    return KernelActivation(name, f, df, _gen.ELEMENTWISE)
+    values = _checked(name, params, _table(_gen.ACTIVATION_PARAMS, name))
+    if not values:
+        return KernelActivation(name, f, df, _gen.ELEMENTWISE)
+    f, df = (partial(fn, **values) if fn is not None else None for fn in (f, df))
+    elementwise = _gen.ELEMENTWISE | {p for p in (f, df) if p is not None and p.func in _gen.ELEMENTWISE}
+    return _BoundActivation(name, f, df, elementwise, values=values)
+
+
+class _BoundActivation(KernelActivation):
+    """An activation with parameter values bound; the array-API backends get the same values."""
+
+    def __init__(self, name, f, derivative, elementwise=(), *, values):
+        super().__init__(name, f, derivative, elementwise)
+        self.values = values
+
+    def __repr__(self):
+        return f"<activation {self.name} ({', '.join(f'{k}={v!r}' for k, v in self.values.items())})>"
+
+    def _foreign(self, lib, method, z):
+        if lib == "dask" or method == "jacobian":
+            return super()._foreign(lib, method, z)
+        from derive.kernels import _generated_xp, xp
+
+        fn = partial(_generated_xp.ACTIVATIONS[self.name][method != "__call__"], **self.values)
+        return xp.call(fn, (z,), tuple(z.shape), library=lib)

@@ -111,25 +111,31 @@ def dact__relu(z, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def act__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
-    """a = leaky_relu(z)
+def act__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """a = leaky_relu(z, slope)
 
-    evaluated as: Max(z/100, z)
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: Max(z, slope*z)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     return b0
 
 
-def dact__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
-    """f'(z) = Piecewise((1, a > 0), (1/100, True)),  a = leaky_relu(z)
+def dact__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """f'(z) = Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
-    evaluated as: Piecewise((1, z > 0), (1/100, True))
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: Piecewise((1, z > 0), (slope, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.greater(z, 0.0, out=b0)
-    np.maximum(b0, 0.01, out=b0)
+    np.copyto(b0, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
     return b0
 
 
@@ -162,34 +168,43 @@ def dact__softplus(z, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def act__elu(z, shape, dtype, empty=np.empty, out=None):
-    """a = elu(z)
+def act__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """a = elu(z, alpha)
 
-    evaluated as: expm1(Min(0, z)) + Max(0, z)
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: alpha*expm1(Min(0, z)) + Max(0, z)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
+    np.maximum(0.0, z, out=b1)
     np.add(b0, b1, out=b0)
     return b0
 
 
-def dact__elu(z, shape, dtype, empty=np.empty, out=None):
-    """f'(z) = Piecewise((1, a > 0), (a + 1, True)),  a = elu(z)
+def dact__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """f'(z) = Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))
     """
-    b0 = empty(shape, dtype) if out is None else out
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    np.exp(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    return b0
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b1, scratch=b0)
+    return b1
 
 
 def act__silu(z, shape, dtype, empty=np.empty, out=None):
@@ -266,6 +281,156 @@ def act__softmax(z, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax(z, empty=empty, out=b0)
+    return b0
+
+
+def act__mish(z, shape, dtype, empty=np.empty, out=None):
+    """a = z*tanh(softplus(z))
+
+    evaluated as: z*tanh(log1p(exp(-Abs(z))) + Max(0, z))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    return b0
+
+
+def dact__mish(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)),  a = z*tanh(softplus(z))
+
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.minimum(400.0, b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum(40.0, z, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b1, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b2)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b3, b4, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b4, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b2, scratch=b1)
+    return b2
+
+
+def act__selu(z, shape, dtype, empty=np.empty, out=None):
+    """a = selu(z)
+
+    evaluated as: 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    return b0
+
+
+def dact__selu(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
+    return b0
+
+
+def act__softsign(z, shape, dtype, empty=np.empty, out=None):
+    """a = z/(Abs(z) + 1)
+
+    evaluated as: z/(Abs(z) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    return b0
+
+
+def dact__softsign(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = (Abs(z) + 1)**(-2),  a = z/(Abs(z) + 1)
+
+    evaluated as: (Abs(z) + 1)**(-2)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(1.0, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.divide(b0, b1, out=b0)
+    return b0
+
+
+def act__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
+    """a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    return b0
+
+
+def dact__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = Piecewise((1/6, Abs(z) < 3), (0, True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: Piecewise((1/6, Abs(z) < 3), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.less(b0, 3.0, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
     return b0
 
 
@@ -364,32 +529,106 @@ def delta__identity__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__identity__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = z
+def loss__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z
 
-    evaluated as: RowSum(((y - z) - Clip(y - z, -1, 1)/2)*Clip(y - z, -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum(((y - z) - Clip(y - z, -delta, delta)/2)*Clip(y - z, -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.subtract(y, z, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
     b1 = empty(shape, dtype)
     np.subtract(y, z, out=b1)
     b2 = empty(shape, dtype)
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
+    t1 = np.sum(b0, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Clip(-y + z, -delta, delta)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.subtract(z, y, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
+    return b0
+
+
+def loss__identity__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z))/2)**2), Abs(y - z) < 1), (Abs(y - z) + log1p(exp(-2*Abs(y - z))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.subtract(y, z, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__identity__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = sinh(a - y)/cosh(a - y),  a = z
+
+    evaluated as: -tanh(y - z)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.subtract(y, z, out=b0)
+    np.tanh(b0, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__identity__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z
+
+    evaluated as: RowSum(Max(0, -y*z + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(y, z, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = z
+def delta__identity__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((-y, a*y < 1), (0, True)),  a = z
 
-    evaluated as: Clip(-y + z, -1, 1)
+    evaluated as: Piecewise((-y, y*z < 1), (0, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.subtract(z, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    np.copyto(b0, 0.0)
+    b1 = empty(shape, dtype)
+    np.multiply(y, z, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b1, out=b0, scratch=b2)
     return b0
 
 
@@ -664,10 +903,12 @@ def delta__sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = sigmoid(z)
+def loss__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = sigmoid(z)
 
-    evaluated as: RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -682,19 +923,22 @@ def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.negative(b1, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t2 = np.negative(delta)
+    np.clip(b0, t2, delta, out=b0)
     np.negative(b1, out=b1)
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    t3 = np.sum(b0, axis=-1, keepdims=True)
+    return t3[..., 0]
 
 
-def delta__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = a*(1 - a)*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = sigmoid(z)
+def delta__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = a*(1 - a)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -711,9 +955,211 @@ def delta__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.clip(b2, -1.0, 1.0, out=b2)
+    t2 = np.negative(delta)
+    np.clip(b2, t2, delta, out=b2)
     np.multiply(b1, b2, out=b1)
     return b1
+
+
+def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(-log(a[i])*y[i] + xlogx(y[i]), (i, 1, n)),  a = sigmoid(z)
+
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)))
+    """
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.maximum(0.0, y, out=b1)
+    b2 = empty(shape, dtype)
+    np.less_equal(y, 0.0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__sigmoid__kl(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = y*(a - 1),  a = sigmoid(z)
+
+    evaluated as: -y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__sigmoid__poisson(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = sigmoid(z)
+
+    evaluated as: RowSum(Minus(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.negative(z, out=b1)
+    np.maximum(0.0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.log1p(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.multiply(y, b1, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.add(b1, t1, out=b1)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    bits.copysign(b0, z, scratch=b2, out=b0)
+    np.subtract(b1, b0, out=b1)
+    t2 = np.sum(b1, axis=-1, keepdims=True)
+    return t2[..., 0]
+
+
+def delta__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = -(a - 1)*(a - y),  a = sigmoid(z)
+
+    evaluated as: Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    """
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype) if out is None else out
+    np.subtract(t1, y, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
+    bits.copysign(b1, z, scratch=b3, out=b1)
+    np.subtract(b2, b1, out=b2)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = sigmoid(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))))/2)**2), Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) < 1), (Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) + log1p(exp(-2*Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.subtract(t1, y, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    bits.copysign(b0, z, scratch=b2, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.abs(b1, out=b1)
+    np.multiply(b1, -2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.add(b1, b0, out=b0)
+    np.subtract(b0, 0.6931471805599453, out=b0)
+    t2 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    np.sinh(b1, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.log1p(b1, out=b1)
+    bits.select(t2, b1, out=b0, scratch=b2)
+    t3 = np.sum(b0, axis=-1, keepdims=True)
+    return t3[..., 0]
+
+
+def delta__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(1 - a)*sinh(a - y)/cosh(a - y),  a = sigmoid(z)
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*tanh(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b3, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.tanh(b2, out=b2)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = sigmoid(z)
+
+    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(1 - a)*Piecewise((-y, a*y < 1), (0, True)),  a = sigmoid(z)
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.subtract(1.0, b0, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.copyto(b2, 0.0)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
+    np.multiply(y, b1, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b3)
+    np.multiply(b0, b2, out=b0)
+    return b0
 
 
 def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -990,10 +1436,12 @@ def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b2
 
 
-def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = tanh(z)
+def loss__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
@@ -1018,19 +1466,22 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
     np.negative(b2, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t3 = np.negative(delta)
+    np.clip(b0, t3, delta, out=b0)
     np.negative(b2, out=b2)
     np.multiply(b0, 0.5, out=b1)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t3 = np.sum(b0, axis=-1, keepdims=True)
-    return t3[..., 0]
+    t4 = np.sum(b0, axis=-1, keepdims=True)
+    return t4[..., 0]
 
 
-def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = (1 - a**2)*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = tanh(z)
+def delta__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = (1 - a**2)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
@@ -1057,9 +1508,140 @@ def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
-    np.clip(b3, -1.0, 1.0, out=b3)
+    t3 = np.negative(delta)
+    np.clip(b3, t3, delta, out=b3)
     np.multiply(b2, b3, out=b2)
     return b2
+
+
+def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = tanh(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.subtract(-1.0, y, out=b2)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b3)
+    np.add(b2, b3, out=b2)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    bits.copysign(b1, z, scratch=b3, out=b1)
+    np.subtract(b2, b1, out=b2)
+    t2 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.negative(b0, out=b1)
+    bits.select(t2, b2, out=b1, scratch=b3)
+    np.abs(b1, out=b1)
+    np.multiply(b1, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, 0.6931471805599453, out=b3)
+    np.abs(b0, out=b0)
+    t3 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.abs(b2, out=b2)
+    t6 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t4, t7, out=empty(shape, np.bool_))
+    np.minimum(1.0, b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    np.sinh(b1, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.log1p(b1, out=b1)
+    bits.select(t8, b1, out=b3, scratch=b2)
+    t9 = np.sum(b3, axis=-1, keepdims=True)
+    return t9[..., 0]
+
+
+def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (1 - a**2)*sinh(a - y)/cosh(a - y),  a = tanh(z)
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.tanh(z, out=b3)
+    np.subtract(b3, y, out=b3)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.subtract(-1.0, y, out=b0)
+    t1 = np.signbit(z, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.tanh(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    return b2
+
+
+def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = tanh(z)
+
+    evaluated as: RowSum(Max(0, -y*tanh(z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.tanh(z, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (1 - a**2)*Piecewise((-y, a*y < 1), (0, True)),  a = tanh(z)
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.minimum(400.0, b0, out=b0)
+    np.multiply(b0, -2.0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.tanh(z, out=b2)
+    np.multiply(y, b2, out=b2)
+    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b2, out=b1, scratch=b3)
+    np.multiply(b0, b1, out=b0)
+    return b0
 
 
 def loss__relu__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -1177,47 +1759,133 @@ def delta__relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__relu__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = relu(z)
+def loss__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = relu(z)
 
-    evaluated as: RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - Clip(y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(y - Max(0, z), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.subtract(y, b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
-def delta__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((1, a > 0), (0, True))*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = relu(z)
+def delta__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = relu(z)
 
-    evaluated as: Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -delta, delta)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
     b1 = empty(shape, dtype)
     np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
 
 
-def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = leaky_relu(z)
+def loss__relu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = relu(z)
 
-    evaluated as: RowSum((-y + Max(z/100, z))**2)/2
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(0, z)))/2)**2), Abs(y - Max(0, z)) < 1), (Abs(y - Max(0, z)) + log1p(exp(-2*Abs(y - Max(0, z)))) - log(2), True)))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b0)
+    np.maximum(0.0, z, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__relu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (0, True))*sinh(a - y)/cosh(a - y),  a = relu(z)
+
+    evaluated as: -Piecewise((1, z > 0), (0, True))*tanh(y - Max(0, z))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__relu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = relu(z)
+
+    evaluated as: RowSum(Max(0, -y*Max(0, z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__relu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (0, True))*Piecewise((-y, a*y < 1), (0, True)),  a = relu(z)
+
+    evaluated as: Piecewise((1, z > 0), (0, True))*Piecewise((-y, y*Max(0, z) < 1), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.multiply(y, b2, out=b2)
+    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b2, out=b1, scratch=b3)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = leaky_relu(z, slope)
+
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum((-y + Max(z, slope*z))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1226,29 +1894,35 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = (a - y)*Piecewise((1, a > 0), (1/100, True)),  a = leaky_relu(z)
+def delta__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
-    evaluated as: (-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: (-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.greater(z, 0.0, out=b1)
-    np.maximum(b1, 0.01, out=b1)
+    np.copyto(b1, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b1, scratch=b2)
     np.multiply(b0, b1, out=b0)
     return b0
 
 
-def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = leaky_relu(z)
+def loss__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = leaky_relu(z, slope)
 
-    evaluated as: RowSum((-y + Max(z/100, z))**2)
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum((-y + Max(z, slope*z))**2)
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1256,31 +1930,37 @@ def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (1/100, True)),  a = leaky_relu(z)
+def delta__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
-    evaluated as: 2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: 2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.greater(z, 0.0, out=b1)
-    np.maximum(b1, 0.01, out=b1)
+    np.copyto(b1, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b1, scratch=b2)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
     return b0
 
 
-def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = leaky_relu(z)
+def loss__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = leaky_relu(z, slope)
 
-    evaluated as: RowSum((-y + Max(z/100, z))**2)/n
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum((-y + Max(z, slope*z))**2)/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -1289,31 +1969,37 @@ def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__leaky_relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (1/100, True))/n,  a = leaky_relu(z)
+def delta__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True))/n,  a = leaky_relu(z, slope)
 
-    evaluated as: 2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))/n
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: 2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.greater(z, 0.0, out=b1)
-    np.maximum(b1, 0.01, out=b1)
+    np.copyto(b1, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b1, scratch=b2)
     np.multiply(b0, b1, out=b0)
     np.multiply(b0, (2/n), out=b0)
     return b0
 
 
-def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = leaky_relu(z)
+def loss__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = leaky_relu(z, slope)
 
-    evaluated as: RowSum(Abs(y - Max(z/100, z)))
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum(Abs(y - Max(z, slope*z)))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
@@ -1321,16 +2007,19 @@ def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((1, a > 0), (1/100, True))*sign(a - y),  a = leaky_relu(z)
+def delta__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*sign(a - y),  a = leaky_relu(z, slope)
 
-    evaluated as: Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: Piecewise((1, z > 0), (slope, True))*sign(-y + Max(z, slope*z))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.greater(z, 0.0, out=b0)
-    np.maximum(b0, 0.01, out=b0)
+    np.copyto(b0, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b1 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b1)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    np.multiply(z, slope, out=b1)
     np.maximum(z, b1, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
@@ -1338,39 +2027,141 @@ def delta__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__leaky_relu__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = leaky_relu(z)
+def loss__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = leaky_relu(z, slope)
 
-    evaluated as: RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))
+    parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - Clip(y - Max(z, slope*z), -delta, delta)/2 - Max(z, slope*z))*Clip(y - Max(z, slope*z), -delta, delta))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.01, out=b0)
+    np.multiply(z, slope, out=b0)
     np.maximum(z, b0, out=b0)
     b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.subtract(y, b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = leaky_relu(z, slope)
+
+    parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (slope, True))*Clip(-y + Max(z, slope*z), -delta, delta)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, slope, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, slope)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b1, scratch=b2)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z, slope*z)))/2)**2), Abs(y - Max(z, slope*z)) < 1), (Abs(y - Max(z, slope*z)) + log1p(exp(-2*Abs(y - Max(z, slope*z)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, slope, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*sinh(a - y)/cosh(a - y),  a = leaky_relu(z, slope)
+
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: -Piecewise((1, z > 0), (slope, True))*tanh(y - Max(z, slope*z))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    np.multiply(z, slope, out=b1)
+    np.maximum(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: RowSum(Max(0, -y*Max(z, slope*z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, slope, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((1, a > 0), (1/100, True))*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = leaky_relu(z)
+def delta__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((-y, a*y < 1), (0, True)),  a = leaky_relu(z, slope)
 
-    evaluated as: Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)
+    parameters: slope in [0, 1), default 1/100
+
+    evaluated as: Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*Max(z, slope*z) < 1), (0, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.01, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    np.copyto(b0, slope)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b1 = empty(shape, dtype)
-    np.greater(z, 0.0, out=b1)
-    np.maximum(b1, 0.01, out=b1)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.multiply(z, slope, out=b2)
+    np.maximum(z, b2, out=b2)
+    np.multiply(y, b2, out=b2)
+    t1 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t1, b2, out=b1, scratch=b3)
     np.multiply(b0, b1, out=b0)
     return b0
 
@@ -1542,10 +2333,12 @@ def delta__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = softplus(z)
+def loss__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softplus(z)
 
-    evaluated as: RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -1556,20 +2349,23 @@ def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
-def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True))*sigmoid(z),  a = softplus(z)
+def delta__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(z),  a = softplus(z)
 
-    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
     """
     b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
@@ -1582,30 +2378,197 @@ def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.add(1.0, b0, out=b2)
     np.divide(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
     return b1
 
 
-def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = elu(z)
+def loss__softplus__poisson(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softplus(z)
 
-    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/2
+    evaluated as: RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))
+    """
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.log(b2, out=b2)
+    t0 = np.less(z, -40.0, out=empty(shape, np.bool_))
+    bits.select(t0, z, out=b2, scratch=b0)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b1, b2, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softplus__poisson(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (1 - y/a)*sigmoid(z),  a = softplus(z)
+
+    evaluated as: -y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(-40.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(40.0, b1, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b0, out=b3)
+    np.divide(b0, b3, out=b0)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.maximum(0.0, z, out=b3)
+    bits.negative_abs(b1, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.divide(b2, b3, out=b2)
+    t0 = np.less(z, -40.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0, out=b2, scratch=b3)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b0, b2, out=b0)
+    return b0
+
+
+def loss__softplus__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = softplus(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))/2)**2), Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) < 1), (Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) + log1p(exp(-2*Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softplus__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = sinh(a - y)*sigmoid(z)/cosh(a - y),  a = softplus(z)
+
+    evaluated as: tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__softplus__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = softplus(z)
+
+    evaluated as: RowSum(Max(0, -y*(log1p(exp(-Abs(z))) + Max(0, z)) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softplus__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((-y, a*y < 1), (0, True))*sigmoid(z),  a = softplus(z)
+
+    evaluated as: Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.multiply(y, b2, out=b2)
+    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    bits.select(t0, b2, out=b1, scratch=b3)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))/2
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.expm1(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.expm1(b0, out=b2)
+    np.maximum(0.0, z, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.square(b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
-    np.add(1.0, y, out=b2)
+    np.multiply(alpha, b0, out=b0)
+    np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
@@ -1614,50 +2577,59 @@ def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = (a - y)*Piecewise((1, a > 0), (a + 1, True)),  a = elu(z)
+def delta__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))
-    """
-    b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
-    np.exp(b1, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
-    np.add(b0, b2, out=b3)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    b4 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b3, scratch=b4)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
-    np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b2)
-    bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
-    return b3
+    parameters: alpha in (0, oo), default 1
 
-
-def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = elu(z)
-
-    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
-    np.expm1(b0, out=b2)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b1, out=b3, scratch=b4)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b3, scratch=b4)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.multiply(b3, b2, out=b3)
+    return b3
+
+
+def loss__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.expm1(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.square(b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
-    np.add(1.0, y, out=b2)
+    np.multiply(alpha, b0, out=b0)
+    np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
@@ -1665,52 +2637,61 @@ def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (a + 1, True)),  a = elu(z)
+def delta__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
-    evaluated as: 2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
     """
     b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
-    np.exp(b1, out=b2)
+    np.maximum(0.0, z, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(b0, b2, out=b3)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b3, scratch=b4)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
-    np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b2)
-    bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
+    bits.select(t0, b1, out=b3, scratch=b4)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b3, scratch=b4)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.multiply(b3, b2, out=b3)
     np.multiply(b3, 2.0, out=b3)
     return b3
 
 
-def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
-    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = elu(z)
+def loss__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = elu(z, alpha)
 
-    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.expm1(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.expm1(b0, out=b2)
+    np.maximum(0.0, z, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.square(b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
-    np.add(1.0, y, out=b2)
+    np.multiply(alpha, b0, out=b0)
+    np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
@@ -1719,51 +2700,60 @@ def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (a + 1, True))/n,  a = elu(z)
+def delta__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True))/n,  a = elu(z, alpha)
 
-    evaluated as: 2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
-    np.exp(b1, out=b2)
+    np.maximum(0.0, z, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(b0, b2, out=b3)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b3, scratch=b4)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
-    np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b2)
-    bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
+    bits.select(t0, b1, out=b3, scratch=b4)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b3, scratch=b4)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.multiply(b3, b2, out=b3)
     np.multiply(b3, (2/n), out=b3)
     return b3
 
 
-def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = elu(z)
+def loss__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = elu(z, alpha)
 
-    evaluated as: RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.expm1(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.expm1(b0, out=b2)
+    np.maximum(0.0, z, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
-    np.add(1.0, y, out=b2)
+    np.multiply(alpha, b0, out=b0)
+    np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
@@ -1771,88 +2761,240 @@ def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((1, a > 0), (a + 1, True))*sign(a - y),  a = elu(z)
+def delta__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sign(a - y),  a = elu(z, alpha)
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))
-    """
-    b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
-    np.exp(b1, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
-    np.add(b0, b2, out=b3)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    b4 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b3, scratch=b4)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
-    np.add(1.0, y, out=b1)
-    np.subtract(b2, b1, out=b2)
-    bits.select(t1, b2, out=b0, scratch=b1)
-    np.sign(b0, out=b0)
-    np.multiply(b3, b0, out=b3)
-    return b3
+    parameters: alpha in (0, oo), default 1
 
-
-def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = elu(z)
-
-    evaluated as: RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
-    np.expm1(b0, out=b2)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b1, out=b3, scratch=b4)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b3, scratch=b4)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    return b3
+
+
+def loss__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1; delta in (0, oo), default 1
+
+    evaluated as: RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) - Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.expm1(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     np.exp(b0, out=b0)
-    np.add(1.0, y, out=b2)
+    np.multiply(alpha, b0, out=b0)
+    np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.negative(b1, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t1 = np.negative(delta)
+    np.clip(b0, t1, delta, out=b0)
     np.negative(b1, out=b1)
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t1 = np.sum(b0, axis=-1, keepdims=True)
-    return t1[..., 0]
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
 
 
-def delta__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = Piecewise((1, a > 0), (a + 1, True))*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = elu(z)
+def delta__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = elu(z, alpha)
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)
+    parameters: alpha in (0, oo), default 1; delta in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b3 = empty(shape, dtype)
+    np.add(y, alpha, out=b3)
+    np.subtract(b1, b3, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b3, out=b0, scratch=b4)
+    t1 = np.negative(delta)
+    np.clip(b0, t1, delta, out=b0)
+    np.add(b1, b2, out=b2)
+    bits.select(t0, b1, out=b2, scratch=b3)
+    t2 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t2, 1.0, out=b2, scratch=b1)
+    np.multiply(b0, b2, out=b0)
+    return b0
+
+
+def loss__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(alpha*exp(Min(0, z)), alpha + y)) < 1, Abs(alpha*expm1(Min(0, z)) - y + Max(0, z)) < 1)), (Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(y, alpha, out=b2)
+    np.subtract(b1, b2, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.maximum(0.0, z, out=b2)
+    np.add(b0, b2, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.copyto(b2, b0)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b1, out=b2, scratch=b3)
+    np.abs(b2, out=b2)
+    np.multiply(b2, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b3)
+    np.subtract(b3, 0.6931471805599453, out=b3)
+    np.abs(b0, out=b0)
+    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    t2 = np.logical_or(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.abs(b1, out=b1)
+    t4 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_or(t3, t4, out=empty(shape, np.bool_))
+    t6 = np.logical_and(t2, t5, out=empty(shape, np.bool_))
+    np.minimum(1.0, b2, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.sinh(b2, out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.log1p(b2, out=b2)
+    bits.select(t6, b2, out=b3, scratch=b1)
+    t7 = np.sum(b3, axis=-1, keepdims=True)
+    return t7[..., 0]
+
+
+def delta__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sinh(a - y)/cosh(a - y),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*tanh(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b1, out=b3, scratch=b4)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b3, scratch=b4)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.tanh(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    return b3
+
+
+def loss__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((-y, a*y < 1), (0, True)),  a = elu(z, alpha)
+
+    parameters: alpha in (0, oo), default 1
+
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
     b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b1)
-    np.subtract(b1, y, out=b1)
+    np.multiply(alpha, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b0, b2, out=b3)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
-    b3 = empty(shape, dtype)
-    np.add(1.0, y, out=b3)
-    np.subtract(b2, b3, out=b3)
     b4 = empty(shape, dtype)
-    bits.select(t0, b3, out=b1, scratch=b4)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.add(b0, b2, out=b0)
+    bits.select(t0, b2, out=b3, scratch=b4)
     t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t1, 1.0, out=b0, scratch=b2)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    bits.select(t1, 1.0, out=b3, scratch=b2)
+    np.copyto(b2, 0.0)
+    np.expm1(b1, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    t2 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    bits.select(t2, b0, out=b2, scratch=b1)
+    np.multiply(b3, b2, out=b3)
+    return b3
 
 
 def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -2038,10 +3180,12 @@ def delta__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = silu(z)
+def loss__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
@@ -2051,20 +3195,23 @@ def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.subtract(y, b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
-def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = silu(z)
+def delta__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
     """
     b0 = empty(shape, dtype)
     np.minimum(40.0, z, out=b0)
@@ -2083,8 +3230,119 @@ def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
     np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = silu(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a + (1 - a)*sigmoid(z))*sinh(a - y)/cosh(a - y),  a = silu(z)
+
+    evaluated as: -(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum(40.0, b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = silu(z)
+
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(y, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.subtract(1.0, b1, out=b1)
+    np.maximum(0.0, b1, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((-y, a*y < 1), (0, True)),  a = silu(z)
+
+    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum(40.0, b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.copyto(b2, 0.0)
+    np.multiply(b0, y, out=b0)
+    np.multiply(b0, z, out=b0)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b0, out=b2, scratch=b3)
+    np.multiply(b1, b2, out=b1)
     return b1
 
 
@@ -2235,30 +3493,35 @@ def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = gelu(z)
+def loss__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = gelu(z)
 
-    evaluated as: RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -delta, delta)/2)*Clip(y - z*Phi(z), -delta, delta))
     """
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     b1 = empty(shape, dtype)
     np.subtract(y, b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.subtract(y, b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
-def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)),  a = gelu(z)
+def delta__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
     """
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
@@ -2272,8 +3535,106 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
     np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = gelu(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Phi(z)))/2)**2), Abs(y - z*Phi(z)) < 1), (Abs(y - z*Phi(z)) + log1p(exp(-2*Abs(y - z*Phi(z)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sinh(a - y)/cosh(a - y),  a = gelu(z)
+
+    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
+    """
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.negative(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.clip(z, -40.0, 40.0, out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b2, -0.5, out=b2)
+    np.exp(b2, out=b2)
+    np.multiply(z, b2, out=b2)
+    np.multiply(b2, 0.3989422804014327, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.negative(b1, out=b1)
+    return b1
+
+
+def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = gelu(z)
+
+    evaluated as: RowSum(Max(0, -y*z*Phi(z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(y, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.ndtr(z, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, a*y < 1), (0, True)),  a = gelu(z)
+
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
+    """
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.clip(z, -40.0, 40.0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, -0.5, out=b1)
+    np.exp(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.multiply(b1, 0.3989422804014327, out=b1)
+    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.copyto(b2, 0.0)
+    np.multiply(b0, y, out=b0)
+    np.multiply(b0, z, out=b0)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b0, out=b2, scratch=b3)
+    np.multiply(b1, b2, out=b1)
     return b1
 
 
@@ -2421,32 +3782,1670 @@ def delta__softmax__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
-    """C = Sum(Piecewise(((a[i] - y[i])**2/2, Abs(a[i] - y[i]) <= 1), (Abs(a[i] - y[i]) - 1/2, True)), (i, 1, n)),  a = softmax(z)
+def loss__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((-Clip(-softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -delta, delta))
     """
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     b1 = empty(shape, dtype)
     np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
     np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = a*(Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)) - Sum(Piecewise(((a[i] - y[i])*a[i], delta >= Abs(a[i] - y[i])), (delta*sign(a[i] - y[i])*a[i], True)), (i, 1, n))),  a = softmax(z)
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: softmax_vjp(z, Clip(softmax_residual(z, y), -delta, delta))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    t0 = np.negative(delta)
+    np.clip(b0, t0, delta, out=b0)
+    rows.softmax_vjp(z, b0, empty=empty, out=b0)
+    return b0
+
+
+def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(-log(a[i])*y[i] + xlogx(y[i]), (i, 1, n)),  a = softmax(z)
+
+    evaluated as: RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)) - xlog_softmax(y, z))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, y, out=b0)
+    b1 = empty(shape, dtype)
+    np.less_equal(y, 0.0, out=b1)
+    np.add(b0, b1, out=b0)
+    np.log(b0, out=b0)
+    np.multiply(y, b0, out=b0)
+    rows.xlog_softmax(y, z, empty=empty, out=b1)
+    np.subtract(b0, b1, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
-def delta__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = a*(Piecewise((a - y, Abs(a - y) <= 1), (sign(a - y), True)) - Sum(Piecewise(((a[i] - y[i])*a[i], Abs(a[i] - y[i]) <= 1), (sign(a[i] - y[i])*a[i], True)), (i, 1, n))),  a = softmax(z)
+def delta__softmax__kl(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a - y,  a = softmax(z),  targets sum to one: sum_i y_i = 1
 
-    evaluated as: softmax_vjp_clipped_residual(z, y)
+    evaluated as: softmax_residual(z, y)
     """
     b0 = empty(shape, dtype) if out is None else out
-    rows.softmax_vjp_clipped_residual(z, y, empty=empty, out=b0)
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    return b0
+
+
+def loss__softmax__poisson(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softmax(z)
+
+    evaluated as: RowSum(softmax(z) - xlog_softmax(y, z))
+    """
+    b0 = empty(shape, dtype)
+    rows.softmax(z, empty=empty, out=b0)
+    b1 = empty(shape, dtype)
+    rows.xlog_softmax(y, z, empty=empty, out=b1)
+    np.subtract(b0, b1, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(-Sum(a[i] - y[i], (i, 1, n)) + 1 - y/a),  a = softmax(z)
+
+    evaluated as: -(1 - RowSum(y))*softmax(z) + softmax_residual(z, y)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    t0 = np.sum(y, axis=-1, keepdims=True)
+    t1 = np.subtract(1.0, t0)
+    b1 = empty(shape, dtype)
+    rows.softmax(z, empty=empty, out=b1)
+    np.multiply(t1, b1, out=b1)
+    np.subtract(b0, b1, out=b0)
+    return b0
+
+
+def loss__softmax__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = softmax(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(softmax_residual(z, y)))/2)**2), Abs(softmax_residual(z, y)) < 1), (Abs(softmax_residual(z, y)) + log1p(exp(-2*Abs(softmax_residual(z, y)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softmax__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(sinh(a - y)/cosh(a - y) - Sum(sinh(a[i] - y[i])*a[i]/cosh(a[i] - y[i]), (i, 1, n))),  a = softmax(z)
+
+    evaluated as: softmax_vjp(z, tanh(softmax_residual(z, y)))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    np.tanh(b0, out=b0)
+    rows.softmax_vjp(z, b0, empty=empty, out=b0)
+    return b0
+
+
+def loss__softmax__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = softmax(z)
+
+    evaluated as: RowSum(Max(0, -y*softmax(z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    rows.softmax(z, empty=empty, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softmax__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(Piecewise((-y, a*y < 1), (0, True)) - Sum(Piecewise((-a[i]*y[i], a[i]*y[i] < 1), (0, True)), (i, 1, n))),  a = softmax(z)
+
+    evaluated as: softmax_vjp(z, Piecewise((-y, y*softmax(z) < 1), (0, True)))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, 0.0)
+    b1 = empty(shape, dtype)
+    rows.softmax(z, empty=empty, out=b1)
+    np.multiply(y, b1, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b1, out=b0, scratch=b2)
+    rows.softmax_vjp(z, b0, empty=empty, out=b0)
+    return b0
+
+
+def loss__mish__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
+
+    evaluated as: (-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    np.add(b1, b4, out=b1)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
+
+    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    np.add(b1, b4, out=b1)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    return b3
+
+
+def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))/n,  a = z*tanh(softplus(z))
+
+    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    np.add(b1, b4, out=b1)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    np.multiply(b3, (2/n), out=b3)
+    return b3
+
+
+def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sign(a - y),  a = z*tanh(softplus(z))
+
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.add(b1, b4, out=b3)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b2)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*tanh(softplus(z))
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z*tanh(softplus(z))
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    t0 = np.negative(delta)
+    np.clip(b3, t0, delta, out=b3)
+    np.add(b1, b4, out=b1)
+    t1 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t2 = np.signbit(b0, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.multiply(t3, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t1, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))/2)**2), Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) < 1), (Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) + log1p(exp(-2*Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sinh(a - y)/cosh(a - y),  a = z*tanh(softplus(z))
+
+    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.add(b1, b4, out=b3)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b2)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__mish__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z*tanh(softplus(z))
+
+    evaluated as: RowSum(Max(0, -y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(y, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((-y, a*y < 1), (0, True)),  a = z*tanh(softplus(z))
+
+    evaluated as: Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum(400.0, b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.copyto(b3, 0.0)
+    np.multiply(b1, y, out=b5)
+    np.multiply(b5, z, out=b5)
+    t0 = np.less(b5, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b5)
+    b6 = empty(shape, dtype)
+    bits.select(t0, b5, out=b3, scratch=b6)
+    np.add(b1, b4, out=b1)
+    t1 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t2 = np.signbit(b0, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.multiply(t3, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t1, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__selu__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = selu(z)
+
+    evaluated as: RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__selu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
+
+    evaluated as: (-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.expm1(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = selu(z)
+
+    evaluated as: RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__selu__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
+
+    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.expm1(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
+    np.multiply(b2, b0, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
+
+
+def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = selu(z)
+
+    evaluated as: RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__selu__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))/n,  a = selu(z)
+
+    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.expm1(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
+    np.multiply(b2, b0, out=b2)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
+
+
+def loss__selu__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = selu(z)
+
+    evaluated as: RowSum(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__selu__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*sign(a - y),  a = selu(z)
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = selu(z)
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.negative(b0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.negative(b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = selu(z)
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.expm1(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.subtract(b2, y, out=b2)
+    t0 = np.negative(delta)
+    np.clip(b2, t0, delta, out=b2)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0507009873554805, out=b0, scratch=b1)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__selu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = selu(z)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))/2)**2), Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) < 1), (Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + log1p(exp(-2*Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__selu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*sinh(a - y)/cosh(a - y),  a = selu(z)
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*tanh(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__selu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = selu(z)
+
+    evaluated as: RowSum(Max(0, -y*(87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__selu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((-y, a*y < 1), (0, True)),  a = selu(z)
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Piecewise((-y, y*(87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) < 1), (0, True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.copyto(b3, 0.0)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    bits.select(t1, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b2)
+    return b2
+
+
+def loss__softsign__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum((-y + z/(Abs(z) + 1))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__softsign__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    evaluated as: (-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum((-y + z/(Abs(z) + 1))**2)
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    evaluated as: 2*(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
+
+
+def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum((-y + z/(Abs(z) + 1))**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__softsign__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)/(n*(Abs(z) + 1)**2),  a = z/(Abs(z) + 1)
+
+    evaluated as: 2*(-y + z/(Abs(z) + 1))/(n*(Abs(z) + 1)**2)
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
+
+
+def loss__softsign__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum(Abs(y - z/(Abs(z) + 1)))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softsign__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = sign(a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    evaluated as: sign(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def loss__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -delta, delta)/2)*Clip(y - z/(Abs(z) + 1), -delta, delta))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, b0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Clip(-y + z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def loss__softsign__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z/(Abs(z) + 1)))/2)**2), Abs(y - z/(Abs(z) + 1)) < 1), (Abs(y - z/(Abs(z) + 1)) + log1p(exp(-2*Abs(y - z/(Abs(z) + 1)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__softsign__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = sinh(a - y)/((Abs(z) + 1)**2*cosh(a - y)),  a = z/(Abs(z) + 1)
+
+    evaluated as: -tanh(y - z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.tanh(b1, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.negative(b1, out=b1)
+    return b1
+
+
+def loss__softsign__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    evaluated as: RowSum(Max(0, -y*z/(Abs(z) + 1) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(y, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softsign__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((-y, a*y < 1), (0, True))/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    evaluated as: Piecewise((-y, y*z/(Abs(z) + 1) < 1), (0, True))/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.multiply(y, z, out=b2)
+    np.divide(b2, b0, out=b2)
+    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b2, out=b1, scratch=b3)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def loss__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    t3 = np.multiply(t2, 0.5)
+    return t3[..., 0]
+
+
+def delta__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((1/6, Abs(z) < 3), (0, True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: (-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.add(3.0, z, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
+
+
+def delta__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1/6, Abs(z) < 3), (0, True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: 2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.add(3.0, z, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
+
+
+def loss__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    t3 = np.multiply(t2, (1/n))
+    return t3[..., 0]
+
+
+def delta__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1/6, Abs(z) < 3), (0, True))/n,  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: 2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype) if out is None else out
+    np.add(3.0, z, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
+
+
+def loss__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum(Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
+
+
+def delta__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*sign(a - y),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: Piecewise((1/6, Abs(z) < 3), (0, True))*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.less(b0, 3.0, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(3.0, z, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b1, scratch=b2)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b1, scratch=b2)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*(-delta/2 + Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))), True)))
+    """
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, b0)
+    b2 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b1, scratch=b2)
+    bits.select(t0, 0.0, out=b1, scratch=b2)
+    np.subtract(y, b1, out=b1)
+    np.abs(b1, out=b2)
+    t2 = np.multiply(delta, 0.5)
+    np.subtract(b2, t2, out=b2)
+    np.multiply(b2, delta, out=b2)
+    t3 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.abs(y, out=b3)
+    t4 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t5 = np.logical_or(t3, t4, out=empty(shape, np.bool_))
+    t6 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b3)
+    np.abs(b3, out=b3)
+    t7 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t8 = np.logical_or(t6, t7, out=empty(shape, np.bool_))
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    t9 = np.greater_equal(delta, b0, out=empty(shape, np.bool_))
+    t10 = np.logical_or(t1, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_and(t8, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_or(t0, t11, out=empty(shape, np.bool_))
+    t13 = np.logical_and(t5, t12, out=empty(shape, np.bool_))
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    bits.select(t13, b1, out=b2, scratch=b0)
+    t14 = np.sum(b2, axis=-1, keepdims=True)
+    return t14[..., 0]
+
+
+def delta__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    parameters: delta in (0, oo), default 1
+
+    evaluated as: Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))
+    """
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.add(3.0, z, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    bits.select(t0, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    b2 = empty(shape, dtype)
+    np.sign(b0, out=b2)
+    np.multiply(delta, b2, out=b2)
+    t2 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.abs(y, out=b3)
+    t3 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b3)
+    np.abs(b3, out=b3)
+    t6 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    np.subtract(0.5, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b4)
+    np.add(b3, b4, out=b3)
+    np.abs(b3, out=b3)
+    t8 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t1, t8, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t7, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t0, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_and(t4, t11, out=empty(shape, np.bool_))
+    bits.select(t12, b0, out=b2, scratch=b3)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def loss__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))/2)**2), ITE(z <= -3, Abs(y) < 1, ITE(z >= 3, Abs(y - 1) < 1, Abs(-y + z/6 + 1/2) < 1))), (Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))) + log1p(exp(-2*Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))) - log(2), True)))
+    """
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, b0)
+    b2 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b1, scratch=b2)
+    bits.select(t0, 0.0, out=b1, scratch=b2)
+    np.subtract(y, b1, out=b1)
+    np.abs(b1, out=b1)
+    np.multiply(b1, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b2)
+    np.subtract(b2, 0.6931471805599453, out=b2)
+    t2 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.abs(y, out=b3)
+    t3 = np.less(b3, 1.0, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b3)
+    np.abs(b3, out=b3)
+    t6 = np.less(b3, 1.0, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    t8 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t1, t8, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t7, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t0, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_and(t4, t11, out=empty(shape, np.bool_))
+    np.minimum(1.0, b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    np.sinh(b1, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.log1p(b1, out=b1)
+    bits.select(t12, b1, out=b2, scratch=b0)
+    t13 = np.sum(b2, axis=-1, keepdims=True)
+    return t13[..., 0]
+
+
+def delta__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*sinh(a - y)/cosh(a - y),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: -Piecewise((1/6, Abs(z) < 3), (0, True))*tanh(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.less(b0, 3.0, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(3.0, z, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b1, scratch=b2)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b1, scratch=b2)
+    np.subtract(y, b1, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: RowSum(Max(0, -y*Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
+
+
+def delta__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y, a*y < 1), (0, True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    evaluated as: Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y, ITE(z <= -3, True, ITE(z >= 3, y < 1, y*(z + 3) < 6))), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b0)
+    np.less(b0, 3.0, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, 0.0)
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.less(y, 1.0, out=empty(shape, np.bool_))
+    t2 = np.less(z, 3.0, out=empty(shape, np.bool_))
+    t3 = np.logical_or(t1, t2, out=empty(shape, np.bool_))
+    t4 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.add(3.0, z, out=b2)
+    np.multiply(y, b2, out=b2)
+    t5 = np.less(b2, 6.0, out=empty(shape, np.bool_))
+    t6 = np.logical_or(t4, t5, out=empty(shape, np.bool_))
+    t7 = np.logical_and(t3, t6, out=empty(shape, np.bool_))
+    t8 = np.logical_or(t0, t7, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t8, b2, out=b1, scratch=b3)
+    np.multiply(b0, b1, out=b0)
     return b0
 
 
@@ -2461,9 +5460,13 @@ ACTIVATIONS = {
     'silu': (act__silu, dact__silu),
     'gelu': (act__gelu, dact__gelu),
     'softmax': (act__softmax, None),
+    'mish': (act__mish, dact__mish),
+    'selu': (act__selu, dact__selu),
+    'softsign': (act__softsign, dact__softsign),
+    'hard_sigmoid': (act__hard_sigmoid, dact__hard_sigmoid),
 }
 
-LOSSES = ('quadratic', 'sse', 'mse', 'bce', 'cce', 'l1', 'huber',)
+LOSSES = ('quadratic', 'sse', 'mse', 'bce', 'cce', 'l1', 'huber', 'kl', 'poisson', 'log_cosh', 'hinge',)
 
 PAIRS = {
     ('identity', 'quadratic'): (loss__identity__quadratic, delta__identity__quadratic),
@@ -2471,6 +5474,8 @@ PAIRS = {
     ('identity', 'mse'): (loss__identity__mse, delta__identity__mse),
     ('identity', 'l1'): (loss__identity__l1, delta__identity__l1),
     ('identity', 'huber'): (loss__identity__huber, delta__identity__huber),
+    ('identity', 'log_cosh'): (loss__identity__log_cosh, delta__identity__log_cosh),
+    ('identity', 'hinge'): (loss__identity__hinge, delta__identity__hinge),
     ('sigmoid', 'quadratic'): (loss__sigmoid__quadratic, delta__sigmoid__quadratic),
     ('sigmoid', 'sse'): (loss__sigmoid__sse, delta__sigmoid__sse),
     ('sigmoid', 'mse'): (loss__sigmoid__mse, delta__sigmoid__mse),
@@ -2478,41 +5483,60 @@ PAIRS = {
     ('sigmoid', 'cce'): (loss__sigmoid__cce, delta__sigmoid__cce),
     ('sigmoid', 'l1'): (loss__sigmoid__l1, delta__sigmoid__l1),
     ('sigmoid', 'huber'): (loss__sigmoid__huber, delta__sigmoid__huber),
+    ('sigmoid', 'kl'): (loss__sigmoid__kl, delta__sigmoid__kl),
+    ('sigmoid', 'poisson'): (loss__sigmoid__poisson, delta__sigmoid__poisson),
+    ('sigmoid', 'log_cosh'): (loss__sigmoid__log_cosh, delta__sigmoid__log_cosh),
+    ('sigmoid', 'hinge'): (loss__sigmoid__hinge, delta__sigmoid__hinge),
     ('tanh', 'quadratic'): (loss__tanh__quadratic, delta__tanh__quadratic),
     ('tanh', 'sse'): (loss__tanh__sse, delta__tanh__sse),
     ('tanh', 'mse'): (loss__tanh__mse, delta__tanh__mse),
     ('tanh', 'l1'): (loss__tanh__l1, delta__tanh__l1),
     ('tanh', 'huber'): (loss__tanh__huber, delta__tanh__huber),
+    ('tanh', 'log_cosh'): (loss__tanh__log_cosh, delta__tanh__log_cosh),
+    ('tanh', 'hinge'): (loss__tanh__hinge, delta__tanh__hinge),
     ('relu', 'quadratic'): (loss__relu__quadratic, delta__relu__quadratic),
     ('relu', 'sse'): (loss__relu__sse, delta__relu__sse),
     ('relu', 'mse'): (loss__relu__mse, delta__relu__mse),
     ('relu', 'l1'): (loss__relu__l1, delta__relu__l1),
     ('relu', 'huber'): (loss__relu__huber, delta__relu__huber),
+    ('relu', 'log_cosh'): (loss__relu__log_cosh, delta__relu__log_cosh),
+    ('relu', 'hinge'): (loss__relu__hinge, delta__relu__hinge),
     ('leaky_relu', 'quadratic'): (loss__leaky_relu__quadratic, delta__leaky_relu__quadratic),
     ('leaky_relu', 'sse'): (loss__leaky_relu__sse, delta__leaky_relu__sse),
     ('leaky_relu', 'mse'): (loss__leaky_relu__mse, delta__leaky_relu__mse),
     ('leaky_relu', 'l1'): (loss__leaky_relu__l1, delta__leaky_relu__l1),
     ('leaky_relu', 'huber'): (loss__leaky_relu__huber, delta__leaky_relu__huber),
+    ('leaky_relu', 'log_cosh'): (loss__leaky_relu__log_cosh, delta__leaky_relu__log_cosh),
+    ('leaky_relu', 'hinge'): (loss__leaky_relu__hinge, delta__leaky_relu__hinge),
     ('softplus', 'quadratic'): (loss__softplus__quadratic, delta__softplus__quadratic),
     ('softplus', 'sse'): (loss__softplus__sse, delta__softplus__sse),
     ('softplus', 'mse'): (loss__softplus__mse, delta__softplus__mse),
     ('softplus', 'l1'): (loss__softplus__l1, delta__softplus__l1),
     ('softplus', 'huber'): (loss__softplus__huber, delta__softplus__huber),
+    ('softplus', 'poisson'): (loss__softplus__poisson, delta__softplus__poisson),
+    ('softplus', 'log_cosh'): (loss__softplus__log_cosh, delta__softplus__log_cosh),
+    ('softplus', 'hinge'): (loss__softplus__hinge, delta__softplus__hinge),
     ('elu', 'quadratic'): (loss__elu__quadratic, delta__elu__quadratic),
     ('elu', 'sse'): (loss__elu__sse, delta__elu__sse),
     ('elu', 'mse'): (loss__elu__mse, delta__elu__mse),
     ('elu', 'l1'): (loss__elu__l1, delta__elu__l1),
     ('elu', 'huber'): (loss__elu__huber, delta__elu__huber),
+    ('elu', 'log_cosh'): (loss__elu__log_cosh, delta__elu__log_cosh),
+    ('elu', 'hinge'): (loss__elu__hinge, delta__elu__hinge),
     ('silu', 'quadratic'): (loss__silu__quadratic, delta__silu__quadratic),
     ('silu', 'sse'): (loss__silu__sse, delta__silu__sse),
     ('silu', 'mse'): (loss__silu__mse, delta__silu__mse),
     ('silu', 'l1'): (loss__silu__l1, delta__silu__l1),
     ('silu', 'huber'): (loss__silu__huber, delta__silu__huber),
+    ('silu', 'log_cosh'): (loss__silu__log_cosh, delta__silu__log_cosh),
+    ('silu', 'hinge'): (loss__silu__hinge, delta__silu__hinge),
     ('gelu', 'quadratic'): (loss__gelu__quadratic, delta__gelu__quadratic),
     ('gelu', 'sse'): (loss__gelu__sse, delta__gelu__sse),
     ('gelu', 'mse'): (loss__gelu__mse, delta__gelu__mse),
     ('gelu', 'l1'): (loss__gelu__l1, delta__gelu__l1),
     ('gelu', 'huber'): (loss__gelu__huber, delta__gelu__huber),
+    ('gelu', 'log_cosh'): (loss__gelu__log_cosh, delta__gelu__log_cosh),
+    ('gelu', 'hinge'): (loss__gelu__hinge, delta__gelu__hinge),
     ('softmax', 'quadratic'): (loss__softmax__quadratic, delta__softmax__quadratic),
     ('softmax', 'sse'): (loss__softmax__sse, delta__softmax__sse),
     ('softmax', 'mse'): (loss__softmax__mse, delta__softmax__mse),
@@ -2520,28 +5544,100 @@ PAIRS = {
     ('softmax', 'cce'): (loss__softmax__cce, delta__softmax__cce),
     ('softmax', 'l1'): (loss__softmax__l1, delta__softmax__l1),
     ('softmax', 'huber'): (loss__softmax__huber, delta__softmax__huber),
+    ('softmax', 'kl'): (loss__softmax__kl, delta__softmax__kl),
+    ('softmax', 'poisson'): (loss__softmax__poisson, delta__softmax__poisson),
+    ('softmax', 'log_cosh'): (loss__softmax__log_cosh, delta__softmax__log_cosh),
+    ('softmax', 'hinge'): (loss__softmax__hinge, delta__softmax__hinge),
+    ('mish', 'quadratic'): (loss__mish__quadratic, delta__mish__quadratic),
+    ('mish', 'sse'): (loss__mish__sse, delta__mish__sse),
+    ('mish', 'mse'): (loss__mish__mse, delta__mish__mse),
+    ('mish', 'l1'): (loss__mish__l1, delta__mish__l1),
+    ('mish', 'huber'): (loss__mish__huber, delta__mish__huber),
+    ('mish', 'log_cosh'): (loss__mish__log_cosh, delta__mish__log_cosh),
+    ('mish', 'hinge'): (loss__mish__hinge, delta__mish__hinge),
+    ('selu', 'quadratic'): (loss__selu__quadratic, delta__selu__quadratic),
+    ('selu', 'sse'): (loss__selu__sse, delta__selu__sse),
+    ('selu', 'mse'): (loss__selu__mse, delta__selu__mse),
+    ('selu', 'l1'): (loss__selu__l1, delta__selu__l1),
+    ('selu', 'huber'): (loss__selu__huber, delta__selu__huber),
+    ('selu', 'log_cosh'): (loss__selu__log_cosh, delta__selu__log_cosh),
+    ('selu', 'hinge'): (loss__selu__hinge, delta__selu__hinge),
+    ('softsign', 'quadratic'): (loss__softsign__quadratic, delta__softsign__quadratic),
+    ('softsign', 'sse'): (loss__softsign__sse, delta__softsign__sse),
+    ('softsign', 'mse'): (loss__softsign__mse, delta__softsign__mse),
+    ('softsign', 'l1'): (loss__softsign__l1, delta__softsign__l1),
+    ('softsign', 'huber'): (loss__softsign__huber, delta__softsign__huber),
+    ('softsign', 'log_cosh'): (loss__softsign__log_cosh, delta__softsign__log_cosh),
+    ('softsign', 'hinge'): (loss__softsign__hinge, delta__softsign__hinge),
+    ('hard_sigmoid', 'quadratic'): (loss__hard_sigmoid__quadratic, delta__hard_sigmoid__quadratic),
+    ('hard_sigmoid', 'sse'): (loss__hard_sigmoid__sse, delta__hard_sigmoid__sse),
+    ('hard_sigmoid', 'mse'): (loss__hard_sigmoid__mse, delta__hard_sigmoid__mse),
+    ('hard_sigmoid', 'l1'): (loss__hard_sigmoid__l1, delta__hard_sigmoid__l1),
+    ('hard_sigmoid', 'huber'): (loss__hard_sigmoid__huber, delta__hard_sigmoid__huber),
+    ('hard_sigmoid', 'log_cosh'): (loss__hard_sigmoid__log_cosh, delta__hard_sigmoid__log_cosh),
+    ('hard_sigmoid', 'hinge'): (loss__hard_sigmoid__hinge, delta__hard_sigmoid__hinge),
 }
 
 INVALID = {
     ('identity', 'bce'): "invalid pairing identity + bce: identity's range (-oo, oo) is not inside (0, 1), which bce needs",
     ('identity', 'cce'): "invalid pairing identity + cce: identity's range (-oo, oo) is not inside (0, 1), which cce needs",
+    ('identity', 'kl'): "invalid pairing identity + kl: identity's range (-oo, oo) is not inside (0, 1), which kl needs",
+    ('identity', 'poisson'): "invalid pairing identity + poisson: identity's range (-oo, oo) is not inside (0, oo), which poisson needs",
     ('tanh', 'bce'): "invalid pairing tanh + bce: tanh's range (-1, 1) is not inside (0, 1), which bce needs",
     ('tanh', 'cce'): "invalid pairing tanh + cce: tanh's range (-1, 1) is not inside (0, 1), which cce needs",
-    ('relu', 'bce'): "invalid pairing relu + bce: relu's range [0, oo) is not inside (0, 1), which bce needs",
-    ('relu', 'cce'): "invalid pairing relu + cce: relu's range [0, oo) is not inside (0, 1), which cce needs",
+    ('tanh', 'kl'): "invalid pairing tanh + kl: tanh's range (-1, 1) is not inside (0, 1), which kl needs",
+    ('tanh', 'poisson'): "invalid pairing tanh + poisson: tanh's range (-1, 1) is not inside (0, oo), which poisson needs",
+    ('relu', 'bce'): "invalid pairing relu + bce: relu's range [0, oo) is not inside (0, 1), which bce needs: 0 is in the range",
+    ('relu', 'cce'): "invalid pairing relu + cce: relu's range [0, oo) is not inside (0, 1), which cce needs: 0 is in the range",
+    ('relu', 'kl'): "invalid pairing relu + kl: relu's range [0, oo) is not inside (0, 1), which kl needs: 0 is in the range",
+    ('relu', 'poisson'): "invalid pairing relu + poisson: relu's range [0, oo) is not inside (0, oo), which poisson needs: 0 is in the range",
     ('leaky_relu', 'bce'): "invalid pairing leaky_relu + bce: leaky_relu's range (-oo, oo) is not inside (0, 1), which bce needs",
     ('leaky_relu', 'cce'): "invalid pairing leaky_relu + cce: leaky_relu's range (-oo, oo) is not inside (0, 1), which cce needs",
+    ('leaky_relu', 'kl'): "invalid pairing leaky_relu + kl: leaky_relu's range (-oo, oo) is not inside (0, 1), which kl needs",
+    ('leaky_relu', 'poisson'): "invalid pairing leaky_relu + poisson: leaky_relu's range (-oo, oo) is not inside (0, oo), which poisson needs",
     ('softplus', 'bce'): "invalid pairing softplus + bce: softplus's range (0, oo) is not inside (0, 1), which bce needs",
     ('softplus', 'cce'): "invalid pairing softplus + cce: softplus's range (0, oo) is not inside (0, 1), which cce needs",
+    ('softplus', 'kl'): "invalid pairing softplus + kl: softplus's range (0, oo) is not inside (0, 1), which kl needs",
     ('elu', 'bce'): "invalid pairing elu + bce: elu's range (-1, oo) is not inside (0, 1), which bce needs",
     ('elu', 'cce'): "invalid pairing elu + cce: elu's range (-1, oo) is not inside (0, 1), which cce needs",
-    ('silu', 'bce'): "invalid pairing silu + bce: silu's range [-0.278465, oo) is not inside (0, 1), which bce needs",
-    ('silu', 'cce'): "invalid pairing silu + cce: silu's range [-0.278465, oo) is not inside (0, 1), which cce needs",
-    ('gelu', 'bce'): "invalid pairing gelu + bce: gelu's range [-0.169971, oo) is not inside (0, 1), which bce needs",
-    ('gelu', 'cce'): "invalid pairing gelu + cce: gelu's range [-0.169971, oo) is not inside (0, 1), which cce needs",
+    ('elu', 'kl'): "invalid pairing elu + kl: elu's range (-1, oo) is not inside (0, 1), which kl needs",
+    ('elu', 'poisson'): "invalid pairing elu + poisson: elu's range (-1, oo) is not inside (0, oo), which poisson needs",
+    ('silu', 'bce'): "invalid pairing silu + bce: silu's range [-0.278465, oo) is not inside (0, 1), which bce needs: -0.278465 is in the range",
+    ('silu', 'cce'): "invalid pairing silu + cce: silu's range [-0.278465, oo) is not inside (0, 1), which cce needs: -0.278465 is in the range",
+    ('silu', 'kl'): "invalid pairing silu + kl: silu's range [-0.278465, oo) is not inside (0, 1), which kl needs: -0.278465 is in the range",
+    ('silu', 'poisson'): "invalid pairing silu + poisson: silu's range [-0.278465, oo) is not inside (0, oo), which poisson needs: -0.278465 is in the range",
+    ('gelu', 'bce'): "invalid pairing gelu + bce: gelu's range [-0.169971, oo) is not inside (0, 1), which bce needs: -0.169971 is in the range",
+    ('gelu', 'cce'): "invalid pairing gelu + cce: gelu's range [-0.169971, oo) is not inside (0, 1), which cce needs: -0.169971 is in the range",
+    ('gelu', 'kl'): "invalid pairing gelu + kl: gelu's range [-0.169971, oo) is not inside (0, 1), which kl needs: -0.169971 is in the range",
+    ('gelu', 'poisson'): "invalid pairing gelu + poisson: gelu's range [-0.169971, oo) is not inside (0, oo), which poisson needs: -0.169971 is in the range",
+    ('mish', 'bce'): "invalid pairing mish + bce: mish's range [-0.308843, oo) is not inside (0, 1), which bce needs: -0.308843 is in the range",
+    ('mish', 'cce'): "invalid pairing mish + cce: mish's range [-0.308843, oo) is not inside (0, 1), which cce needs: -0.308843 is in the range",
+    ('mish', 'kl'): "invalid pairing mish + kl: mish's range [-0.308843, oo) is not inside (0, 1), which kl needs: -0.308843 is in the range",
+    ('mish', 'poisson'): "invalid pairing mish + poisson: mish's range [-0.308843, oo) is not inside (0, oo), which poisson needs: -0.308843 is in the range",
+    ('selu', 'bce'): "invalid pairing selu + bce: selu's range (-1.75810, oo) is not inside (0, 1), which bce needs",
+    ('selu', 'cce'): "invalid pairing selu + cce: selu's range (-1.75810, oo) is not inside (0, 1), which cce needs",
+    ('selu', 'kl'): "invalid pairing selu + kl: selu's range (-1.75810, oo) is not inside (0, 1), which kl needs",
+    ('selu', 'poisson'): "invalid pairing selu + poisson: selu's range (-1.75810, oo) is not inside (0, oo), which poisson needs",
+    ('softsign', 'bce'): "invalid pairing softsign + bce: softsign's range (-1, 1) is not inside (0, 1), which bce needs",
+    ('softsign', 'cce'): "invalid pairing softsign + cce: softsign's range (-1, 1) is not inside (0, 1), which cce needs",
+    ('softsign', 'kl'): "invalid pairing softsign + kl: softsign's range (-1, 1) is not inside (0, 1), which kl needs",
+    ('softsign', 'poisson'): "invalid pairing softsign + poisson: softsign's range (-1, 1) is not inside (0, oo), which poisson needs",
+    ('hard_sigmoid', 'bce'): "invalid pairing hard_sigmoid + bce: hard_sigmoid's range [0, 1] is not inside (0, 1), which bce needs: 0 and 1 are in the range",
+    ('hard_sigmoid', 'cce'): "invalid pairing hard_sigmoid + cce: hard_sigmoid's range [0, 1] is not inside (0, 1), which cce needs: 0 and 1 are in the range",
+    ('hard_sigmoid', 'kl'): "invalid pairing hard_sigmoid + kl: hard_sigmoid's range [0, 1] is not inside (0, 1), which kl needs: 0 and 1 are in the range",
+    ('hard_sigmoid', 'poisson'): "invalid pairing hard_sigmoid + poisson: hard_sigmoid's range [0, 1] is not inside (0, oo), which poisson needs: 0 is in the range",
 }
 
-TARGETS_SUM_TO_ONE = {('softmax', 'cce')}
+TARGETS_SUM_TO_ONE = {('softmax', 'cce'), ('softmax', 'kl')}
+
+ACTIVATION_PARAMS = {
+    'leaky_relu': (('slope', 0.01, 0.0, 1.0, False, True),),
+    'elu': (('alpha', 1.0, 0.0, float("inf"), True, True),),
+}
+
+LOSS_PARAMS = {
+    'huber': (('delta', 1.0, 0.0, float("inf"), True, True),),
+}
 
 ELEMENTWISE = {
     act__identity,
@@ -2562,42 +5658,95 @@ ELEMENTWISE = {
     dact__silu,
     act__gelu,
     dact__gelu,
+    act__mish,
+    dact__mish,
+    act__selu,
+    dact__selu,
+    act__softsign,
+    dact__softsign,
+    act__hard_sigmoid,
+    dact__hard_sigmoid,
     delta__identity__quadratic,
     delta__identity__sse,
     delta__identity__l1,
     delta__identity__huber,
+    delta__identity__log_cosh,
+    delta__identity__hinge,
     delta__sigmoid__quadratic,
     delta__sigmoid__sse,
     delta__sigmoid__bce,
     delta__sigmoid__cce,
     delta__sigmoid__l1,
     delta__sigmoid__huber,
+    delta__sigmoid__kl,
+    delta__sigmoid__poisson,
+    delta__sigmoid__log_cosh,
+    delta__sigmoid__hinge,
     delta__tanh__quadratic,
     delta__tanh__sse,
     delta__tanh__l1,
     delta__tanh__huber,
+    delta__tanh__log_cosh,
+    delta__tanh__hinge,
     delta__relu__quadratic,
     delta__relu__sse,
     delta__relu__l1,
     delta__relu__huber,
+    delta__relu__log_cosh,
+    delta__relu__hinge,
     delta__leaky_relu__quadratic,
     delta__leaky_relu__sse,
     delta__leaky_relu__l1,
     delta__leaky_relu__huber,
+    delta__leaky_relu__log_cosh,
+    delta__leaky_relu__hinge,
     delta__softplus__quadratic,
     delta__softplus__sse,
     delta__softplus__l1,
     delta__softplus__huber,
+    delta__softplus__poisson,
+    delta__softplus__log_cosh,
+    delta__softplus__hinge,
     delta__elu__quadratic,
     delta__elu__sse,
     delta__elu__l1,
     delta__elu__huber,
+    delta__elu__log_cosh,
+    delta__elu__hinge,
     delta__silu__quadratic,
     delta__silu__sse,
     delta__silu__l1,
     delta__silu__huber,
+    delta__silu__log_cosh,
+    delta__silu__hinge,
     delta__gelu__quadratic,
     delta__gelu__sse,
     delta__gelu__l1,
     delta__gelu__huber,
+    delta__gelu__log_cosh,
+    delta__gelu__hinge,
+    delta__mish__quadratic,
+    delta__mish__sse,
+    delta__mish__l1,
+    delta__mish__huber,
+    delta__mish__log_cosh,
+    delta__mish__hinge,
+    delta__selu__quadratic,
+    delta__selu__sse,
+    delta__selu__l1,
+    delta__selu__huber,
+    delta__selu__log_cosh,
+    delta__selu__hinge,
+    delta__softsign__quadratic,
+    delta__softsign__sse,
+    delta__softsign__l1,
+    delta__softsign__huber,
+    delta__softsign__log_cosh,
+    delta__softsign__hinge,
+    delta__hard_sigmoid__quadratic,
+    delta__hard_sigmoid__sse,
+    delta__hard_sigmoid__l1,
+    delta__hard_sigmoid__huber,
+    delta__hard_sigmoid__log_cosh,
+    delta__hard_sigmoid__hinge,
 }

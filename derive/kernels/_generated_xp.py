@@ -53,14 +53,14 @@ def dact__relu(z, n, xp, ops):
     return ops.where((z > 0.0), 1.0, 0.0)
 
 
-def act__leaky_relu(z, n, xp, ops):
-    """Max(z/100, z)"""
-    return ops.maximum(z, (0.01)*z)
+def act__leaky_relu(z, n, xp, ops, slope=0.01):
+    """Max(z, slope*z)"""
+    return ops.maximum(z, slope*z)
 
 
-def dact__leaky_relu(z, n, xp, ops):
-    """Piecewise((1, z > 0), (1/100, True))"""
-    return ops.where((z > 0.0), 1.0, 0.01)
+def dact__leaky_relu(z, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))"""
+    return ops.where((z > 0.0), 1.0, slope)
 
 
 def act__softplus(z, n, xp, ops):
@@ -74,14 +74,15 @@ def dact__softplus(z, n, xp, ops):
     return ((c0)/(1.0 + c0))
 
 
-def act__elu(z, n, xp, ops):
-    """expm1(Min(0, z)) + Max(0, z)"""
-    return ops.maximum(0.0, z) + xp.expm1(ops.minimum(0.0, z))
+def act__elu(z, n, xp, ops, alpha=1.0):
+    """alpha*expm1(Min(0, z)) + Max(0, z)"""
+    return alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z)
 
 
-def dact__elu(z, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))"""
-    return ops.where((z > 0.0), 1.0, ops.maximum(0.0, z) + xp.exp(ops.minimum(0.0, z)))
+def dact__elu(z, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))"""
+    c0 = alpha*xp.exp(ops.minimum(0.0, z))
+    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c0, c0 + ops.maximum(0.0, z)))
 
 
 def act__silu(z, n, xp, ops):
@@ -110,6 +111,51 @@ def dact__gelu(z, n, xp, ops):
 def act__softmax(z, n, xp, ops):
     """softmax(z)"""
     return ops.softmax(z)
+
+
+def act__mish(z, n, xp, ops):
+    """z*tanh(log1p(exp(-Abs(z))) + Max(0, z))"""
+    return z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))
+
+
+def dact__mish(z, n, xp, ops):
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    c3 = xp.exp(ops.minimum(40.0, z))
+    c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
+    return ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + xp.tanh(c0))
+
+
+def act__selu(z, n, xp, ops):
+    """87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000"""
+    return (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z))
+
+
+def dact__selu(z, n, xp, ops):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))"""
+    return ops.where((z > 0.0), 1.0507009873554805, (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.exp(ops.minimum(0.0, z)))
+
+
+def act__softsign(z, n, xp, ops):
+    """z/(Abs(z) + 1)"""
+    return z/(1.0 + xp.abs(z))
+
+
+def dact__softsign(z, n, xp, ops):
+    """(Abs(z) + 1)**(-2)"""
+    return 1.0/((1.0 + xp.abs(z))**2)
+
+
+def act__hard_sigmoid(z, n, xp, ops):
+    """Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))"""
+    return ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))
+
+
+def dact__hard_sigmoid(z, n, xp, ops):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))"""
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
 
 
 def loss__identity__quadratic(z, y, n, xp, ops):
@@ -152,15 +198,36 @@ def delta__identity__l1(z, y, n, xp, ops):
     return xp.sign(z - y)
 
 
-def loss__identity__huber(z, y, n, xp, ops):
-    """RowSum(((y - z) - Clip(y - z, -1, 1)/2)*Clip(y - z, -1, 1))"""
-    c0 = ops.clip(y - z, (-1.0), 1.0)
+def loss__identity__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum(((y - z) - Clip(y - z, -delta, delta)/2)*Clip(y - z, -delta, delta))"""
+    c0 = ops.clip(y - z, -delta, delta)
     return (xp.sum(c0*(y - z - (0.5)*c0), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__identity__huber(z, y, n, xp, ops):
-    """Clip(-y + z, -1, 1)"""
-    return ops.clip(z - y, (-1.0), 1.0)
+def delta__identity__huber(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + z, -delta, delta)"""
+    return ops.clip(z - y, -delta, delta)
+
+
+def loss__identity__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z))/2)**2), Abs(y - z) < 1), (Abs(y - z) + log1p(exp(-2*Abs(y - z))) - log(2), True)))"""
+    c0 = xp.abs(y - z)
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__identity__log_cosh(z, y, n, xp, ops):
+    """-tanh(y - z)"""
+    return -xp.tanh(y - z)
+
+
+def loss__identity__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__identity__hinge(z, y, n, xp, ops):
+    """Piecewise((-y, y*z < 1), (0, True))"""
+    return ops.where((y*z < 1.0), -y, 0.0)
 
 
 def loss__sigmoid__quadratic(z, y, n, xp, ops):
@@ -238,19 +305,71 @@ def delta__sigmoid__l1(z, y, n, xp, ops):
     return c1*(1.0 - c1)*xp.sign(((ops.step(z) - y) - (ops.copysign(c1, z))))
 
 
-def loss__sigmoid__huber(z, y, n, xp, ops):
-    """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))"""
+def loss__sigmoid__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))
-    c2 = ops.clip(-c1, (-1.0), 1.0)
+    c2 = ops.clip(-c1, -delta, delta)
     return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__sigmoid__huber(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+def delta__sigmoid__huber(z, y, n, xp, ops, delta=1.0):
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    return c1*(1.0 - c1)*ops.clip(((ops.step(z) - y) - (ops.copysign(c1, z))), (-1.0), 1.0)
+    return c1*(1.0 - c1)*ops.clip(((ops.step(z) - y) - (ops.copysign(c1, z))), -delta, delta)
+
+
+def loss__sigmoid__kl(z, y, n, xp, ops):
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)))"""
+    return (xp.sum(y*(ops.maximum(0.0, -z) + xp.log1p(xp.exp(-xp.abs(z)))) + y*xp.log(ops.maximum(0.0, y) + ops.where((y <= 0.0), 1.0, 0.0)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__sigmoid__kl(z, y, n, xp, ops):
+    """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, -z))
+    return -y*((c0)/(1.0 + c0))
+
+
+def loss__sigmoid__poisson(z, y, n, xp, ops):
+    """RowSum(Minus(y*(log1p(exp(-Abs(z))) + Max(0, -z)) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))"""
+    c0 = xp.exp(-xp.abs(z))
+    return (xp.sum(((y*(ops.maximum(0.0, -z) + xp.log1p(c0)) + ops.step(z)) - (ops.copysign(((c0)/(1.0 + c0)), z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__sigmoid__poisson(z, y, n, xp, ops):
+    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, -z))
+    c1 = xp.exp(-xp.abs(z))
+    return ((ops.step(z) - y) - (ops.copysign(((c1)/(1.0 + c1)), z)))*((c0)/(1.0 + c0))
+
+
+def loss__sigmoid__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))))/2)**2), Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) < 1), (Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) + log1p(exp(-2*Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))))) - log(2), True)))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = xp.abs(((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z))))
+    return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__sigmoid__log_cosh(z, y, n, xp, ops):
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*tanh(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = ((c0)/(1.0 + c0))
+    return c1*(1.0 - c1)*xp.tanh(((ops.step(z) - y) - (ops.copysign(c1, z))))
+
+
+def loss__sigmoid__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__sigmoid__hinge(z, y, n, xp, ops):
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(40.0, z))
+    return c1*(1.0 - c1)*ops.where((y*((c2)/(1.0 + c2)) < 1.0), -y, 0.0)
 
 
 def loss__tanh__quadratic(z, y, n, xp, ops):
@@ -315,21 +434,52 @@ def delta__tanh__l1(z, y, n, xp, ops):
     return c2*(2.0 - c2)*xp.sign(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
 
 
-def loss__tanh__huber(z, y, n, xp, ops):
-    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))"""
+def loss__tanh__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
     c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
-    c3 = ops.clip(-c2, (-1.0), 1.0)
+    c3 = ops.clip(-c2, -delta, delta)
     return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__tanh__huber(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
+def delta__tanh__huber(z, y, n, xp, ops, delta=1.0):
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), (-1.0), 1.0)
+    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), -delta, delta)
+
+
+def loss__tanh__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))
+    c3 = (c0 > 0.5)
+    c4 = y - xp.tanh(z)
+    c5 = xp.abs(ops.where(c3, c2, -c4))
+    return (xp.sum(ops.where(ops.where(c3, (xp.abs(c2) < 1.0), (xp.abs(c4) < 1.0)), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c5))**2), c5 + xp.log1p(xp.exp(-2.0*c5)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__tanh__log_cosh(z, y, n, xp, ops):
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    return c2*(2.0 - c2)*xp.tanh(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
+
+
+def loss__tanh__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*tanh(z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*xp.tanh(z)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__tanh__hinge(z, y, n, xp, ops):
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
+    c1 = 2.0*c0/(1.0 + c0)
+    return c1*(2.0 - c1)*ops.where((y*xp.tanh(z) < 1.0), -y, 0.0)
 
 
 def loss__relu__quadratic(z, y, n, xp, ops):
@@ -372,68 +522,110 @@ def delta__relu__l1(z, y, n, xp, ops):
     return ops.where((z > 0.0), 1.0, 0.0)*xp.sign(ops.maximum(0.0, z) - y)
 
 
-def loss__relu__huber(z, y, n, xp, ops):
-    """RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))"""
+def loss__relu__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(y - Max(0, z), -delta, delta))"""
     c0 = ops.maximum(0.0, z)
-    c1 = ops.clip(y - c0, (-1.0), 1.0)
+    c1 = ops.clip(y - c0, -delta, delta)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__relu__huber(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)"""
-    return ops.where((z > 0.0), 1.0, 0.0)*ops.clip(ops.maximum(0.0, z) - y, (-1.0), 1.0)
+def delta__relu__huber(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -delta, delta)"""
+    return ops.where((z > 0.0), 1.0, 0.0)*ops.clip(ops.maximum(0.0, z) - y, -delta, delta)
 
 
-def loss__leaky_relu__quadratic(z, y, n, xp, ops):
-    """RowSum((-y + Max(z/100, z))**2/2)"""
-    return (xp.sum((0.5)*(ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True))[..., 0]
+def loss__relu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(0, z)))/2)**2), Abs(y - Max(0, z)) < 1), (Abs(y - Max(0, z)) + log1p(exp(-2*Abs(y - Max(0, z)))) - log(2), True)))"""
+    c0 = xp.abs(y - ops.maximum(0.0, z))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__quadratic(z, y, n, xp, ops):
-    """(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
-    return (ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)
+def delta__relu__log_cosh(z, y, n, xp, ops):
+    """-Piecewise((1, z > 0), (0, True))*tanh(y - Max(0, z))"""
+    return -ops.where((z > 0.0), 1.0, 0.0)*xp.tanh(y - ops.maximum(0.0, z))
 
 
-def loss__leaky_relu__sse(z, y, n, xp, ops):
-    """RowSum((-y + Max(z/100, z))**2)"""
-    return (xp.sum((ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True))[..., 0]
+def loss__relu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*Max(0, z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.maximum(0.0, z)), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__sse(z, y, n, xp, ops):
-    """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
-    return 2.0*(ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)
+def delta__relu__hinge(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (0, True))*Piecewise((-y, y*Max(0, z) < 1), (0, True))"""
+    return ops.where((z > 0.0), 1.0, 0.0)*ops.where((y*ops.maximum(0.0, z) < 1.0), -y, 0.0)
 
 
-def loss__leaky_relu__mse(z, y, n, xp, ops):
-    """RowSum((-y + Max(z/100, z))**2)/n"""
-    return (xp.sum((ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+def loss__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
+    """RowSum((-y + Max(z, slope*z))**2/2)"""
+    return (xp.sum((0.5)*(ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__mse(z, y, n, xp, ops):
-    """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))/n"""
-    return 2.0*(ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)/n
+def delta__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
+    """(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))"""
+    return (ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)
 
 
-def loss__leaky_relu__l1(z, y, n, xp, ops):
-    """RowSum(Abs(y - Max(z/100, z)))"""
-    return (xp.sum(xp.abs(y - ops.maximum(z, (0.01)*z)), axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
+    """RowSum((-y + Max(z, slope*z))**2)"""
+    return (xp.sum((ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__l1(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))"""
-    return ops.where((z > 0.0), 1.0, 0.01)*xp.sign(ops.maximum(z, (0.01)*z) - y)
+def delta__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
+    """2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))"""
+    return 2.0*(ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)
 
 
-def loss__leaky_relu__huber(z, y, n, xp, ops):
-    """RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))"""
-    c0 = ops.maximum(z, (0.01)*z)
-    c1 = ops.clip(y - c0, (-1.0), 1.0)
+def loss__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
+    """RowSum((-y + Max(z, slope*z))**2)/n"""
+    return (xp.sum((ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
+    """2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))/n"""
+    return 2.0*(ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)/n
+
+
+def loss__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Abs(y - Max(z, slope*z)))"""
+    return (xp.sum(xp.abs(y - ops.maximum(z, slope*z)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))*sign(-y + Max(z, slope*z))"""
+    return ops.where((z > 0.0), 1.0, slope)*xp.sign(ops.maximum(z, slope*z) - y)
+
+
+def loss__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
+    """RowSum((y - Clip(y - Max(z, slope*z), -delta, delta)/2 - Max(z, slope*z))*Clip(y - Max(z, slope*z), -delta, delta))"""
+    c0 = ops.maximum(z, slope*z)
+    c1 = ops.clip(y - c0, -delta, delta)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__huber(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)"""
-    return ops.where((z > 0.0), 1.0, 0.01)*ops.clip(ops.maximum(z, (0.01)*z) - y, (-1.0), 1.0)
+def delta__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
+    """Piecewise((1, z > 0), (slope, True))*Clip(-y + Max(z, slope*z), -delta, delta)"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.clip(ops.maximum(z, slope*z) - y, -delta, delta)
+
+
+def loss__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z, slope*z)))/2)**2), Abs(y - Max(z, slope*z)) < 1), (Abs(y - Max(z, slope*z)) + log1p(exp(-2*Abs(y - Max(z, slope*z)))) - log(2), True)))"""
+    c0 = xp.abs(y - ops.maximum(z, slope*z))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
+    """-Piecewise((1, z > 0), (slope, True))*tanh(y - Max(z, slope*z))"""
+    return -ops.where((z > 0.0), 1.0, slope)*xp.tanh(y - ops.maximum(z, slope*z))
+
+
+def loss__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Max(0, -y*Max(z, slope*z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.maximum(z, slope*z)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*Max(z, slope*z) < 1), (0, True))"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.where((y*ops.maximum(z, slope*z) < 1.0), -y, 0.0)
 
 
 def loss__softplus__quadratic(z, y, n, xp, ops):
@@ -480,89 +672,163 @@ def delta__softplus__l1(z, y, n, xp, ops):
     return ((c0)/(1.0 + c0))*xp.sign(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)
 
 
-def loss__softplus__huber(z, y, n, xp, ops):
-    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))"""
+def loss__softplus__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y
-    c1 = ops.clip(-c0, (-1.0), 1.0)
+    c1 = ops.clip(-c0, -delta, delta)
     return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__softplus__huber(z, y, n, xp, ops):
-    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+def delta__softplus__huber(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
     c0 = xp.exp(ops.minimum(40.0, z))
-    return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, (-1.0), 1.0)*((c0)/(1.0 + c0))
+    return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, -delta, delta)*((c0)/(1.0 + c0))
 
 
-def loss__elu__quadratic(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True))/2)"""
+def loss__softplus__poisson(z, y, n, xp, ops):
+    """RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))"""
+    c0 = ops.minimum(40.0, -z)
+    return (xp.sum(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y*ops.where((z < (-40.0)), z, xp.log(ops.maximum(0.0, -c0) + xp.log1p(xp.exp(-xp.abs(c0))))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softplus__poisson(z, y, n, xp, ops):
+    """-y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    c1 = ops.maximum((-40.0), z)
+    c2 = xp.exp(ops.minimum(40.0, c1))
+    return ((c0)/(1.0 + c0)) - y*ops.where((z < (-40.0)), 1.0, ((c2)/(1.0 + c2))/(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(c1)))))
+
+
+def loss__softplus__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))/2)**2), Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) < 1), (Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) + log1p(exp(-2*Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)))) - log(2), True)))"""
+    c0 = xp.abs(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softplus__log_cosh(z, y, n, xp, ops):
+    """tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    return xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
+
+
+def loss__softplus__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*(log1p(exp(-Abs(z))) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softplus__hinge(z, y, n, xp, ops):
+    """Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    return ops.where((y*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) < 1.0), -y, 0.0)*((c0)/(1.0 + c0))
+
+
+def loss__elu__quadratic(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True))/2)"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum((0.5)*ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum((0.5)*ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__quadratic(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
-    c0 = ops.maximum(0.0, z)
-    c1 = ops.minimum(0.0, z)
-    c2 = xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
-
-
-def loss__elu__sse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))"""
+def delta__elu__quadratic(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
 
 
-def delta__elu__sse(z, y, n, xp, ops):
-    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
-    c0 = ops.maximum(0.0, z)
-    c1 = ops.minimum(0.0, z)
-    c2 = xp.exp(c1)
-    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
-
-
-def loss__elu__mse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n"""
+def loss__elu__sse(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
+    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__mse(z, y, n, xp, ops):
-    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n"""
-    c0 = ops.maximum(0.0, z)
-    c1 = ops.minimum(0.0, z)
-    c2 = xp.exp(c1)
-    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)/n
-
-
-def loss__elu__l1(z, y, n, xp, ops):
-    """RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))"""
+def delta__elu__sse(z, y, n, xp, ops, alpha=1.0):
+    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum(xp.abs(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)), axis=-1, keepdims=True))[..., 0]
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
 
 
-def delta__elu__l1(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))"""
-    c0 = ops.maximum(0.0, z)
-    c1 = ops.minimum(0.0, z)
-    c2 = xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, c0 + c2)*xp.sign(ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y))
-
-
-def loss__elu__huber(z, y, n, xp, ops):
-    """RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))"""
+def loss__elu__mse(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))/n"""
     c0 = ops.minimum(0.0, z)
-    c1 = ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)
-    c2 = ops.clip(-c1, (-1.0), 1.0)
+    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__elu__mse(z, y, n, xp, ops, alpha=1.0):
+    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)/n
+
+
+def loss__elu__l1(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))"""
+    c0 = ops.minimum(0.0, z)
+    return (xp.sum(xp.abs(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__elu__l1(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.sign(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
+
+
+def loss__elu__huber(z, y, n, xp, ops, alpha=1.0, delta=1.0):
+    """RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) - Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)
+    c2 = ops.clip(-c1, -delta, delta)
     return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__huber(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)"""
+def delta__elu__huber(z, y, n, xp, ops, alpha=1.0, delta=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.clip(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), -delta, delta)
+
+
+def loss__elu__log_cosh(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(alpha*exp(Min(0, z)), alpha + y)) < 1, Abs(alpha*expm1(Min(0, z)) - y + Max(0, z)) < 1)), (Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))) - log(2), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ((alpha*xp.exp(c0)) - (y + alpha))
+    c2 = (z < (-0.5))
+    c3 = alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y
+    c4 = xp.abs(ops.where(c2, c1, c3))
+    return (xp.sum(ops.where(ops.where(c2, (xp.abs(c1) < 1.0), (xp.abs(c3) < 1.0)), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c4))**2), c4 + xp.log1p(xp.exp(-2.0*c4)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__elu__log_cosh(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*tanh(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.tanh(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
+
+
+def loss__elu__hinge(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__elu__hinge(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    c2 = xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.clip(ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y), (-1.0), 1.0)
+    c2 = alpha*xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c2, c0 + c2))*ops.where((y*(c0 + alpha*xp.expm1(c1)) < 1.0), -y, 0.0)
 
 
 def loss__silu__quadratic(z, y, n, xp, ops):
@@ -621,20 +887,49 @@ def delta__silu__l1(z, y, n, xp, ops):
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.sign(c1*z - y)
 
 
-def loss__silu__huber(z, y, n, xp, ops):
-    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))"""
+def loss__silu__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))"""
     c0 = xp.exp(ops.minimum(40.0, z))
     c1 = z*((c0)/(1.0 + c0))
-    c2 = ops.clip(y - c1, (-1.0), 1.0)
+    c2 = ops.clip(y - c1, -delta, delta)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__silu__huber(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+def delta__silu__huber(z, y, n, xp, ops, delta=1.0):
+    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
     c0 = xp.exp(ops.minimum(40.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(40.0, -z))
-    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, (-1.0), 1.0)
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, -delta, delta)
+
+
+def loss__silu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
+    return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__silu__log_cosh(z, y, n, xp, ops):
+    """-(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(40.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.tanh(c1*z - y)
+
+
+def loss__silu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__silu__hinge(z, y, n, xp, ops):
+    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(40.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.where((c1*y*z < 1.0), -y, 0.0)
 
 
 def loss__gelu__quadratic(z, y, n, xp, ops):
@@ -681,17 +976,40 @@ def delta__gelu__l1(z, y, n, xp, ops):
     return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.sign(c0*z - y)
 
 
-def loss__gelu__huber(z, y, n, xp, ops):
-    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
+def loss__gelu__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -delta, delta)/2)*Clip(y - z*Phi(z), -delta, delta))"""
     c0 = z*ops.ndtr(z)
-    c1 = ops.clip(y - c0, (-1.0), 1.0)
+    c1 = ops.clip(y - c0, -delta, delta)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__gelu__huber(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
+def delta__gelu__huber(z, y, n, xp, ops, delta=1.0):
+    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.clip(c0*z - y, (-1.0), 1.0)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
+
+
+def loss__gelu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Phi(z)))/2)**2), Abs(y - z*Phi(z)) < 1), (Abs(y - z*Phi(z)) + log1p(exp(-2*Abs(y - z*Phi(z)))) - log(2), True)))"""
+    c0 = xp.abs(y - z*ops.ndtr(z))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__gelu__log_cosh(z, y, n, xp, ops):
+    """(-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
+    c0 = ops.ndtr(z)
+    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.tanh(c0*z - y)
+
+
+def loss__gelu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z*Phi(z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z*ops.ndtr(z)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__gelu__hinge(z, y, n, xp, ops):
+    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
+    c0 = ops.ndtr(z)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
 
 
 def loss__softmax__quadratic(z, y, n, xp, ops):
@@ -754,16 +1072,420 @@ def delta__softmax__l1(z, y, n, xp, ops):
     return ops.softmax_vjp(z, xp.sign(ops.softmax_residual(z, y)))
 
 
-def loss__softmax__huber(z, y, n, xp, ops):
-    """RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))"""
+def loss__softmax__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Clip(-softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -delta, delta))"""
     c0 = ops.softmax_residual(z, y)
-    c1 = ops.clip(-c0, (-1.0), 1.0)
+    c1 = ops.clip(-c0, -delta, delta)
     return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__softmax__huber(z, y, n, xp, ops):
-    """softmax_vjp_clipped_residual(z, y)"""
-    return ops.softmax_vjp_clipped_residual(z, y)
+def delta__softmax__huber(z, y, n, xp, ops, delta=1.0):
+    """softmax_vjp(z, Clip(softmax_residual(z, y), -delta, delta))"""
+    return ops.softmax_vjp(z, ops.clip(ops.softmax_residual(z, y), -delta, delta))
+
+
+def loss__softmax__kl(z, y, n, xp, ops):
+    """RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)) - xlog_softmax(y, z))"""
+    return (xp.sum(y*xp.log(ops.maximum(0.0, y) + ops.where((y <= 0.0), 1.0, 0.0)) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softmax__kl(z, y, n, xp, ops):
+    """softmax_residual(z, y)"""
+    return ops.softmax_residual(z, y)
+
+
+def loss__softmax__poisson(z, y, n, xp, ops):
+    """RowSum(softmax(z) - xlog_softmax(y, z))"""
+    return (xp.sum(ops.softmax(z) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softmax__poisson(z, y, n, xp, ops):
+    """-(RowSum(-y) + 1)*softmax(z) + softmax_residual(z, y)"""
+    return ops.softmax_residual(z, y) - (1.0 + xp.sum(-y, axis=-1, keepdims=True))*ops.softmax(z)
+
+
+def loss__softmax__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(softmax_residual(z, y)))/2)**2), Abs(softmax_residual(z, y)) < 1), (Abs(softmax_residual(z, y)) + log1p(exp(-2*Abs(softmax_residual(z, y)))) - log(2), True)))"""
+    c0 = xp.abs(ops.softmax_residual(z, y))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softmax__log_cosh(z, y, n, xp, ops):
+    """softmax_vjp(z, tanh(softmax_residual(z, y)))"""
+    return ops.softmax_vjp(z, xp.tanh(ops.softmax_residual(z, y)))
+
+
+def loss__softmax__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*softmax(z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.softmax(z)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softmax__hinge(z, y, n, xp, ops):
+    """softmax_vjp(z, Piecewise((-y, y*softmax(z) < 1), (0, True)))"""
+    return ops.softmax_vjp(z, ops.where((y*ops.softmax(z) < 1.0), -y, 0.0))
+
+
+def loss__mish__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2/2)"""
+    return (xp.sum((0.5)*(z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__quadratic(z, y, n, xp, ops):
+    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return (c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
+
+
+def loss__mish__sse(z, y, n, xp, ops):
+    """RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2)"""
+    return (xp.sum((z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__sse(z, y, n, xp, ops):
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
+
+
+def loss__mish__mse(z, y, n, xp, ops):
+    """RowSum((-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2)/n"""
+    return (xp.sum((z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__mish__mse(z, y, n, xp, ops):
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)/n
+
+
+def loss__mish__l1(z, y, n, xp, ops):
+    """RowSum(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))"""
+    return (xp.sum(xp.abs(y - z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__l1(z, y, n, xp, ops):
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.sign(c1*z - y)
+
+
+def loss__mish__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta))"""
+    c0 = z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__huber(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, -delta, delta)
+
+
+def loss__mish__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))/2)**2), Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) < 1), (Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) + log1p(exp(-2*Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))))) - log(2), True)))"""
+    c0 = xp.abs(y - z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__log_cosh(z, y, n, xp, ops):
+    """-Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.tanh(c1*z - y)
+
+
+def loss__mish__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__mish__hinge(z, y, n, xp, ops):
+    """Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(40.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return ops.where((c1*y*z < 1.0), -y, 0.0)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
+
+
+def loss__selu__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2/2)"""
+    return (xp.sum((0.5)*((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__quadratic(z, y, n, xp, ops):
+    """(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return (c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))
+
+
+def loss__selu__sse(z, y, n, xp, ops):
+    """RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2)"""
+    return (xp.sum(((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__sse(z, y, n, xp, ops):
+    """2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return 2.0*(c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))
+
+
+def loss__selu__mse(z, y, n, xp, ops):
+    """RowSum((-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2)/n"""
+    return (xp.sum(((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__selu__mse(z, y, n, xp, ops):
+    """2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))/n"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return 2.0*(c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))/n
+
+
+def loss__selu__l1(z, y, n, xp, ops):
+    """RowSum(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))"""
+    return (xp.sum(xp.abs((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__l1(z, y, n, xp, ops):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*xp.sign(c0 + (1.7580993408473768)*xp.expm1(c1) - y)
+
+
+def loss__selu__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__huber(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*ops.clip(c0 + (1.7580993408473768)*xp.expm1(c1) - y, -delta, delta)
+
+
+def loss__selu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))/2)**2), Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) < 1), (Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + log1p(exp(-2*Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))) - log(2), True)))"""
+    c0 = xp.abs((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__log_cosh(z, y, n, xp, ops):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*tanh(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*xp.tanh(c0 + (1.7580993408473768)*xp.expm1(c1) - y)
+
+
+def loss__selu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*(87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__selu__hinge(z, y, n, xp, ops):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Piecewise((-y, y*(87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) < 1), (0, True))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*ops.where((y*(c0 + (1.7580993408473768)*xp.expm1(c1)) < 1.0), -y, 0.0)
+
+
+def loss__softsign__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + z/(Abs(z) + 1))**2/2)"""
+    return (xp.sum((0.5)*(z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__quadratic(z, y, n, xp, ops):
+    """(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return (z/c0 - y)/c0**2
+
+
+def loss__softsign__sse(z, y, n, xp, ops):
+    """RowSum((-y + z/(Abs(z) + 1))**2)"""
+    return (xp.sum((z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__sse(z, y, n, xp, ops):
+    """2*(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return 2.0*(z/c0 - y)/c0**2
+
+
+def loss__softsign__mse(z, y, n, xp, ops):
+    """RowSum((-y + z/(Abs(z) + 1))**2)/n"""
+    return (xp.sum((z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__softsign__mse(z, y, n, xp, ops):
+    """2*(-y + z/(Abs(z) + 1))/(n*(Abs(z) + 1)**2)"""
+    c0 = 1.0 + xp.abs(z)
+    return 2.0*(z/c0 - y)/(c0**2*n)
+
+
+def loss__softsign__l1(z, y, n, xp, ops):
+    """RowSum(Abs(y - z/(Abs(z) + 1)))"""
+    return (xp.sum(xp.abs(y - z/(1.0 + xp.abs(z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__l1(z, y, n, xp, ops):
+    """sign(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return xp.sign(z/c0 - y)/c0**2
+
+
+def loss__softsign__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -delta, delta)/2)*Clip(y - z/(Abs(z) + 1), -delta, delta))"""
+    c0 = z/(1.0 + xp.abs(z))
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__huber(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return ops.clip(z/c0 - y, -delta, delta)/c0**2
+
+
+def loss__softsign__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z/(Abs(z) + 1)))/2)**2), Abs(y - z/(Abs(z) + 1)) < 1), (Abs(y - z/(Abs(z) + 1)) + log1p(exp(-2*Abs(y - z/(Abs(z) + 1)))) - log(2), True)))"""
+    c0 = xp.abs(y - z/(1.0 + xp.abs(z)))
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__log_cosh(z, y, n, xp, ops):
+    """-tanh(y - z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return -xp.tanh(y - z/c0)/c0**2
+
+
+def loss__softsign__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z/(Abs(z) + 1) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z/(1.0 + xp.abs(z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__softsign__hinge(z, y, n, xp, ops):
+    """Piecewise((-y, y*z/(Abs(z) + 1) < 1), (0, True))/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return ops.where((y*z/c0 < 1.0), -y, 0.0)/c0**2
+
+
+def loss__hard_sigmoid__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2)"""
+    return (xp.sum((0.5)*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__quadratic(z, y, n, xp, ops):
+    """(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))"""
+    return (ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
+
+
+def loss__hard_sigmoid__sse(z, y, n, xp, ops):
+    """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)"""
+    return (xp.sum((ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__sse(z, y, n, xp, ops):
+    """2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))"""
+    return 2.0*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
+
+
+def loss__hard_sigmoid__mse(z, y, n, xp, ops):
+    """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)/n"""
+    return (xp.sum((ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__hard_sigmoid__mse(z, y, n, xp, ops):
+    """2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))/n"""
+    return 2.0*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)/n
+
+
+def loss__hard_sigmoid__l1(z, y, n, xp, ops):
+    """RowSum(Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))"""
+    return (xp.sum(xp.abs(y - ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__l1(z, y, n, xp, ops):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))"""
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.sign(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)
+
+
+def loss__hard_sigmoid__huber(z, y, n, xp, ops, delta=1.0):
+    """RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*(-delta/2 + Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))), True)))"""
+    c0 = (z <= (-3.0))
+    c1 = (z >= 3.0)
+    c2 = 0.5 + (0.16666666666666666)*z
+    c3 = y - ops.where(c0, 0.0, ops.where(c1, 1.0, c2))
+    return (xp.sum(ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= xp.abs(c2 - y)))), (0.5)*c3**2, delta*(xp.abs(c3) - (0.5)*delta)), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__huber(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))"""
+    c0 = (z <= (-3.0))
+    c1 = (z >= 3.0)
+    c2 = ops.where(c0, 0.0, ops.where(c1, 1.0, (0.16666666666666666)*(3.0 + z))) - y
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= ops.where((y - (0.16666666666666666)*z <= 0.5), 0.5 - y + (0.16666666666666666)*z, (-0.5) + y - (0.16666666666666666)*z)))), c2, delta*xp.sign(c2))
+
+
+def loss__hard_sigmoid__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))/2)**2), ITE(z <= -3, Abs(y) < 1, ITE(z >= 3, Abs(y - 1) < 1, Abs(-y + z/6 + 1/2) < 1))), (Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))) + log1p(exp(-2*Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))) - log(2), True)))"""
+    c0 = (z <= (-3.0))
+    c1 = (z >= 3.0)
+    c2 = 0.5 + (0.16666666666666666)*z
+    c3 = xp.abs(y - ops.where(c0, 0.0, ops.where(c1, 1.0, c2)))
+    return (xp.sum(ops.where(ops.where(c0, (ops.where((y >= 0.0), y, -y) < 1.0), ops.where(c1, (ops.where((y >= 1.0), (-1.0) + y, 1.0 - y) < 1.0), (xp.abs(c2 - y) < 1.0))), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c3))**2), c3 + xp.log1p(xp.exp(-2.0*c3)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__log_cosh(z, y, n, xp, ops):
+    """-Piecewise((1/6, Abs(z) < 3), (0, True))*tanh(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))"""
+    return -ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.tanh(y - ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))))
+
+
+def loss__hard_sigmoid__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__hard_sigmoid__hinge(z, y, n, xp, ops):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y, ITE(z <= -3, True, ITE(z >= 3, y < 1, y*(z + 3) < 6))), (0, True))"""
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where((z <= (-3.0)), True, ops.where((z >= 3.0), (y < 1.0), (y*(3.0 + z) < 6.0))), -y, 0.0)
 
 
 ACTIVATIONS = {
@@ -777,6 +1499,10 @@ ACTIVATIONS = {
     'silu': (act__silu, dact__silu),
     'gelu': (act__gelu, dact__gelu),
     'softmax': (act__softmax, None),
+    'mish': (act__mish, dact__mish),
+    'selu': (act__selu, dact__selu),
+    'softsign': (act__softsign, dact__softsign),
+    'hard_sigmoid': (act__hard_sigmoid, dact__hard_sigmoid),
 }
 
 PAIRS = {
@@ -785,6 +1511,8 @@ PAIRS = {
     ('identity', 'mse'): (loss__identity__mse, delta__identity__mse),
     ('identity', 'l1'): (loss__identity__l1, delta__identity__l1),
     ('identity', 'huber'): (loss__identity__huber, delta__identity__huber),
+    ('identity', 'log_cosh'): (loss__identity__log_cosh, delta__identity__log_cosh),
+    ('identity', 'hinge'): (loss__identity__hinge, delta__identity__hinge),
     ('sigmoid', 'quadratic'): (loss__sigmoid__quadratic, delta__sigmoid__quadratic),
     ('sigmoid', 'sse'): (loss__sigmoid__sse, delta__sigmoid__sse),
     ('sigmoid', 'mse'): (loss__sigmoid__mse, delta__sigmoid__mse),
@@ -792,41 +1520,60 @@ PAIRS = {
     ('sigmoid', 'cce'): (loss__sigmoid__cce, delta__sigmoid__cce),
     ('sigmoid', 'l1'): (loss__sigmoid__l1, delta__sigmoid__l1),
     ('sigmoid', 'huber'): (loss__sigmoid__huber, delta__sigmoid__huber),
+    ('sigmoid', 'kl'): (loss__sigmoid__kl, delta__sigmoid__kl),
+    ('sigmoid', 'poisson'): (loss__sigmoid__poisson, delta__sigmoid__poisson),
+    ('sigmoid', 'log_cosh'): (loss__sigmoid__log_cosh, delta__sigmoid__log_cosh),
+    ('sigmoid', 'hinge'): (loss__sigmoid__hinge, delta__sigmoid__hinge),
     ('tanh', 'quadratic'): (loss__tanh__quadratic, delta__tanh__quadratic),
     ('tanh', 'sse'): (loss__tanh__sse, delta__tanh__sse),
     ('tanh', 'mse'): (loss__tanh__mse, delta__tanh__mse),
     ('tanh', 'l1'): (loss__tanh__l1, delta__tanh__l1),
     ('tanh', 'huber'): (loss__tanh__huber, delta__tanh__huber),
+    ('tanh', 'log_cosh'): (loss__tanh__log_cosh, delta__tanh__log_cosh),
+    ('tanh', 'hinge'): (loss__tanh__hinge, delta__tanh__hinge),
     ('relu', 'quadratic'): (loss__relu__quadratic, delta__relu__quadratic),
     ('relu', 'sse'): (loss__relu__sse, delta__relu__sse),
     ('relu', 'mse'): (loss__relu__mse, delta__relu__mse),
     ('relu', 'l1'): (loss__relu__l1, delta__relu__l1),
     ('relu', 'huber'): (loss__relu__huber, delta__relu__huber),
+    ('relu', 'log_cosh'): (loss__relu__log_cosh, delta__relu__log_cosh),
+    ('relu', 'hinge'): (loss__relu__hinge, delta__relu__hinge),
     ('leaky_relu', 'quadratic'): (loss__leaky_relu__quadratic, delta__leaky_relu__quadratic),
     ('leaky_relu', 'sse'): (loss__leaky_relu__sse, delta__leaky_relu__sse),
     ('leaky_relu', 'mse'): (loss__leaky_relu__mse, delta__leaky_relu__mse),
     ('leaky_relu', 'l1'): (loss__leaky_relu__l1, delta__leaky_relu__l1),
     ('leaky_relu', 'huber'): (loss__leaky_relu__huber, delta__leaky_relu__huber),
+    ('leaky_relu', 'log_cosh'): (loss__leaky_relu__log_cosh, delta__leaky_relu__log_cosh),
+    ('leaky_relu', 'hinge'): (loss__leaky_relu__hinge, delta__leaky_relu__hinge),
     ('softplus', 'quadratic'): (loss__softplus__quadratic, delta__softplus__quadratic),
     ('softplus', 'sse'): (loss__softplus__sse, delta__softplus__sse),
     ('softplus', 'mse'): (loss__softplus__mse, delta__softplus__mse),
     ('softplus', 'l1'): (loss__softplus__l1, delta__softplus__l1),
     ('softplus', 'huber'): (loss__softplus__huber, delta__softplus__huber),
+    ('softplus', 'poisson'): (loss__softplus__poisson, delta__softplus__poisson),
+    ('softplus', 'log_cosh'): (loss__softplus__log_cosh, delta__softplus__log_cosh),
+    ('softplus', 'hinge'): (loss__softplus__hinge, delta__softplus__hinge),
     ('elu', 'quadratic'): (loss__elu__quadratic, delta__elu__quadratic),
     ('elu', 'sse'): (loss__elu__sse, delta__elu__sse),
     ('elu', 'mse'): (loss__elu__mse, delta__elu__mse),
     ('elu', 'l1'): (loss__elu__l1, delta__elu__l1),
     ('elu', 'huber'): (loss__elu__huber, delta__elu__huber),
+    ('elu', 'log_cosh'): (loss__elu__log_cosh, delta__elu__log_cosh),
+    ('elu', 'hinge'): (loss__elu__hinge, delta__elu__hinge),
     ('silu', 'quadratic'): (loss__silu__quadratic, delta__silu__quadratic),
     ('silu', 'sse'): (loss__silu__sse, delta__silu__sse),
     ('silu', 'mse'): (loss__silu__mse, delta__silu__mse),
     ('silu', 'l1'): (loss__silu__l1, delta__silu__l1),
     ('silu', 'huber'): (loss__silu__huber, delta__silu__huber),
+    ('silu', 'log_cosh'): (loss__silu__log_cosh, delta__silu__log_cosh),
+    ('silu', 'hinge'): (loss__silu__hinge, delta__silu__hinge),
     ('gelu', 'quadratic'): (loss__gelu__quadratic, delta__gelu__quadratic),
     ('gelu', 'sse'): (loss__gelu__sse, delta__gelu__sse),
     ('gelu', 'mse'): (loss__gelu__mse, delta__gelu__mse),
     ('gelu', 'l1'): (loss__gelu__l1, delta__gelu__l1),
     ('gelu', 'huber'): (loss__gelu__huber, delta__gelu__huber),
+    ('gelu', 'log_cosh'): (loss__gelu__log_cosh, delta__gelu__log_cosh),
+    ('gelu', 'hinge'): (loss__gelu__hinge, delta__gelu__hinge),
     ('softmax', 'quadratic'): (loss__softmax__quadratic, delta__softmax__quadratic),
     ('softmax', 'sse'): (loss__softmax__sse, delta__softmax__sse),
     ('softmax', 'mse'): (loss__softmax__mse, delta__softmax__mse),
@@ -834,4 +1581,36 @@ PAIRS = {
     ('softmax', 'cce'): (loss__softmax__cce, delta__softmax__cce),
     ('softmax', 'l1'): (loss__softmax__l1, delta__softmax__l1),
     ('softmax', 'huber'): (loss__softmax__huber, delta__softmax__huber),
+    ('softmax', 'kl'): (loss__softmax__kl, delta__softmax__kl),
+    ('softmax', 'poisson'): (loss__softmax__poisson, delta__softmax__poisson),
+    ('softmax', 'log_cosh'): (loss__softmax__log_cosh, delta__softmax__log_cosh),
+    ('softmax', 'hinge'): (loss__softmax__hinge, delta__softmax__hinge),
+    ('mish', 'quadratic'): (loss__mish__quadratic, delta__mish__quadratic),
+    ('mish', 'sse'): (loss__mish__sse, delta__mish__sse),
+    ('mish', 'mse'): (loss__mish__mse, delta__mish__mse),
+    ('mish', 'l1'): (loss__mish__l1, delta__mish__l1),
+    ('mish', 'huber'): (loss__mish__huber, delta__mish__huber),
+    ('mish', 'log_cosh'): (loss__mish__log_cosh, delta__mish__log_cosh),
+    ('mish', 'hinge'): (loss__mish__hinge, delta__mish__hinge),
+    ('selu', 'quadratic'): (loss__selu__quadratic, delta__selu__quadratic),
+    ('selu', 'sse'): (loss__selu__sse, delta__selu__sse),
+    ('selu', 'mse'): (loss__selu__mse, delta__selu__mse),
+    ('selu', 'l1'): (loss__selu__l1, delta__selu__l1),
+    ('selu', 'huber'): (loss__selu__huber, delta__selu__huber),
+    ('selu', 'log_cosh'): (loss__selu__log_cosh, delta__selu__log_cosh),
+    ('selu', 'hinge'): (loss__selu__hinge, delta__selu__hinge),
+    ('softsign', 'quadratic'): (loss__softsign__quadratic, delta__softsign__quadratic),
+    ('softsign', 'sse'): (loss__softsign__sse, delta__softsign__sse),
+    ('softsign', 'mse'): (loss__softsign__mse, delta__softsign__mse),
+    ('softsign', 'l1'): (loss__softsign__l1, delta__softsign__l1),
+    ('softsign', 'huber'): (loss__softsign__huber, delta__softsign__huber),
+    ('softsign', 'log_cosh'): (loss__softsign__log_cosh, delta__softsign__log_cosh),
+    ('softsign', 'hinge'): (loss__softsign__hinge, delta__softsign__hinge),
+    ('hard_sigmoid', 'quadratic'): (loss__hard_sigmoid__quadratic, delta__hard_sigmoid__quadratic),
+    ('hard_sigmoid', 'sse'): (loss__hard_sigmoid__sse, delta__hard_sigmoid__sse),
+    ('hard_sigmoid', 'mse'): (loss__hard_sigmoid__mse, delta__hard_sigmoid__mse),
+    ('hard_sigmoid', 'l1'): (loss__hard_sigmoid__l1, delta__hard_sigmoid__l1),
+    ('hard_sigmoid', 'huber'): (loss__hard_sigmoid__huber, delta__hard_sigmoid__huber),
+    ('hard_sigmoid', 'log_cosh'): (loss__hard_sigmoid__log_cosh, delta__hard_sigmoid__log_cosh),
+    ('hard_sigmoid', 'hinge'): (loss__hard_sigmoid__hinge, delta__hard_sigmoid__hinge),
 }

@@ -70,11 +70,13 @@ def _index() -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def record(name: str, kind: str, activation_key: str | None, pairs, invalid) -> None:
+def record(name: str, kind: str, activation_key: str | None, pairs, invalid, params=()) -> None:
     """Note in the cache's index how to install ``name`` again: its activation module's key, its
-    pairings [activation, loss, key, targets_sum_to_one] and invalid pairings [activation, loss, reason]."""
+    pairings [activation, loss, key, targets_sum_to_one], invalid pairings [activation, loss, reason]
+    and parameters [name, default, lo, hi, lo_open, hi_open]."""
     index = _index()
-    index[name] = {"kind": kind, "activation": activation_key, "pairs": list(pairs), "invalid": list(invalid)}
+    index[name] = {"kind": kind, "activation": activation_key, "pairs": list(pairs), "invalid": list(invalid),
+                   "params": [list(row) for row in params]}
     _write(cache_dir() / "index.json", json.dumps(index, indent=1))
 
 
@@ -89,10 +91,11 @@ def load_defined(*names: str) -> list[str]:
     chosen = names or tuple(index)
     for name in chosen:
         entry = index[name]
+        params = tuple(tuple(row) for row in entry.get("params", ()))
         if entry["kind"] == "activation":
-            install_activation(name, load(entry["activation"]))
+            install_activation(name, load(entry["activation"]), params)
         else:
-            install_loss(name)
+            install_loss(name, params)
     for name in chosen:
         for act, loss, key, sum_to_one in index[name]["pairs"]:
             install_pair(act, loss, load(key), sum_to_one)
@@ -116,15 +119,25 @@ def _elementwise(module) -> None:
     _gen.ELEMENTWISE.update(getattr(module, name) for name in module.ELEMENTWISE)
 
 
-def install_activation(name: str, module) -> None:
-    """act__name / dact__name of ``module`` as the kernels of activation ``name``."""
+def install_activation(name: str, module, params=()) -> None:
+    """act__name / dact__name of ``module`` as the kernels of activation ``name``; ``params``: its
+    parameters' rows (name, default, lo, hi, lo_open, hi_open), which ``kernels`` checks values against."""
+    _params(_gen.ACTIVATION_PARAMS, name, params)
     _gen.ACTIVATIONS[name] = (getattr(module, f"act__{name}"), getattr(module, f"dact__{name}"))
     _xp.ACTIVATIONS[name] = (getattr(module, f"xp_act__{name}"), getattr(module, f"xp_dact__{name}"))
     _elementwise(module)
     INSTALLED[name] = "activation"
 
 
-def install_loss(name: str) -> None:
+def _params(table: dict, name: str, params) -> None:
+    if params:
+        table[name] = tuple(tuple(row) for row in params)
+    else:
+        table.pop(name, None)
+
+
+def install_loss(name: str, params=()) -> None:
+    _params(_gen.LOSS_PARAMS, name, params)
     if name not in _gen.LOSSES:
         _gen.LOSSES = (*_gen.LOSSES, name)
     INSTALLED[name] = "loss"
@@ -150,8 +163,8 @@ def forget(names) -> None:
 
     names = set(names) & set(INSTALLED)
     for name in names:
-        _gen.ACTIVATIONS.pop(name, None)
-        _xp.ACTIVATIONS.pop(name, None)
+        for table in (_gen.ACTIVATIONS, _xp.ACTIVATIONS, _gen.ACTIVATION_PARAMS, _gen.LOSS_PARAMS):
+            table.pop(name, None)
         del INSTALLED[name]
     _gen.LOSSES = tuple(lo for lo in _gen.LOSSES if lo not in names)
     for table in (_gen.PAIRS, _xp.PAIRS, _gen.INVALID, kernels._KERNELS):

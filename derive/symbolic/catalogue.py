@@ -22,9 +22,10 @@ targets lie in.
 from __future__ import annotations
 
 import keyword
+import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 from sympy import Abs, Interval, Piecewise, Rational, S, log, oo
@@ -32,6 +33,7 @@ from sympy import Abs, Interval, Piecewise, Rational, S, log, oo
 from derive.errors import PairingError, unknown
 from derive.symbolic.functions import LEAKY_SLOPE, Phi, elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from derive.symbolic.functions import SELU_ALPHA, SELU_SCALE, selu, xlogx
+from derive.symbolic.functions import NamedFunction
 
 # min silu = silu(-1 - W(1/e)) = -W(1/e); min gelu has no closed form: a 30-digit
 # value whose enclosure ``proofs`` certifies.
@@ -41,28 +43,119 @@ GELU_MIN = sp.Float("-0.169971207479903661693868470983", 30)  # rounded down
 MISH_MIN = sp.Float("-0.308843413017250406628760229042", 30)  # rounded down
 
 
+class ParamSymbol(sp.Symbol):
+    """A call-time parameter as a SymPy symbol (assumptions from its domain), typeset as its ``Param.latex``."""
+
+    LATEX: dict[str, str] = {}
+
+    def _latex(self, printer):
+        return self.LATEX.get(self.name) or printer._print_Symbol(self)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A call-time parameter of a catalogue entry: its name (the keyword), default, domain (a SymPy set) and LaTeX."""
+
+    name: str
+    default: sp.Expr
+    domain: sp.Set = S.Reals
+    latex: str = ""
+
+    def __post_init__(self):
+        if not self.name.isidentifier() or keyword.iskeyword(self.name) or self.name in _RESERVED:
+            raise ValueError(f"parameter name {self.name!r} is not allowed: an identifier other than "
+                             f"{', '.join(_RESERVED)}")
+        if not isinstance(self.domain, Interval):  # the kernels check values against (lo, hi) without SymPy
+            raise ValueError(f"parameter {self.name}'s domain is an interval, not {self.domain}")
+        object.__setattr__(self, "default", sp.nsimplify(self.default) if isinstance(self.default, float)
+                           else sp.sympify(self.default))
+        if self.domain.contains(self.default) is not S.true:
+            raise ValueError(f"parameter {self.name}'s default {self.default} is not in its domain {show_set(self.domain)}")
+        if self.latex:
+            ParamSymbol.LATEX[self.name] = self.latex
+
+    @property
+    def symbol(self) -> ParamSymbol:
+        """The parameter as a symbol: positive on a domain in (0, oo), nonnegative in [0, oo), else real."""
+        if self.domain.is_subset(Interval.open(0, oo)):
+            return ParamSymbol(self.name, positive=True)
+        if self.domain.is_subset(Interval(0, oo)):
+            return ParamSymbol(self.name, nonnegative=True)
+        return ParamSymbol(self.name, real=True)
+
+    @property
+    def row(self) -> tuple:
+        """(name, default, lo, hi, lo_open, hi_open) as floats: what ``derive.kernels`` checks values against."""
+        d = self.domain
+        return self.name, float(self.default), float(d.start), float(d.end), bool(d.left_open), bool(d.right_open)
+
+    def check(self, value, owner: str):
+        """``value`` if it is a finite real number in the domain; else ``ValueError`` naming the domain."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, sp.Rational, sp.Float)):
+            raise TypeError(f"{owner}'s parameter {self.name} is a real number, got {type(value).__name__} {value!r}")
+        if not math.isfinite(float(value)) or self.domain.contains(sp.sympify(value)) is not S.true:
+            raise ValueError(f"{owner}'s parameter {self.name} must be in {show_set(self.domain)}, got {value!r}")
+        return value
+
+
+# the generated kernels' own argument names: a parameter may not take one
+_RESERVED = ("z", "y", "x", "n", "shape", "dtype", "empty", "out", "xp", "ops", "np", "bits", "rows")
+
+
+def _with_defaults(fn, params: tuple[Param, ...]):
+    """fn(*args, **params) callable as fn(*args) (the defaults) or with some parameters given (symbols or values)."""
+    if fn is None or not params:
+        return fn
+    named = isinstance(fn, type) and issubclass(fn, NamedFunction)  # elu: its parameters are arguments, in order
+
+    def call(*args, **given):
+        extra = set(given) - {p.name for p in params}
+        if extra:
+            raise TypeError(f"unknown parameter {sorted(extra)[0]!r}; known: {', '.join(p.name for p in params)}")
+        values = {p.name: given.get(p.name, p.default) for p in params}
+        return fn(*args, *(values[name] for name in fn.params)) if named else fn(*args, **values)
+
+    return call
+
+
 @dataclass(frozen=True)
 class Activation:
-    """a = f(z); ``prime(a, z)`` is f'(z), through the output a where it can be."""
+    """a = f(z); ``prime(a, z)`` is f'(z), through the output a where it can be.
+
+    With ``params``, f, prime and range (then a callable) take them as keywords: ``f(z)`` is f at the
+    defaults, ``f(z, **act.symbols)`` keeps them as symbols (what derivations and kernels use)."""
 
     name: str
     f: Callable[[sp.Expr], sp.Expr] | None  # None: not elementwise (softmax)
     prime: Callable[[sp.Expr, sp.Expr], sp.Expr] | None  # None for an elementwise f: d/dz f(z)
     range: sp.Set
     unknown_range: str | None = None  # why the range is not known (then range is R): pairings needing it are refused
+    params: tuple[Param, ...] = ()
+    range_of: Callable[..., sp.Set] | None = field(default=None, compare=False, repr=False)  # range at parameters
 
     def __post_init__(self):
-        if self.f is not None and self.prime is None:
-            object.__setattr__(self, "prime", lambda a, z: sp.diff(self.f(z), z))
+        f = self.f
+        if f is not None and self.prime is None:
+            object.__setattr__(self, "prime", lambda a, z, **p: sp.diff(f(z, **p), z))
+        rng = self.range
+        range_of = rng if callable(rng) else (lambda **p: rng)
+        object.__setattr__(self, "range_of", _with_defaults(range_of, self.params) or range_of)
+        object.__setattr__(self, "range", self.range_of())
+        for name in ("f", "prime"):
+            object.__setattr__(self, name, _with_defaults(getattr(self, name), self.params))
 
     @property
     def elementwise(self) -> bool:
         return self.f is not None
 
+    @property
+    def symbols(self) -> dict[str, ParamSymbol]:
+        return {p.name: p.symbol for p in self.params}
+
 
 @dataclass(frozen=True)
 class Loss:
-    """C = reduce_over_units l(a, y); ``domain`` holds a, ``targets`` holds y."""
+    """C = reduce_over_units l(a, y); ``domain`` holds a, ``targets`` holds y; ``term(a, y, **params)`` as above."""
 
     name: str
     term: Callable[[sp.Expr, sp.Expr], sp.Expr]
@@ -70,6 +163,14 @@ class Loss:
     domain: sp.Set
     targets: sp.Set
     targets_sum_to_one: bool = False
+    params: tuple[Param, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "term", _with_defaults(self.term, self.params))
+
+    @property
+    def symbols(self) -> dict[str, ParamSymbol]:
+        return {p.name: p.symbol for p in self.params}
 
 
 def _step(a, positive, otherwise):
@@ -77,6 +178,10 @@ def _step(a, positive, otherwise):
 
 
 _unit = Interval.open(0, 1)
+_positive = Interval.open(0, oo)
+SLOPE = Param("slope", LEAKY_SLOPE, Interval.Ropen(0, 1), "s")  # [0, 1): max(z, s z) is leaky_relu there
+ALPHA = Param("alpha", 1, _positive, r"\alpha")
+DELTA = Param("delta", 1, _positive, r"\delta_{\mathrm{H}}")  # huber's threshold (not the error delta)
 
 # fmt: off
 ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
@@ -84,9 +189,10 @@ ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
     Activation("sigmoid",    sigmoid,      lambda a, z: a * (1 - a),                    _unit),
     Activation("tanh",       sp.tanh,      lambda a, z: 1 - a**2,                       Interval.open(-1, 1)),
     Activation("relu",       relu,         lambda a, z: _step(a, 1, 0),                 Interval(0, oo)),
-    Activation("leaky_relu", leaky_relu,   lambda a, z: _step(a, 1, LEAKY_SLOPE),       S.Reals),
+    Activation("leaky_relu", leaky_relu,   lambda a, z, slope: _step(a, 1, slope),      S.Reals, params=(SLOPE,)),
     Activation("softplus",   softplus,     lambda a, z: sigmoid(z),                     Interval.open(0, oo)),
-    Activation("elu",        elu,          lambda a, z: _step(a, 1, a + 1),             Interval.open(-1, oo)),
+    Activation("elu",        elu,          lambda a, z, alpha: _step(a, 1, a + alpha),
+               lambda alpha: Interval.open(-alpha, oo), params=(ALPHA,)),
     Activation("silu",       silu,         lambda a, z: a + sigmoid(z) * (1 - a),       Interval(SILU_MIN, oo)),
     Activation("gelu",       gelu,         lambda a, z: Phi(z) + z * Phi.derivative(z), Interval(GELU_MIN, oo)),
     Activation("softmax",    None,         None,                                        _unit),
@@ -107,8 +213,9 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
     Loss("bce",       lambda a, y: -(y * log(a) + (1 - y) * log(1 - a)), "sum", _unit,   Interval(0, 1)),
     Loss("cce",       lambda a, y: -y * log(a),                         "sum",  _unit,   Interval(0, 1), True),
     Loss("l1",        lambda a, y: Abs(a - y),                          "sum",  S.Reals, S.Reals),
-    Loss("huber",     lambda a, y: Piecewise(((a - y)**2 / 2, Abs(a - y) <= 1),
-                                             (Abs(a - y) - Rational(1, 2), True)), "sum", S.Reals, S.Reals),
+    Loss("huber",     lambda a, y, delta: Piecewise(((a - y)**2 / 2, Abs(a - y) <= delta),
+                                                    (delta * (Abs(a - y) - delta / 2), True)), "sum", S.Reals, S.Reals,
+         params=(DELTA,)),
     # kl: sum y ln(y/a) = sum xlogx(y) - y ln a, with 0 ln 0 = 0 (xlogx(0) = 0): targets are probability rows
     Loss("kl",        lambda a, y: xlogx(y) - y * log(a),               "sum",  _unit,   Interval(0, 1), True),
     Loss("poisson",   lambda a, y: a - y * log(a),                      "sum",  Interval.open(0, oo), Interval(0, oo)),

@@ -19,13 +19,12 @@ exponentials, and adding a function is adding one class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sympy as sp
-from sympy import Abs, Function, Max, Min, Piecewise, Rational, S, exp, log, oo, sqrt
+from sympy import Abs, Max, Min, Piecewise, Rational, S, exp, log, oo, sqrt
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derive.compile.nodes import Quotient
+from derive.compile.nodes import Minus, Quotient
+from derive.symbolic.named import Facts, NamedFunction, expand_named, facts, ncdf  # noqa: F401  (their home)
 
 __all__ = [
     "NamedFunction", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts",
@@ -35,85 +34,6 @@ __all__ = [
 LEAKY_SLOPE = Rational(1, 100)
 # Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
 SIGMOID_SATURATION = 40
-
-# mpmath.ncdf, the normal CDF accurate in both tails: a name in oracle forms, evaluated by the oracle.
-ncdf = sp.Function("ncdf")
-
-
-class NamedFunction(Function):
-    """A named elementwise function of one real argument.
-
-    Subclasses give ``definition(x)`` (elementary), ``derivative(x)`` (in named
-    functions where that reads better), ``latex_name``, the checker's facts, and
-    where the definition is not how to evaluate it: ``lowering(x)`` (a stable
-    form for the kernels, None for a primitive the printers know) and
-    ``oracle(x)`` (the high-precision form, by default the definition).
-    """
-
-    nargs = 1
-    latex_name = r"\operatorname{f}"
-    pretty_name = "f"
-    # The facts the proofs checker reads (through ``facts``):
-    increasing = False  # strictly increasing on the reals
-    ends = None  # (f(-oo), f(oo)) when increasing, else None
-    positive_on_reals = False  # f(x) > 0 for every real x
-    real_on_reals = True  # f(x) is real for every real x
-    positive_where_argument_is = False  # f(x) > 0 exactly when x > 0
-    at_zero = None  # f(0) in closed form, when it has one
-
-    @classmethod
-    def eval(cls, x):
-        if x is S.Zero and cls.at_zero is not None:
-            return cls.at_zero
-
-    @classmethod
-    def derivative(cls, x):
-        t = sp.Dummy("t", real=True)  # x may be a compound argument
-        return sp.diff(cls.definition(t), t).subs(t, x)
-
-    @classmethod
-    def lowering(cls, x):
-        """The form the kernels evaluate, stable for every float x; None: a primitive of the printers."""
-        return None
-
-    @classmethod
-    def oracle(cls, x):
-        """The form mpmath evaluates at high precision (may use ``ncdf``)."""
-        return cls.definition(x)
-
-    def fdiff(self, argindex=1):
-        return self.derivative(self.args[0])
-
-    def _eval_rewrite_as_exp(self, x, **kwargs):
-        return self.definition(x).rewrite(exp)
-
-    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
-        return self.definition(x)
-
-    def _eval_evalf(self, prec):
-        return self.definition(self.args[0])._eval_evalf(prec)
-
-    def _eval_is_real(self):
-        return self.args[0].is_real
-
-    def _eval_is_positive(self):
-        if self.positive_on_reals and self.args[0].is_extended_real:
-            return True
-
-    def _eval_is_extended_real(self):
-        return self.args[0].is_extended_real
-
-    def _latex(self, printer, exp=None):
-        arg = printer._print(self.args[0])
-        name = self.latex_name if exp is None else f"{self.latex_name}^{{{exp}}}"
-        return rf"{name}\left({arg}\right)"
-
-    def _pretty(self, printer):
-        name = self.pretty_name if printer._use_unicode else type(self).__name__
-        return printer._helper_print_function(self.func, self.args, func_name=name)
-
-    def _sympystr(self, printer):
-        return f"{type(self).__name__}({printer._print(self.args[0])})"
 
 
 class sigmoid(NamedFunction):
@@ -139,7 +59,7 @@ class sigmoid(NamedFunction):
 
     @classmethod
     def lowering(cls, x):
-        # e/(1 + e), e = exp(min(x, 40)): one exp, never overflowing. (scipy's expit(-710) is 0:
+        # e/(1 + e), e = exp(min(x, s)): one exp, never overflowing. (scipy's expit(-710) is 0:
         # it flushes sigma = 4.5e-309 to zero, and -710*sigma(-710) = -3.2e-306 with it.)
         e = exp(Min(x, SIGMOID_SATURATION))
         return Quotient(e, 1 + e)
@@ -202,42 +122,60 @@ class relu(NamedFunction):
 
 
 class leaky_relu(NamedFunction):
-    """leaky_relu(x) = x if x > 0 else x/100; derivative 1 or 1/100 (1/100 at 0)."""
+    """leaky_relu(x, s) = x if x > 0 else s x (s = 1/100 when not given); derivative 1 or s (s at 0).
+
+    For s in [0, 1] (the catalogue's slope domain is [0, 1)) it is max(x, s x); s = 0 is relu."""
 
     latex_name, pretty_name = r"\operatorname{LeakyReLU}", "LeakyReLU"
-    positive_where_argument_is = True
-    increasing, ends = True, (-oo, oo)
+    nargs = (1, 2)
+    params, param_defaults = ("slope",), (LEAKY_SLOPE,)
+    positive_where_argument_is = True  # for s >= 0
+    increasing, ends = True, (-oo, oo)  # for s > 0 (s = 0: relu, nondecreasing onto [0, oo))
 
     @classmethod
-    def eval(cls, x):
-        if x.is_Number:
-            return cls.definition(x)
+    def eval(cls, x, *params):
+        if x.is_Number and all(p.is_Number for p in params):
+            return cls.definition(x, *params)
+        return super().eval(x, *params)
 
     @classmethod
-    def definition(cls, x):
-        return Piecewise((x, x > 0), (LEAKY_SLOPE * x, True))
+    def definition(cls, x, slope=LEAKY_SLOPE):
+        return Piecewise((x, x > 0), (slope * x, True))
 
     @classmethod
-    def lowering(cls, x):
-        return Max(x, LEAKY_SLOPE * x)  # the slope is below 1
+    def lowering(cls, x, slope=LEAKY_SLOPE):
+        return Max(x, slope * x)  # exact for 0 <= slope <= 1: the catalogue's domain
 
 
 class elu(NamedFunction):
-    """elu(x) = x if x > 0 else e^x - 1 (alpha = 1); elu' = 1 if x > 0 else elu(x) + 1."""
+    """elu(x, alpha) = x if x > 0 else alpha (e^x - 1) (alpha = 1 when not given); elu' = 1 if x > 0 else elu + alpha."""
 
     latex_name, pretty_name = r"\operatorname{ELU}", "ELU"
+    nargs = (1, 2)
+    params, param_defaults = ("alpha",), (S.One,)
     at_zero = S.Zero
-    positive_where_argument_is = True
-    increasing, ends = True, (-S.One, oo)
+    positive_where_argument_is = True  # for alpha > 0
+    increasing, ends = True, (-S.One, oo)  # alpha given: (-alpha, oo) (``facts``)
 
     @classmethod
-    def definition(cls, x):
-        return Piecewise((x, x > 0), (exp(x) - 1, True))
+    def definition(cls, x, alpha=S.One):
+        return Piecewise((x, x > 0), (alpha * (exp(x) - 1), True))
 
     @classmethod
-    def lowering(cls, x):
-        # max(x, 0) + expm1(min(x, 0)): e^x - 1 in the untaken branch overflows at x = 1000
-        return Max(x, 0) + expm1(Min(x, 0))
+    def lowering(cls, x, alpha=S.One):
+        # max(x, 0) + alpha expm1(min(x, 0)): e^x - 1 in the untaken branch overflows at x = 1000
+        return Max(x, 0) + alpha * expm1(Min(x, 0))
+
+    @classmethod
+    def residual(cls, x, y, alpha=S.One):
+        # elu(x) - y = alpha e^x - (alpha + y) for x < -1/2: elu(-50) + alpha rounds to 0; the value is alpha 1.9e-22
+        tail = alpha * exp(Min(x, 0))
+        tail = Minus(tail, alpha + y) if alpha + y != 0 else tail  # a + alpha (elu' through a): alpha e^x
+        return Piecewise((tail, x < -Rational(1, 2)), (cls.lowering(x, alpha) - y, True))
+
+    @classmethod
+    def param_ends(cls, alpha):
+        return -alpha, oo
 
 
 class Phi(NamedFunction):
@@ -316,6 +254,7 @@ class gelu(NamedFunction):
     def _eval_rewrite_as_Phi(self, x, **kwargs):
         return x * Phi(x)
 
+
 # SELU's constants (Klambauer et al. 2017): the published 32 significant digits, as exact rationals
 SELU_SCALE = Rational("1.0507009873554804934193349852946")
 SELU_ALPHA = Rational("1.6732632423543772848170429916717")
@@ -363,42 +302,3 @@ _Named = NamedFunction  # the name proofs.equality imports
 
 # every named function of this module, in the order defined: a new class is in it
 NAMED = {cls.__name__: cls for cls in NamedFunction.__subclasses__() if cls.__module__ == __name__}
-
-
-def expand_named(expr):
-    """Replace every named function by its elementary definition."""
-    return expr.replace(lambda e: isinstance(e, NamedFunction), lambda e: expand_named(e.definition(e.args[0])))
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What the proofs checker may assume of F(x) for real x.
-
-    increasing: strictly increasing on the reals, so F maps [lo, hi] onto [F(lo), F(hi)];
-    ends: (F(-oo), F(oo)) when increasing, else None; positive: F(x) > 0; real: F(x) is real.
-    """
-
-    increasing: bool
-    ends: tuple | None
-    positive: bool
-    real: bool
-
-
-# The SymPy built-ins the checker reasons about (the named functions carry theirs as class attributes).
-_BUILTIN_FACTS = {
-    sp.exp: Facts(True, (S.Zero, oo), True, True),
-    sp.tanh: Facts(True, (-S.One, S.One), False, True),
-    sp.erf: Facts(True, (-S.One, S.One), False, True),
-    sp.atan: Facts(True, (-sp.pi / 2, sp.pi / 2), False, True),
-    sp.sinh: Facts(True, (-oo, oo), False, True),
-    sp.cosh: Facts(False, None, True, True),
-    sp.Abs: Facts(False, None, False, True),
-}
-
-
-def facts(func) -> Facts | None:
-    """The facts known of ``func`` (a function class, or an application such as sigmoid(x)); None if unknown."""
-    cls = func if isinstance(func, type) else getattr(func, "func", None)
-    if isinstance(cls, type) and issubclass(cls, NamedFunction):
-        return Facts(cls.increasing, cls.ends, cls.positive_on_reals, cls.real_on_reals)
-    return _BUILTIN_FACTS.get(cls)

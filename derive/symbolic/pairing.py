@@ -16,14 +16,15 @@ a[j] - y[j]
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import sympy as sp
 from sympy import KroneckerDelta, Sum
 
 from derive.docs.printer import derivation_latex, step_latex
-from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, check_pairing, on_change
+from derive.errors import PairingError, UnknownNameError
+from derive.symbolic.catalogue import ACTIVATIONS, Activation, Loss, Param, check_pairing, on_change, show_set
 from derive.symbolic.curvature import Hessian, hessian
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import C, a, b, collapse_deltas, drop_index_bounds, i, j, k, m, n, n_in, pull_constants, sum_delta, w, x, y, z
@@ -58,10 +59,18 @@ class Derivation:
     grad_w: sp.Expr
     steps: tuple[Step, ...]
     assumptions: tuple[str, ...]
+    params: tuple[Param, ...] = ()  # of the activation and the loss: symbols in every expression above
+    values: tuple[tuple[str, object], ...] = ()  # the values given to derive_pair, (name, value)
+
+    @property
+    def parameters(self) -> dict:
+        """Each parameter's value for evaluation: the one given, else its default."""
+        given = dict(self.values)
+        return {p.name: given.get(p.name, p.default) for p in self.params}
 
     def in_z(self, expr):
-        """``expr`` with every output a[idx] written as the activation of z[idx]."""
-        return outputs_as_logits(expr, self.activation)
+        """``expr`` with every output a[idx] written as the activation of z[idx], at the parameters' values."""
+        return outputs_as_logits(expr, self.activation).subs({p.symbol: v for p, v in zip(self.params, self.parameters.values())})
 
     @property
     def hessian(self) -> Hessian:
@@ -79,9 +88,9 @@ class Derivation:
 
 
 def outputs_as_logits(expr, activation: str):
-    """Replace each a[idx] by f(z[idx]) (softmax: e^{z_idx} / sum_k e^{z_k})."""
+    """Replace each a[idx] by f(z[idx]) (softmax: e^{z_idx} / sum_k e^{z_k}), parameters as symbols."""
     act = ACTIVATIONS[activation]
-    f = act.f if act.elementwise else lambda zi: softmax_entry(zi.indices[0])
+    f = (lambda zi: act.f(zi, **act.symbols)) if act.elementwise else lambda zi: softmax_entry(zi.indices[0])
     return expr.replace(
         lambda e: isinstance(e, sp.Indexed) and e.base == a, lambda e: f(z[e.indices[0]])
     )
@@ -103,7 +112,7 @@ def _targets_sum_to_one(expr):
 
 
 def _cost(lo: Loss):
-    total = Sum(lo.term(a[i], y[i]), (i, 1, n))
+    total = Sum(lo.term(a[i], y[i], **lo.symbols), (i, 1, n))
     return total / n if lo.reduce == "mean" else total
 
 
@@ -111,23 +120,47 @@ def _activation_steps(act: Activation):
     """(definition of a_i, da_i/dz_j) for the activation: elementwise per unit, softmax for general n."""
     if act.elementwise:
         # da_i/dz_j = f'(z_j) delta_ij; written for i = j through the output a_j.
-        a_def = act.f(z[j])
+        a_def = act.f(z[j], **act.symbols)
         return Step("activation", a[j], a_def), Step(
-            "activation derivative, written through its output", d(a[j], z[j]), act.prime(a[j], z[j])
+            "activation derivative, written through its output", d(a[j], z[j]), act.prime(a[j], z[j], **act.symbols)
         )
     return Step("activation (softmax)", a[i], softmax_entry(i)), Step(
         "softmax Jacobian, derived from the definition", d(a[i], z[j]), jacobian_entry(i, j)
     )
 
 
-def derive_pair(activation: str, loss: str) -> Derivation:
+def derive_pair(activation: str, loss: str, **values) -> Derivation:
     """delta_j = dC/dz_j, dC/db_j = delta_j and dC/dw_jk = delta_j x_k for ``activation`` + ``loss``.
 
-    Raises ``PairingError`` (a ``ValueError``) with the reason for an invalid pairing, and
-    ``UnknownNameError`` listing the known names for anything else.
+    Parameters (elu's alpha, huber's delta, ...) stay symbols in every expression; ``values`` given
+    here (``derive_pair("elu", "quadratic", alpha=0.5)``) are checked against their domains and
+    recorded (``Derivation.values``; ``parameters`` adds the defaults). Raises ``PairingError`` (a
+    ``ValueError``) with the reason for an invalid pairing, ``UnknownNameError`` listing the known
+    names, and ``ValueError`` naming the domain of a parameter given outside it.
     """
     act, lo = check_pairing(activation, loss)  # before the cache: names may be unhashable
-    return _derive(act.name, lo.name)
+    params = pairing_params(act, lo)
+    checked = tuple((p.name, p.check(values.pop(p.name), f"{act.name} + {lo.name}")) for p in params if p.name in values)
+    if values:
+        known = ", ".join(p.name for p in params) or "none"
+        raise unknown_parameter(sorted(values)[0], f"{act.name} + {lo.name}", known)
+    if checked and act.elementwise and not act.range_of(**dict(checked)).is_subset(lo.domain):
+        raise PairingError(f"invalid pairing {act.name} + {lo.name} at {dict(checked)}: the range "
+                           f"{show_set(act.range_of(**dict(checked)))} is not inside {show_set(lo.domain)}")
+    d = _derive(act.name, lo.name)
+    return replace(d, params=params, values=checked) if params else d
+
+
+def pairing_params(act: Activation, lo: Loss) -> tuple[Param, ...]:
+    """The parameters of a pairing: the activation's, then the loss's (one name may not mean two things)."""
+    clash = {p.name for p in act.params} & {p.name for p in lo.params}
+    if clash:
+        raise PairingError(f"{act.name} and {lo.name} both have a parameter {sorted(clash)[0]!r}: rename one")
+    return act.params + lo.params
+
+
+def unknown_parameter(name, owner: str, known: str):
+    return UnknownNameError(f"unknown parameter {name!r} of {owner}; its parameters: {known}")
 
 
 @cache
