@@ -214,3 +214,25 @@ def test_jax_loss_with_indices_under_grad_and_jit():
     np.testing.assert_allclose(grad, jax.nn.softmax(z) - jax.nn.one_hot(t, 5), atol=1e-6)
     with pytest.raises(ValueError, match="class index 9"):
         f(z, jnp.asarray([9, 0, 0, 0, 0, 0]))
+
+
+def test_other_array_kinds_take_one_hot_rows_in_their_namespace():
+    xs = pytest.importorskip("array_api_strict")
+    z, t = RNG.normal(0, 3, (6, 5)), RNG.integers(0, 5, 6)
+    for method in ("loss", "delta"):
+        got = getattr(K, method)(xs.asarray(z), xs.asarray(t))
+        assert isinstance(got, type(xs.asarray(z)))
+        np.testing.assert_allclose(np.asarray(got), getattr(K, method)(z, t), rtol=1e-14, atol=1e-16)
+    with pytest.raises(ValueError, match=r"class index 7 at sample 5 is outside \[0, 5\)"):
+        K.loss(xs.asarray(z), xs.asarray(np.array([0, 1, 2, 3, 4, 7])))
+
+
+def test_dask_indices_are_checked_chunk_by_chunk_at_compute():
+    da = pytest.importorskip("dask.array")
+    z, t = RNG.normal(0, 3, (6, 5)), RNG.integers(0, 5, 6)
+    dz, dt = da.from_array(z, chunks=(3, 5)), da.from_array(t, chunks=3)
+    np.testing.assert_allclose(K.loss(dz, dt).compute(), K.loss(z, t), rtol=1e-14)
+    np.testing.assert_allclose(K.grad_b(dz, dt, reduction="sum").compute(), K.grad_b(z, t, reduction="sum"), rtol=1e-13)
+    lazy = K.loss(dz, da.from_array(np.array([0, 1, 2, 3, 4, 9]), chunks=3))  # nothing computed yet
+    with pytest.raises(ValueError, match=r"class index 9 .* outside \[0, 5\)"):
+        lazy.compute()

@@ -216,12 +216,19 @@ def one_hot(lib, z, y):
     checked where their values are at hand (not under ``jax.jit``, not in a lazy Dask graph)."""
     from derive.kernels.xp import _device, namespace, to_numpy
 
-    xp = namespace(z, y)
     n = z.shape[-1]
-    if lib != "dask" and not _traced(lib, y):
+    if lib == "dask":  # checked chunk by chunk at compute()
+        y = y.map_blocks(_checked_chunk, n, dtype=y.dtype)
+        return (y[..., None] == np.arange(n)).astype(z.dtype)
+    xp = namespace(z, y)
+    if not _traced(lib, y):
         check_range(to_numpy(y), n, "softmax + cce")
-    classes = xp.arange(n, device=_device(xp, z)) if lib != "dask" else np.arange(n)
-    return xp.astype(y[..., None] == classes, z.dtype)
+    return xp.astype(y[..., None] == xp.arange(n, device=_device(xp, z)), z.dtype)
+
+
+def _checked_chunk(t, n):
+    check_range(t, n, "softmax + cce (in a chunk of y)")
+    return t
 
 
 def _traced(lib, v):

@@ -1,0 +1,35 @@
+"""``python -m bench`` works from any directory once derive is installed (issue 14): the bench
+package ships with derive (pyproject.toml's package list), and a missing PyTorch is named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from setuptools import find_packages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_is_one_of_the_packages_pip_installs():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = find_packages(where=ROOT, include=include)
+    assert "bench" in found and "derive" in found, found
+
+
+def test_python_m_bench_runs_outside_the_repository(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "python -m bench" in done.stdout and "--quick" in done.stdout
+
+
+def test_a_missing_pytorch_is_named_with_the_extra_to_install(tmp_path):
+    code = "import sys; sys.modules['torch'] = None; from bench.__main__ import main; main(['--quick'])"
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "pip install 'derive[torch]'" in done.stderr, done.stderr
