@@ -140,12 +140,12 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     np.subtract(np.subtract(1.0, dy, out=out), far, out=far)
     bits.select(np.greater(dy, 0.5, out=empty(out.shape, np.bool_)), far, d, scratch=out)
     if clip:  # where a residual is clipped to s = +-1, D_k = clip(r_t) - clip(r_k) in exact pieces
-        a = e / total
+        a = np.divide(e, total, out=empty(out.shape, out.dtype))  # buffers from empty(): no allocation per block
         a_top = 1.0 / total
         np.put_along_axis(a, idx, a_top, axis=-1)
-        r = a - y
+        r = np.subtract(a, y, out=empty(out.shape, out.dtype))
         r_top = np.take_along_axis(r, idx, axis=-1)
-        k_clipped, t_clipped = np.abs(r) > 1, np.abs(r_top) > 1
+        k_clipped, t_clipped = np.greater(np.abs(r, out=out), 1, out=empty(out.shape, np.bool_)), np.abs(r_top) > 1
         if k_clipped.any() or t_clipped.any():
             y_t = np.take_along_axis(y, idx, axis=-1)
             s_k, s_t = np.sign(r), np.sign(r_top)
