@@ -13,7 +13,8 @@ one derive call (tracemalloc) beyond its output (the per-thread blocks, a few bu
 (elementwise) or 2 MB (rows) per thread, are made on the first call and kept); agree: derive vs PyTorch,
 largest difference relative to the largest |value| ("!" past 1e-4 in float32, 1e-10 in float64:
 PyTorch's shortcuts show there, as F.softplus's z above 20 taken as z, and the gradient of
-F.binary_cross_entropy, whose a (1 - a) is clamped at 1e-12).
+F.binary_cross_entropy, whose a (1 - a) is clamped at 1e-12, and of F.hardsigmoid, whose slope 1/6 is
+a float32 constant in float64 too).
 PyTorch runs with the kernels' thread count (``torch.set_num_threads``; ``--threads``: both);
 NumPy by hand is one thread, as NumPy is. OMP_WAIT_POLICY is PASSIVE unless set: PyTorch's
 spinning OpenMP threads otherwise take the core the next candidate runs on, and where other
@@ -29,7 +30,7 @@ import time
 
 import numpy as np
 
-from bench.compare import candidates, inputs, rows
+from bench.compare import candidates, inputs, left_out, rows
 from bench.timing import peak_extra, sample, spread
 from derive import kernels
 from derive.cli import reader_may_leave
@@ -111,7 +112,8 @@ def main(argv=None) -> int:
                 for what in ("loss", "delta"):
                     print(row(act, loss, what, dtype, size, args.repeat, rng))
                     sys.stdout.flush()
-    print(f"({time.perf_counter() - start:.0f} s)")
+    missing = left_out()
+    print(f"({time.perf_counter() - start:.0f} s)" + (f"; left out, no hand-written form in bench.compare: {', '.join(missing)}" if missing else ""))
     return 0
 
 

@@ -10,6 +10,9 @@
   targets, ``F.cross_entropy(z, t)`` with an integer t per row). ``what="delta"``:
   forward and backward of the summed loss through autograd (the same ``F.*``, reduction "sum"),
   delta = z.grad.
+  Losses without an ``F.*`` form are written from ``torch`` functions (cce with probability
+  targets, log_cosh as log(cosh), hinge as relu(1 - y a)); F.poisson_nll_loss with eps=0 (its
+  default adds 1e-8 to a).
 - hand: the NumPy one writes by hand, one line per activation (f, f') and per loss (l, dl/da),
   composed (softmax: a (g - sum(a g))); sigmoid + bce and softmax + cce from the logits
   (logaddexp, max-shifted log-sum-exp), the stable forms. Single-threaded, as NumPy is.
@@ -52,6 +55,12 @@ HAND_ACT = {
     "elu": (lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0))), lambda z: np.where(z > 0, 1, np.exp(np.minimum(z, 0)))),
     "silu": (lambda z: z * _sigmoid(z), lambda z: (lambda s: s * (1 + z * (1 - s)))(_sigmoid(z))),
     "gelu": (lambda z: z * sps.ndtr(z), lambda z: sps.ndtr(z) + z * _phi(z)),
+    "mish": (lambda z: z * np.tanh(np.logaddexp(0, z)),
+             lambda z: (lambda t: t + z * _sigmoid(z) * (1 - t * t))(np.tanh(np.logaddexp(0, z)))),
+    "selu": (lambda z: SELU[1] * np.where(z > 0, z, SELU[0] * np.expm1(np.minimum(z, 0))),
+             lambda z: SELU[1] * np.where(z > 0, 1, SELU[0] * np.exp(np.minimum(z, 0)))),
+    "softsign": (lambda z: z / (1 + np.abs(z)), lambda z: 1 / (1 + np.abs(z)) ** 2),
+    "hard_sigmoid": (lambda z: np.clip(z / 6 + 0.5, 0, 1), lambda z: np.where(np.abs(z) < 3, 1 / 6, 0).astype(z.dtype)),
 }
 HAND_LOSS = {  # (elementwise loss, its derivative in a, "sum" or "mean" over the last axis)
     "quadratic": (lambda a, y: (a - y) ** 2 / 2, lambda a, y: a - y, "sum"),
@@ -62,7 +71,14 @@ HAND_LOSS = {  # (elementwise loss, its derivative in a, "sum" or "mean" over th
     "l1": (lambda a, y: np.abs(a - y), lambda a, y: np.sign(a - y), "sum"),
     "huber": (lambda a, y: (lambda r: np.where(np.abs(r) <= 1, r * r / 2, np.abs(r) - 0.5))(a - y),
               lambda a, y: np.clip(a - y, -1, 1), "sum"),
+    "kl": (lambda a, y: sps.xlogy(y, y) - y * np.log(a), lambda a, y: -y / a, "sum"),
+    "poisson": (lambda a, y: a - y * np.log(a), lambda a, y: 1 - y / a, "sum"),
+    "log_cosh": (lambda a, y: np.logaddexp(a - y, y - a) - np.log(2), lambda a, y: np.tanh(a - y), "sum"),
+    "hinge": (lambda a, y: np.maximum(0, 1 - y * a), lambda a, y: np.where(y * a < 1, -y, 0), "sum"),
 }
+
+
+SELU = (1.6732632423543772, 1.0507009873554805)  # alpha, scale
 
 
 def _softmax(z):
@@ -136,6 +152,7 @@ def _torch_tables():
         "identity": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
         "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "softplus": F.softplus, "elu": F.elu,
         "silu": F.silu, "gelu": F.gelu, "softmax": lambda z: torch.softmax(z, -1),
+        "mish": F.mish, "selu": F.selu, "softsign": F.softsign, "hard_sigmoid": F.hardsigmoid,
     }
     loss = {  # (a, y, reduction "none" | "sum")
         "quadratic": lambda a, y, r: red(F.mse_loss(a, y, reduction=el(r)), r) / 2,
@@ -145,6 +162,10 @@ def _torch_tables():
         "cce": lambda a, y, r: red(-(y * torch.log(a)), r),
         "l1": lambda a, y, r: red(F.l1_loss(a, y, reduction=el(r)), r),
         "huber": lambda a, y, r: red(F.huber_loss(a, y, reduction=el(r), delta=1.0), r),
+        "kl": lambda a, y, r: red(F.kl_div(torch.log(a), y, reduction=el(r)), r),
+        "poisson": lambda a, y, r: red(F.poisson_nll_loss(a, y, log_input=False, eps=0.0, reduction=el(r)), r),
+        "log_cosh": lambda a, y, r: red(torch.log(torch.cosh(a - y)), r),  # no F.* form
+        "hinge": lambda a, y, r: red(F.relu(1 - y * a), r),
     }
     fused = {  # from the logits (z, y, reduction)
         ("sigmoid", "bce"): lambda z, y, r: red(F.binary_cross_entropy_with_logits(z, y, reduction=el(r)), r),
@@ -203,22 +224,30 @@ def floor(what, z, y):
 def rows(quick=False):
     """(activation, loss) pairings: every elementwise activation with quadratic, sigmoid with every
     loss, softmax with every loss, and class-index targets ("cce[index]", ``class_index.PAIRS``);
-    ``quick``: the pairings users compare first."""
+    ``quick``: the pairings users compare first. Names without a hand-written form here (added to the
+    catalogue later, user definitions) are left out: ``left_out()`` names them."""
     indexed = [(a, lo + INDEX) for a, lo in sorted(class_index.PAIRS)]
     if quick:
         return [("sigmoid", "bce"), ("tanh", "quadratic"), ("gelu", "huber"), ("softmax", "cce"), *indexed]
-    elementwise = [a for a, (f, df) in gen.ACTIVATIONS.items() if df is not None]
+    elementwise = [a for a, (f, df) in gen.ACTIVATIONS.items() if df is not None and a in HAND_ACT]
     out = [(a, "quadratic") for a in elementwise]
-    out += [(a, lo) for a in ("sigmoid", "softmax") for lo in gen.LOSSES if (a, lo) not in out]
+    out += [(a, lo) for a in ("sigmoid", "softmax") for lo in gen.LOSSES if (a, lo) not in out and lo in HAND_LOSS]
     return [p for p in out if p in gen.PAIRS] + indexed
+
+
+def left_out():
+    """The catalogue's activations and losses that ``rows`` leaves out (no hand-written form here)."""
+    return [a for a in gen.ACTIVATIONS if a not in HAND_ACT and a != "softmax"] + [lo for lo in gen.LOSSES if lo not in HAND_LOSS]
 
 
 def inputs(act, loss, shape, dtype, rng):
     """Logits z ~ N(0, 5^2); targets in the loss's domain: rows summing to 1 (cce), [0, 1]
-    (losses on probabilities), else N(0, 1)."""
+    (losses on probabilities), labels +-1 (hinge), else N(0, 1)."""
     z = rng.normal(0, 5, shape).astype(dtype)
     if loss.endswith(INDEX):  # a class per row, as F.cross_entropy takes them
         return z, rng.integers(0, shape[-1], shape[:-1])
+    if loss == "hinge":
+        return z, rng.choice(np.array([-1.0, 1.0], dtype), shape)
     if (act, loss) in gen.TARGETS_SUM_TO_ONE:
         y = rng.uniform(0, 1, shape).astype(dtype)
         y /= y.sum(axis=-1, keepdims=True)
