@@ -22,7 +22,7 @@ import sympy as sp
 
 from derive import __version__
 from derive.errors import FormulaError, PairingError, UnknownNameError, swapped
-from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings
+from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, pairings, show_set
 from derive.symbolic.pairing import derive_pair
 
 
@@ -36,12 +36,21 @@ def _indented(block: str, prefix: str) -> str:
     return "\n".join((prefix if k == 0 else " " * len(prefix)) + line for k, line in enumerate(lines))
 
 
-def _derivation(activation: str, loss: str):
-    """derive_pair, with the swapped-arguments hint where a loss comes first."""
+def _derivation(activation: str, loss: str, params=()):
+    """derive_pair, with the swapped-arguments hint where a loss comes first; ``params``: "name=value" strings."""
     error = swapped(activation, loss, ACTIVATIONS, LOSSES)
     if error is not None:
         raise error
-    return derive_pair(activation, loss)
+    return derive_pair(activation, loss, **dict(_param(text) for text in params))
+
+
+def _param(text: str) -> tuple[str, float]:
+    """'alpha=0.5' -> ('alpha', 0.5): a number, read by float(), never evaluated."""
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise ValueError(f"--param takes NAME=NUMBER (alpha=0.5), not {text!r}") from None
 
 
 def _unicode_ok() -> bool:
@@ -79,8 +88,14 @@ def cmd_list(args) -> int:
 
 def cmd_show(args) -> int:
     """One derivation with its chain-rule steps, in unicode."""
-    d = _derivation(args.activation, args.loss)
+    d = _derivation(args.activation, args.loss, args.param)
     print(f"{d.activation} + {d.loss}\n")
+    given = dict(d.values)
+    for p in d.params:
+        how = "given" if p.name in given else "default"
+        print(f"parameter {p.name} in {show_set(p.domain)}: {d.parameters[p.name]} ({how}); a symbol below")
+    if d.params:
+        print()
     for number, step in enumerate(d.steps, 1):
         print(f"{number}. {step.description}")
         print(_pretty(sp.Eq(step.lhs, step.rhs, evaluate=False)) + "\n")
@@ -149,6 +164,8 @@ def build_parser(plugins) -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="one derivation, step by step", parents=[defs])
     show.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
     show.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
+    show.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                      help="a parameter's value (elu's alpha=0.5, huber's delta=2); the derivation keeps its symbol")
     show.set_defaults(run=cmd_show)
     latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document", parents=[defs])
     latex.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
@@ -218,7 +235,7 @@ def _main(argv: list[str]) -> int:
         return 2
     try:
         return args.run(args)
-    except (PairingError, UnknownNameError) as err:
+    except (PairingError, UnknownNameError, ValueError) as err:  # a parameter outside its domain: said too
         print(f"derive: error: {err}", file=sys.stderr)
         return 2
 

@@ -85,7 +85,7 @@ def test_show_prints_the_steps(capsys):
     "argv,message",
     [
         (["show", "relu", "bce"], "relu's range [0, oo) is not inside (0, 1), which bce needs"),
-        (["show", "swiss", "bce"], "unknown activation 'swiss'; known activations: identity, sigmoid"),
+        (["show", "xyzzy", "bce"], "unknown activation 'xyzzy'; known activations: identity, sigmoid"),
         (["show", "sigmoid", "xent"], "unknown loss 'xent'; known losses: quadratic, sse"),
     ],
 )
@@ -130,3 +130,22 @@ def test_report_into_a_file_says_it_is_not_a_folder(tmp_path, capsys):
     target.write_text("")
     assert main(["report", "--out", str(target)]) == 2
     assert "it is a file, not a folder" in capsys.readouterr().err
+
+
+def test_show_takes_parameter_values_and_keeps_the_symbol(capsys):
+    assert main(["show", "elu", "quadratic", "--param", "alpha=0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "parameter alpha in (0, oo): 0.5 (given)" in out and "α" in out
+    assert main(["show", "leaky_relu", "huber", "--param", "delta=2"]) == 0
+    out = capsys.readouterr().out
+    assert "parameter slope in [0, 1): 1/100 (default)" in out and "parameter delta in (0, oo): 2.0 (given)" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["show", "elu", "quadratic", "--param", "alpha=-1"], "elu + quadratic's parameter alpha must be in (0, oo), got -1.0"),
+    (["show", "elu", "quadratic", "--param", "beta=1"], "unknown parameter 'beta' of elu + quadratic; its parameters: alpha"),
+    (["show", "elu", "quadratic", "--param", "alpha=__import__('os')"], "--param takes NAME=NUMBER (alpha=0.5)"),
+])
+def test_show_refuses_bad_parameters(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

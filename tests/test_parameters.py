@@ -213,3 +213,66 @@ def test_parameters_pass_through_dask_and_the_array_api_backends():
     f = kernels.activation("elu", alpha=0.5)
     assert np.allclose(f.derivative(torch.tensor(z, requires_grad=True)).detach().numpy(), f.derivative(z), rtol=1e-14)
     assert not np.allclose(kernels.get("leaky_relu", "huber").delta(z, y), want)  # the values did pass
+
+
+def test_parametric_ranges_are_proved_for_every_value_and_a_wrong_end_is_not():
+    from proofs.checker import check_lt
+    from proofs.parametric import PARAMETRIC_PROOFS
+
+    for name, proof in PARAMETRIC_PROOFS.items():
+        assert proof().verdict.proved, (name, proof().verdict)
+    z = sp.Symbol("z", real=True)
+    act = ACTIVATIONS["elu"]
+    alpha = act.symbols["alpha"]
+    f = act.f(z, **act.symbols)
+    wrong = check_lt(-alpha / 2, f, sp.Piecewise((z + alpha / 2, z > 0), (alpha * sp.exp(z) - alpha / 2, True)),
+                     {z: sp.S.Reals, alpha: sp.Interval.open(0, sp.oo)})
+    assert not wrong.proved  # elu_alpha goes below -alpha/2: that certificate's sign is not shown
+
+
+def test_swish_and_focal_are_catalogue_lines_with_parameters():
+    from derive.symbolic.catalogue import invalid_reason
+
+    assert [p.name for p in ACTIVATIONS["swish"].params] == ["beta"] and [p.name for p in LOSSES["focal"].params] == ["gamma"]
+    assert "not independent" in invalid_reason(ACTIVATIONS["softmax"], LOSSES["focal"])
+    assert invalid_reason(ACTIVATIONS["sigmoid"], LOSSES["focal"]) is None
+    W = float(mpmath.lambertw(1 / mpmath.e))
+    for beta in (0.25, 1.0, 4.0):
+        f = kernels.activation("swish", beta=beta)
+        zstar = (-1 - W) / beta
+        assert abs(f(np.array([zstar]))[0] + W / beta) <= 1e-15 * W / beta  # the proved minimum, attained
+        z = np.array([-1e3, -5.0, 0.3, 7.0, 1e3])
+        for zi, g, dg in zip(z, f(z), f.derivative(z)):
+            s = 1 / (1 + mpmath.exp(-beta * mpf(zi)))
+            assert close(g, zi * s) and close(dg, s + beta * zi * s * (1 - s), rel=1e-13), (beta, zi)
+
+
+def focal_oracle(z, y, gamma):
+    a = 1 / (1 + mpmath.exp(-z))
+    term = lambda a: -(y * (1 - a) ** gamma * mpmath.log(a) + (1 - y) * a ** gamma * mpmath.log(1 - a))  # noqa: E731
+    return term(a), mpmath.diff(lambda t: term(1 / (1 + mpmath.exp(-t))), z)
+
+
+def test_focal_with_sigmoid_matches_the_oracle_and_stays_finite_at_1000():
+    z = np.array([-1000.0, -40.0, -3.0, 0.0, 0.5, 40.0, 1000.0])
+    for gamma in (0.0, 0.5, 2.0, 5.0):
+        k = kernels.get("sigmoid", "focal", gamma=gamma)
+        for y in (0.0, 1.0, 0.25):
+            ys = np.full_like(z, y)
+            delta = k.delta(z[None, :], ys[None, :])[0]
+            losses = [k.loss(np.array([[zi]]), np.array([[y]]))[0] for zi in z]
+            assert np.all(np.isfinite(delta)) and np.all(np.isfinite(losses))
+            for zi, d, lo in zip(z, delta, losses):
+                with mpmath.workdps(1200):  # exp(-1000) and the 1000-digit cancellations of the textbook form
+                    want_l, want_d = focal_oracle(mpf(zi), mpf(y), mpf(gamma))
+                assert close(lo, want_l, rel=1e-12) and close(d, want_d, rel=1e-12), (gamma, y, zi, lo, d)
+    with np.errstate(all="ignore"):  # the textbook form, as written, at z = 1000: 1 - a = 0, log 0
+        a = 1 / (1 + np.exp(-1000.0))
+        assert not np.isfinite(-(0.0 * (1 - a) ** 2 * np.log(a) + 1.0 * a**2 * np.log(1 - a)))
+
+
+def test_loss_and_activation_parameters_given_together():
+    d = derive_pair("leaky_relu", "huber", slope=0.5, delta=2)
+    assert d.parameters == {"slope": 0.5, "delta": 2}
+    z, y = np.array([[-4.0, 3.0]]), np.array([[0.0, 0.0]])
+    assert np.array_equal(kernels.get("leaky_relu", "huber", slope=0.5, delta=2).delta(z, y), [[-1.0, 2.0]])

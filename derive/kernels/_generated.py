@@ -116,11 +116,14 @@ def act__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: Max(z, slope*z)
+    evaluated as: slope*Min(0, z) + Max(0, z)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     return b0
 
 
@@ -431,6 +434,51 @@ def dact__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
     np.abs(z, out=b0)
     np.less(b0, 3.0, out=b0)
     np.multiply(b0, 0.16666666666666666, out=b0)
+    return b0
+
+
+def act__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    return b0
+
+
+def dact__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """f'(z) = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
     return b0
 
 
@@ -1162,6 +1210,98 @@ def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
+def loss__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty):
+    """C = Sum(-(1 - a[i])**gamma*log(a[i])*y[i] - (1 - y[i])*log(1 - a[i])*a[i]**gamma, (i, 1, n)),  a = sigmoid(z)
+
+    parameters: gamma in [0, oo), default 2
+
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum(40.0, b2, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.power(b3, gamma, out=b3)
+    np.multiply(y, b3, out=b3)
+    np.maximum(0.0, b2, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.power(b1, gamma, out=b1)
+    np.subtract(1.0, y, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
+    np.add(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.add(b3, b1, out=b3)
+    t0 = np.sum(b3, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=None):
+    """dC/dz = gamma*a*y*(1 - a)**gamma*log(a) - gamma*a**gamma*(1 - a)*(1 - y)*log(1 - a) + a**(gamma + 1)*(1 - y) - y*(1 - a)**(gamma + 1),  a = sigmoid(z)
+
+    parameters: gamma in [0, oo), default 2
+
+    evaluated as: -gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)
+    """
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    t0 = np.add(1.0, gamma)
+    np.subtract(1.0, y, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum(40.0, z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    bits.negative_abs(z, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.power(b3, t0, out=b5)
+    np.multiply(b2, b5, out=b5)
+    np.multiply(b1, b2, out=b2)
+    b6 = empty(shape, dtype)
+    np.power(b3, gamma, out=b6)
+    np.multiply(b2, b6, out=b2)
+    np.maximum(0.0, z, out=b6)
+    np.add(b4, b6, out=b6)
+    np.multiply(b2, b6, out=b2)
+    np.multiply(b2, gamma, out=b2)
+    np.add(b5, b2, out=b5)
+    np.power(b1, t0, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b5, b2, out=b5)
+    np.multiply(b3, y, out=b3)
+    np.power(b1, gamma, out=b1)
+    np.multiply(b3, b1, out=b3)
+    np.maximum(0.0, b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b3, gamma, out=b3)
+    np.subtract(b5, b3, out=b5)
+    return b5
+
+
 def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = tanh(z)
 
@@ -1882,11 +2022,14 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum((-y + Max(z, slope*z))**2)/2
+    evaluated as: RowSum((slope*Min(0, z) - y + Max(0, z))**2)/2
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1899,13 +2042,15 @@ def delta__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty,
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: (-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))
+    evaluated as: (slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
     b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
     np.copyto(b1, slope)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
@@ -1919,11 +2064,14 @@ def loss__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum((-y + Max(z, slope*z))**2)
+    evaluated as: RowSum((slope*Min(0, z) - y + Max(0, z))**2)
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1935,13 +2083,15 @@ def delta__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=N
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: 2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))
+    evaluated as: 2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
     b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
     np.copyto(b1, slope)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
@@ -1956,12 +2106,15 @@ def loss__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum((-y + Max(z, slope*z))**2)/n
+    evaluated as: RowSum((slope*Min(0, z) - y + Max(0, z))**2)/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
@@ -1974,14 +2127,16 @@ def delta__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=N
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: 2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))/n
+    evaluated as: 2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
     b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
     np.copyto(b1, slope)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
@@ -1996,12 +2151,15 @@ def loss__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum(Abs(y - Max(z, slope*z)))
+    evaluated as: RowSum(Abs(slope*Min(0, z) - y + Max(0, z)))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(y, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
@@ -2012,15 +2170,18 @@ def delta__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty, out=No
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: Piecewise((1, z > 0), (slope, True))*sign(-y + Max(z, slope*z))
+    evaluated as: Piecewise((1, z > 0), (slope, True))*sign(slope*Min(0, z) - y + Max(0, z))
     """
     b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, slope)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b1 = empty(shape, dtype)
     bits.select(t0, 1.0, out=b0, scratch=b1)
-    np.multiply(z, slope, out=b1)
-    np.maximum(z, b1, out=b1)
+    np.minimum(0.0, z, out=b1)
+    np.multiply(b1, slope, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
     np.multiply(b0, b1, out=b0)
@@ -2032,16 +2193,19 @@ def loss__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.
 
     parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - Clip(y - Max(z, slope*z), -delta, delta)/2 - Max(z, slope*z))*Clip(y - Max(z, slope*z), -delta, delta))
+    evaluated as: RowSum((-slope*Min(0, z) + y - Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
     b1 = empty(shape, dtype)
-    np.subtract(y, b0, out=b1)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.negative(b0, out=b1)
     t0 = np.negative(delta)
     np.clip(b1, t0, delta, out=b1)
-    np.subtract(y, b0, out=b0)
+    np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
@@ -2055,15 +2219,17 @@ def delta__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np
 
     parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
 
-    evaluated as: Piecewise((1, z > 0), (slope, True))*Clip(-y + Max(z, slope*z), -delta, delta)
+    evaluated as: Piecewise((1, z > 0), (slope, True))*Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
-    b1 = empty(shape, dtype)
     np.copyto(b1, slope)
     t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
@@ -2077,14 +2243,16 @@ def loss__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z, slope*z)))/2)**2), Abs(y - Max(z, slope*z)) < 1), (Abs(y - Max(z, slope*z)) + log1p(exp(-2*Abs(y - Max(z, slope*z)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(slope*Min(0, z) - y + Max(0, z)))/2)**2), Abs(slope*Min(0, z) - y + Max(0, z)) < 1), (Abs(slope*Min(0, z) - y + Max(0, z)) + log1p(exp(-2*Abs(slope*Min(0, z) - y + Max(0, z)))) - log(2), True)))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
-    np.subtract(y, b0, out=b0)
-    np.abs(b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
     b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
     np.multiply(b0, -2.0, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
@@ -2108,19 +2276,21 @@ def delta__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty, 
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: -Piecewise((1, z > 0), (slope, True))*tanh(y - Max(z, slope*z))
+    evaluated as: Piecewise((1, z > 0), (slope, True))*tanh(slope*Min(0, z) - y + Max(0, z))
     """
     b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, slope)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b1 = empty(shape, dtype)
     bits.select(t0, 1.0, out=b0, scratch=b1)
-    np.multiply(z, slope, out=b1)
-    np.maximum(z, b1, out=b1)
-    np.subtract(y, b1, out=b1)
+    np.minimum(0.0, z, out=b1)
+    np.multiply(b1, slope, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
     np.tanh(b1, out=b1)
     np.multiply(b0, b1, out=b0)
-    np.negative(b0, out=b0)
     return b0
 
 
@@ -2129,11 +2299,14 @@ def loss__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty):
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: RowSum(Max(0, -y*Max(z, slope*z) + 1))
+    evaluated as: RowSum(Max(0, -y*(slope*Min(0, z) + Max(0, z)) + 1))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, slope, out=b0)
-    np.maximum(z, b0, out=b0)
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
@@ -2146,7 +2319,7 @@ def delta__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty, out
 
     parameters: slope in [0, 1), default 1/100
 
-    evaluated as: Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*Max(z, slope*z) < 1), (0, True))
+    evaluated as: Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*(slope*Min(0, z) + Max(0, z)) < 1), (0, True))
     """
     b0 = empty(shape, dtype) if out is None else out
     np.copyto(b0, slope)
@@ -2155,12 +2328,14 @@ def delta__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty, out
     bits.select(t0, 1.0, out=b0, scratch=b1)
     np.copyto(b1, 0.0)
     b2 = empty(shape, dtype)
-    np.multiply(z, slope, out=b2)
-    np.maximum(z, b2, out=b2)
+    np.minimum(0.0, z, out=b2)
+    np.multiply(b2, slope, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b3)
+    np.add(b2, b3, out=b2)
     np.multiply(y, b2, out=b2)
     t1 = np.less(b2, 1.0, out=empty(shape, np.bool_))
     np.negative(y, out=b2)
-    b3 = empty(shape, dtype)
     bits.select(t1, b2, out=b1, scratch=b3)
     np.multiply(b0, b1, out=b0)
     return b0
@@ -5449,6 +5624,399 @@ def delta__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
+def loss__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = (a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: (-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
+
+
+def loss__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)/n,  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
+
+
+def loss__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)*sign(a - y),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
+
+    evaluated as: RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
+
+    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sinh(a - y)*sigmoid(beta*z)/cosh(a - y),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: -(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum(40.0, b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(y, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.subtract(1.0, b1, out=b1)
+    np.maximum(0.0, b1, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((-y, a*y < 1), (0, True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(40.0, b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum(40.0, b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.multiply(b1, b0, out=b0)
+    np.copyto(b2, 0.0)
+    np.multiply(b1, y, out=b1)
+    np.multiply(b1, z, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b3)
+    np.multiply(b0, b2, out=b0)
+    return b0
+
+
 ACTIVATIONS = {
     'identity': (act__identity, dact__identity),
     'sigmoid': (act__sigmoid, dact__sigmoid),
@@ -5464,9 +6032,10 @@ ACTIVATIONS = {
     'selu': (act__selu, dact__selu),
     'softsign': (act__softsign, dact__softsign),
     'hard_sigmoid': (act__hard_sigmoid, dact__hard_sigmoid),
+    'swish': (act__swish, dact__swish),
 }
 
-LOSSES = ('quadratic', 'sse', 'mse', 'bce', 'cce', 'l1', 'huber', 'kl', 'poisson', 'log_cosh', 'hinge',)
+LOSSES = ('quadratic', 'sse', 'mse', 'bce', 'cce', 'l1', 'huber', 'kl', 'poisson', 'log_cosh', 'hinge', 'focal',)
 
 PAIRS = {
     ('identity', 'quadratic'): (loss__identity__quadratic, delta__identity__quadratic),
@@ -5487,6 +6056,7 @@ PAIRS = {
     ('sigmoid', 'poisson'): (loss__sigmoid__poisson, delta__sigmoid__poisson),
     ('sigmoid', 'log_cosh'): (loss__sigmoid__log_cosh, delta__sigmoid__log_cosh),
     ('sigmoid', 'hinge'): (loss__sigmoid__hinge, delta__sigmoid__hinge),
+    ('sigmoid', 'focal'): (loss__sigmoid__focal, delta__sigmoid__focal),
     ('tanh', 'quadratic'): (loss__tanh__quadratic, delta__tanh__quadratic),
     ('tanh', 'sse'): (loss__tanh__sse, delta__tanh__sse),
     ('tanh', 'mse'): (loss__tanh__mse, delta__tanh__mse),
@@ -5576,6 +6146,13 @@ PAIRS = {
     ('hard_sigmoid', 'huber'): (loss__hard_sigmoid__huber, delta__hard_sigmoid__huber),
     ('hard_sigmoid', 'log_cosh'): (loss__hard_sigmoid__log_cosh, delta__hard_sigmoid__log_cosh),
     ('hard_sigmoid', 'hinge'): (loss__hard_sigmoid__hinge, delta__hard_sigmoid__hinge),
+    ('swish', 'quadratic'): (loss__swish__quadratic, delta__swish__quadratic),
+    ('swish', 'sse'): (loss__swish__sse, delta__swish__sse),
+    ('swish', 'mse'): (loss__swish__mse, delta__swish__mse),
+    ('swish', 'l1'): (loss__swish__l1, delta__swish__l1),
+    ('swish', 'huber'): (loss__swish__huber, delta__swish__huber),
+    ('swish', 'log_cosh'): (loss__swish__log_cosh, delta__swish__log_cosh),
+    ('swish', 'hinge'): (loss__swish__hinge, delta__swish__hinge),
 }
 
 INVALID = {
@@ -5583,49 +6160,67 @@ INVALID = {
     ('identity', 'cce'): "invalid pairing identity + cce: identity's range (-oo, oo) is not inside (0, 1), which cce needs",
     ('identity', 'kl'): "invalid pairing identity + kl: identity's range (-oo, oo) is not inside (0, 1), which kl needs",
     ('identity', 'poisson'): "invalid pairing identity + poisson: identity's range (-oo, oo) is not inside (0, oo), which poisson needs",
+    ('identity', 'focal'): "invalid pairing identity + focal: identity's range (-oo, oo) is not inside (0, 1), which focal needs",
     ('tanh', 'bce'): "invalid pairing tanh + bce: tanh's range (-1, 1) is not inside (0, 1), which bce needs",
     ('tanh', 'cce'): "invalid pairing tanh + cce: tanh's range (-1, 1) is not inside (0, 1), which cce needs",
     ('tanh', 'kl'): "invalid pairing tanh + kl: tanh's range (-1, 1) is not inside (0, 1), which kl needs",
     ('tanh', 'poisson'): "invalid pairing tanh + poisson: tanh's range (-1, 1) is not inside (0, oo), which poisson needs",
+    ('tanh', 'focal'): "invalid pairing tanh + focal: tanh's range (-1, 1) is not inside (0, 1), which focal needs",
     ('relu', 'bce'): "invalid pairing relu + bce: relu's range [0, oo) is not inside (0, 1), which bce needs: 0 is in the range",
     ('relu', 'cce'): "invalid pairing relu + cce: relu's range [0, oo) is not inside (0, 1), which cce needs: 0 is in the range",
     ('relu', 'kl'): "invalid pairing relu + kl: relu's range [0, oo) is not inside (0, 1), which kl needs: 0 is in the range",
     ('relu', 'poisson'): "invalid pairing relu + poisson: relu's range [0, oo) is not inside (0, oo), which poisson needs: 0 is in the range",
+    ('relu', 'focal'): "invalid pairing relu + focal: relu's range [0, oo) is not inside (0, 1), which focal needs: 0 is in the range",
     ('leaky_relu', 'bce'): "invalid pairing leaky_relu + bce: leaky_relu's range (-oo, oo) is not inside (0, 1), which bce needs",
     ('leaky_relu', 'cce'): "invalid pairing leaky_relu + cce: leaky_relu's range (-oo, oo) is not inside (0, 1), which cce needs",
     ('leaky_relu', 'kl'): "invalid pairing leaky_relu + kl: leaky_relu's range (-oo, oo) is not inside (0, 1), which kl needs",
     ('leaky_relu', 'poisson'): "invalid pairing leaky_relu + poisson: leaky_relu's range (-oo, oo) is not inside (0, oo), which poisson needs",
+    ('leaky_relu', 'focal'): "invalid pairing leaky_relu + focal: leaky_relu's range (-oo, oo) is not inside (0, 1), which focal needs",
     ('softplus', 'bce'): "invalid pairing softplus + bce: softplus's range (0, oo) is not inside (0, 1), which bce needs",
     ('softplus', 'cce'): "invalid pairing softplus + cce: softplus's range (0, oo) is not inside (0, 1), which cce needs",
     ('softplus', 'kl'): "invalid pairing softplus + kl: softplus's range (0, oo) is not inside (0, 1), which kl needs",
+    ('softplus', 'focal'): "invalid pairing softplus + focal: softplus's range (0, oo) is not inside (0, 1), which focal needs",
     ('elu', 'bce'): "invalid pairing elu + bce: elu's range (-1, oo) is not inside (0, 1), which bce needs",
     ('elu', 'cce'): "invalid pairing elu + cce: elu's range (-1, oo) is not inside (0, 1), which cce needs",
     ('elu', 'kl'): "invalid pairing elu + kl: elu's range (-1, oo) is not inside (0, 1), which kl needs",
     ('elu', 'poisson'): "invalid pairing elu + poisson: elu's range (-1, oo) is not inside (0, oo), which poisson needs",
+    ('elu', 'focal'): "invalid pairing elu + focal: elu's range (-1, oo) is not inside (0, 1), which focal needs",
     ('silu', 'bce'): "invalid pairing silu + bce: silu's range [-0.278465, oo) is not inside (0, 1), which bce needs: -0.278465 is in the range",
     ('silu', 'cce'): "invalid pairing silu + cce: silu's range [-0.278465, oo) is not inside (0, 1), which cce needs: -0.278465 is in the range",
     ('silu', 'kl'): "invalid pairing silu + kl: silu's range [-0.278465, oo) is not inside (0, 1), which kl needs: -0.278465 is in the range",
     ('silu', 'poisson'): "invalid pairing silu + poisson: silu's range [-0.278465, oo) is not inside (0, oo), which poisson needs: -0.278465 is in the range",
+    ('silu', 'focal'): "invalid pairing silu + focal: silu's range [-0.278465, oo) is not inside (0, 1), which focal needs: -0.278465 is in the range",
     ('gelu', 'bce'): "invalid pairing gelu + bce: gelu's range [-0.169971, oo) is not inside (0, 1), which bce needs: -0.169971 is in the range",
     ('gelu', 'cce'): "invalid pairing gelu + cce: gelu's range [-0.169971, oo) is not inside (0, 1), which cce needs: -0.169971 is in the range",
     ('gelu', 'kl'): "invalid pairing gelu + kl: gelu's range [-0.169971, oo) is not inside (0, 1), which kl needs: -0.169971 is in the range",
     ('gelu', 'poisson'): "invalid pairing gelu + poisson: gelu's range [-0.169971, oo) is not inside (0, oo), which poisson needs: -0.169971 is in the range",
+    ('gelu', 'focal'): "invalid pairing gelu + focal: gelu's range [-0.169971, oo) is not inside (0, 1), which focal needs: -0.169971 is in the range",
+    ('softmax', 'focal'): "invalid pairing softmax + focal: focal is the binary focal loss: one probability per unit, from an elementwise activation (sigmoid); softmax's outputs are not independent",
     ('mish', 'bce'): "invalid pairing mish + bce: mish's range [-0.308843, oo) is not inside (0, 1), which bce needs: -0.308843 is in the range",
     ('mish', 'cce'): "invalid pairing mish + cce: mish's range [-0.308843, oo) is not inside (0, 1), which cce needs: -0.308843 is in the range",
     ('mish', 'kl'): "invalid pairing mish + kl: mish's range [-0.308843, oo) is not inside (0, 1), which kl needs: -0.308843 is in the range",
     ('mish', 'poisson'): "invalid pairing mish + poisson: mish's range [-0.308843, oo) is not inside (0, oo), which poisson needs: -0.308843 is in the range",
+    ('mish', 'focal'): "invalid pairing mish + focal: mish's range [-0.308843, oo) is not inside (0, 1), which focal needs: -0.308843 is in the range",
     ('selu', 'bce'): "invalid pairing selu + bce: selu's range (-1.75810, oo) is not inside (0, 1), which bce needs",
     ('selu', 'cce'): "invalid pairing selu + cce: selu's range (-1.75810, oo) is not inside (0, 1), which cce needs",
     ('selu', 'kl'): "invalid pairing selu + kl: selu's range (-1.75810, oo) is not inside (0, 1), which kl needs",
     ('selu', 'poisson'): "invalid pairing selu + poisson: selu's range (-1.75810, oo) is not inside (0, oo), which poisson needs",
+    ('selu', 'focal'): "invalid pairing selu + focal: selu's range (-1.75810, oo) is not inside (0, 1), which focal needs",
     ('softsign', 'bce'): "invalid pairing softsign + bce: softsign's range (-1, 1) is not inside (0, 1), which bce needs",
     ('softsign', 'cce'): "invalid pairing softsign + cce: softsign's range (-1, 1) is not inside (0, 1), which cce needs",
     ('softsign', 'kl'): "invalid pairing softsign + kl: softsign's range (-1, 1) is not inside (0, 1), which kl needs",
     ('softsign', 'poisson'): "invalid pairing softsign + poisson: softsign's range (-1, 1) is not inside (0, oo), which poisson needs",
+    ('softsign', 'focal'): "invalid pairing softsign + focal: softsign's range (-1, 1) is not inside (0, 1), which focal needs",
     ('hard_sigmoid', 'bce'): "invalid pairing hard_sigmoid + bce: hard_sigmoid's range [0, 1] is not inside (0, 1), which bce needs: 0 and 1 are in the range",
     ('hard_sigmoid', 'cce'): "invalid pairing hard_sigmoid + cce: hard_sigmoid's range [0, 1] is not inside (0, 1), which cce needs: 0 and 1 are in the range",
     ('hard_sigmoid', 'kl'): "invalid pairing hard_sigmoid + kl: hard_sigmoid's range [0, 1] is not inside (0, 1), which kl needs: 0 and 1 are in the range",
     ('hard_sigmoid', 'poisson'): "invalid pairing hard_sigmoid + poisson: hard_sigmoid's range [0, 1] is not inside (0, oo), which poisson needs: 0 is in the range",
+    ('hard_sigmoid', 'focal'): "invalid pairing hard_sigmoid + focal: hard_sigmoid's range [0, 1] is not inside (0, 1), which focal needs: 0 and 1 are in the range",
+    ('swish', 'bce'): "invalid pairing swish + bce: swish's range [-0.278465, oo) is not inside (0, 1), which bce needs: -0.278465 is in the range",
+    ('swish', 'cce'): "invalid pairing swish + cce: swish's range [-0.278465, oo) is not inside (0, 1), which cce needs: -0.278465 is in the range",
+    ('swish', 'kl'): "invalid pairing swish + kl: swish's range [-0.278465, oo) is not inside (0, 1), which kl needs: -0.278465 is in the range",
+    ('swish', 'poisson'): "invalid pairing swish + poisson: swish's range [-0.278465, oo) is not inside (0, oo), which poisson needs: -0.278465 is in the range",
+    ('swish', 'focal'): "invalid pairing swish + focal: swish's range [-0.278465, oo) is not inside (0, 1), which focal needs: -0.278465 is in the range",
 }
 
 TARGETS_SUM_TO_ONE = {('softmax', 'cce'), ('softmax', 'kl')}
@@ -5633,10 +6228,12 @@ TARGETS_SUM_TO_ONE = {('softmax', 'cce'), ('softmax', 'kl')}
 ACTIVATION_PARAMS = {
     'leaky_relu': (('slope', 0.01, 0.0, 1.0, False, True),),
     'elu': (('alpha', 1.0, 0.0, float("inf"), True, True),),
+    'swish': (('beta', 1.0, 0.0, float("inf"), True, True),),
 }
 
 LOSS_PARAMS = {
     'huber': (('delta', 1.0, 0.0, float("inf"), True, True),),
+    'focal': (('gamma', 2.0, 0.0, float("inf"), False, True),),
 }
 
 ELEMENTWISE = {
@@ -5666,6 +6263,8 @@ ELEMENTWISE = {
     dact__softsign,
     act__hard_sigmoid,
     dact__hard_sigmoid,
+    act__swish,
+    dact__swish,
     delta__identity__quadratic,
     delta__identity__sse,
     delta__identity__l1,
@@ -5682,6 +6281,7 @@ ELEMENTWISE = {
     delta__sigmoid__poisson,
     delta__sigmoid__log_cosh,
     delta__sigmoid__hinge,
+    delta__sigmoid__focal,
     delta__tanh__quadratic,
     delta__tanh__sse,
     delta__tanh__l1,
@@ -5749,4 +6349,10 @@ ELEMENTWISE = {
     delta__hard_sigmoid__huber,
     delta__hard_sigmoid__log_cosh,
     delta__hard_sigmoid__hinge,
+    delta__swish__quadratic,
+    delta__swish__sse,
+    delta__swish__l1,
+    delta__swish__huber,
+    delta__swish__log_cosh,
+    delta__swish__hinge,
 }

@@ -54,8 +54,8 @@ def dact__relu(z, n, xp, ops):
 
 
 def act__leaky_relu(z, n, xp, ops, slope=0.01):
-    """Max(z, slope*z)"""
-    return ops.maximum(z, slope*z)
+    """slope*Min(0, z) + Max(0, z)"""
+    return slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)
 
 
 def dact__leaky_relu(z, n, xp, ops, slope=0.01):
@@ -156,6 +156,20 @@ def act__hard_sigmoid(z, n, xp, ops):
 def dact__hard_sigmoid(z, n, xp, ops):
     """Piecewise((1/6, Abs(z) < 3), (0, True))"""
     return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
+
+
+def act__swish(z, n, xp, ops, beta=1.0):
+    """z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return z*((c0)/(1.0 + c0))
+
+
+def dact__swish(z, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = xp.exp(ops.minimum(40.0, -c0))
+    return (1.0 + c0*((c2)/(1.0 + c2)))*((c1)/(1.0 + c1))
 
 
 def loss__identity__quadratic(z, y, n, xp, ops):
@@ -372,6 +386,28 @@ def delta__sigmoid__hinge(z, y, n, xp, ops):
     return c1*(1.0 - c1)*ops.where((y*((c2)/(1.0 + c2)) < 1.0), -y, 0.0)
 
 
+def loss__sigmoid__focal(z, y, n, xp, ops, gamma=2.0):
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)"""
+    c0 = xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.exp(ops.minimum(40.0, z))
+    c2 = -z
+    c3 = xp.exp(ops.minimum(40.0, c2))
+    return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*xp.pow(((c3)/(1.0 + c3)), gamma) + (1.0 - y)*(c0 + ops.maximum(0.0, z))*xp.pow(((c1)/(1.0 + c1)), gamma), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__sigmoid__focal(z, y, n, xp, ops, gamma=2.0):
+    """-gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)"""
+    c0 = -z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = 1.0 + gamma
+    c4 = 1.0 - y
+    c5 = xp.exp(ops.minimum(40.0, z))
+    c6 = ((c5)/(1.0 + c5))
+    c7 = xp.log1p(xp.exp(-xp.abs(z)))
+    return c4*xp.pow(c6, c3) + gamma*c2*c4*xp.pow(c6, gamma)*(c7 + ops.maximum(0.0, z)) - xp.pow(c2, c3)*y - gamma*xp.pow(c2, gamma)*c6*y*(c7 + ops.maximum(0.0, c0))
+
+
 def loss__tanh__quadratic(z, y, n, xp, ops):
     """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
     c0 = xp.abs(z)
@@ -556,76 +592,76 @@ def delta__relu__hinge(z, y, n, xp, ops):
 
 
 def loss__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
-    """RowSum((-y + Max(z, slope*z))**2/2)"""
-    return (xp.sum((0.5)*(ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True))[..., 0]
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2/2)"""
+    return (xp.sum((0.5)*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
-    """(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))"""
-    return (ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)
+    """(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
+    return (slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
 
 
 def loss__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
-    """RowSum((-y + Max(z, slope*z))**2)"""
-    return (xp.sum((ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True))[..., 0]
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)"""
+    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
-    """2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))"""
-    return 2.0*(ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)
+    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
+    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
 
 
 def loss__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
-    """RowSum((-y + Max(z, slope*z))**2)/n"""
-    return (xp.sum((ops.maximum(z, slope*z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)/n"""
+    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
-    """2*(-y + Max(z, slope*z))*Piecewise((1, z > 0), (slope, True))/n"""
-    return 2.0*(ops.maximum(z, slope*z) - y)*ops.where((z > 0.0), 1.0, slope)/n
+    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))/n"""
+    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)/n
 
 
 def loss__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Abs(y - Max(z, slope*z)))"""
-    return (xp.sum(xp.abs(y - ops.maximum(z, slope*z)), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Abs(slope*Min(0, z) - y + Max(0, z)))"""
+    return (xp.sum(xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))*sign(-y + Max(z, slope*z))"""
-    return ops.where((z > 0.0), 1.0, slope)*xp.sign(ops.maximum(z, slope*z) - y)
+    """Piecewise((1, z > 0), (slope, True))*sign(slope*Min(0, z) - y + Max(0, z))"""
+    return ops.where((z > 0.0), 1.0, slope)*xp.sign(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
 
 
 def loss__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
-    """RowSum((y - Clip(y - Max(z, slope*z), -delta, delta)/2 - Max(z, slope*z))*Clip(y - Max(z, slope*z), -delta, delta))"""
-    c0 = ops.maximum(z, slope*z)
-    c1 = ops.clip(y - c0, -delta, delta)
-    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+    """RowSum((-slope*Min(0, z) + y - Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta))"""
+    c0 = slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
-    """Piecewise((1, z > 0), (slope, True))*Clip(-y + Max(z, slope*z), -delta, delta)"""
-    return ops.where((z > 0.0), 1.0, slope)*ops.clip(ops.maximum(z, slope*z) - y, -delta, delta)
+    """Piecewise((1, z > 0), (slope, True))*Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta)"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.clip(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y, -delta, delta)
 
 
 def loss__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z, slope*z)))/2)**2), Abs(y - Max(z, slope*z)) < 1), (Abs(y - Max(z, slope*z)) + log1p(exp(-2*Abs(y - Max(z, slope*z)))) - log(2), True)))"""
-    c0 = xp.abs(y - ops.maximum(z, slope*z))
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(slope*Min(0, z) - y + Max(0, z)))/2)**2), Abs(slope*Min(0, z) - y + Max(0, z)) < 1), (Abs(slope*Min(0, z) - y + Max(0, z)) + log1p(exp(-2*Abs(slope*Min(0, z) - y + Max(0, z)))) - log(2), True)))"""
+    c0 = xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
     return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
-    """-Piecewise((1, z > 0), (slope, True))*tanh(y - Max(z, slope*z))"""
-    return -ops.where((z > 0.0), 1.0, slope)*xp.tanh(y - ops.maximum(z, slope*z))
+    """Piecewise((1, z > 0), (slope, True))*tanh(slope*Min(0, z) - y + Max(0, z))"""
+    return ops.where((z > 0.0), 1.0, slope)*xp.tanh(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
 
 
 def loss__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Max(0, -y*Max(z, slope*z) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.maximum(z, slope*z)), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, -y*(slope*Min(0, z) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*Max(z, slope*z) < 1), (0, True))"""
-    return ops.where((z > 0.0), 1.0, slope)*ops.where((y*ops.maximum(z, slope*z) < 1.0), -y, 0.0)
+    """Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*(slope*Min(0, z) + Max(0, z)) < 1), (0, True))"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.where((y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)) < 1.0), -y, 0.0)
 
 
 def loss__softplus__quadratic(z, y, n, xp, ops):
@@ -1488,6 +1524,114 @@ def delta__hard_sigmoid__hinge(z, y, n, xp, ops):
     return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where((z <= (-3.0)), True, ops.where((z >= 3.0), (y < 1.0), (y*(3.0 + z) < 6.0))), -y, 0.0)
 
 
+def loss__swish__quadratic(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__quadratic(z, y, n, xp, ops, beta=1.0):
+    """(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+
+
+def loss__swish__sse(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__sse(z, y, n, xp, ops, beta=1.0):
+    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+
+
+def loss__swish__mse(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def delta__swish__mse(z, y, n, xp, ops, beta=1.0):
+    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)/n
+
+
+def loss__swish__l1(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__l1(z, y, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.sign(c2*z - y)
+
+
+def loss__swish__huber(z, y, n, xp, ops, beta=1.0, delta=1.0):
+    """RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    c1 = z*((c0)/(1.0 + c0))
+    c2 = ops.clip(y - c1, -delta, delta)
+    return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__huber(z, y, n, xp, ops, beta=1.0, delta=1.0):
+    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.clip(c2*z - y, -delta, delta)
+
+
+def loss__swish__log_cosh(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
+    return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__log_cosh(z, y, n, xp, ops, beta=1.0):
+    """-(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.tanh(c2*z - y)
+
+
+def loss__swish__hinge(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__swish__hinge(z, y, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(40.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(40.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.where((c2*y*z < 1.0), -y, 0.0)
+
+
 ACTIVATIONS = {
     'identity': (act__identity, dact__identity),
     'sigmoid': (act__sigmoid, dact__sigmoid),
@@ -1503,6 +1647,7 @@ ACTIVATIONS = {
     'selu': (act__selu, dact__selu),
     'softsign': (act__softsign, dact__softsign),
     'hard_sigmoid': (act__hard_sigmoid, dact__hard_sigmoid),
+    'swish': (act__swish, dact__swish),
 }
 
 PAIRS = {
@@ -1524,6 +1669,7 @@ PAIRS = {
     ('sigmoid', 'poisson'): (loss__sigmoid__poisson, delta__sigmoid__poisson),
     ('sigmoid', 'log_cosh'): (loss__sigmoid__log_cosh, delta__sigmoid__log_cosh),
     ('sigmoid', 'hinge'): (loss__sigmoid__hinge, delta__sigmoid__hinge),
+    ('sigmoid', 'focal'): (loss__sigmoid__focal, delta__sigmoid__focal),
     ('tanh', 'quadratic'): (loss__tanh__quadratic, delta__tanh__quadratic),
     ('tanh', 'sse'): (loss__tanh__sse, delta__tanh__sse),
     ('tanh', 'mse'): (loss__tanh__mse, delta__tanh__mse),
@@ -1613,4 +1759,11 @@ PAIRS = {
     ('hard_sigmoid', 'huber'): (loss__hard_sigmoid__huber, delta__hard_sigmoid__huber),
     ('hard_sigmoid', 'log_cosh'): (loss__hard_sigmoid__log_cosh, delta__hard_sigmoid__log_cosh),
     ('hard_sigmoid', 'hinge'): (loss__hard_sigmoid__hinge, delta__hard_sigmoid__hinge),
+    ('swish', 'quadratic'): (loss__swish__quadratic, delta__swish__quadratic),
+    ('swish', 'sse'): (loss__swish__sse, delta__swish__sse),
+    ('swish', 'mse'): (loss__swish__mse, delta__swish__mse),
+    ('swish', 'l1'): (loss__swish__l1, delta__swish__l1),
+    ('swish', 'huber'): (loss__swish__huber, delta__swish__huber),
+    ('swish', 'log_cosh'): (loss__swish__log_cosh, delta__swish__log_cosh),
+    ('swish', 'hinge'): (loss__swish__hinge, delta__swish__hinge),
 }

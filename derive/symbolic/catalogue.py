@@ -164,6 +164,7 @@ class Loss:
     targets: sp.Set
     targets_sum_to_one: bool = False
     params: tuple[Param, ...] = ()
+    per_unit: str | None = None  # why the loss needs each output on its own (an elementwise activation), or None
 
     def __post_init__(self):
         object.__setattr__(self, "term", _with_defaults(self.term, self.params))
@@ -182,6 +183,8 @@ _positive = Interval.open(0, oo)
 SLOPE = Param("slope", LEAKY_SLOPE, Interval.Ropen(0, 1), "s")  # [0, 1): max(z, s z) is leaky_relu there
 ALPHA = Param("alpha", 1, _positive, r"\alpha")
 DELTA = Param("delta", 1, _positive, r"\delta_{\mathrm{H}}")  # huber's threshold (not the error delta)
+BETA = Param("beta", 1, _positive, r"\beta")
+GAMMA = Param("gamma", 2, Interval(0, oo), r"\gamma")
 
 # fmt: off
 ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
@@ -204,6 +207,10 @@ ACTIVATIONS: dict[str, Activation] = {act.name: act for act in (
     # PyTorch's hardsigmoid: relu6(z + 3)/6, derivative 1/6 inside (-3, 3), 0 outside and at +-3
     Activation("hard_sigmoid", lambda z: Piecewise((0, z <= -3), (1, z >= 3), (z / 6 + S.Half, True)),
                lambda a, z: Piecewise((Rational(1, 6), Abs(z) < 3), (0, True)), Interval(0, 1)),
+    # swish_beta(z) = silu(beta z)/beta: its minimum is silu's, -W(1/e), over beta
+    Activation("swish",      lambda z, beta: z * sigmoid(beta * z),
+               lambda a, z, beta: sigmoid(beta * z) * (1 + beta * z * sigmoid(-beta * z)),
+               lambda beta: Interval(SILU_MIN / beta, oo), params=(BETA,)),
 )}
 
 LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
@@ -223,6 +230,10 @@ LOSSES: dict[str, Loss] = {loss.name: loss for loss in (
     # hinge: relu(1 - y a) = max(0, 1 - y a), derivative 0 at the kink (relu's convention); y in {-1, 1}: the
     # kernels evaluate the formula for any real y, as bce's do for y outside [0, 1] (no target check)
     Loss("hinge",     lambda a, y: relu(1 - y * a),                     "sum",  S.Reals, sp.FiniteSet(-1, 1)),
+    # binary focal loss (Lin et al. 2017), without its class weight; gamma = 0 is bce
+    Loss("focal",     lambda a, y, gamma: -(y * (1 - a)**gamma * log(a) + (1 - y) * a**gamma * log(1 - a)), "sum",
+         _unit, Interval(0, 1), params=(GAMMA,), per_unit="is the binary focal loss: one probability per unit, "
+         "from an elementwise activation (sigmoid)"),
 )}
 # fmt: on
 
@@ -325,6 +336,8 @@ def show_set(s: sp.Set) -> str:
 
 def invalid_reason(act: Activation, lo: Loss) -> str | None:
     """Why ``act`` cannot feed ``lo`` (its range is not inside the loss's domain), or None."""
+    if lo.per_unit and not act.elementwise:
+        return f"{lo.name} {lo.per_unit}; {act.name}'s outputs are not independent"
     if act.range.is_subset(lo.domain):
         return None
     if act.unknown_range:

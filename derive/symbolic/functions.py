@@ -144,7 +144,8 @@ class leaky_relu(NamedFunction):
 
     @classmethod
     def lowering(cls, x, slope=LEAKY_SLOPE):
-        return Max(x, slope * x)  # exact for 0 <= slope <= 1: the catalogue's domain
+        # max(x, slope x) needs slope <= 1; this needs nothing of slope, and is exact (slope 0 = 0)
+        return Max(x, 0) + slope * Min(x, 0) if slope != LEAKY_SLOPE else Max(x, LEAKY_SLOPE * x)
 
 
 class elu(NamedFunction):

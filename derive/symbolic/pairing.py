@@ -102,9 +102,23 @@ def d(expr, wrt):
 
 
 def _tidy(expr):
-    """The shorter of ``expr`` and its cancelled form: (a-y)a(1-a) stays; bce's sum cancels to a - y."""
+    """The shorter of ``expr`` and its cancelled form: (a-y)a(1-a) stays; bce's sum cancels to a - y.
+    Where a division by a power is left (focal: (1 - a)^gamma/(1 - a) times a(1 - a), 0/0 where a
+    saturates), the product distributed with its powers merged, if that divides less."""
     cancelled = sp.factor(sp.cancel(expr))
-    return cancelled if sp.count_ops(cancelled) < sp.count_ops(expr) else expr
+    best = cancelled if sp.count_ops(cancelled) < sp.count_ops(expr) else expr
+    if best.is_Mul and _divisions(best) and any(e.is_Pow and not e.exp.is_number for e in sp.preorder_traversal(best)):
+        sums = [f for f in best.args if f.is_Add and _divisions(f)]
+        if len(sums) == 1:
+            rest = best / sums[0]
+            merged = sp.Add(*[sp.powsimp(rest * t) for t in sums[0].args])
+            if _divisions(merged) < _divisions(best):
+                return merged
+    return best
+
+
+def _divisions(expr) -> int:
+    return sum(1 for e in sp.preorder_traversal(expr) if e.is_Pow and e.exp.could_extract_minus_sign())
 
 
 def _targets_sum_to_one(expr):
@@ -144,9 +158,10 @@ def derive_pair(activation: str, loss: str, **values) -> Derivation:
     if values:
         known = ", ".join(p.name for p in params) or "none"
         raise unknown_parameter(sorted(values)[0], f"{act.name} + {lo.name}", known)
-    if checked and act.elementwise and not act.range_of(**dict(checked)).is_subset(lo.domain):
-        raise PairingError(f"invalid pairing {act.name} + {lo.name} at {dict(checked)}: the range "
-                           f"{show_set(act.range_of(**dict(checked)))} is not inside {show_set(lo.domain)}")
+    own = {name: v for name, v in checked if name in {p.name for p in act.params}}
+    if own and not act.range_of(**own).is_subset(lo.domain):
+        raise PairingError(f"invalid pairing {act.name} + {lo.name} at {own}: the range "
+                           f"{show_set(act.range_of(**own))} is not inside {show_set(lo.domain)}")
     d = _derive(act.name, lo.name)
     return replace(d, params=params, values=checked) if params else d
 
