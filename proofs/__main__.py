@@ -19,7 +19,7 @@ from proofs.claims import CLAIMS, check_claim
 from proofs.curvature import curvature_table
 from proofs.given import FACTS
 from proofs.report import latex_section
-from proofs import theorems, translation
+from proofs import theorems, translation, translation_second
 
 
 def _table(rows, widths):
@@ -91,7 +91,7 @@ def main(argv=None, prog=None) -> int:
 
     if args.translation:
         print("\nkernels proved equal to their derivations (proofs.translation; clamps: same rounding per format)")
-        print("\n".join(translation.summary()))
+        print("\n".join(translation.summary() + translation_second.summary()))
     else:
         print("\nkernels proved equal to their derivations: python -m proofs --translation")
 

@@ -14,6 +14,7 @@ from derive.kernels import class_index
 from derive.kernels.blocks import evaluate
 from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
 from derive.kernels.rows import softmax_jacobian
+from derive.kernels.second import SecondOrder
 from derive.kernels.xp import foreign, host_views
 
 
@@ -25,8 +26,9 @@ def _other(lib, on_dask, on_xp):
     return on_dask(chunked) if lib == "dask" else on_xp(xp, _generated_xp)
 
 
-class Kernel:
-    """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing."""
+class Kernel(SecondOrder):
+    """loss(z, y), delta(z, y), grad_b(z, y), grad_w(x, z, y) of one activation + loss pairing; second order
+    (``derive.kernels.second``): hessian(z, y), hvp(z, y, v), hessian_diag(z, y), sqrt_hessian(z)."""
 
     def __init__(self, activation, loss, loss_fn, delta_fn, targets_sum_to_one=False, min_units=1, elementwise=()):
         self.activation, self.loss_name = activation, loss
