@@ -197,8 +197,13 @@ def _leave_one_out(x):
 def _assemble(diagonal, terms):
     """sum_r u_r w_r^T off the diagonal, ``diagonal`` on it: shape diagonal.shape + (n,)."""
     n = diagonal.shape[-1]
-    out = np.zeros((*diagonal.shape, n), diagonal.dtype)
-    for u, w in terms:
-        out += u[..., :, None] * w[..., None, :]
+    out = np.empty((*diagonal.shape, n), diagonal.dtype)
+    if not terms:
+        out.fill(0.0)
+    for r, (u, w) in enumerate(terms):  # the first product written in place: no zero fill, no temporary
+        if r == 0:
+            np.multiply(u[..., :, None], w[..., None, :], out=out)
+        else:
+            out += u[..., :, None] * w[..., None, :]
     out[..., np.arange(n), np.arange(n)] = diagonal
     return out
