@@ -144,10 +144,18 @@ def _boxes(shape, split_last: bool, block: int):
 
 
 def _widened(args, dtype, widen=None):
-    """Bool and integer arguments as ``dtype`` (a block's worth at a time, in ``evaluate``); those
-    with ``widen[i]`` False (class indices) as they are."""
-    return [v if v.dtype.kind == "f" or (widen is not None and not widen[i]) else v.astype(dtype)
-            for i, v in enumerate(args)]
+    """Bool and integer arguments as ``dtype`` (a block's worth at a time, in ``evaluate``), those
+    with ``widen[i]`` False (class indices) as they are; all in C order, broadcast ones (a zero
+    stride) aside: NumPy sums C-ordered rows pairwise and others sequentially, and a row sum of an
+    argument (poisson's sum y) must round alike in a block and in one call, whatever the layout."""
+    out = []
+    for i, v in enumerate(args):
+        if v.dtype.kind != "f" and (widen is None or widen[i]):
+            v = v.astype(dtype, order="C")
+        elif not v.flags.c_contiguous and all(v.strides):
+            v = np.ascontiguousarray(v)
+        out.append(v)
+    return out
 
 
 def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None, widen=None):
@@ -178,9 +186,9 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
         scratch = _scratch()
         scratch.reset()
         if rows:
-            out[box] = fn(*part, part[0].shape, dtype, scratch.empty)
+            out[box] = fn(*part, part[0].shape, dtype, empty=scratch.empty)  # by name: parameters (delta=) come first
         else:
-            fn(*part, part[0].shape, dtype, scratch.empty, out=out[box])
+            fn(*part, part[0].shape, dtype, empty=scratch.empty, out=out[box])
 
     # dynamic scheduling: each thread takes the next box (next() on a count is atomic under the GIL)
     order, failed = itertools.count(), threading.Event()
