@@ -116,29 +116,20 @@ def _generator():
     return generate
 
 
-def _xp(keywords, *functions):
-    """(name, source, False) of the functional (array API) kernels: xp_<name> for each (name, expr, reduce_last)."""
-    from derive.compile import printer_xp
-
-    return [(f"xp_{name}", printer_xp.function_source(f"xp_{name}", params, expr, reduce_last=last, keywords=keywords),
-             False) for name, params, expr, last in functions]
-
-
 def _activation_functions(name):
     from derive.compile import expressions as ex
 
-    return _generator().activation_functions(name) + _xp(ex.param_keywords(name),
-                                                         ("act__" + name, "z", ex.activation_expr(name), False),
-                                                         ("dact__" + name, "z", ex.derivative_expr(name), False))
+    generate = _generator()
+    return generate.activation_functions(name) + generate._xp("", ("act__" + name, "z", ex.activation_expr(name), False),
+                                                              ("dact__" + name, "z", ex.derivative_expr(name), False))
 
 
 def _pairing_functions(act, loss):
     from derive.compile import expressions as ex
 
-    tag = f"{act}__{loss}"
-    return _generator().pairing_functions(act, loss) + _xp(ex.param_keywords(act, loss),
-                                                           (f"loss__{tag}", "z, y", ex.loss_expr(act, loss), True),
-                                                           (f"delta__{tag}", "z, y", ex.delta_expr(act, loss), False))
+    tag, generate = f"{act}__{loss}", _generator()
+    return generate.pairing_functions(act, loss) + generate._xp("", (f"loss__{tag}", "z, y", ex.loss_expr(act, loss), True),
+                                                                (f"delta__{tag}", "z, y", ex.delta_expr(act, loss), False))
 
 
 def _pair(act: str, loss: str, pairs: list, invalid: list) -> None:

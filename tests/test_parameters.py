@@ -127,12 +127,16 @@ def test_kernels_refuse_unknown_names_and_values_outside_the_domain(call, error,
 
 
 def test_defaults_are_the_fixed_values_of_before():
+    # the plain kernels are those at the defaults (the fixed-value rules: huber's clip at 1, elu(z) - y);
+    # the kernels taking the parameters agree with them there
     z = np.linspace(-5, 5, 41)[None, :]
     y = np.cos(z) * 3
-    for act, lo, values in [("leaky_relu", "huber", dict(slope=0.01, delta=1.0)), ("elu", "l1", dict(alpha=1.0))]:
-        plain, bound = kernels.get(act, lo), kernels.get(act, lo, **values)
-        assert "(" in repr(bound) and np.array_equal(plain.delta(z, y), bound.delta(z, y))
-        assert np.array_equal(plain.loss(z, y), bound.loss(z, y))
+    for act, lo, values in [("leaky_relu", "huber", dict(slope=0.01, delta=1.0)), ("elu", "l1", dict(alpha=1.0)),
+                            ("softmax", "huber", dict(delta=1.0))]:
+        plain, general = kernels.get(act, lo), kernels._bound_kernel(act, lo, values)
+        assert kernels.get(act, lo, **values) is plain and "(" in repr(general)
+        np.testing.assert_allclose(general.delta(z, y), plain.delta(z, y), rtol=4 * ULPS, atol=1e-300)
+        np.testing.assert_allclose(general.loss(z, y), plain.loss(z, y), rtol=4 * ULPS, atol=1e-300)
 
 
 @pytest.mark.parametrize("name", ["elu", "leaky_relu"])

@@ -50,32 +50,39 @@ def _in_logits(expr, activation: str):
     ).subs(n, N)
 
 
+def _at(params, symbolic: bool) -> dict:
+    """Parameter symbols -> their defaults, unless the kernel keeps them (``symbolic``: keyword arguments)."""
+    return {} if symbolic else {p.symbol: p.default for p in params}
+
+
+# Each kernel at the parameters' defaults (the rules for the fixed values apply: elu(z) - y, huber's
+# clip at 1), or with the parameters as symbols (``symbolic``: the kernels that take them as keywords).
 @cache
-def delta_expr(activation: str, loss: str):
+def delta_expr(activation: str, loss: str, symbolic: bool = False):
     """delta = dC/dz in the logits, stabilised."""
     d = derive_pair(activation, loss)
-    return stabilize(sp.factor_terms(_in_logits(d.delta, activation)))
+    return stabilize(sp.factor_terms(_in_logits(d.delta, activation).xreplace(_at(d.params, symbolic))))
 
 
 @cache
-def loss_expr(activation: str, loss: str):
+def loss_expr(activation: str, loss: str, symbolic: bool = False):
     """C per sample in the logits, stabilised: RowSum(term) [/ n]."""
     d = derive_pair(activation, loss)
-    return stabilize(_in_logits(d.cost, activation))
+    return stabilize(_in_logits(d.cost, activation).xreplace(_at(d.params, symbolic)))
 
 
 @cache
-def activation_expr(name: str):
-    """a = f(Z), stabilised (parameters as symbols)."""
+def activation_expr(name: str, symbolic: bool = False):
+    """a = f(Z), stabilised."""
     act = ACTIVATIONS[name]
-    return stabilize(act.f(Z, **act.symbols))
+    return stabilize(act.f(Z, **act.symbols).xreplace(_at(act.params, symbolic)))
 
 
 @cache
-def derivative_expr(name: str):
+def derivative_expr(name: str, symbolic: bool = False):
     """f'(Z), through the output where the catalogue writes it so, stabilised."""
     act = ACTIVATIONS[name]
-    return stabilize(act.prime(act.f(Z, **act.symbols), Z, **act.symbols))
+    return stabilize(act.prime(act.f(Z, **act.symbols), Z, **act.symbols).xreplace(_at(act.params, symbolic)))
 
 
 for _cached in (delta_expr, loss_expr, activation_expr, derivative_expr):

@@ -72,28 +72,57 @@ def _pair_docs(activation: str, loss: str) -> tuple[str, str]:
     return f"C = {formula(d.cost)},  {out}", ",  ".join([f"dC/dz = {formula(d.delta)}", out, *d.assumptions])
 
 
-def _params_doc(params) -> str:
-    """'\n\nparameters: alpha in (0, oo), default 1' (nothing without parameters)."""
-    shown = "; ".join(f"{p.name} in {show_set(p.domain)}, default {p.default}" for p in params)
-    return f"\n\nparameters: {shown}" if params else ""
+def _params_doc(params, symbolic: bool) -> str:
+    """'\n\nparameters: alpha in (0, oo), default 1' or '\n\nat the defaults: alpha = 1' ('' without any)."""
+    if not params:
+        return ""
+    if symbolic:
+        return "\n\nparameters: " + "; ".join(f"{p.name} in {show_set(p.domain)}, default {p.default}" for p in params)
+    return "\n\nat the defaults: " + ", ".join(f"{p.name} = {p.default}" for p in params)
 
 
 def activation_functions(name: str) -> list[tuple[str, str, bool]]:
-    """(function name, source, elementwise?) of activation ``name``: act__name and, elementwise, dact__name."""
+    """(function name, source, elementwise?) of activation ``name``: act__name and, elementwise, dact__name;
+    with parameters, also act__name__p / dact__name__p taking them (and their xp_ functional forms)."""
     fn, (doc_f, doc_prime) = _ident(name), _activation_docs(name)
     if not ACTIVATIONS[name].elementwise:
         return [_function(f"act__{fn}", "z, shape, dtype", softmax(Z), doc_f)]
-    args, more = "z, shape, dtype" + param_keywords(name), _params_doc(params_of(name))
-    return [_function(f"act__{fn}", args, activation_expr(name), doc_f + more),
-            _function(f"dact__{fn}", args, derivative_expr(name), doc_prime + more)]
+    out = []
+    for symbolic in (False, True) if params_of(name) else (False,):
+        tail, more = "__p" * symbolic, _params_doc(params_of(name), symbolic)
+        args = "z, shape, dtype" + param_keywords(name) * symbolic
+        out += [_function(f"act__{fn}{tail}", args, activation_expr(name, symbolic), doc_f + more),
+                _function(f"dact__{fn}{tail}", args, derivative_expr(name, symbolic), doc_prime + more)]
+    if params_of(name):
+        out += _xp(param_keywords(name), (f"act__{fn}__p", "z", activation_expr(name, True), False),
+                   (f"dact__{fn}__p", "z", derivative_expr(name, True), False))
+    return out
 
 
 def pairing_functions(activation: str, loss: str) -> list[tuple[str, str, bool]]:
-    """(function name, source, elementwise?) of a valid pairing: loss__act__loss and delta__act__loss."""
+    """(function name, source, elementwise?) of a valid pairing: loss__act__loss and delta__act__loss;
+    with parameters, also the __p forms taking them (and their xp_ functional forms)."""
     tag, (doc_cost, doc_delta) = f"{_ident(activation)}__{_ident(loss)}", _pair_docs(activation, loss)
-    args, more = "z, y, shape, dtype" + param_keywords(activation, loss), _params_doc(params_of(activation, loss))
-    return [_function(f"loss__{tag}", args, loss_expr(activation, loss), doc_cost + more, reduce_last=True),
-            _function(f"delta__{tag}", args, delta_expr(activation, loss), doc_delta + more)]
+    params = params_of(activation, loss)
+    out = []
+    for symbolic in (False, True) if params else (False,):
+        tail, more = "__p" * symbolic, _params_doc(params, symbolic)
+        args = "z, y, shape, dtype" + param_keywords(activation, loss) * symbolic
+        out += [_function(f"loss__{tag}{tail}", args, loss_expr(activation, loss, symbolic), doc_cost + more,
+                          reduce_last=True),
+                _function(f"delta__{tag}{tail}", args, delta_expr(activation, loss, symbolic), doc_delta + more)]
+    if params:
+        out += _xp(param_keywords(activation, loss), (f"loss__{tag}__p", "z, y", loss_expr(activation, loss, True), True),
+                   (f"delta__{tag}__p", "z, y", delta_expr(activation, loss, True), False))
+    return out
+
+
+def _xp(keywords, *functions):
+    """(xp_name, source, False) of the functional (array API) kernels, for each (name, args, expr, reduce_last)."""
+    from derive.compile import printer_xp
+
+    return [(f"xp_{name}", printer_xp.function_source(f"xp_{name}", args, expr, reduce_last=last, keywords=keywords),
+             False) for name, args, expr, last in functions]
 
 
 def _function(name, params, expr, doc, **kw) -> tuple[str, str, bool]:
@@ -130,6 +159,8 @@ def generate() -> str:
     summing = [(act, lo) for act, lo, _ in valid if LOSSES[lo].targets_sum_to_one and derive_pair(act, lo).assumptions]
     parts.append("TARGETS_SUM_TO_ONE = {" + ", ".join(repr(key) for key in summing) + "}\n\n")
     parts.append(param_tables(ACTIVATIONS, LOSSES))
+    parts.append(parametric_tables([(n, n) for n, a in ACTIVATIONS.items() if a.params and a.elementwise]
+                                   + [((a, lo), tag) for a, lo, tag in valid if params_of(a, lo)]))
     # kernels that may be evaluated on any box of the array, not only on whole rows
     parts.append("ELEMENTWISE = {\n" + "".join(f"    {name},\n" for name in pointwise) + "}\n\n")
     return HEADER + "".join(parts).rstrip() + "\n"
@@ -151,6 +182,15 @@ def _row(row) -> str:
 
 def _float_source(v: float) -> str:
     return repr(v) if v not in (float("inf"), -float("inf")) else ('float("inf")' if v > 0 else '-float("inf")')
+
+
+def parametric_tables(keys) -> str:
+    """PARAMETRIC / PARAMETRIC_XP: for each (name or pairing, tag) the functions taking the parameters."""
+    rows = [(key, f"act__{_ident(tag)}", f"dact__{_ident(tag)}") if isinstance(key, str) else
+            (key, f"loss__{tag}", f"delta__{tag}") for key, tag in keys]
+    numpy = "".join(f"    {key!r}: ({f}__p, {g}__p),\n" for key, f, g in rows)
+    xp = "".join(f"    {key!r}: (xp_{f}__p, xp_{g}__p),\n" for key, f, g in rows)
+    return f"PARAMETRIC = {{\n{numpy}}}\n\nPARAMETRIC_XP = {{\n{xp}}}\n\n"
 
 
 def param_tables(activations, losses) -> str:

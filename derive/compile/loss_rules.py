@@ -18,7 +18,7 @@ import sympy as sp
 from sympy import Abs, Add, Max, Min, Mul, Piecewise, S, exp, log
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derive.compile.nodes import RowSum, softmax, softmax_vjp
+from derive.compile.nodes import RowSum, softmax, softmax_residual, softmax_vjp
 from derive.compile.rule import Rule
 from derive.symbolic.functions import sigmoid, silu, softplus
 
@@ -97,10 +97,10 @@ def _row_sum_of(h, a):
 
 
 def _vjp_of_quotient(e):
-    from derive.compile.rewrite import softmax_residual_rule  # rewrite imports this module
-
-    h, a = _softmax_over_itself(e), softmax(e.args[0])
-    return softmax_residual_rule(h - a * _row_sum_of(h, a))  # a - y as the row primitive: 1 - a_t kept
+    h, x = _softmax_over_itself(e), e.args[0]
+    y = next((-t for t in Add.make_args(h) if (-t).is_Symbol), None)  # h = a - y: the row primitive keeps 1 - a_t
+    residual = softmax_residual(x, y) if y is not None and h == softmax(x) - y else h
+    return residual - softmax(x) * _row_sum_of(h, softmax(x))
 
 
 # softmax_vjp(x, h/a) -> h - a RowSum(h), a = softmax(x)   (poisson: g = 1 - y/a; y/a is y/0 = inf where a
@@ -128,14 +128,14 @@ scaled_expm1_plus = Rule("cleanup", lambda e: _scaled_expm1_plus(e) is not None,
 
 
 def _negated_vjp(e):
-    """e = c a (-g + RowSum(a g)), a = softmax(x): (-c, x, g) as the rewrite's softmax product, else None."""
-    from derive.compile.rewrite import _vjp_parts  # rewrite imports this module
-
-    if not e.is_Mul:
-        return None
-    for h in e.args:
-        if h.is_Add and any(isinstance(t, RowSum) for t in h.args):
-            return _vjp_parts(Mul(-1, *[f for f in e.args if f is not h], -h))
+    """e = c a (-g + RowSum(a g)), a = softmax(x): (-c, x, g), else None."""
+    a = next((f for f in e.args if isinstance(f, softmax)), None) if e.is_Mul else None
+    for h in e.args if a is not None else ():
+        sums = [t for t in Add.make_args(h) if isinstance(t, RowSum)] if h.is_Add else []
+        if len(sums) == 1:
+            g = sums[0] - h
+            if sp.simplify(sp.cancel(sums[0].args[0] / a) - g) == 0:
+                return -Mul(*[f for f in e.args if f not in (a, h)]), a.args[0], g
     return None
 
 
@@ -158,9 +158,9 @@ def _tanh_squared_minus_one(e):
 
 
 def _minus_sech_squared(e):
-    from derive.compile.rewrite import _tanh_complement  # rewrite imports this module
-
-    m = _tanh_complement(_tanh_squared_minus_one(e))
+    # m = 1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}), |x| capped at 400 (e^{-800} is 0 in float64: 2|x| may overflow)
+    q = exp(-2 * Min(Abs(_tanh_squared_minus_one(e)), 400))
+    m = 2 * q / (1 + q)
     return -m * (2 - m)
 
 

@@ -29,7 +29,7 @@ from sympy.printing.numpy import NumPyPrinter, _known_functions_numpy
 from sympy.printing.precedence import PRECEDENCE
 
 from derive.compile import nodes as rw
-from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr, param_keywords
+from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
 from derive.compile.printer_numpy import _Emitter
 from derive.kernels.xp_ops import Ops
 from derive.symbolic.catalogue import ACTIVATIONS, pairings
@@ -176,16 +176,15 @@ def generate() -> str:
     for name, act in ACTIVATIONS.items():
         fn = _ident(name)
         f = activation_expr(name) if act.elementwise else rw.softmax(Z)
-        parts.append(function_source(f"act__{fn}", "z", f, keywords=param_keywords(name)))
+        parts.append(function_source(f"act__{fn}", "z", f))
         if act.elementwise:
-            parts.append(function_source(f"dact__{fn}", "z", derivative_expr(name), keywords=param_keywords(name)))
+            parts.append(function_source(f"dact__{fn}", "z", derivative_expr(name)))
         acts.append(f"    {name!r}: (act__{fn}, {f'dact__{fn}' if act.elementwise else 'None'}),\n")
     for act, lo, reason in pairings():
         if reason is None:
             tag = f"{_ident(act)}__{_ident(lo)}"
-            keywords = param_keywords(act, lo)
-            parts.append(function_source(f"loss__{tag}", "z, y", loss_expr(act, lo), reduce_last=True, keywords=keywords))
-            parts.append(function_source(f"delta__{tag}", "z, y", delta_expr(act, lo), keywords=keywords))
+            parts.append(function_source(f"loss__{tag}", "z, y", loss_expr(act, lo), reduce_last=True))
+            parts.append(function_source(f"delta__{tag}", "z, y", delta_expr(act, lo)))
             pairs.append(f"    ({act!r}, {lo!r}): (loss__{tag}, delta__{tag}),\n")
     parts.append("ACTIVATIONS = {\n" + "".join(acts) + "}\n\nPAIRS = {\n" + "".join(pairs) + "}\n")
     return HEADER + "".join(parts)

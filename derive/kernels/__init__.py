@@ -64,7 +64,7 @@ def get(activation: str, loss: str = _NO_LOSS, **params) -> Kernel:
         raise pairing_error(activation, loss, reason, _pairs_with(activation))
     values = _checked(f"{activation} + {loss}", params, _table(_gen.ACTIVATION_PARAMS, activation)
                       + _table(_gen.LOSS_PARAMS, loss))
-    if values:
+    if values:  # the kernels that take the parameters (the plain ones are those at the defaults)
         return _bound_kernel(activation, loss, values)
     if key not in _KERNELS:
         _KERNELS[key] = _kernel(Kernel, activation, loss, _gen.PAIRS[key])
@@ -90,7 +90,8 @@ def _show(lo, hi, lo_open, hi_open) -> str:
 
 def _checked(owner: str, given: dict, table) -> dict:
     """The values given for ``owner``'s parameters (rows name, default, lo, hi, lo_open, hi_open), each a
-    real number inside its domain; unknown names list the known ones (no SymPy: the domains are floats)."""
+    real number inside its domain; unknown names list the known ones (no SymPy: the domains are floats).
+    Empty when every value given is its default: the plain kernels are those at the defaults."""
     rows = {row[0]: row for row in table}
     for name, value in given.items():
         if name not in rows:
@@ -103,7 +104,8 @@ def _checked(owner: str, given: dict, table) -> dict:
         inside = (lo < v if lo_open else lo <= v) and (v < hi if hi_open else v <= hi)
         if not inside or v != v:
             raise ValueError(f"{owner}'s parameter {name} must be in {_show(lo, hi, lo_open, hi_open)}, got {value!r}")
-    return {name: float(value) for name, value in given.items()}
+    values = {name: float(value) for name, value in given.items()}
+    return values if any(v != rows[name][1] for name, v in values.items()) else {}
 
 
 class _BoundKernel(Kernel):
@@ -121,19 +123,19 @@ class _BoundKernel(Kernel):
     def _foreign(self, lib, which, z, y):
         if lib == "dask":
             return super()._foreign(lib, which, z, y)
-        from derive.kernels import _generated_xp, xp
+        from derive.kernels import xp
         from derive.kernels.checks import _units
 
         _units(z)
         shape = self._shape(z, y)
-        fn = partial(_generated_xp.PAIRS[(self.activation, self.loss_name)][which == "delta"], **self.values)
+        fn = partial(_gen.PARAMETRIC_XP[(self.activation, self.loss_name)][which == "delta"], **self.values)
         check = f"{self.activation} + {self.loss_name}" if self._sum_to_one else None
         return xp.call(fn, (z, y), shape, library=lib, check_rows=check,
                        result_shape=shape[:-1] if which == "loss" else shape)
 
 
 def _bound_kernel(activation, loss, values) -> Kernel:
-    loss_fn, delta_fn = (partial(fn, **values) for fn in _gen.PAIRS[(activation, loss)])
+    loss_fn, delta_fn = (partial(fn, **values) for fn in _gen.PARAMETRIC[(activation, loss)])
     elementwise = _gen.ELEMENTWISE | {p for p in (loss_fn, delta_fn) if p.func in _gen.ELEMENTWISE}
     return _kernel(partial(_BoundKernel, values=values), activation, loss, (loss_fn, delta_fn), elementwise)
 
@@ -148,7 +150,7 @@ def activation(name: str, **params) -> KernelActivation:
     values = _checked(name, params, _table(_gen.ACTIVATION_PARAMS, name))
     if not values:
         return KernelActivation(name, f, df, _gen.ELEMENTWISE)
-    f, df = (partial(fn, **values) if fn is not None else None for fn in (f, df))
+    f, df = (partial(fn, **values) for fn in _gen.PARAMETRIC[name])
     elementwise = _gen.ELEMENTWISE | {p for p in (f, df) if p is not None and p.func in _gen.ELEMENTWISE}
     return _BoundActivation(name, f, df, elementwise, values=values)
 
@@ -166,7 +168,7 @@ class _BoundActivation(KernelActivation):
     def _foreign(self, lib, method, z):
         if lib == "dask" or method == "jacobian":
             return super()._foreign(lib, method, z)
-        from derive.kernels import _generated_xp, xp
+        from derive.kernels import xp
 
-        fn = partial(_generated_xp.ACTIVATIONS[self.name][method != "__call__"], **self.values)
+        fn = partial(_gen.PARAMETRIC_XP[self.name][method != "__call__"], **self.values)
         return xp.call(fn, (z,), tuple(z.shape), library=lib)

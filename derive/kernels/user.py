@@ -124,9 +124,17 @@ def install_activation(name: str, module, params=()) -> None:
     parameters' rows (name, default, lo, hi, lo_open, hi_open), which ``kernels`` checks values against."""
     _params(_gen.ACTIVATION_PARAMS, name, params)
     _gen.ACTIVATIONS[name] = (getattr(module, f"act__{name}"), getattr(module, f"dact__{name}"))
+    _parametric(name, module, f"act__{name}", f"dact__{name}")
     _xp.ACTIVATIONS[name] = (getattr(module, f"xp_act__{name}"), getattr(module, f"xp_dact__{name}"))
     _elementwise(module)
     INSTALLED[name] = "activation"
+
+
+def _parametric(key, module, first: str, second: str) -> None:
+    """The functions taking the parameters (``first__p``, ``second__p`` and their xp_ forms), when the module has them."""
+    if hasattr(module, f"{first}__p"):
+        _gen.PARAMETRIC[key] = (getattr(module, f"{first}__p"), getattr(module, f"{second}__p"))
+        _gen.PARAMETRIC_XP[key] = (getattr(module, f"xp_{first}__p"), getattr(module, f"xp_{second}__p"))
 
 
 def _params(table: dict, name: str, params) -> None:
@@ -146,6 +154,7 @@ def install_loss(name: str, params=()) -> None:
 def install_pair(activation: str, loss: str, module, targets_sum_to_one: bool = False) -> None:
     tag = f"{activation}__{loss}"
     _gen.PAIRS[(activation, loss)] = (getattr(module, f"loss__{tag}"), getattr(module, f"delta__{tag}"))
+    _parametric((activation, loss), module, f"loss__{tag}", f"delta__{tag}")
     _xp.PAIRS[(activation, loss)] = (getattr(module, f"xp_loss__{tag}"), getattr(module, f"xp_delta__{tag}"))
     _gen.INVALID.pop((activation, loss), None)
     if targets_sum_to_one:
@@ -163,11 +172,12 @@ def forget(names) -> None:
 
     names = set(names) & set(INSTALLED)
     for name in names:
-        for table in (_gen.ACTIVATIONS, _xp.ACTIVATIONS, _gen.ACTIVATION_PARAMS, _gen.LOSS_PARAMS):
+        for table in (_gen.ACTIVATIONS, _xp.ACTIVATIONS, _gen.ACTIVATION_PARAMS, _gen.LOSS_PARAMS, _gen.PARAMETRIC,
+                      _gen.PARAMETRIC_XP):
             table.pop(name, None)
         del INSTALLED[name]
     _gen.LOSSES = tuple(lo for lo in _gen.LOSSES if lo not in names)
-    for table in (_gen.PAIRS, _xp.PAIRS, _gen.INVALID, kernels._KERNELS):
+    for table in (_gen.PAIRS, _xp.PAIRS, _gen.INVALID, kernels._KERNELS, _gen.PARAMETRIC, _gen.PARAMETRIC_XP):
         for key in [k for k in table if set(k) & names]:
             del table[key]
     _gen.TARGETS_SUM_TO_ONE.difference_update({k for k in _gen.TARGETS_SUM_TO_ONE if set(k) & names})
