@@ -4,12 +4,11 @@
     meaning M(K) = K with every printer node replaced by the mathematics it stands for (``MEANING``)
     claim   M(K) == D, D the raw derivation (``derive_pair``: cost, delta; the catalogue: f, f')
 
-A clamp (a Min, Max or Clip with a nonzero numeric bound, on an argument free of the target:
-``exp(min(z, 40))``) is an evaluation device, not mathematics: the equality is proved with the
-clamp removed ("on the clamp's domain"), and separately each clamped exponential is shown to round
-to the same number with and without the clamp, per floating-point format (``clamp_verdicts``):
-beyond the bound exp(u) underflows below half the smallest subnormal, or sigma = e/(1 + e) lies
-within half an ulp of 1.
+A clamp (a Min, Max or Clip with a nonzero bound, a number or a per-format ``nodes.Bound``, on an
+argument free of the target: ``exp(min(z, sigmoid_saturation))``) is an evaluation device, not
+mathematics: the equality is proved with the clamp removed ("on the clamp's domain"), and
+separately each clamped exponential is shown to round to the same number with and without the
+clamp, per floating-point format with the bound's value there (``proofs.rounding.clamp_verdicts``).
 
 The equality is three-valued (``proofs.equality.is_zero``): proved, or unknown (listed by name).
 For an elementwise pairing the target is written y = a - r (a change of variables), so every
@@ -26,19 +25,18 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
-from mpmath import iv
 from sympy.codegen.cfunctions import expm1, log1p
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
-from derive.symbolic.functions import NamedFunction, expand_named
+from derive.symbolic.functions import Phi, expand_named
 from derive.symbolic.pairing import derive_pair
 from derive.symbolic.symbols import a, i, j, n, y, z
-from proofs.certificate import Verdict, all_proved
+from proofs.certificate import Verdict
 from proofs.equality import cases, is_zero
-from proofs.given import by_fact
 from proofs.identity import identity_holds
+from proofs.rounding import FORMATS, all_clamps, clamp_verdicts, clamps, is_clamp, unclamped
 
 __all__ = ["MEANING", "FORMATS", "meaning", "clamps", "clamp_verdicts", "proves", "kernels", "KernelCheck",
            "translation_table", "FAMILIES"]
@@ -87,33 +85,37 @@ MEANING = {
     nodes.softmax_vjp_clipped_residual: lambda x, yj: _vjp(MEANING[nodes.Clip](a[j] - yj, -1, 1)),
     nodes.softmax_odds_vjp: lambda x, yj: _odds(yj) - a[j] * sp.Sum(_row(_odds(yj)), (_k, 1, n)),
 }
+MEANING.update({
+    nodes.SignedExp: lambda s, lg: s * sp.exp(lg),
+    nodes.log_ndtr: lambda x: sp.log(Phi(x)),
+    # p r, where its log-space value v (used on the lanes where p underflows) is proved equal to p r:
+    # ``_log_space_equal``; where it is not, the meaning keeps v apart and the kernel stays unproved
+    nodes.LogProduct: lambda p, r, v: p * r if _log_space_equal(p, r, v) else sp.Piecewise((v, _RARE), (p * r, True)),
+})
+_RARE = sp.Symbol("the_lanes_where_p_underflows")  # no proof decides it: an unproved LogProduct stays unproved
+
+
+def _log_space_equal(p, r, v) -> bool:
+    """v == p r: v = s e^{l} (a SignedExp) with e^{log|u|} -> |u| and sign(u)|u| -> u (real u), then the
+    case split on z and r."""
+    mv = meaning(v, unclamp=True)
+    mv = sp.expand(sp.powsimp(sp.expand(mv, power_exp=True, mul=False, log=False), combine="exp"), power_exp=True)
+    mv = mv.replace(lambda e: isinstance(e, sp.exp) and isinstance(e.args[0], sp.log), lambda e: e.args[0].args[0])
+    mv = mv.replace(lambda e: e.is_Mul and any(isinstance(f, sp.sign) and sp.Abs(f.args[0]) in e.args for f in e.args),
+                    lambda e: _sign_times_abs(e))
+    return _zero_by_cases(expand_named(mv - meaning(p * r, unclamp=True)), [Z, Y])
+
+
+def _sign_times_abs(e):
+    f = next(f for f in e.args if isinstance(f, sp.sign) and sp.Abs(f.args[0]) in e.args)
+    return e / f / sp.Abs(f.args[0]) * f.args[0]
+
+
 # w log a_j and w log(1 - a_j) (0 where w = 0: a_j is in (0, 1), so the product is then 0 anyway); nodes
 # that derive.compile may not have yet are read by name
 MEANING.update({getattr(nodes, node): meant for node, meant in (
     ("xlog_softmax", lambda w, x: w * sp.log(a[j])), ("xlog1m_softmax", lambda w, x: w * sp.log(1 - a[j])),
 ) if hasattr(nodes, node)})
-
-# (name, bits of precision p, least exponent of a normal number): round to nearest, ties to even.
-FORMATS = (("float32", 24, -126), ("float64", 53, -1022), ("longdouble (x87, 80 bit)", 64, -16382))
-
-
-def _is_clamp(e) -> bool:
-    """Min(c, u) / Max(-c, u) / Clip(u, -c, c): a nonzero numeric bound, u free of the target."""
-    if isinstance(e, (sp.Min, sp.Max)):
-        nums = [x for x in e.args if x.is_number]
-        return len(e.args) == 2 and len(nums) == 1 and nums[0] != 0 and not e.has(Y)
-    if isinstance(e, nodes.Clip):
-        return e.args[1].is_number and not e.args[0].has(Y)
-    return False
-
-
-def _unclamped(e):  # the clamped argument
-    return e.args[0] if isinstance(e, nodes.Clip) else next(x for x in e.args if not x.is_number)
-
-
-def clamps(kernel) -> list:
-    """The clamped exponentials of a kernel: each exp(...) holding a clamp."""
-    return sorted({x for x in kernel.atoms(sp.exp) if x.has(*_all_clamps(kernel))}, key=sp.default_sort_key)
 
 
 def _piecewise_atoms(expr):
@@ -130,71 +132,8 @@ def _piecewise_atoms(expr):
 def meaning(kernel, unclamp: bool = True):
     """The mathematics a kernel expression stands for (``MEANING``); clamps removed when ``unclamp``."""
     if unclamp:
-        kernel = kernel.replace(_is_clamp, _unclamped)
+        kernel = kernel.replace(is_clamp, unclamped)
     return kernel.replace(lambda e: type(e) in MEANING, lambda e: MEANING[type(e)](*e.args))
-
-
-# --- the clamps: the same rounding with and without ------------------------------------------------
-
-
-def _active(c):
-    """(value of the clamp, U past it as a function of t >= 0) for each side where the clamp acts."""
-    t = sp.Dummy("t", nonnegative=True)
-    if isinstance(c, nodes.Clip):
-        return t, [(c.args[1], c.args[1] - t), (c.args[2], c.args[2] + t)]
-    bound = next(x for x in c.args if x.is_number)
-    return t, [(bound, bound + t if isinstance(c, sp.Min) else bound - t)]
-
-
-def _clamp_verdict(kernel, e, fmt) -> Verdict:
-    """exp(G(clamp)) rounds in ``fmt`` as exp(G(u)) does, for every u past the clamp."""
-    name, p, emin = fmt
-    (c,) = [x for x in e.atoms(sp.Min, sp.Max, nodes.Clip) if _is_clamp(x)]
-    claim = f"{sp.sstr(e)} rounds as {sp.sstr(e.xreplace({c: _unclamped(c)}))} in {name}"
-    U = sp.Dummy("U", real=True)
-    G = e.args[0].xreplace({c: U})
-    if G.free_symbols != {U}:
-        return Verdict(claim, "not proved", "the exponent depends on more than the clamped value")
-    t, sides = _active(c)
-    half_subnormal = sp.Rational(1, 2) ** (1 - emin + p)  # below it, round to nearest gives 0
-    half_ulp_below_one = sp.Rational(1, 2) ** (p + 1)  # 1 - x rounds to 1 when x is below it
-    sigma = any(q.args[0] == e and sp.expand(q.args[1] - e - 1) == 0 for q in kernel.atoms(nodes.Quotient))
-    for value, past in sides:
-        g_c, growth = G.subs(U, value), sp.expand(G.subs(U, past) - G.subs(U, value))
-        if (-growth).is_nonnegative:  # exp(G(u)) <= exp(G(bound)): both round to 0 below half the least subnormal
-            left, threshold = _iv(sp.exp(g_c)), _iv(half_subnormal)
-        elif growth.is_nonnegative and sigma:  # sigma = 1 - 1/(e^G + 1): both round to 1 within half an ulp
-            left, threshold = _iv(1 / (sp.exp(g_c) + 1)), _iv(half_ulp_below_one)
-        else:
-            return Verdict(claim, "not proved", "the clamped exponent is not monotone past the bound, or grows "
-                                                "outside a sigmoid quotient")
-        if not left.b < threshold.a:  # refuted: the clamped value rounds apart from the limit the free one reaches
-            status = "refuted" if left.a > threshold.b else "not proved"
-            return Verdict(claim, status, f"at the bound, {'exp' if sigma else ''}({sp.sstr(g_c)}) is not below "
-                                          f"{name}'s rounding threshold")
-    bounds = Verdict(f"exp(G) past the clamp is beyond {name}'s rounding threshold", "proved",
-                     "G monotone past the bound (exact), the value at the bound enclosed by interval arithmetic")
-    return by_fact("rounding", claim, [bounds])
-
-
-def clamp_verdicts(kernel) -> dict[str, Verdict]:
-    """{format name: every clamped exponential of ``kernel`` rounds the same there} (FORMATS); a clamp
-    outside every exponential has no rounding argument here and is not proved."""
-    bare = _all_clamps(kernel.xreplace({e: sp.Dummy() for e in clamps(kernel)}))  # left once exps are gone
-    loose = [Verdict(f"the clamp {sp.sstr(c)} changes nothing", "not proved", "outside an exponential") for c in bare]
-    return {fmt[0]: all_proved(f"the clamps of the kernel change nothing in {fmt[0]}",
-                               [*loose, *(_clamp_verdict(kernel, e, fmt) for e in clamps(kernel))]) for fmt in FORMATS}
-
-
-def _all_clamps(kernel):
-    return [c for c in kernel.atoms(sp.Min, sp.Max, nodes.Clip) if _is_clamp(c)]
-
-
-def _iv(x):
-    """An interval holding the exact number x (mpmath.iv, outward rounding)."""
-    if x.is_Rational:
-        return iv.mpf(x.p) / x.q
-    return sp.lambdify((), x, modules=[{"exp": iv.exp, "sqrt": iv.sqrt, "pi": iv.pi, "mpf": iv.mpf}, "mpmath"])()
 
 
 # --- the equality ------------------------------------------------------------------------------------
@@ -339,7 +278,7 @@ def _check(family, name, kernel, prove) -> KernelCheck:
         ok, why = False, f"SymPy gave up: {type(exc).__name__}"
     else:
         why = "not proved by the case split and the three-valued equality"
-    held = _all_clamps(kernel)
+    held = all_clamps(kernel)
     where = f" on the clamps' domain ({', '.join(sp.sstr(c) for c in held)} unclamped)" if held else ""
     verdict = Verdict(claim, "proved", f"equal{where}") if ok else Verdict(claim, "not proved", why)
     return KernelCheck(family, name, verdict, clamp_verdicts(kernel) if held else {}, time.perf_counter() - start)

@@ -12,12 +12,12 @@ as one call in the order written.
 
 from __future__ import annotations
 
-from sympy import Function
+from sympy import Function, Symbol
 
 __all__ = [
     "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
     "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp",
-    "xlog_softmax", "xlog1m_softmax", "ROW_FUNCTIONS",
+    "xlog_softmax", "xlog1m_softmax", "ROW_FUNCTIONS", "Bound", "BOUNDS", "LogProduct", "SignedExp", "log_ndtr",
 ]
 
 
@@ -57,9 +57,33 @@ softmax_odds_vjp = _node("softmax_odds_vjp", 2,
                          "softmax_odds_vjp(z, y)_j = p_j - a_j sum_i p_i, p_i = -y_i + (1 - y_i) a_i / (1 - a_i), "
                          "a = softmax(z): the softmax vector-Jacobian product of bce's a_i dC/da_i, evaluated in log "
                          "space (log a, log(1 - a)), so the top class's odds, e^{1000} at [1000, 0, -1000], never appear.")
+LogProduct = _node("LogProduct", 3, "LogProduct(p, r, v) = p r, v the same value in log space (v = sign(p r) e^{log|p| + "
+                              "log|r|}): printed as p r with v on the lanes where |p| < tiny and |r| > 1 only "
+                              "(derive.kernels.bits.patch), where p underflows and p r need not.")
+SignedExp = _node("SignedExp", 2, "SignedExp(s, l) = s e^l, kept whole: SymPy would write e^{l + log|r|} as |r| e^l, "
+                                  "and e^l underflows where the product does not.")
+log_ndtr = _node("log_ndtr", 1, "log_ndtr(x) = log Phi(x), finite where Phi(x) underflows (scipy.special.log_ndtr).")
 # fmt: on
 
 
 # functions of whole rows: a kernel calling one is evaluated on whole rows only (derive.kernels.blocks)
 ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, xlog_softmax, xlog1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
                  softmax_vjp_residual, softmax_vjp_clipped_residual, RowSum)
+
+
+class Bound(Symbol):
+    """A clamp or threshold whose value depends on the floating-point format: ``Bound("tanh_clamp")``.
+
+    The NumPy kernels read it as ``bits.bound(name, dtype)`` (from ``np.finfo``: 374 in float64, 5702 in
+    long double for tanh_clamp), ``proofs.translation`` checks each clamp with its value per format
+    (``derive.kernels.bits.format_bounds``). Names: sigmoid_saturation, tanh_clamp, gauss_clip, gauss_log_clip,
+    tiny (the least normal number)."""
+
+    def __new__(cls, name):
+        if name not in _BOUND_NAMES:
+            raise ValueError(f"unknown bound {name!r}; the bounds are {', '.join(_BOUND_NAMES)}")
+        return super().__new__(cls, name, positive=True)
+
+
+_BOUND_NAMES = ("sigmoid_saturation", "tanh_clamp", "gauss_clip", "gauss_log_clip", "tiny")
+BOUNDS = {name: Bound(name) for name in _BOUND_NAMES}

@@ -12,7 +12,7 @@ The rules themselves, each with its identity and phase, are in ``derive.compile.
 >>> is_gauss(exp(-t**2 / 2)), is_gauss(exp(-t))
 (True, False)
 >>> gauss_clipped_value(exp(-t**2 / 2))
-exp(-Clip(t, -40, 40)**2/2)
+exp(-Clip(t, -gauss_clip, gauss_clip)**2/2)
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from __future__ import annotations
 import sympy as sp
 from sympy import Abs, Add, Piecewise, S, exp, sign
 
-from derive.compile.nodes import Clip, RowSum, softmax
+from derive.compile.nodes import BOUNDS, Clip, RowSum, softmax
 
 __all__ = ["GAUSS_CLIP", "is_gauss", "gauss_clipped_value", "is_huber_gradient", "is_huber_loss", "huber_loss_value",
            "is_softmax_bce_delta"]
 
-# e^{-800/2}... e^{-x^2/2} is 0 in floating point past |x| = 40: clip x there.
-GAUSS_CLIP = 40
+# e^{-x^2/2} is 0 in floating point past |x| = gauss_clip (40 in float64, 152 in long double): clip x there.
+GAUSS_CLIP = BOUNDS["gauss_clip"]
 
 
 def is_gauss(e):

@@ -31,7 +31,8 @@ from sympy.codegen.cfunctions import expm1, log1p
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z
-from derive.compile.nodes import (ROW_FUNCTIONS, Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
+from derive.compile.underflow import slow_paths_apart
+from derive.compile.nodes import (ROW_FUNCTIONS, Bound, Clip, LogProduct, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
                                   softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step)
 from derive.symbolic.functions import Phi
@@ -93,6 +94,9 @@ NUMPY_NAMES = {
     "sum": "np.sum",
     "copyto": "np.copyto",
     "select": "bits.select",  # a where mask, on the bits, with a scratch buffer
+    "bound": "bits.bound",  # a clamp or threshold of the dtype (nodes.Bound), read once per call
+    "patch": "bits.patch",  # LogProduct: the log-space value on the lanes where a factor underflowed
+    nodes.log_ndtr: "bits.log_ndtr",
     "empty": "np.empty",
     "bool": "np.bool_",
 }
@@ -137,7 +141,7 @@ class _Emitter:
             return _Val(code, kind, 10**9)
         if e.is_number:
             return _Val(repr(float(e)), "const", 10**9)
-        if e.free_symbols <= {N}:  # a scalar of the shape: n, 2/n
+        if _scalar(e):  # a scalar of the shape or the dtype: n, 2/n, tanh_clamp (read by function_source)
             return _Val(f"({sp.pycode(e)})", "const", 10**9)
         if e.is_Add:
             return self._add(e)
@@ -168,6 +172,11 @@ class _Emitter:
             result = self._call(self.names[copysign], [p, x], tail=(f"scratch={scratch}",))
             self.free.append(scratch)
             return result
+        if isinstance(e, LogProduct):
+            return self._product(*e.args)
+        if isinstance(e, nodes.SignedExp):  # s e^l, as written (SymPy's exp would take log|r| out of it)
+            acc = self._call(self.names[exp], [self.value(e.args[1])])
+            return acc if e.args[0] == 1 else self._call(self.names["multiply"], [acc, self.value(e.args[0])])
         if isinstance(e, RowSum):
             arg = self.value(e.args[0])
             return self._call(self.names["sum"], [arg], kind="row", tail=("axis=-1", "keepdims=True"))
@@ -209,9 +218,9 @@ class _Emitter:
         if len(e.args) == 2 and e.args[0] == -1 and isinstance(e.args[1], Abs):  # -|x|: set the sign bit
             return self._call(self.names["negative_abs"], [self.value(e.args[1].args[0])])
         coeff, factors = e.as_coeff_mul()
-        consts = [f for f in factors if f.free_symbols <= {N}]
+        consts = [f for f in factors if _scalar(f)]
         coeff = coeff * Mul(*consts)
-        factors = [f for f in factors if not f.free_symbols <= {N}]
+        factors = [f for f in factors if not _scalar(f)]
         num = [f for f in factors if not (f.is_Pow and f.exp.is_negative)]
         den = [1 / f for f in factors if f.is_Pow and f.exp.is_negative]
         if not num and coeff != 1 and not (den and coeff == -1):
@@ -263,6 +272,21 @@ class _Emitter:
             self._release(mask)
         return acc
 
+    def _product(self, p, r, slow):
+        """p r into a buffer, then the log-space value ``slow`` (a function printed apart, named by the
+        placeholder ``function_source`` put there) on the lanes where p underflowed: ``bits.patch``."""
+        vp, vr = self.value(p), self.value(r)
+        vp.uses, vr.uses = vp.uses + 1, vr.uses + 1  # read again by patch: not overwritten by the product
+        acc = self._call(self.names["multiply"], [vp, vr])
+        scratch = self._buffer()
+        params = "".join(f", {code}={code}" for e, (code, _) in self.leaves.items() if e not in (Z, Y, N))
+        self.lines.append(f"{self.names['patch']}({acc.code}, {vp.code}, {vr.code}, {slow.name}, z, y, dtype, "
+                          f"scratch={scratch}{params})")
+        self.free.append(scratch)
+        self._release(vp)
+        self._release(vr)
+        return acc
+
     # buffers -------------------------------------------------------------
     def _buffer(self):
         if self.free:
@@ -311,6 +335,11 @@ class _Emitter:
         return _Val(name, kind)
 
 
+def _scalar(e) -> bool:
+    """e is one number per call: made of n (the units) and the dtype's bounds (nodes.Bound)."""
+    return all(s == N or isinstance(s, Bound) for s in e.free_symbols)
+
+
 def _step(c1, rel, c0):
     """Piecewise((c1, rel), (c0, True)) is max(c1 [rel], c0), exactly: numbers c1 > c0 >= 0, a comparison rel."""
     return c1.is_number and c0.is_number and isinstance(rel, sp.Rel) and bool(c1 > c0) and bool(c0 >= 0)
@@ -334,14 +363,17 @@ def function_source(name: str, params: str, expr, *, reduce_last: bool = False, 
     live intermediate, each from ``empty(shape, dtype)``; the result's buffer is ``out`` when given
     (``derive.kernels.blocks`` passes a view of the whole result). Row results (``reduce_last``) are new.
     The docstring is ``doc`` (the formula the kernel equals) then the form evaluated; without ``doc``, that form."""
-    expr = _row_constants_out(expr)
+    shown = _row_constants_out(expr)
+    expr, slow = slow_paths_apart(shown, name)
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
-    given = {s: (s.name, "const") for s in expr.free_symbols - {Z, Y, N}}  # call-time parameters: numbers
+    given = {s: (s.name, "const") for s in expr.free_symbols - {Z, Y, N, *slow} if not isinstance(s, Bound)}  # call-time parameters
     em = _Emitter({Z: ("z", "input"), Y: ("y", "input"), N: ("n", "const"), **given}, names)
     result = em.emit(replacements, root)
     body = []
-    if any(N in e.free_symbols for _, e in replacements) or N in root.free_symbols:
+    used = set().union(root.free_symbols, *(e.free_symbols for _, e in replacements))
+    if N in used:
         body.append("n = shape[-1]")
+    body += [f"{b} = {names['bound']}({b.name!r}, dtype)" for b in sorted(used, key=str) if isinstance(b, Bound)]
     body += em.lines
     if reduce_last:
         assert result.kind == "row", result
@@ -356,9 +388,11 @@ def function_source(name: str, params: str, expr, *, reduce_last: bool = False, 
         else:
             ret = result.code
             body = [f"{ret} = {given}" if line == f"{ret} = empty(shape, dtype)" else line for line in body]
-    text = sp.sstr(expr) if doc is None else f"{doc}\n\nevaluated as: {sp.sstr(expr)}\n"
+    text = sp.sstr(shown) if doc is None else f"{doc}\n\nevaluated as: {sp.sstr(shown)}\n"
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')  # a docstring, whatever the names
     lines = [f"def {name}({params}):", '    """' + text.replace("\n", "\n    ").replace("    \n", "\n") + '"""']
     lines += [f"    {line}" for line in body]
     lines.append(f"    return {ret}")
-    return "\n".join(lines) + "\n\n\n"
+    apart = "".join(function_source(str(k), params.split(", empty=")[0], v, names=names) for k, v in slow.items())
+    return apart + "\n".join(lines) + "\n\n\n"
+

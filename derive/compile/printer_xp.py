@@ -17,6 +17,8 @@ as ``ops.<name>``, the functional primitives of ``derive.kernels.xp``.
 >>> import sympy as sp
 >>> print_xp(Quotient(sp.exp(sp.Min(40, Z)), 1 + sp.exp(sp.Min(40, Z))))
 '((xp.exp(ops.minimum(40.0, z)))/(1.0 + xp.exp(ops.minimum(40.0, z))))'
+>>> print_xp(sp.Min(rw.BOUNDS["tanh_clamp"], Z))
+'ops.minimum(374.0, z)'
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from sympy.printing.precedence import PRECEDENCE
 from derive.compile import nodes as rw
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
 from derive.compile.printer_numpy import _Emitter
+from derive.kernels.bits import format_bounds
 from derive.kernels.xp_ops import Ops
 from derive.symbolic.catalogue import ACTIVATIONS, pairings
 from derive.symbolic.functions import Phi
@@ -40,6 +43,7 @@ TARGET = Path(__file__).parent.parent / "kernels" / "_generated_xp.py"
 # Nodes printed as a call of derive.kernels.xp_ops.Ops: by its name for every node of
 # derive.compile.nodes that Ops has (clip, copysign, step, the softmax row functions); these by table.
 OPS = {Phi: "ndtr", sp.Max: "maximum", sp.Min: "minimum"}
+XP_BOUNDS = {**format_bounds(53, -1022), "tiny": 2.0**-1022}  # float64's (derive.kernels.bits)
 
 
 class XpPrinter(NumPyPrinter):
@@ -67,6 +71,8 @@ class XpPrinter(NumPyPrinter):
         return super()._print(expr, **kwargs)
 
     def _print_Symbol(self, expr):
+        if isinstance(expr, rw.Bound):  # array-API namespaces hold float32 and float64: float64's bound, a
+            return repr(float(XP_BOUNDS[expr.name]))  # clamp past float32's threshold too (proofs.translation)
         return {Z: "z", Y: "y", N: "n"}.get(expr, super()._print_Symbol(expr))
 
     def _print_Add(self, expr, order=None):
@@ -144,7 +150,9 @@ def print_xp(expr) -> str:
 def function_source(name: str, params: str, expr, *, reduce_last: bool = False, keywords: str = "") -> str:
     """``def name(params, n, xp, ops[, keywords]):`` evaluating ``expr`` through ``cse``: one line per shared
     subexpression. Row results (``reduce_last``) drop their length-1 last axis. ``keywords``: the
-    call-time parameters with their defaults (", alpha=1.0")."""
+    call-time parameters with their defaults (", alpha=1.0"). A LogProduct is its product p r here: the
+    log-space lanes are the NumPy kernels' (``derive.kernels.bits.patch``)."""
+    expr = expr.replace(lambda e: isinstance(e, rw.LogProduct), lambda e: e.args[0] * e.args[1])
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
     lines = [f"def {name}({params}, n, xp, ops{keywords}):", f'    """{sp.sstr(expr)}"""']
     lines += [f"    {sym} = {print_xp(sub)}" for sym, sub in replacements]

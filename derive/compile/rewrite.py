@@ -17,21 +17,22 @@ where it fails. The named functions' own stable forms are on their classes
 'stability'
 >>> optimize(log(1 - sigmoid(t)), STABILITY)
 -softplus(t)
->>> stabilize(1 - sigmoid(t))  # then lowered: sigma(-t) = e/(1 + e), e = exp(min(-t, 40))
-Quotient(exp(Min(40, -t)), exp(Min(40, -t)) + 1)
+>>> stabilize(1 - sigmoid(t))  # then lowered: sigma(-t) = e/(1 + e), e = exp(min(-t, s)), s per dtype
+Quotient(exp(Min(sigmoid_saturation, -t)), exp(Min(sigmoid_saturation, -t)) + 1)
 """
 
 from __future__ import annotations
 
 import sympy as sp
-from sympy import Abs, Add, Min, Mul, Piecewise, Rational, S, exp, log, sign, sqrt
+from sympy import Abs, Add, Min, Mul, Piecewise, Rational, S, exp, log, sqrt
 from sympy.codegen.cfunctions import expm1
 from sympy.codegen.rewriting import optimize
 
-from derive.compile.nodes import (Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
+from derive.compile.nodes import (BOUNDS, Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
 from derive.compile.rule import PHASE_ORDER, Rule, phases
+from derive.compile.underflow import underflow_product  # noqa: F401  (imported first: first of its phase in RULES)
 from derive.compile import loss_rules
 from derive.compile.patterns import (gauss_clipped_value, huber_loss_value, is_gauss, is_huber_gradient,
                                      is_huber_loss, is_softmax_bce_delta)
@@ -70,7 +71,7 @@ def _sign_preserving(e):
 # silu(x) + sigmoid(x)*(1 - silu(x)) -> sigmoid(x)*(1 + x*sigmoid(-x))   (at x = 1e17, a + s(1 - a) is
 #   1e17 - 1e17 = 0; silu' is 1)
 silu_prime = Rule("structure", silu(_x) + sigmoid(_x) * (1 - silu(_x)), sigmoid(_x) * (1 + _x * sigmoid(-_x)))
-# exp(-x**2/2) -> exp(-clip(x, -40, 40)**2/2)   (x**2 overflows at x = 1e155; the value is 0)
+# exp(-x**2/2) -> exp(-clip(x, -g, g)**2/2), g = gauss_clip per dtype   (x**2 overflows at x = 1e155; the value is 0)
 gauss_clipped = Rule("structure", is_gauss, gauss_clipped_value)
 # a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a) -> softmax_odds_vjp(z, y)
 #   (1/(1 - softmax(z)_0) is 1/0 at [1000, 0, -1000]; the delta there is finite)
@@ -228,8 +229,9 @@ def _sigmoid_product(e):
 
 
 def _tanh_complement(x):
-    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}); |x| capped at 400 (e^{-800} is 0): 2|x| may overflow."""
-    q = exp(-2 * Min(Abs(x), 400))
+    """1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|}); |x| capped at tanh_clamp, past which e^{-2|x|} is 0
+    (374 in float64, 5702 in long double): 2|x| may overflow."""
+    q = exp(-2 * Min(Abs(x), BOUNDS["tanh_clamp"]))
     return 2 * q / (1 + q)
 
 
@@ -266,9 +268,10 @@ one_minus_sigmoid = _complement(sigmoid)
 # sigmoid(x)*sigmoid(-x) -> s (1 - s), s = sigmoid(-|x|)   (one exponential, not two; sigma(40)(1 - sigma(40)) is 0)
 sigmoid_product = Rule("stability", lambda e: e.is_Mul and any(
     isinstance(f, sigmoid) and sigmoid(-f.args[0]) in e.args for f in e.args), _sigmoid_product)
-# log(softplus(x)) -> x where x < -40, else log(softplus(max(x, -40)))   (softplus(-800) is 0: log gives -inf; the
-#   value is -800 - 2e-348: log softplus(x) - x = log(log1p(e^x)/e^x) is below e^-40/2 there)
-log_softplus = Rule("stability", log(softplus(_x)), Piecewise((_x, _x < -40), (log(softplus(-Min(-_x, 40))), True)))
+# log(softplus(x)) -> x where x < -s, else log(softplus(max(x, -s))), s = sigmoid_saturation per dtype   (softplus(-800)
+#   is 0: log gives -inf; the value is -800 - 2e-348: log softplus(x) - x = log(log1p(e^x)/e^x) is below e^-s/2 there)
+_s = BOUNDS["sigmoid_saturation"]
+log_softplus = Rule("stability", log(softplus(_x)), Piecewise((_x, _x < -_s), (log(softplus(-Min(-_x, _s))), True)))
 # log(sigmoid(x)) -> -softplus(-x)    (log(sigma(-1000)) = log(0) = -inf; the value is -1000)
 log_sigmoid = Rule("stability", log(sigmoid(_x)), -softplus(-_x))
 # k c log_softmax(x) -> k xlog_softmax(c, x), c >= 0 free of x; log1m_softmax alike   (log a_i is -inf below

@@ -35,10 +35,11 @@ def dact__identity(z, shape, dtype, empty=np.empty, out=None):
 def act__sigmoid(z, shape, dtype, empty=np.empty, out=None):
     """a = sigmoid(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -75,11 +76,12 @@ def act__tanh(z, shape, dtype, empty=np.empty, out=None):
 def dact__tanh(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = 1 - a**2,  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -111,7 +113,33 @@ def dact__relu(z, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def act__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def act__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
+    """a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: Max(z/100, z)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    return b0
+
+
+def dact__leaky_relu(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: Piecewise((1, z > 0), (1/100, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
+    return b0
+
+
+def act__leaky_relu__p(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -127,7 +155,7 @@ def act__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
     return b0
 
 
-def dact__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def dact__leaky_relu__p(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """f'(z) = Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -140,6 +168,16 @@ def dact__leaky_relu(z, shape, dtype, slope=0.01, empty=np.empty, out=None):
     b1 = empty(shape, dtype)
     bits.select(t0, 1.0, out=b0, scratch=b1)
     return b0
+
+
+def xp_act__leaky_relu__p(z, n, xp, ops, slope=0.01):
+    """slope*Min(0, z) + Max(0, z)"""
+    return slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)
+
+
+def xp_dact__leaky_relu__p(z, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))"""
+    return ops.where((z > 0.0), 1.0, slope)
 
 
 def act__softplus(z, shape, dtype, empty=np.empty, out=None):
@@ -160,10 +198,11 @@ def act__softplus(z, shape, dtype, empty=np.empty, out=None):
 def dact__softplus(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = sigmoid(z),  a = softplus(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -171,7 +210,41 @@ def dact__softplus(z, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def act__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def act__elu(z, shape, dtype, empty=np.empty, out=None):
+    """a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: expm1(Min(0, z)) + Max(0, z)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    return b0
+
+
+def dact__elu(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0, out=b0, scratch=b1)
+    return b0
+
+
+def act__elu__p(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -188,7 +261,7 @@ def act__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     return b0
 
 
-def dact__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def dact__elu__p(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """f'(z) = Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -210,13 +283,25 @@ def dact__elu(z, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     return b1
 
 
+def xp_act__elu__p(z, n, xp, ops, alpha=1.0):
+    """alpha*expm1(Min(0, z)) + Max(0, z)"""
+    return alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z)
+
+
+def xp_dact__elu__p(z, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))"""
+    c0 = alpha*xp.exp(ops.minimum(0.0, z))
+    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c0, c0 + ops.maximum(0.0, z)))
+
+
 def act__silu(z, shape, dtype, empty=np.empty, out=None):
     """a = silu(z)
 
-    evaluated as: z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -228,14 +313,15 @@ def act__silu(z, shape, dtype, empty=np.empty, out=None):
 def dact__silu(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = a + (1 - a)*sigmoid(z),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -262,10 +348,11 @@ def act__gelu(z, shape, dtype, empty=np.empty, out=None):
 def dact__gelu(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z),  a = gelu(z)
 
-    evaluated as: sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)
+    evaluated as: sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b0)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, -0.5, out=b0)
     np.exp(b0, out=b0)
@@ -307,8 +394,10 @@ def act__mish(z, shape, dtype, empty=np.empty, out=None):
 def dact__mish(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -316,14 +405,14 @@ def dact__mish(z, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
-    np.minimum(40.0, z, out=b2)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
@@ -437,16 +526,16 @@ def dact__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def act__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def act__swish(z, shape, dtype, empty=np.empty, out=None):
     """a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -455,21 +544,67 @@ def act__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
     return b0
 
 
-def dact__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def dact__swish(z, shape, dtype, empty=np.empty, out=None):
+    """f'(z) = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def act__swish__p(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    return b0
+
+
+def dact__swish__p(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """f'(z) = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -480,6 +615,20 @@ def dact__swish(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
     np.divide(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
+
+
+def xp_act__swish__p(z, n, xp, ops, beta=1.0):
+    """z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return z*((c0)/(1.0 + c0))
+
+
+def xp_dact__swish__p(z, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = xp.exp(ops.minimum(39.0, -c0))
+    return (1.0 + c0*((c2)/(1.0 + c2)))*((c1)/(1.0 + c1))
 
 
 def loss__identity__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -577,7 +726,40 @@ def delta__identity__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__identity__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum(((y - z) - Clip(y - z, -1, 1)/2)*Clip(y - z, -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.subtract(y, z, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z
+
+    at the defaults: delta = 1
+
+    evaluated as: Clip(-y + z, -1, 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.subtract(z, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    return b0
+
+
+def loss__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z
 
     parameters: delta in (0, oo), default 1
@@ -598,7 +780,7 @@ def loss__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z
 
     parameters: delta in (0, oo), default 1
@@ -610,6 +792,17 @@ def delta__identity__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=No
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
     return b0
+
+
+def xp_loss__identity__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum(((y - z) - Clip(y - z, -delta, delta)/2)*Clip(y - z, -delta, delta))"""
+    c0 = ops.clip(y - z, -delta, delta)
+    return (xp.sum(c0*(y - z - (0.5)*c0), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__identity__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + z, -delta, delta)"""
+    return ops.clip(z - y, -delta, delta)
 
 
 def loss__identity__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -703,15 +896,50 @@ def loss__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__sigmoid__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*(a - y),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))
     """
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -723,8 +951,9 @@ def delta__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__quadratic__slow, z, y, dtype, scratch=b3)
+    return b0
 
 
 def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
@@ -749,15 +978,50 @@ def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__sigmoid__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*a*(1 - a)*(a - y),  a = sigmoid(z)
 
-    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: 2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))
     """
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -769,9 +1033,10 @@ def delta__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
 
 
 def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
@@ -798,16 +1063,51 @@ def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__sigmoid__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*a*(1 - a)*(a - y)/n,  a = sigmoid(z)
 
-    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n
+    evaluated as: 2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -819,9 +1119,10 @@ def delta__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
 
 
 def loss__sigmoid__bce(z, y, shape, dtype, empty=np.empty):
@@ -890,11 +1191,12 @@ def loss__sigmoid__cce(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__cce(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = y*(a - 1),  a = sigmoid(z)
 
-    evaluated as: -y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: -y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -951,7 +1253,63 @@ def delta__sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = sigmoid(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.subtract(t1, y, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    bits.copysign(b0, z, scratch=b2, out=b0)
+    np.subtract(b1, b0, out=b1)
+    np.negative(b1, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.negative(b1, out=b1)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t2 = np.sum(b0, axis=-1, keepdims=True)
+    return t2[..., 0]
+
+
+def delta__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(1 - a)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = sigmoid(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    """
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.subtract(t1, y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b3, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def loss__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = sigmoid(z)
 
     parameters: delta in (0, oo), default 1
@@ -981,7 +1339,7 @@ def loss__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t3[..., 0]
 
 
-def delta__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = sigmoid(z)
 
     parameters: delta in (0, oo), default 1
@@ -1007,6 +1365,21 @@ def delta__sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.clip(b2, t2, delta, out=b2)
     np.multiply(b1, b2, out=b1)
     return b1
+
+
+def xp_loss__sigmoid__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = ((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))
+    c2 = ops.clip(-c1, -delta, delta)
+    return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__sigmoid__huber__p(z, y, n, xp, ops, delta=1.0):
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = ((c0)/(1.0 + c0))
+    return c1*(1.0 - c1)*ops.clip(((ops.step(z) - y) - (ops.copysign(c1, z))), -delta, delta)
 
 
 def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
@@ -1037,11 +1410,12 @@ def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__kl(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = y*(a - 1),  a = sigmoid(z)
 
-    evaluated as: -y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: -y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1077,31 +1451,67 @@ def loss__sigmoid__poisson(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = -(a - 1)*(a - y),  a = sigmoid(z)
-
-    evaluated as: Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
-    """
+def delta__sigmoid__poisson__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
     b0 = empty(shape, dtype)
-    np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
-    np.exp(b0, out=b0)
+    np.subtract(y, t1, out=b0)
     b1 = empty(shape, dtype)
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def delta__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = -(a - 1)*(a - y),  a = sigmoid(z)
+
+    evaluated as: -LogProduct(-Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.negative(b0, out=b0)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype) if out is None else out
     np.subtract(t1, y, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     bits.copysign(b1, z, scratch=b3, out=b1)
     np.subtract(b2, b1, out=b2)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.multiply(b0, b2, out=b1)
+    bits.patch(b1, b0, b2, delta__sigmoid__poisson__slow, z, y, dtype, scratch=b3)
+    np.negative(b1, out=b1)
+    return b1
 
 
 def loss__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -1167,10 +1577,11 @@ def delta__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = sigmoid(z)
 
-    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1185,15 +1596,16 @@ def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*Piecewise((-y, a*y < 1), (0, True)),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.subtract(1.0, b0, out=b2)
@@ -1210,24 +1622,118 @@ def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty):
+def loss__sigmoid__focal(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-(1 - a[i])**gamma*log(a[i])*y[i] - (1 - y[i])*log(1 - a[i])*a[i]**gamma, (i, 1, n)),  a = sigmoid(z)
 
-    parameters: gamma in [0, oo), default 2
+    at the defaults: gamma = 2
 
-    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     np.log1p(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.negative(z, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, b2, out=b3)
+    np.minimum((sigmoid_saturation), b2, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.square(b3, out=b3)
+    np.multiply(y, b3, out=b3)
+    np.maximum(0.0, b2, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.square(b1, out=b1)
+    np.subtract(1.0, y, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
+    np.add(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.add(b3, b1, out=b3)
+    t0 = np.sum(b3, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__sigmoid__focal(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = gamma*a*y*(1 - a)**gamma*log(a) - gamma*a**gamma*(1 - a)*(1 - y)*log(1 - a) + a**(gamma + 1)*(1 - y) - y*(1 - a)**(gamma + 1),  a = sigmoid(z)
+
+    at the defaults: gamma = 2
+
+    evaluated as: -2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**3
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.subtract(1.0, y, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    bits.negative_abs(z, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.power(b3, 3.0, out=b5)
+    np.multiply(b2, b5, out=b5)
+    np.multiply(b1, b2, out=b2)
+    b6 = empty(shape, dtype)
+    np.square(b3, out=b6)
+    np.multiply(b2, b6, out=b2)
+    np.maximum(0.0, z, out=b6)
+    np.add(b4, b6, out=b6)
+    np.multiply(b2, b6, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, b2, out=b5)
+    np.power(b1, 3.0, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b5, b2, out=b5)
+    np.multiply(b3, y, out=b3)
+    np.square(b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    np.maximum(0.0, b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b5, b3, out=b5)
+    return b5
+
+
+def loss__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty):
+    """C = Sum(-(1 - a[i])**gamma*log(a[i])*y[i] - (1 - y[i])*log(1 - a[i])*a[i]**gamma, (i, 1, n)),  a = sigmoid(z)
+
+    parameters: gamma in [0, oo), default 2
+
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b2, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1250,17 +1756,18 @@ def loss__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=None):
+def delta__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=None):
     """dC/dz = gamma*a*y*(1 - a)**gamma*log(a) - gamma*a**gamma*(1 - a)*(1 - y)*log(1 - a) + a**(gamma + 1)*(1 - y) - y*(1 - a)**(gamma + 1),  a = sigmoid(z)
 
     parameters: gamma in [0, oo), default 2
 
-    evaluated as: -gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)
+    evaluated as: -gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**(gamma + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1268,7 +1775,7 @@ def delta__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=Non
     t0 = np.add(1.0, gamma)
     np.subtract(1.0, y, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1302,15 +1809,38 @@ def delta__sigmoid__focal(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=Non
     return b5
 
 
+def xp_loss__sigmoid__focal__p(z, y, n, xp, ops, gamma=2.0):
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma)"""
+    c0 = xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.exp(ops.minimum(39.0, z))
+    c2 = -z
+    c3 = xp.exp(ops.minimum(39.0, c2))
+    return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*xp.pow(((c3)/(1.0 + c3)), gamma) + (1.0 - y)*(c0 + ops.maximum(0.0, z))*xp.pow(((c1)/(1.0 + c1)), gamma), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__sigmoid__focal__p(z, y, n, xp, ops, gamma=2.0):
+    """-gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**(gamma + 1)"""
+    c0 = -z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = 1.0 + gamma
+    c4 = 1.0 - y
+    c5 = xp.exp(ops.minimum(39.0, z))
+    c6 = ((c5)/(1.0 + c5))
+    c7 = xp.log1p(xp.exp(-xp.abs(z)))
+    return c4*xp.pow(c6, c3) + gamma*c2*c4*xp.pow(c6, gamma)*(c7 + ops.maximum(0.0, z)) - xp.pow(c2, c3)*y - gamma*xp.pow(c2, gamma)*c6*y*(c7 + ops.maximum(0.0, c0))
+
+
 def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/2
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/2
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1336,18 +1866,74 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     return t4[..., 0]
 
 
+def delta__tanh__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))
     """
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -1366,19 +1952,21 @@ def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__quadratic__slow, z, y, dtype, scratch=b1)
+    return b0
 
 
 def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1403,24 +1991,80 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__tanh__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(1 - a**2)*(a - y),  a = tanh(z)
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))
     """
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.minimum(400.0, b0, out=b1)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b2)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
     b3 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b3)
-    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -1430,24 +2074,26 @@ def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b2, z, scratch=b4, out=b2)
-    np.subtract(b0, b2, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b2)
-    np.multiply(b1, b3, out=b1)
-    np.multiply(b1, 4.0, out=b1)
-    return b1
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__sse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
 
 
 def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n
     """
     n = shape[-1]
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1473,25 +2119,81 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     return t4[..., 0]
 
 
+def delta__tanh__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(1 - a**2)*(a - y)/n,  a = tanh(z)
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))
+    evaluated as: 2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.minimum(400.0, b0, out=b1)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b2)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
     b3 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b3)
-    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -1501,23 +2203,25 @@ def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b2, z, scratch=b4, out=b2)
-    np.subtract(b0, b2, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b2)
-    np.multiply(b1, b3, out=b1)
-    np.multiply(b1, (4/n), out=b1)
-    return b1
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__mse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
 
 
 def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))
+    evaluated as: RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1544,12 +2248,13 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*sign(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -1576,17 +2281,96 @@ def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b2
 
 
-def loss__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = tanh(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
+    """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.tanh(z, out=b2)
+    np.subtract(b2, y, out=b2)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.subtract(-1.0, y, out=b0)
+    t1 = np.signbit(z, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b3)
+    np.add(b0, b3, out=b0)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    bits.copysign(b1, z, scratch=b3, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b2, scratch=b1)
+    np.negative(b2, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.negative(b2, out=b2)
+    np.multiply(b0, 0.5, out=b1)
+    np.subtract(b2, b1, out=b2)
+    np.multiply(b0, b2, out=b0)
+    t3 = np.sum(b0, axis=-1, keepdims=True)
+    return t3[..., 0]
+
+
+def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (1 - a**2)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = tanh(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
+    """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.tanh(z, out=b3)
+    np.subtract(b3, y, out=b3)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.subtract(-1.0, y, out=b0)
+    t1 = np.signbit(z, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b4)
+    np.add(b0, b4, out=b0)
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.clip(b3, -1.0, 1.0, out=b3)
+    np.multiply(b2, b3, out=b2)
+    return b2
+
+
+def loss__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = tanh(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
+    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1616,17 +2400,18 @@ def loss__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t4[..., 0]
 
 
-def delta__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = tanh(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -1654,15 +2439,33 @@ def delta__tanh__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     return b2
 
 
+def xp_loss__tanh__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
+    c3 = ops.clip(-c2, -delta, delta)
+    return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__tanh__huber__p(z, y, n, xp, ops, delta=1.0):
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), -delta, delta)
+
+
 def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1710,21 +2513,25 @@ def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*sinh(a - y)/cosh(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(400.0, b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
-    np.subtract(2.0, b1, out=b2)
-    np.multiply(b1, b2, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b3)
+    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -1734,12 +2541,15 @@ def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b1, z, scratch=b4, out=b1)
-    np.subtract(b0, b1, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b1)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b4, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b2)
     np.tanh(b3, out=b3)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.multiply(b1, b3, out=b1)
+    return b1
 
 
 def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
@@ -1759,11 +2569,12 @@ def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*Piecewise((-y, a*y < 1), (0, True)),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -1899,7 +2710,45 @@ def delta__relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__relu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = relu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = relu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.greater(z, 0.0, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = relu(z)
 
     parameters: delta in (0, oo), default 1
@@ -1921,7 +2770,7 @@ def loss__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = relu(z)
 
     parameters: delta in (0, oo), default 1
@@ -1937,6 +2786,18 @@ def delta__relu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
     return b0
+
+
+def xp_loss__relu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(y - Max(0, z), -delta, delta))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__relu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -delta, delta)"""
+    return ops.where((z > 0.0), 1.0, 0.0)*ops.clip(ops.maximum(0.0, z) - y, -delta, delta)
 
 
 def loss__relu__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -2017,7 +2878,42 @@ def delta__relu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum((-y + Max(z/100, z))**2)/2
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: (-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__quadratic__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2037,7 +2933,7 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__quadratic__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2059,7 +2955,52 @@ def delta__leaky_relu__quadratic(z, y, shape, dtype, slope=0.01, empty=np.empty,
     return b0
 
 
-def loss__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def xp_loss__leaky_relu__quadratic__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2/2)"""
+    return (xp.sum((0.5)*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__quadratic__p(z, y, n, xp, ops, slope=0.01):
+    """(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
+    return (slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
+
+
+def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum((-y + Max(z/100, z))**2)
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: 2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
+
+
+def loss__leaky_relu__sse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2078,7 +3019,7 @@ def loss__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__sse__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2101,7 +3042,55 @@ def delta__leaky_relu__sse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=N
     return b0
 
 
-def loss__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def xp_loss__leaky_relu__sse__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)"""
+    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__sse__p(z, y, n, xp, ops, slope=0.01):
+    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
+    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
+
+
+def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum((-y + Max(z/100, z))**2)/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__leaky_relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True))/n,  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: 2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
+
+
+def loss__leaky_relu__mse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2122,7 +3111,7 @@ def loss__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__mse__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (slope, True))/n,  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2146,7 +3135,52 @@ def delta__leaky_relu__mse(z, y, shape, dtype, slope=0.01, empty=np.empty, out=N
     return b0
 
 
-def loss__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def xp_loss__leaky_relu__mse__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)/n"""
+    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def xp_delta__leaky_relu__mse__p(z, y, n, xp, ops, slope=0.01):
+    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))/n"""
+    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)/n
+
+
+def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum(Abs(y - Max(z/100, z)))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*sign(a - y),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b1)
+    np.maximum(z, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__l1__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2165,7 +3199,7 @@ def loss__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__l1__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (slope, True))*sign(a - y),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2188,7 +3222,58 @@ def delta__leaky_relu__l1(z, y, shape, dtype, slope=0.01, empty=np.empty, out=No
     return b0
 
 
-def loss__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty):
+def xp_loss__leaky_relu__l1__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Abs(slope*Min(0, z) - y + Max(0, z)))"""
+    return (xp.sum(xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__l1__p(z, y, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))*sign(slope*Min(0, z) - y + Max(0, z))"""
+    return ops.where((z > 0.0), 1.0, slope)*xp.sign(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+
+
+def loss__leaky_relu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100, delta = 1
+
+    evaluated as: RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100, delta = 1
+
+    evaluated as: Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.greater(z, 0.0, out=b1)
+    np.maximum(b1, 0.01, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
@@ -2214,7 +3299,7 @@ def loss__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.
     return t1[..., 0]
 
 
-def delta__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty, out=None):
+def delta__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
@@ -2238,7 +3323,70 @@ def delta__leaky_relu__huber(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np
     return b0
 
 
-def loss__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def xp_loss__leaky_relu__huber__p(z, y, n, xp, ops, slope=0.01, delta=1.0):
+    """RowSum((-slope*Min(0, z) + y - Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta))"""
+    c0 = slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__huber__p(z, y, n, xp, ops, slope=0.01, delta=1.0):
+    """Piecewise((1, z > 0), (slope, True))*Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta)"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.clip(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y, -delta, delta)
+
+
+def loss__leaky_relu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z/100, z)))/2)**2), Abs(y - Max(z/100, z)) < 1), (Abs(y - Max(z/100, z)) + log1p(exp(-2*Abs(y - Max(z/100, z)))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__leaky_relu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*sinh(a - y)/cosh(a - y),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: -Piecewise((1, z > 0), (1/100, True))*tanh(y - Max(z/100, z))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b1)
+    np.maximum(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    return b0
+
+
+def loss__leaky_relu__log_cosh__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2271,7 +3419,7 @@ def loss__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__log_cosh__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (slope, True))*sinh(a - y)/cosh(a - y),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2294,7 +3442,59 @@ def delta__leaky_relu__log_cosh(z, y, shape, dtype, slope=0.01, empty=np.empty, 
     return b0
 
 
-def loss__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty):
+def xp_loss__leaky_relu__log_cosh__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(slope*Min(0, z) - y + Max(0, z)))/2)**2), Abs(slope*Min(0, z) - y + Max(0, z)) < 1), (Abs(slope*Min(0, z) - y + Max(0, z)) + log1p(exp(-2*Abs(slope*Min(0, z) - y + Max(0, z)))) - log(2), True)))"""
+    c0 = xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+    return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__log_cosh__p(z, y, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))*tanh(slope*Min(0, z) - y + Max(0, z))"""
+    return ops.where((z > 0.0), 1.0, slope)*xp.tanh(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+
+
+def loss__leaky_relu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: RowSum(Max(0, -y*Max(z/100, z) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b0)
+    np.maximum(z, b0, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__leaky_relu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((-y, a*y < 1), (0, True)),  a = leaky_relu(z, slope)
+
+    at the defaults: slope = 1/100
+
+    evaluated as: Piecewise((1, z > 0), (1/100, True))*Piecewise((-y, y*Max(z/100, z) < 1), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    np.maximum(b0, 0.01, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, 0.0)
+    b2 = empty(shape, dtype)
+    np.multiply(z, 0.01, out=b2)
+    np.maximum(z, b2, out=b2)
+    np.multiply(y, b2, out=b2)
+    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b2)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b2, out=b1, scratch=b3)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def loss__leaky_relu__hinge__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2314,7 +3514,7 @@ def loss__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+def delta__leaky_relu__hinge__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (slope, True))*Piecewise((-y, a*y < 1), (0, True)),  a = leaky_relu(z, slope)
 
     parameters: slope in [0, 1), default 1/100
@@ -2341,6 +3541,16 @@ def delta__leaky_relu__hinge(z, y, shape, dtype, slope=0.01, empty=np.empty, out
     return b0
 
 
+def xp_loss__leaky_relu__hinge__p(z, y, n, xp, ops, slope=0.01):
+    """RowSum(Max(0, -y*(slope*Min(0, z) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__leaky_relu__hinge__p(z, y, n, xp, ops, slope=0.01):
+    """Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*(slope*Min(0, z) + Max(0, z)) < 1), (0, True))"""
+    return ops.where((z > 0.0), 1.0, slope)*ops.where((y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)) < 1.0), -y, 0.0)
+
+
 def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = softplus(z)
 
@@ -2360,26 +3570,52 @@ def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softplus__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: (-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
@@ -2400,27 +3636,53 @@ def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__softplus__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: 2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
@@ -2443,28 +3705,54 @@ def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softplus__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*sigmoid(z)/n,  a = softplus(z)
 
-    evaluated as: 2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
@@ -2488,10 +3776,11 @@ def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = sigmoid(z)*sign(a - y),  a = softplus(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -2508,7 +3797,59 @@ def delta__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softplus(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.negative(b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.negative(b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(z),  a = softplus(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softplus(z)
 
     parameters: delta in (0, oo), default 1
@@ -2535,15 +3876,16 @@ def loss__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(z),  a = softplus(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
@@ -2561,48 +3903,64 @@ def delta__softplus__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=No
     return b1
 
 
+def xp_loss__softplus__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta))"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__softplus__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, -delta, delta)*((c0)/(1.0 + c0))
+
+
 def loss__softplus__poisson(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softplus(z)
 
-    evaluated as: RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))
+    evaluated as: RowSum(-y*Piecewise((z, sigmoid_saturation < -z), (log(log1p(exp(-Abs(Min(sigmoid_saturation, -z)))) + Max(0, -Min(sigmoid_saturation, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     b2 = empty(shape, dtype)
-    bits.negative_abs(z, out=b2)
-    np.exp(b2, out=b2)
-    np.log1p(b2, out=b2)
-    np.add(b1, b2, out=b1)
-    np.negative(b0, out=b2)
-    np.maximum(0.0, b2, out=b2)
-    bits.negative_abs(b0, out=b0)
-    np.exp(b0, out=b0)
-    np.log1p(b0, out=b0)
-    np.add(b2, b0, out=b2)
-    np.log(b2, out=b2)
-    t0 = np.less(z, -40.0, out=empty(shape, np.bool_))
-    bits.select(t0, z, out=b2, scratch=b0)
-    np.multiply(y, b2, out=b2)
-    np.subtract(b1, b2, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.negative(b1, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    bits.negative_abs(b1, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.log(b3, out=b3)
+    t0 = np.less((sigmoid_saturation), b0, out=empty(shape, np.bool_))
+    bits.select(t0, z, out=b3, scratch=b0)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b2, b3, out=b2)
+    t1 = np.sum(b2, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
 def delta__softplus__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - y/a)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: -y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: -y*Piecewise((1, z < -40), (Quotient(exp(Min(sigmoid_saturation, Max(-40, z))), exp(Min(sigmoid_saturation, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.maximum(-40.0, z, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(40.0, b1, out=b2)
+    np.minimum((sigmoid_saturation), b1, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b0, out=b3)
@@ -2657,10 +4015,11 @@ def loss__softplus__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = sinh(a - y)*sigmoid(z)/cosh(a - y),  a = softplus(z)
 
-    evaluated as: tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -2699,10 +4058,11 @@ def loss__softplus__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = Piecewise((-y, a*y < 1), (0, True))*sigmoid(z),  a = softplus(z)
 
-    evaluated as: Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.copyto(b1, 0.0)
@@ -2723,7 +4083,91 @@ def delta__softplus__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/2
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.square(b0, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.multiply(t1, 0.5)
+    return t2[..., 0]
+
+
+def delta__elu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__quadratic__slow, z, y, dtype, scratch=b1)
+    return b2
+
+
+def loss__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -2752,22 +4196,82 @@ def loss__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__quadratic__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
+def delta__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
+    evaluated as: LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -2780,11 +4284,111 @@ def delta__elu__quadratic(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=Non
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    return b3
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__quadratic__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    return b1
 
 
-def loss__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def xp_loss__elu__quadratic__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True))/2)"""
+    c0 = ops.minimum(0.0, z)
+    return (xp.sum((0.5)*ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__quadratic__p(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+
+
+def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.square(b0, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__elu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__sse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
+
+
+def loss__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -2812,22 +4416,82 @@ def loss__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__sse__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
+def delta__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -2840,12 +4504,115 @@ def delta__elu__sse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    return b3
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__sse__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
-def loss__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def xp_loss__elu__sse__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))"""
+    c0 = ops.minimum(0.0, z)
+    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__sse__p(z, y, n, xp, ops, alpha=1.0):
+    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+
+
+def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.square(b1, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.square(b0, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.multiply(t1, (1/n))
+    return t2[..., 0]
+
+
+def delta__elu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True))/n,  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))/n
+    """
+    n = shape[-1]
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__mse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
+
+
+def loss__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -2875,23 +4642,83 @@ def loss__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__mse__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
+def delta__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True))/n,  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -2904,12 +4731,83 @@ def delta__elu__mse(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    np.multiply(b3, (2/n), out=b3)
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__mse__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
+
+
+def xp_loss__elu__mse__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))/n"""
+    c0 = ops.minimum(0.0, z)
+    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
+
+
+def xp_delta__elu__mse__p(z, y, n, xp, ops, alpha=1.0):
+    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)/n
+
+
+def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.abs(b1, out=b1)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sign(a - y),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
     return b3
 
 
-def loss__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def loss__elu__l1__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -2936,7 +4834,7 @@ def loss__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__l1__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sign(a - y),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -2969,7 +4867,82 @@ def delta__elu__l1(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     return b3
 
 
-def loss__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty):
+def xp_loss__elu__l1__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))"""
+    c0 = ops.minimum(0.0, z)
+    return (xp.sum(xp.abs(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__l1__p(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.sign(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
+
+
+def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1, delta = 1
+
+    evaluated as: RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.negative(b1, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.negative(b1, out=b1)
+    np.multiply(b0, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t1 = np.sum(b0, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1, delta = 1
+
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.add(1.0, y, out=b3)
+    np.subtract(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, b3, out=b1, scratch=b4)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.add(b0, b2, out=b0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 1.0, out=b0, scratch=b2)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1; delta in (0, oo), default 1
@@ -3002,7 +4975,7 @@ def loss__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, out=None):
+def delta__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1; delta in (0, oo), default 1
@@ -3036,7 +5009,101 @@ def delta__elu__huber(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, 
     return b0
 
 
-def loss__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def xp_loss__elu__huber__p(z, y, n, xp, ops, alpha=1.0, delta=1.0):
+    """RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) - Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)
+    c2 = ops.clip(-c1, -delta, delta)
+    return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__huber__p(z, y, n, xp, ops, alpha=1.0, delta=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.clip(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), -delta, delta)
+
+
+def loss__elu__log_cosh(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(exp(Min(0, z)), y + 1)) < 1, Abs(-y + expm1(Min(0, z)) + Max(0, z)) < 1)), (Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))) - log(2), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, y, out=b2)
+    np.subtract(b1, b2, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.maximum(0.0, z, out=b2)
+    np.expm1(b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.copyto(b0, b2)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b1, out=b0, scratch=b3)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b0, b3, out=b3)
+    np.subtract(b3, 0.6931471805599453, out=b3)
+    np.abs(b2, out=b2)
+    t1 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    t2 = np.logical_or(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.abs(b1, out=b1)
+    t4 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_or(t3, t4, out=empty(shape, np.bool_))
+    t6 = np.logical_and(t2, t5, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    bits.select(t6, b0, out=b3, scratch=b1)
+    t7 = np.sum(b3, axis=-1, keepdims=True)
+    return t7[..., 0]
+
+
+def delta__elu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sinh(a - y)/cosh(a - y),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*tanh(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(b0, b2, out=b3)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b3, scratch=b4)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(b2, b1, out=b2)
+    bits.select(t1, b2, out=b0, scratch=b1)
+    np.tanh(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def loss__elu__log_cosh__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -3085,7 +5152,7 @@ def loss__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t7[..., 0]
 
 
-def delta__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__log_cosh__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*sinh(a - y)/cosh(a - y),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -3118,7 +5185,74 @@ def delta__elu__log_cosh(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None
     return b3
 
 
-def loss__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty):
+def xp_loss__elu__log_cosh__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(alpha*exp(Min(0, z)), alpha + y)) < 1, Abs(alpha*expm1(Min(0, z)) - y + Max(0, z)) < 1)), (Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))) - log(2), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ((alpha*xp.exp(c0)) - (y + alpha))
+    c2 = (z < (-0.5))
+    c3 = alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y
+    c4 = xp.abs(ops.where(c2, c1, c3))
+    return (xp.sum(ops.where(ops.where(c2, (xp.abs(c1) < 1.0), (xp.abs(c3) < 1.0)), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c4))**2), c4 + xp.log1p(xp.exp(-2.0*c4)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__log_cosh__p(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*tanh(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = alpha*xp.exp(c0)
+    c2 = (z < (-0.5))
+    c3 = ops.maximum(0.0, z)
+    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.tanh(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
+
+
+def loss__elu__hinge(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: RowSum(Max(0, -y*(expm1(Min(0, z)) + Max(0, z)) + 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((-y, a*y < 1), (0, True)),  a = elu(z, alpha)
+
+    at the defaults: alpha = 1
+
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.exp(b1, out=b2)
+    np.add(b0, b2, out=b2)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b2, scratch=b3)
+    np.copyto(b3, 0.0)
+    np.expm1(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.multiply(y, b0, out=b0)
+    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    bits.select(t1, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b2)
+    return b2
+
+
+def loss__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -3139,7 +5273,7 @@ def loss__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+def delta__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1, a > 0), (alpha + a, True))*Piecewise((-y, a*y < 1), (0, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
@@ -3172,13 +5306,27 @@ def delta__elu__hinge(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     return b3
 
 
+def xp_loss__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
+    """RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = alpha*xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c2, c0 + c2))*ops.where((y*(c0 + alpha*xp.expm1(c1)) < 1.0), -y, 0.0)
+
+
 def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/2
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/2
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3191,21 +5339,78 @@ def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__silu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(a + (1 - a)*sigmoid(z)),  a = silu(z)
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -3213,17 +5418,20 @@ def delta__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3235,21 +5443,78 @@ def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__silu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(a + (1 - a)*sigmoid(z)),  a = silu(z)
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -3257,19 +5522,22 @@ def delta__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3282,22 +5550,79 @@ def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__silu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(a + (1 - a)*sigmoid(z))/n,  a = silu(z)
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -3305,18 +5630,21 @@ def delta__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3331,16 +5659,17 @@ def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
 def delta__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*sign(a - y),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -3355,15 +5684,72 @@ def delta__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = silu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = silu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = silu(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3381,21 +5767,22 @@ def loss__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = silu(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -3411,13 +5798,30 @@ def delta__silu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     return b1
 
 
+def xp_loss__silu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = z*((c0)/(1.0 + c0))
+    c2 = ops.clip(y - c1, -delta, delta)
+    return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__silu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, -delta, delta)
+
+
 def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3446,16 +5850,17 @@ def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*sinh(a - y)/cosh(a - y),  a = silu(z)
 
-    evaluated as: -(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -3473,10 +5878,11 @@ def delta__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(y, z, out=b1)
@@ -3493,16 +5899,17 @@ def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((-y, a*y < 1), (0, True)),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -3536,15 +5943,67 @@ def loss__gelu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__gelu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: (-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))
+    evaluated as: LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3553,8 +6012,11 @@ def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
@@ -3571,15 +6033,67 @@ def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__gelu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: 2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))
+    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3588,9 +6102,12 @@ def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
@@ -3609,16 +6126,68 @@ def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__gelu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))/n,  a = gelu(z)
 
-    evaluated as: 2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n
+    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n
     """
     n = shape[-1]
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3627,9 +6196,12 @@ def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
@@ -3649,12 +6221,13 @@ def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sign(a - y),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3668,7 +6241,54 @@ def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = gelu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = gelu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
+    """
+    gauss_clip = bits.bound('gauss_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, -0.5, out=b1)
+    np.exp(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.multiply(b1, 0.3989422804014327, out=b1)
+    np.add(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = gelu(z)
 
     parameters: delta in (0, oo), default 1
@@ -3691,17 +6311,18 @@ def loss__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = gelu(z)
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3714,6 +6335,19 @@ def delta__gelu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     np.clip(b0, t0, delta, out=b0)
     np.multiply(b1, b0, out=b1)
     return b1
+
+
+def xp_loss__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -delta, delta)/2)*Clip(y - z*Phi(z), -delta, delta))"""
+    c0 = z*ops.ndtr(z)
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
+    c0 = ops.ndtr(z)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
 
 
 def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -3748,14 +6382,15 @@ def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sinh(a - y)/cosh(a - y),  a = gelu(z)
 
-    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
+    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.negative(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, -0.5, out=b2)
     np.exp(b2, out=b2)
@@ -3789,12 +6424,13 @@ def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, a*y < 1), (0, True)),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -3957,7 +6593,40 @@ def delta__softmax__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softmax(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    rows.softmax_residual(z, y, empty=empty, out=b0)
+    b1 = empty(shape, dtype)
+    np.negative(b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.negative(b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = a*(Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)) - Sum(Piecewise(((a[i] - y[i])*a[i], delta >= Abs(a[i] - y[i])), (delta*sign(a[i] - y[i])*a[i], True)), (i, 1, n))),  a = softmax(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: softmax_vjp_clipped_residual(z, y)
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    rows.softmax_vjp_clipped_residual(z, y, empty=empty, out=b0)
+    return b0
+
+
+def loss__softmax__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = softmax(z)
 
     parameters: delta in (0, oo), default 1
@@ -3979,7 +6648,7 @@ def loss__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__softmax__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = a*(Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)) - Sum(Piecewise(((a[i] - y[i])*a[i], delta >= Abs(a[i] - y[i])), (delta*sign(a[i] - y[i])*a[i], True)), (i, 1, n))),  a = softmax(z)
 
     parameters: delta in (0, oo), default 1
@@ -3992,6 +6661,18 @@ def delta__softmax__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.clip(b0, t0, delta, out=b0)
     rows.softmax_vjp(z, b0, empty=empty, out=b0)
     return b0
+
+
+def xp_loss__softmax__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((-Clip(-softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -delta, delta))"""
+    c0 = ops.softmax_residual(z, y)
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__softmax__huber__p(z, y, n, xp, ops, delta=1.0):
+    """softmax_vjp(z, Clip(softmax_residual(z, y), -delta, delta))"""
+    return ops.softmax_vjp(z, ops.clip(ops.softmax_residual(z, y), -delta, delta))
 
 
 def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
@@ -4144,11 +6825,101 @@ def loss__mish__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__mish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
 
-    evaluated as: (-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4156,38 +6927,39 @@ def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__quadratic__slow, z, y, dtype, scratch=b1)
     return b3
 
 
@@ -4211,11 +6983,101 @@ def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__mish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
 
-    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: 2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4223,38 +7085,39 @@ def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__sse__slow, z, y, dtype, scratch=b1)
     np.multiply(b3, 2.0, out=b3)
     return b3
 
@@ -4281,12 +7144,102 @@ def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__mish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))/n,  a = z*tanh(softplus(z))
 
-    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n
+    evaluated as: 2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4294,38 +7247,39 @@ def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__mse__slow, z, y, dtype, scratch=b1)
     np.multiply(b3, (2/n), out=b3)
     return b3
 
@@ -4353,8 +7307,10 @@ def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
 def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sign(a - y),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4364,14 +7320,14 @@ def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -4398,7 +7354,86 @@ def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b3
 
 
-def loss__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__mish__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*tanh(softplus(z))
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z*tanh(softplus(z))
+
+    at the defaults: delta = 1
+
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.tanh(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.minimum((sigmoid_saturation), z, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.add(1.0, b3, out=b5)
+    np.divide(b3, b5, out=b3)
+    np.multiply(b4, b3, out=b4)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    np.clip(b3, -1.0, 1.0, out=b3)
+    np.add(b1, b4, out=b1)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    np.subtract(b4, 1.0, out=b4)
+    bits.copysign(b2, b0, scratch=b5, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t0, b4, out=b1, scratch=b2)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def loss__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*tanh(softplus(z))
 
     parameters: delta in (0, oo), default 1
@@ -4426,13 +7461,15 @@ def loss__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = z*tanh(softplus(z))
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4442,14 +7479,14 @@ def delta__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -4475,6 +7512,24 @@ def delta__mish__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     bits.select(t1, b4, out=b1, scratch=b2)
     np.multiply(b3, b1, out=b3)
     return b3
+
+
+def xp_loss__mish__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta))"""
+    c0 = z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__mish__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)"""
+    c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = xp.tanh(c0)
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c3 = 2.0*c2/(1.0 + c2)
+    c4 = xp.exp(ops.minimum(39.0, z))
+    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
+    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, -delta, delta)
 
 
 def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -4514,8 +7569,10 @@ def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sinh(a - y)/cosh(a - y),  a = z*tanh(softplus(z))
 
-    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4525,14 +7582,14 @@ def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -4584,8 +7641,10 @@ def loss__mish__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((-y, a*y < 1), (0, True)),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -4595,14 +7654,14 @@ def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -4653,28 +7712,54 @@ def loss__selu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__selu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
 
-    evaluated as: (-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    evaluated as: LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b1
 
 
 def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
@@ -4696,29 +7781,55 @@ def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__selu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
 
-    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    evaluated as: 2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
@@ -4742,30 +7853,56 @@ def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__selu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))/n,  a = selu(z)
 
-    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))/n
+    evaluated as: 2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, (2/n), out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def loss__selu__l1(z, y, shape, dtype, empty=np.empty):
@@ -4813,7 +7950,61 @@ def delta__selu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b2
 
 
-def loss__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__selu__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = selu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.negative(b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.negative(b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__selu__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = selu(z)
+
+    at the defaults: delta = 1
+
+    evaluated as: Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)
+    """
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.expm1(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b2)
+    np.exp(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
+def loss__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = selu(z)
 
     parameters: delta in (0, oo), default 1
@@ -4841,7 +8032,7 @@ def loss__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = selu(z)
 
     parameters: delta in (0, oo), default 1
@@ -4867,6 +8058,20 @@ def delta__selu__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     bits.select(t1, 1.0507009873554805, out=b0, scratch=b1)
     np.multiply(b2, b0, out=b2)
     return b2
+
+
+def xp_loss__selu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
+    c1 = ops.clip(-c0, -delta, delta)
+    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__selu__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*ops.clip(c0 + (1.7580993408473768)*xp.expm1(c1) - y, -delta, delta)
 
 
 def loss__selu__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -4993,20 +8198,52 @@ def loss__softsign__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softsign__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
 
-    evaluated as: (-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    evaluated as: LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
@@ -5024,21 +8261,53 @@ def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__softsign__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
 
-    evaluated as: 2*(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    evaluated as: 2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
@@ -5058,22 +8327,54 @@ def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softsign__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)/(n*(Abs(z) + 1)**2),  a = z/(Abs(z) + 1)
 
-    evaluated as: 2*(-y + z/(Abs(z) + 1))/(n*(Abs(z) + 1)**2)
+    evaluated as: 2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__softsign__l1(z, y, shape, dtype, empty=np.empty):
@@ -5108,7 +8409,49 @@ def delta__softsign__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
-def loss__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__softsign__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z/(Abs(z) + 1)
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -1, 1)/2)*Clip(y - z/(Abs(z) + 1), -1, 1))
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    np.divide(z, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__softsign__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
+
+    at the defaults: delta = 1
+
+    evaluated as: Clip(-y + z/(Abs(z) + 1), -1, 1)/(Abs(z) + 1)**2
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(z, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def loss__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z/(Abs(z) + 1)
 
     parameters: delta in (0, oo), default 1
@@ -5132,7 +8475,7 @@ def loss__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
 
     parameters: delta in (0, oo), default 1
@@ -5150,6 +8493,19 @@ def delta__softsign__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=No
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
     return b1
+
+
+def xp_loss__softsign__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -delta, delta)/2)*Clip(y - z/(Abs(z) + 1), -delta, delta))"""
+    c0 = z/(1.0 + xp.abs(z))
+    c1 = ops.clip(y - c0, -delta, delta)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__softsign__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Clip(-y + z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2"""
+    c0 = 1.0 + xp.abs(z)
+    return ops.clip(z/c0 - y, -delta, delta)/c0**2
 
 
 def loss__softsign__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -5407,7 +8763,97 @@ def delta__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
+def loss__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    at the defaults: delta = 1
+
+    evaluated as: RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, Abs(y) <= 1, ITE(z >= 3, Abs(y - 1) <= 1, Abs(-y + z/6 + 1/2) <= 1))), (Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))) - 1/2, True)))
+    """
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b0)
+    np.add(0.5, b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.copyto(b1, b0)
+    b2 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b1, scratch=b2)
+    bits.select(t0, 0.0, out=b1, scratch=b2)
+    np.subtract(y, b1, out=b1)
+    np.abs(b1, out=b2)
+    np.subtract(b2, 0.5, out=b2)
+    t2 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.abs(y, out=b3)
+    t3 = np.less_equal(b3, 1.0, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b3)
+    np.abs(b3, out=b3)
+    t6 = np.less_equal(b3, 1.0, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    t8 = np.less_equal(b0, 1.0, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t1, t8, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t7, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t0, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_and(t4, t11, out=empty(shape, np.bool_))
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    bits.select(t12, b1, out=b2, scratch=b0)
+    t13 = np.sum(b2, axis=-1, keepdims=True)
+    return t13[..., 0]
+
+
+def delta__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
+
+    at the defaults: delta = 1
+
+    evaluated as: Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, Abs(y) <= 1, ITE(z >= 3, Abs(y - 1) <= 1, Abs(-y + z/6 + 1/2) <= 1))), (sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))
+    """
+    t0 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t1 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.add(3.0, z, out=b0)
+    np.multiply(b0, 0.16666666666666666, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    bits.select(t0, 0.0, out=b0, scratch=b1)
+    np.subtract(b0, y, out=b0)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.16666666666666666, out=b1)
+    b2 = empty(shape, dtype)
+    np.sign(b0, out=b2)
+    t2 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.abs(y, out=b3)
+    t3 = np.less_equal(b3, 1.0, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b3)
+    np.abs(b3, out=b3)
+    t6 = np.less_equal(b3, 1.0, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    np.subtract(0.5, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b4)
+    np.add(b3, b4, out=b3)
+    np.abs(b3, out=b3)
+    t8 = np.less_equal(b3, 1.0, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t1, t8, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t7, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t0, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_and(t4, t11, out=empty(shape, np.bool_))
+    bits.select(t12, b0, out=b2, scratch=b3)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def loss__hard_sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
 
     parameters: delta in (0, oo), default 1
@@ -5453,7 +8899,7 @@ def loss__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty):
     return t14[..., 0]
 
 
-def delta__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+def delta__hard_sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
     """dC/dz = Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True)),  a = Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
 
     parameters: delta in (0, oo), default 1
@@ -5498,6 +8944,23 @@ def delta__hard_sigmoid__huber(z, y, shape, dtype, delta=1.0, empty=np.empty, ou
     bits.select(t12, b0, out=b2, scratch=b3)
     np.multiply(b1, b2, out=b1)
     return b1
+
+
+def xp_loss__hard_sigmoid__huber__p(z, y, n, xp, ops, delta=1.0):
+    """RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*(-delta/2 + Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))), True)))"""
+    c0 = (z <= (-3.0))
+    c1 = (z >= 3.0)
+    c2 = 0.5 + (0.16666666666666666)*z
+    c3 = y - ops.where(c0, 0.0, ops.where(c1, 1.0, c2))
+    return (xp.sum(ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= xp.abs(c2 - y)))), (0.5)*c3**2, delta*(xp.abs(c3) - (0.5)*delta)), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__hard_sigmoid__huber__p(z, y, n, xp, ops, delta=1.0):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))"""
+    c0 = (z <= (-3.0))
+    c1 = (z >= 3.0)
+    c2 = ops.where(c0, 0.0, ops.where(c1, 1.0, (0.16666666666666666)*(3.0 + z))) - y
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= ops.where((y - (0.16666666666666666)*z <= 0.5), 0.5 - y + (0.16666666666666666)*z, (-0.5) + y - (0.16666666666666666)*z)))), c2, delta*xp.sign(c2))
 
 
 def loss__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -5624,16 +9087,16 @@ def delta__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
-def loss__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def loss__swish__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/2
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/2
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5646,23 +9109,195 @@ def loss__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def delta__swish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
+
+
+def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/2
     """
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
+
+
+def delta__swish__quadratic__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
+def delta__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = (a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5672,20 +9307,36 @@ def delta__swish__quadratic(z, y, shape, dtype, beta=1.0, empty=np.empty, out=No
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__quadratic__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    return b2
 
 
-def loss__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def xp_loss__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+
+
+def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5697,23 +9348,195 @@ def loss__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def delta__swish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
+
+
+def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)
     """
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__sse__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
+def delta__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: 2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5723,22 +9546,38 @@ def delta__swish__sse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 2.0, out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__sse__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
-def loss__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def xp_loss__swish__sse__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__sse__p(z, y, n, xp, ops, beta=1.0):
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+
+
+def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5751,24 +9590,199 @@ def loss__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def delta__swish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)/n,  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n
+    """
+    n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
+
+
+def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.square(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
+
+
+def delta__swish__mse__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
+def delta__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)/n,  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: 2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))/n
+    """
+    n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5778,21 +9792,37 @@ def delta__swish__mse(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, (2/n), out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__mse__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
-def loss__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def xp_loss__swish__mse__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+
+
+def xp_delta__swish__mse__p(z, y, n, xp, ops, beta=1.0):
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)/n"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)/n
+
+
+def loss__swish__l1(z, y, shape, dtype, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5804,23 +9834,76 @@ def loss__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)*sign(a - y),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    t0 = np.sum(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)*sign(a - y),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5835,16 +9918,88 @@ def delta__swish__l1(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     return b0
 
 
-def loss__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty):
+def xp_loss__swish__l1__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__l1__p(z, y, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.sign(c2*z - y)
+
+
+def loss__swish__huber(z, y, shape, dtype, empty=np.empty):
+    """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1, delta = 1
+
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.subtract(y, b0, out=b0)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.5, out=b2)
+    np.subtract(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1, delta = 1
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty):
     """C = Sum(Piecewise(((a[i] - y[i])**2/2, delta >= Abs(a[i] - y[i])), (delta*(-delta/2 + Abs(a[i] - y[i])), True)), (i, 1, n)),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5862,23 +10017,24 @@ def loss__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty, out=None):
+def delta__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty, out=None):
     """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((a - y, delta >= Abs(a - y)), (delta*sign(a - y), True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5894,16 +10050,33 @@ def delta__swish__huber(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty,
     return b0
 
 
-def loss__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def xp_loss__swish__huber__p(z, y, n, xp, ops, beta=1.0, delta=1.0):
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    c1 = z*((c0)/(1.0 + c0))
+    c2 = ops.clip(y - c1, -delta, delta)
+    return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__huber__p(z, y, n, xp, ops, beta=1.0, delta=1.0):
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.clip(c2*z - y, -delta, delta)
+
+
+def loss__swish__log_cosh(z, y, shape, dtype, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -5929,23 +10102,90 @@ def loss__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
-def delta__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sinh(a - y)*sigmoid(beta*z)/cosh(a - y),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.multiply(b0, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.tanh(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
+def loss__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))) - log(2), True)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(b0, out=b0)
+    np.multiply(b0, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, 0.6931471805599453, out=b1)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.minimum(1.0, b0, out=b0)
+    np.multiply(b0, 0.5, out=b0)
+    np.sinh(b0, out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.log1p(b0, out=b0)
+    b2 = empty(shape, dtype)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    t1 = np.sum(b1, axis=-1, keepdims=True)
+    return t1[..., 0]
+
+
+def delta__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*sinh(a - y)*sigmoid(beta*z)/cosh(a - y),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: -(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: -(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -5960,16 +10200,32 @@ def delta__swish__log_cosh(z, y, shape, dtype, beta=1.0, empty=np.empty, out=Non
     return b0
 
 
-def loss__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty):
+def xp_loss__swish__log_cosh__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
+    return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__log_cosh__p(z, y, n, xp, ops, beta=1.0):
+    """-(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.tanh(c2*z - y)
+
+
+def loss__swish__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z*sigmoid(beta*z)
 
-    parameters: beta in (0, oo), default 1
+    at the defaults: beta = 1
 
-    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(y, z, out=b1)
@@ -5983,23 +10239,82 @@ def loss__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t0[..., 0]
 
 
-def delta__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+def delta__swish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((-y, a*y < 1), (0, True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
+
+    at the defaults: beta = 1
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.multiply(b0, b1, out=b1)
+    np.copyto(b2, 0.0)
+    np.multiply(b0, y, out=b0)
+    np.multiply(b0, z, out=b0)
+    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    b3 = empty(shape, dtype)
+    bits.select(t0, b0, out=b2, scratch=b3)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def loss__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
+    """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = z*sigmoid(beta*z)
+
+    parameters: beta in (0, oo), default 1
+
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.multiply(y, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.subtract(1.0, b1, out=b1)
+    np.maximum(0.0, b1, out=b1)
+    t0 = np.sum(b1, axis=-1, keepdims=True)
+    return t0[..., 0]
+
+
+def delta__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = (beta*z*sigmoid(-beta*z) + 1)*Piecewise((-y, a*y < 1), (0, True))*sigmoid(beta*z),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -6015,6 +10330,21 @@ def delta__swish__hinge(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     bits.select(t0, b1, out=b2, scratch=b3)
     np.multiply(b0, b2, out=b0)
     return b0
+
+
+def xp_loss__swish__hinge__p(z, y, n, xp, ops, beta=1.0):
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+
+
+def xp_delta__swish__hinge__p(z, y, n, xp, ops, beta=1.0):
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = ((c1)/(1.0 + c1))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
+    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.where((c2*y*z < 1.0), -y, 0.0)
 
 
 ACTIVATIONS = {
@@ -6236,6 +10566,86 @@ LOSS_PARAMS = {
     'focal': (('gamma', 2.0, 0.0, float("inf"), False, True),),
 }
 
+PARAMETRIC = {
+    'leaky_relu': (act__leaky_relu__p, dact__leaky_relu__p),
+    'elu': (act__elu__p, dact__elu__p),
+    'swish': (act__swish__p, dact__swish__p),
+    ('identity', 'huber'): (loss__identity__huber__p, delta__identity__huber__p),
+    ('sigmoid', 'huber'): (loss__sigmoid__huber__p, delta__sigmoid__huber__p),
+    ('sigmoid', 'focal'): (loss__sigmoid__focal__p, delta__sigmoid__focal__p),
+    ('tanh', 'huber'): (loss__tanh__huber__p, delta__tanh__huber__p),
+    ('relu', 'huber'): (loss__relu__huber__p, delta__relu__huber__p),
+    ('leaky_relu', 'quadratic'): (loss__leaky_relu__quadratic__p, delta__leaky_relu__quadratic__p),
+    ('leaky_relu', 'sse'): (loss__leaky_relu__sse__p, delta__leaky_relu__sse__p),
+    ('leaky_relu', 'mse'): (loss__leaky_relu__mse__p, delta__leaky_relu__mse__p),
+    ('leaky_relu', 'l1'): (loss__leaky_relu__l1__p, delta__leaky_relu__l1__p),
+    ('leaky_relu', 'huber'): (loss__leaky_relu__huber__p, delta__leaky_relu__huber__p),
+    ('leaky_relu', 'log_cosh'): (loss__leaky_relu__log_cosh__p, delta__leaky_relu__log_cosh__p),
+    ('leaky_relu', 'hinge'): (loss__leaky_relu__hinge__p, delta__leaky_relu__hinge__p),
+    ('softplus', 'huber'): (loss__softplus__huber__p, delta__softplus__huber__p),
+    ('elu', 'quadratic'): (loss__elu__quadratic__p, delta__elu__quadratic__p),
+    ('elu', 'sse'): (loss__elu__sse__p, delta__elu__sse__p),
+    ('elu', 'mse'): (loss__elu__mse__p, delta__elu__mse__p),
+    ('elu', 'l1'): (loss__elu__l1__p, delta__elu__l1__p),
+    ('elu', 'huber'): (loss__elu__huber__p, delta__elu__huber__p),
+    ('elu', 'log_cosh'): (loss__elu__log_cosh__p, delta__elu__log_cosh__p),
+    ('elu', 'hinge'): (loss__elu__hinge__p, delta__elu__hinge__p),
+    ('silu', 'huber'): (loss__silu__huber__p, delta__silu__huber__p),
+    ('gelu', 'huber'): (loss__gelu__huber__p, delta__gelu__huber__p),
+    ('softmax', 'huber'): (loss__softmax__huber__p, delta__softmax__huber__p),
+    ('mish', 'huber'): (loss__mish__huber__p, delta__mish__huber__p),
+    ('selu', 'huber'): (loss__selu__huber__p, delta__selu__huber__p),
+    ('softsign', 'huber'): (loss__softsign__huber__p, delta__softsign__huber__p),
+    ('hard_sigmoid', 'huber'): (loss__hard_sigmoid__huber__p, delta__hard_sigmoid__huber__p),
+    ('swish', 'quadratic'): (loss__swish__quadratic__p, delta__swish__quadratic__p),
+    ('swish', 'sse'): (loss__swish__sse__p, delta__swish__sse__p),
+    ('swish', 'mse'): (loss__swish__mse__p, delta__swish__mse__p),
+    ('swish', 'l1'): (loss__swish__l1__p, delta__swish__l1__p),
+    ('swish', 'huber'): (loss__swish__huber__p, delta__swish__huber__p),
+    ('swish', 'log_cosh'): (loss__swish__log_cosh__p, delta__swish__log_cosh__p),
+    ('swish', 'hinge'): (loss__swish__hinge__p, delta__swish__hinge__p),
+}
+
+PARAMETRIC_XP = {
+    'leaky_relu': (xp_act__leaky_relu__p, xp_dact__leaky_relu__p),
+    'elu': (xp_act__elu__p, xp_dact__elu__p),
+    'swish': (xp_act__swish__p, xp_dact__swish__p),
+    ('identity', 'huber'): (xp_loss__identity__huber__p, xp_delta__identity__huber__p),
+    ('sigmoid', 'huber'): (xp_loss__sigmoid__huber__p, xp_delta__sigmoid__huber__p),
+    ('sigmoid', 'focal'): (xp_loss__sigmoid__focal__p, xp_delta__sigmoid__focal__p),
+    ('tanh', 'huber'): (xp_loss__tanh__huber__p, xp_delta__tanh__huber__p),
+    ('relu', 'huber'): (xp_loss__relu__huber__p, xp_delta__relu__huber__p),
+    ('leaky_relu', 'quadratic'): (xp_loss__leaky_relu__quadratic__p, xp_delta__leaky_relu__quadratic__p),
+    ('leaky_relu', 'sse'): (xp_loss__leaky_relu__sse__p, xp_delta__leaky_relu__sse__p),
+    ('leaky_relu', 'mse'): (xp_loss__leaky_relu__mse__p, xp_delta__leaky_relu__mse__p),
+    ('leaky_relu', 'l1'): (xp_loss__leaky_relu__l1__p, xp_delta__leaky_relu__l1__p),
+    ('leaky_relu', 'huber'): (xp_loss__leaky_relu__huber__p, xp_delta__leaky_relu__huber__p),
+    ('leaky_relu', 'log_cosh'): (xp_loss__leaky_relu__log_cosh__p, xp_delta__leaky_relu__log_cosh__p),
+    ('leaky_relu', 'hinge'): (xp_loss__leaky_relu__hinge__p, xp_delta__leaky_relu__hinge__p),
+    ('softplus', 'huber'): (xp_loss__softplus__huber__p, xp_delta__softplus__huber__p),
+    ('elu', 'quadratic'): (xp_loss__elu__quadratic__p, xp_delta__elu__quadratic__p),
+    ('elu', 'sse'): (xp_loss__elu__sse__p, xp_delta__elu__sse__p),
+    ('elu', 'mse'): (xp_loss__elu__mse__p, xp_delta__elu__mse__p),
+    ('elu', 'l1'): (xp_loss__elu__l1__p, xp_delta__elu__l1__p),
+    ('elu', 'huber'): (xp_loss__elu__huber__p, xp_delta__elu__huber__p),
+    ('elu', 'log_cosh'): (xp_loss__elu__log_cosh__p, xp_delta__elu__log_cosh__p),
+    ('elu', 'hinge'): (xp_loss__elu__hinge__p, xp_delta__elu__hinge__p),
+    ('silu', 'huber'): (xp_loss__silu__huber__p, xp_delta__silu__huber__p),
+    ('gelu', 'huber'): (xp_loss__gelu__huber__p, xp_delta__gelu__huber__p),
+    ('softmax', 'huber'): (xp_loss__softmax__huber__p, xp_delta__softmax__huber__p),
+    ('mish', 'huber'): (xp_loss__mish__huber__p, xp_delta__mish__huber__p),
+    ('selu', 'huber'): (xp_loss__selu__huber__p, xp_delta__selu__huber__p),
+    ('softsign', 'huber'): (xp_loss__softsign__huber__p, xp_delta__softsign__huber__p),
+    ('hard_sigmoid', 'huber'): (xp_loss__hard_sigmoid__huber__p, xp_delta__hard_sigmoid__huber__p),
+    ('swish', 'quadratic'): (xp_loss__swish__quadratic__p, xp_delta__swish__quadratic__p),
+    ('swish', 'sse'): (xp_loss__swish__sse__p, xp_delta__swish__sse__p),
+    ('swish', 'mse'): (xp_loss__swish__mse__p, xp_delta__swish__mse__p),
+    ('swish', 'l1'): (xp_loss__swish__l1__p, xp_delta__swish__l1__p),
+    ('swish', 'huber'): (xp_loss__swish__huber__p, xp_delta__swish__huber__p),
+    ('swish', 'log_cosh'): (xp_loss__swish__log_cosh__p, xp_delta__swish__log_cosh__p),
+    ('swish', 'hinge'): (xp_loss__swish__hinge__p, xp_delta__swish__hinge__p),
+}
+
 ELEMENTWISE = {
     act__identity,
     dact__identity,
@@ -6247,10 +10657,14 @@ ELEMENTWISE = {
     dact__relu,
     act__leaky_relu,
     dact__leaky_relu,
+    act__leaky_relu__p,
+    dact__leaky_relu__p,
     act__softplus,
     dact__softplus,
     act__elu,
     dact__elu,
+    act__elu__p,
+    dact__elu__p,
     act__silu,
     dact__silu,
     act__gelu,
@@ -6265,10 +10679,13 @@ ELEMENTWISE = {
     dact__hard_sigmoid,
     act__swish,
     dact__swish,
+    act__swish__p,
+    dact__swish__p,
     delta__identity__quadratic,
     delta__identity__sse,
     delta__identity__l1,
     delta__identity__huber,
+    delta__identity__huber__p,
     delta__identity__log_cosh,
     delta__identity__hinge,
     delta__sigmoid__quadratic,
@@ -6277,82 +10694,111 @@ ELEMENTWISE = {
     delta__sigmoid__cce,
     delta__sigmoid__l1,
     delta__sigmoid__huber,
+    delta__sigmoid__huber__p,
     delta__sigmoid__kl,
     delta__sigmoid__poisson,
     delta__sigmoid__log_cosh,
     delta__sigmoid__hinge,
     delta__sigmoid__focal,
+    delta__sigmoid__focal__p,
     delta__tanh__quadratic,
     delta__tanh__sse,
     delta__tanh__l1,
     delta__tanh__huber,
+    delta__tanh__huber__p,
     delta__tanh__log_cosh,
     delta__tanh__hinge,
     delta__relu__quadratic,
     delta__relu__sse,
     delta__relu__l1,
     delta__relu__huber,
+    delta__relu__huber__p,
     delta__relu__log_cosh,
     delta__relu__hinge,
     delta__leaky_relu__quadratic,
+    delta__leaky_relu__quadratic__p,
     delta__leaky_relu__sse,
+    delta__leaky_relu__sse__p,
     delta__leaky_relu__l1,
+    delta__leaky_relu__l1__p,
     delta__leaky_relu__huber,
+    delta__leaky_relu__huber__p,
     delta__leaky_relu__log_cosh,
+    delta__leaky_relu__log_cosh__p,
     delta__leaky_relu__hinge,
+    delta__leaky_relu__hinge__p,
     delta__softplus__quadratic,
     delta__softplus__sse,
     delta__softplus__l1,
     delta__softplus__huber,
+    delta__softplus__huber__p,
     delta__softplus__poisson,
     delta__softplus__log_cosh,
     delta__softplus__hinge,
     delta__elu__quadratic,
+    delta__elu__quadratic__p,
     delta__elu__sse,
+    delta__elu__sse__p,
     delta__elu__l1,
+    delta__elu__l1__p,
     delta__elu__huber,
+    delta__elu__huber__p,
     delta__elu__log_cosh,
+    delta__elu__log_cosh__p,
     delta__elu__hinge,
+    delta__elu__hinge__p,
     delta__silu__quadratic,
     delta__silu__sse,
     delta__silu__l1,
     delta__silu__huber,
+    delta__silu__huber__p,
     delta__silu__log_cosh,
     delta__silu__hinge,
     delta__gelu__quadratic,
     delta__gelu__sse,
     delta__gelu__l1,
     delta__gelu__huber,
+    delta__gelu__huber__p,
     delta__gelu__log_cosh,
     delta__gelu__hinge,
     delta__mish__quadratic,
     delta__mish__sse,
     delta__mish__l1,
     delta__mish__huber,
+    delta__mish__huber__p,
     delta__mish__log_cosh,
     delta__mish__hinge,
     delta__selu__quadratic,
     delta__selu__sse,
     delta__selu__l1,
     delta__selu__huber,
+    delta__selu__huber__p,
     delta__selu__log_cosh,
     delta__selu__hinge,
     delta__softsign__quadratic,
     delta__softsign__sse,
     delta__softsign__l1,
     delta__softsign__huber,
+    delta__softsign__huber__p,
     delta__softsign__log_cosh,
     delta__softsign__hinge,
     delta__hard_sigmoid__quadratic,
     delta__hard_sigmoid__sse,
     delta__hard_sigmoid__l1,
     delta__hard_sigmoid__huber,
+    delta__hard_sigmoid__huber__p,
     delta__hard_sigmoid__log_cosh,
     delta__hard_sigmoid__hinge,
     delta__swish__quadratic,
+    delta__swish__quadratic__p,
     delta__swish__sse,
+    delta__swish__sse__p,
     delta__swish__l1,
+    delta__swish__l1__p,
     delta__swish__huber,
+    delta__swish__huber__p,
     delta__swish__log_cosh,
+    delta__swish__log_cosh__p,
     delta__swish__hinge,
+    delta__swish__hinge__p,
 }

@@ -19,8 +19,8 @@ def dact__identity(z, n, xp, ops):
 
 
 def act__sigmoid(z, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))
 
 
@@ -37,8 +37,8 @@ def act__tanh(z, n, xp, ops):
 
 
 def dact__tanh(z, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.exp(-2.0*ops.minimum(374.0, xp.abs(z)))
     c1 = 2.0*c0/(1.0 + c0)
     return c1*(2.0 - c1)
 
@@ -53,14 +53,14 @@ def dact__relu(z, n, xp, ops):
     return ops.where((z > 0.0), 1.0, 0.0)
 
 
-def act__leaky_relu(z, n, xp, ops, slope=0.01):
-    """slope*Min(0, z) + Max(0, z)"""
-    return slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)
+def act__leaky_relu(z, n, xp, ops):
+    """Max(z/100, z)"""
+    return ops.maximum(z, (0.01)*z)
 
 
-def dact__leaky_relu(z, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))"""
-    return ops.where((z > 0.0), 1.0, slope)
+def dact__leaky_relu(z, n, xp, ops):
+    """Piecewise((1, z > 0), (1/100, True))"""
+    return ops.where((z > 0.0), 1.0, 0.01)
 
 
 def act__softplus(z, n, xp, ops):
@@ -69,32 +69,31 @@ def act__softplus(z, n, xp, ops):
 
 
 def dact__softplus(z, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))
 
 
-def act__elu(z, n, xp, ops, alpha=1.0):
-    """alpha*expm1(Min(0, z)) + Max(0, z)"""
-    return alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z)
+def act__elu(z, n, xp, ops):
+    """expm1(Min(0, z)) + Max(0, z)"""
+    return ops.maximum(0.0, z) + xp.expm1(ops.minimum(0.0, z))
 
 
-def dact__elu(z, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))"""
-    c0 = alpha*xp.exp(ops.minimum(0.0, z))
-    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c0, c0 + ops.maximum(0.0, z)))
+def dact__elu(z, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))"""
+    return ops.where((z > 0.0), 1.0, ops.maximum(0.0, z) + xp.exp(ops.minimum(0.0, z)))
 
 
 def act__silu(z, n, xp, ops):
-    """z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return z*((c0)/(1.0 + c0))
 
 
 def dact__silu(z, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
-    c1 = xp.exp(ops.minimum(40.0, -z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = xp.exp(ops.minimum(39.0, -z))
     return (1.0 + z*((c1)/(1.0 + c1)))*((c0)/(1.0 + c0))
 
 
@@ -104,8 +103,8 @@ def act__gelu(z, n, xp, ops):
 
 
 def dact__gelu(z, n, xp, ops):
-    """sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)"""
-    return 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)) + ops.ndtr(z)
+    """sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)"""
+    return 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)) + ops.ndtr(z)
 
 
 def act__softmax(z, n, xp, ops):
@@ -119,11 +118,11 @@ def act__mish(z, n, xp, ops):
 
 
 def dact__mish(z, n, xp, ops):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    c3 = xp.exp(ops.minimum(40.0, z))
+    c3 = xp.exp(ops.minimum(39.0, z))
     c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
     return ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + xp.tanh(c0))
 
@@ -158,18 +157,17 @@ def dact__hard_sigmoid(z, n, xp, ops):
     return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
 
 
-def act__swish(z, n, xp, ops, beta=1.0):
-    """z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def act__swish(z, n, xp, ops):
+    """z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return z*((c0)/(1.0 + c0))
 
 
-def dact__swish(z, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = xp.exp(ops.minimum(40.0, -c0))
-    return (1.0 + c0*((c2)/(1.0 + c2)))*((c1)/(1.0 + c1))
+def dact__swish(z, n, xp, ops):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = xp.exp(ops.minimum(39.0, -z))
+    return (1.0 + z*((c1)/(1.0 + c1)))*((c0)/(1.0 + c0))
 
 
 def loss__identity__quadratic(z, y, n, xp, ops):
@@ -212,15 +210,15 @@ def delta__identity__l1(z, y, n, xp, ops):
     return xp.sign(z - y)
 
 
-def loss__identity__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum(((y - z) - Clip(y - z, -delta, delta)/2)*Clip(y - z, -delta, delta))"""
-    c0 = ops.clip(y - z, -delta, delta)
+def loss__identity__huber(z, y, n, xp, ops):
+    """RowSum(((y - z) - Clip(y - z, -1, 1)/2)*Clip(y - z, -1, 1))"""
+    c0 = ops.clip(y - z, (-1.0), 1.0)
     return (xp.sum(c0*(y - z - (0.5)*c0), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__identity__huber(z, y, n, xp, ops, delta=1.0):
-    """Clip(-y + z, -delta, delta)"""
-    return ops.clip(z - y, -delta, delta)
+def delta__identity__huber(z, y, n, xp, ops):
+    """Clip(-y + z, -1, 1)"""
+    return ops.clip(z - y, (-1.0), 1.0)
 
 
 def loss__identity__log_cosh(z, y, n, xp, ops):
@@ -301,8 +299,8 @@ def loss__sigmoid__cce(z, y, n, xp, ops):
 
 
 def delta__sigmoid__cce(z, y, n, xp, ops):
-    """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """-y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     return -y*((c0)/(1.0 + c0))
 
 
@@ -319,19 +317,19 @@ def delta__sigmoid__l1(z, y, n, xp, ops):
     return c1*(1.0 - c1)*xp.sign(((ops.step(z) - y) - (ops.copysign(c1, z))))
 
 
-def loss__sigmoid__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))"""
+def loss__sigmoid__huber(z, y, n, xp, ops):
+    """RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))
-    c2 = ops.clip(-c1, -delta, delta)
+    c2 = ops.clip(-c1, (-1.0), 1.0)
     return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__sigmoid__huber(z, y, n, xp, ops, delta=1.0):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+def delta__sigmoid__huber(z, y, n, xp, ops):
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    return c1*(1.0 - c1)*ops.clip(((ops.step(z) - y) - (ops.copysign(c1, z))), -delta, delta)
+    return c1*(1.0 - c1)*ops.clip(((ops.step(z) - y) - (ops.copysign(c1, z))), (-1.0), 1.0)
 
 
 def loss__sigmoid__kl(z, y, n, xp, ops):
@@ -340,8 +338,8 @@ def loss__sigmoid__kl(z, y, n, xp, ops):
 
 
 def delta__sigmoid__kl(z, y, n, xp, ops):
-    """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """-y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     return -y*((c0)/(1.0 + c0))
 
 
@@ -352,8 +350,8 @@ def loss__sigmoid__poisson(z, y, n, xp, ops):
 
 
 def delta__sigmoid__poisson(z, y, n, xp, ops):
-    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     c1 = xp.exp(-xp.abs(z))
     return ((ops.step(z) - y) - (ops.copysign(((c1)/(1.0 + c1)), z)))*((c0)/(1.0 + c0))
 
@@ -373,124 +371,123 @@ def delta__sigmoid__log_cosh(z, y, n, xp, ops):
 
 
 def loss__sigmoid__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__sigmoid__hinge(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, z))
+    c2 = xp.exp(ops.minimum(39.0, z))
     return c1*(1.0 - c1)*ops.where((y*((c2)/(1.0 + c2)) < 1.0), -y, 0.0)
 
 
-def loss__sigmoid__focal(z, y, n, xp, ops, gamma=2.0):
-    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)"""
+def loss__sigmoid__focal(z, y, n, xp, ops):
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2)"""
     c0 = xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.exp(ops.minimum(40.0, z))
+    c1 = xp.exp(ops.minimum(39.0, z))
     c2 = -z
-    c3 = xp.exp(ops.minimum(40.0, c2))
-    return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*xp.pow(((c3)/(1.0 + c3)), gamma) + (1.0 - y)*(c0 + ops.maximum(0.0, z))*xp.pow(((c1)/(1.0 + c1)), gamma), axis=-1, keepdims=True))[..., 0]
+    c3 = xp.exp(ops.minimum(39.0, c2))
+    return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*((c3)/(1.0 + c3))**2 + (1.0 - y)*(c0 + ops.maximum(0.0, z))*((c1)/(1.0 + c1))**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__sigmoid__focal(z, y, n, xp, ops, gamma=2.0):
-    """-gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)"""
+def delta__sigmoid__focal(z, y, n, xp, ops):
+    """-2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**3"""
     c0 = -z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = 1.0 + gamma
-    c4 = 1.0 - y
-    c5 = xp.exp(ops.minimum(40.0, z))
-    c6 = ((c5)/(1.0 + c5))
-    c7 = xp.log1p(xp.exp(-xp.abs(z)))
-    return c4*xp.pow(c6, c3) + gamma*c2*c4*xp.pow(c6, gamma)*(c7 + ops.maximum(0.0, z)) - xp.pow(c2, c3)*y - gamma*xp.pow(c2, gamma)*c6*y*(c7 + ops.maximum(0.0, c0))
+    c3 = 1.0 - y
+    c4 = xp.exp(ops.minimum(39.0, z))
+    c5 = ((c4)/(1.0 + c4))
+    c6 = xp.log1p(xp.exp(-xp.abs(z)))
+    return c3*c5**3 + 2.0*c2*c3*c5**2*(c6 + ops.maximum(0.0, z)) - c2**3*y - 2.0*c2**2*c5*y*(c6 + ops.maximum(0.0, c0))
 
 
 def loss__tanh__quadratic(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum((0.5)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__quadratic(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__sse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__sse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = c1/(1.0 + c1)
     c3 = 2.0*c2
     return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__mse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__tanh__mse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
+    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(n*(1 + exp(-2*Min(tanh_clamp, Abs(z)))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = c1/(1.0 + c1)
     c3 = 2.0*c2
     return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)/n
 
 
 def loss__tanh__l1(z, y, n, xp, ops):
-    """RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))"""
+    """RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(xp.abs(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__l1(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*xp.sign(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
 
 
-def loss__tanh__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))"""
+def loss__tanh__huber(z, y, n, xp, ops):
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
-    c3 = ops.clip(-c2, -delta, delta)
+    c3 = ops.clip(-c2, (-1.0), 1.0)
     return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__tanh__huber(z, y, n, xp, ops, delta=1.0):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))"""
+def delta__tanh__huber(z, y, n, xp, ops):
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), -delta, delta)
+    return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), (-1.0), 1.0)
 
 
 def loss__tanh__log_cosh(z, y, n, xp, ops):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))"""
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))
     c3 = (c0 > 0.5)
     c4 = y - xp.tanh(z)
@@ -499,11 +496,12 @@ def loss__tanh__log_cosh(z, y, n, xp, ops):
 
 
 def delta__tanh__log_cosh(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    return c2*(2.0 - c2)*xp.tanh(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
+    c3 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    return c2*(2.0 - c2)*xp.tanh(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c3/(1.0 + c3), z))), xp.tanh(z) - y))
 
 
 def loss__tanh__hinge(z, y, n, xp, ops):
@@ -512,8 +510,8 @@ def loss__tanh__hinge(z, y, n, xp, ops):
 
 
 def delta__tanh__hinge(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.exp(-2.0*ops.minimum(374.0, xp.abs(z)))
     c1 = 2.0*c0/(1.0 + c0)
     return c1*(2.0 - c1)*ops.where((y*xp.tanh(z) < 1.0), -y, 0.0)
 
@@ -558,16 +556,16 @@ def delta__relu__l1(z, y, n, xp, ops):
     return ops.where((z > 0.0), 1.0, 0.0)*xp.sign(ops.maximum(0.0, z) - y)
 
 
-def loss__relu__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - Clip(y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(y - Max(0, z), -delta, delta))"""
+def loss__relu__huber(z, y, n, xp, ops):
+    """RowSum((y - Clip(y - Max(0, z), -1, 1)/2 - Max(0, z))*Clip(y - Max(0, z), -1, 1))"""
     c0 = ops.maximum(0.0, z)
-    c1 = ops.clip(y - c0, -delta, delta)
+    c1 = ops.clip(y - c0, (-1.0), 1.0)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__relu__huber(z, y, n, xp, ops, delta=1.0):
-    """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -delta, delta)"""
-    return ops.where((z > 0.0), 1.0, 0.0)*ops.clip(ops.maximum(0.0, z) - y, -delta, delta)
+def delta__relu__huber(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)"""
+    return ops.where((z > 0.0), 1.0, 0.0)*ops.clip(ops.maximum(0.0, z) - y, (-1.0), 1.0)
 
 
 def loss__relu__log_cosh(z, y, n, xp, ops):
@@ -591,77 +589,77 @@ def delta__relu__hinge(z, y, n, xp, ops):
     return ops.where((z > 0.0), 1.0, 0.0)*ops.where((y*ops.maximum(0.0, z) < 1.0), -y, 0.0)
 
 
-def loss__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
-    """RowSum((slope*Min(0, z) - y + Max(0, z))**2/2)"""
-    return (xp.sum((0.5)*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + Max(z/100, z))**2/2)"""
+    return (xp.sum((0.5)*(ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__quadratic(z, y, n, xp, ops, slope=0.01):
-    """(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
-    return (slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
+def delta__leaky_relu__quadratic(z, y, n, xp, ops):
+    """(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
+    return (ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)
 
 
-def loss__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
-    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)"""
-    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__sse(z, y, n, xp, ops):
+    """RowSum((-y + Max(z/100, z))**2)"""
+    return (xp.sum((ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__sse(z, y, n, xp, ops, slope=0.01):
-    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))"""
-    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)
+def delta__leaky_relu__sse(z, y, n, xp, ops):
+    """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))"""
+    return 2.0*(ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)
 
 
-def loss__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
-    """RowSum((slope*Min(0, z) - y + Max(0, z))**2)/n"""
-    return (xp.sum((slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+def loss__leaky_relu__mse(z, y, n, xp, ops):
+    """RowSum((-y + Max(z/100, z))**2)/n"""
+    return (xp.sum((ops.maximum(z, (0.01)*z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
-def delta__leaky_relu__mse(z, y, n, xp, ops, slope=0.01):
-    """2*(slope*Min(0, z) - y + Max(0, z))*Piecewise((1, z > 0), (slope, True))/n"""
-    return 2.0*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)*ops.where((z > 0.0), 1.0, slope)/n
+def delta__leaky_relu__mse(z, y, n, xp, ops):
+    """2*(-y + Max(z/100, z))*Piecewise((1, z > 0), (1/100, True))/n"""
+    return 2.0*(ops.maximum(z, (0.01)*z) - y)*ops.where((z > 0.0), 1.0, 0.01)/n
 
 
-def loss__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Abs(slope*Min(0, z) - y + Max(0, z)))"""
-    return (xp.sum(xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y), axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__l1(z, y, n, xp, ops):
+    """RowSum(Abs(y - Max(z/100, z)))"""
+    return (xp.sum(xp.abs(y - ops.maximum(z, (0.01)*z)), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__l1(z, y, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))*sign(slope*Min(0, z) - y + Max(0, z))"""
-    return ops.where((z > 0.0), 1.0, slope)*xp.sign(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+def delta__leaky_relu__l1(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (1/100, True))*sign(-y + Max(z/100, z))"""
+    return ops.where((z > 0.0), 1.0, 0.01)*xp.sign(ops.maximum(z, (0.01)*z) - y)
 
 
-def loss__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
-    """RowSum((-slope*Min(0, z) + y - Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta))"""
-    c0 = slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y
-    c1 = ops.clip(-c0, -delta, delta)
-    return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__huber(z, y, n, xp, ops):
+    """RowSum((y - Clip(y - Max(z/100, z), -1, 1)/2 - Max(z/100, z))*Clip(y - Max(z/100, z), -1, 1))"""
+    c0 = ops.maximum(z, (0.01)*z)
+    c1 = ops.clip(y - c0, (-1.0), 1.0)
+    return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__huber(z, y, n, xp, ops, slope=0.01, delta=1.0):
-    """Piecewise((1, z > 0), (slope, True))*Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta)"""
-    return ops.where((z > 0.0), 1.0, slope)*ops.clip(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y, -delta, delta)
+def delta__leaky_relu__huber(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)"""
+    return ops.where((z > 0.0), 1.0, 0.01)*ops.clip(ops.maximum(z, (0.01)*z) - y, (-1.0), 1.0)
 
 
-def loss__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(slope*Min(0, z) - y + Max(0, z)))/2)**2), Abs(slope*Min(0, z) - y + Max(0, z)) < 1), (Abs(slope*Min(0, z) - y + Max(0, z)) + log1p(exp(-2*Abs(slope*Min(0, z) - y + Max(0, z)))) - log(2), True)))"""
-    c0 = xp.abs(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+def loss__leaky_relu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - Max(z/100, z)))/2)**2), Abs(y - Max(z/100, z)) < 1), (Abs(y - Max(z/100, z)) + log1p(exp(-2*Abs(y - Max(z/100, z)))) - log(2), True)))"""
+    c0 = xp.abs(y - ops.maximum(z, (0.01)*z))
     return (xp.sum(ops.where((c0 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c0))**2), c0 + xp.log1p(xp.exp(-2.0*c0)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__log_cosh(z, y, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))*tanh(slope*Min(0, z) - y + Max(0, z))"""
-    return ops.where((z > 0.0), 1.0, slope)*xp.tanh(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z) - y)
+def delta__leaky_relu__log_cosh(z, y, n, xp, ops):
+    """-Piecewise((1, z > 0), (1/100, True))*tanh(y - Max(z/100, z))"""
+    return -ops.where((z > 0.0), 1.0, 0.01)*xp.tanh(y - ops.maximum(z, (0.01)*z))
 
 
-def loss__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
-    """RowSum(Max(0, -y*(slope*Min(0, z) + Max(0, z)) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
+def loss__leaky_relu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*Max(z/100, z) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.maximum(z, (0.01)*z)), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__leaky_relu__hinge(z, y, n, xp, ops, slope=0.01):
-    """Piecewise((1, z > 0), (slope, True))*Piecewise((-y, y*(slope*Min(0, z) + Max(0, z)) < 1), (0, True))"""
-    return ops.where((z > 0.0), 1.0, slope)*ops.where((y*(slope*ops.minimum(0.0, z) + ops.maximum(0.0, z)) < 1.0), -y, 0.0)
+def delta__leaky_relu__hinge(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (1/100, True))*Piecewise((-y, y*Max(z/100, z) < 1), (0, True))"""
+    return ops.where((z > 0.0), 1.0, 0.01)*ops.where((y*ops.maximum(z, (0.01)*z) < 1.0), -y, 0.0)
 
 
 def loss__softplus__quadratic(z, y, n, xp, ops):
@@ -670,8 +668,8 @@ def loss__softplus__quadratic(z, y, n, xp, ops):
 
 
 def delta__softplus__quadratic(z, y, n, xp, ops):
-    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -681,8 +679,8 @@ def loss__softplus__sse(z, y, n, xp, ops):
 
 
 def delta__softplus__sse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -692,8 +690,8 @@ def loss__softplus__mse(z, y, n, xp, ops):
 
 
 def delta__softplus__mse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))/n
 
 
@@ -703,35 +701,36 @@ def loss__softplus__l1(z, y, n, xp, ops):
 
 
 def delta__softplus__l1(z, y, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))*xp.sign(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)
 
 
-def loss__softplus__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta))"""
+def loss__softplus__huber(z, y, n, xp, ops):
+    """RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y
-    c1 = ops.clip(-c0, -delta, delta)
+    c1 = ops.clip(-c0, (-1.0), 1.0)
     return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__softplus__huber(z, y, n, xp, ops, delta=1.0):
-    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
-    return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, -delta, delta)*((c0)/(1.0 + c0))
+def delta__softplus__huber(z, y, n, xp, ops):
+    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, (-1.0), 1.0)*((c0)/(1.0 + c0))
 
 
 def loss__softplus__poisson(z, y, n, xp, ops):
-    """RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))"""
-    c0 = ops.minimum(40.0, -z)
-    return (xp.sum(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y*ops.where((z < (-40.0)), z, xp.log(ops.maximum(0.0, -c0) + xp.log1p(xp.exp(-xp.abs(c0))))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(-y*Piecewise((z, sigmoid_saturation < -z), (log(log1p(exp(-Abs(Min(sigmoid_saturation, -z)))) + Max(0, -Min(sigmoid_saturation, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))"""
+    c0 = -z
+    c1 = ops.minimum(39.0, c0)
+    return (xp.sum(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y*ops.where((39.0 < c0), z, xp.log(ops.maximum(0.0, -c1) + xp.log1p(xp.exp(-xp.abs(c1))))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softplus__poisson(z, y, n, xp, ops):
-    """-y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """-y*Piecewise((1, z < -40), (Quotient(exp(Min(sigmoid_saturation, Max(-40, z))), exp(Min(sigmoid_saturation, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ops.maximum((-40.0), z)
-    c2 = xp.exp(ops.minimum(40.0, c1))
+    c2 = xp.exp(ops.minimum(39.0, c1))
     return ((c0)/(1.0 + c0)) - y*ops.where((z < (-40.0)), 1.0, ((c2)/(1.0 + c2))/(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(c1)))))
 
 
@@ -742,8 +741,8 @@ def loss__softplus__log_cosh(z, y, n, xp, ops):
 
 
 def delta__softplus__log_cosh(z, y, n, xp, ops):
-    """tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -753,218 +752,211 @@ def loss__softplus__hinge(z, y, n, xp, ops):
 
 
 def delta__softplus__hinge(z, y, n, xp, ops):
-    """Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ops.where((y*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) < 1.0), -y, 0.0)*((c0)/(1.0 + c0))
 
 
-def loss__elu__quadratic(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True))/2)"""
+def loss__elu__quadratic(z, y, n, xp, ops):
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True))/2)"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum((0.5)*ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum((0.5)*ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__quadratic(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+def delta__elu__quadratic(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
+
+
+def loss__elu__sse(z, y, n, xp, ops):
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))"""
     c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+    return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
-def loss__elu__sse(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))"""
+def delta__elu__sse(z, y, n, xp, ops):
+    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = xp.exp(c1)
+    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
+
+
+def loss__elu__mse(z, y, n, xp, ops):
+    """RowSum(Piecewise((Minus(exp(Min(0, z)), y + 1)**2, z < -1/2), ((-y + expm1(Min(0, z)) + Max(0, z))**2, True)))/n"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
-def delta__elu__sse(z, y, n, xp, ops, alpha=1.0):
-    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+def delta__elu__mse(z, y, n, xp, ops):
+    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = xp.exp(c1)
+    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)/n
+
+
+def loss__elu__l1(z, y, n, xp, ops):
+    """RowSum(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))"""
     c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+    return (xp.sum(xp.abs(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)), axis=-1, keepdims=True))[..., 0]
 
 
-def loss__elu__mse(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y)**2, z < -1/2), ((alpha*expm1(Min(0, z)) - y + Max(0, z))**2, True)))/n"""
+def delta__elu__l1(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*xp.sign(ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y))
+
+
+def loss__elu__huber(z, y, n, xp, ops):
+    """RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))"""
     c0 = ops.minimum(0.0, z)
-    return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
-
-
-def delta__elu__mse(z, y, n, xp, ops, alpha=1.0):
-    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n"""
-    c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)/n
-
-
-def loss__elu__l1(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))"""
-    c0 = ops.minimum(0.0, z)
-    return (xp.sum(xp.abs(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)), axis=-1, keepdims=True))[..., 0]
-
-
-def delta__elu__l1(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
-    c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.sign(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
-
-
-def loss__elu__huber(z, y, n, xp, ops, alpha=1.0, delta=1.0):
-    """RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) - Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))"""
-    c0 = ops.minimum(0.0, z)
-    c1 = ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha)), alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)
-    c2 = ops.clip(-c1, -delta, delta)
+    c1 = ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)
+    c2 = ops.clip(-c1, (-1.0), 1.0)
     return (xp.sum(c2*(-c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__huber(z, y, n, xp, ops, alpha=1.0, delta=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)"""
-    c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.clip(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), -delta, delta)
+def delta__elu__huber(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    c2 = xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.clip(ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y), (-1.0), 1.0)
 
 
-def loss__elu__log_cosh(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(alpha*exp(Min(0, z)), alpha + y)) < 1, Abs(alpha*expm1(Min(0, z)) - y + Max(0, z)) < 1)), (Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))) - log(2), True)))"""
+def loss__elu__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))/2)**2), ITE(z < -1/2, Abs(Minus(exp(Min(0, z)), y + 1)) < 1, Abs(-y + expm1(Min(0, z)) + Max(0, z)) < 1)), (Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))) - log(2), True)))"""
     c0 = ops.minimum(0.0, z)
-    c1 = ((alpha*xp.exp(c0)) - (y + alpha))
+    c1 = ((xp.exp(c0)) - (1.0 + y))
     c2 = (z < (-0.5))
-    c3 = alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y
+    c3 = ops.maximum(0.0, z) + xp.expm1(c0) - y
     c4 = xp.abs(ops.where(c2, c1, c3))
     return (xp.sum(ops.where(ops.where(c2, (xp.abs(c1) < 1.0), (xp.abs(c3) < 1.0)), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c4))**2), c4 + xp.log1p(xp.exp(-2.0*c4)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__elu__log_cosh(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*tanh(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))"""
-    c0 = ops.minimum(0.0, z)
-    c1 = alpha*xp.exp(c0)
-    c2 = (z < (-0.5))
-    c3 = ops.maximum(0.0, z)
-    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*xp.tanh(ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y))
-
-
-def loss__elu__hinge(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*(alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
-
-
-def delta__elu__hinge(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
+def delta__elu__log_cosh(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*tanh(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    c2 = alpha*xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c2, c0 + c2))*ops.where((y*(c0 + alpha*xp.expm1(c1)) < 1.0), -y, 0.0)
+    c2 = xp.exp(c1)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*xp.tanh(ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y))
+
+
+def loss__elu__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*(expm1(Min(0, z)) + Max(0, z)) + 1))"""
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*(ops.maximum(0.0, z) + xp.expm1(ops.minimum(0.0, z)))), axis=-1, keepdims=True))[..., 0]
+
+
+def delta__elu__hinge(z, y, n, xp, ops):
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
+    c0 = ops.maximum(0.0, z)
+    c1 = ops.minimum(0.0, z)
+    return ops.where((z > 0.0), 1.0, c0 + xp.exp(c1))*ops.where((y*(c0 + xp.expm1(c1)) < 1.0), -y, 0.0)
 
 
 def loss__silu__quadratic(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2/2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__silu__sse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__silu__mse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__silu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
 
 
 def loss__silu__l1(z, y, n, xp, ops):
-    """RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__l1(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.sign(c1*z - y)
 
 
-def loss__silu__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+def loss__silu__huber(z, y, n, xp, ops):
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = z*((c0)/(1.0 + c0))
-    c2 = ops.clip(y - c1, -delta, delta)
+    c2 = ops.clip(y - c1, (-1.0), 1.0)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__silu__huber(z, y, n, xp, ops, delta=1.0):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+def delta__silu__huber(z, y, n, xp, ops):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
-    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, -delta, delta)
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, (-1.0), 1.0)
 
 
 def loss__silu__log_cosh(z, y, n, xp, ops):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
     return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__log_cosh(z, y, n, xp, ops):
-    """-(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """-(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.tanh(c1*z - y)
 
 
 def loss__silu__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__hinge(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.where((c1*y*z < 1.0), -y, 0.0)
 
 
@@ -974,9 +966,9 @@ def loss__gelu__quadratic(z, y, n, xp, ops):
 
 
 def delta__gelu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
 
 
 def loss__gelu__sse(z, y, n, xp, ops):
@@ -985,9 +977,9 @@ def loss__gelu__sse(z, y, n, xp, ops):
 
 
 def delta__gelu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)
+    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
 
 
 def loss__gelu__mse(z, y, n, xp, ops):
@@ -996,9 +988,9 @@ def loss__gelu__mse(z, y, n, xp, ops):
 
 
 def delta__gelu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)/n
+    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)/n
 
 
 def loss__gelu__l1(z, y, n, xp, ops):
@@ -1007,22 +999,22 @@ def loss__gelu__l1(z, y, n, xp, ops):
 
 
 def delta__gelu__l1(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.sign(c0*z - y)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.sign(c0*z - y)
 
 
-def loss__gelu__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -delta, delta)/2)*Clip(y - z*Phi(z), -delta, delta))"""
+def loss__gelu__huber(z, y, n, xp, ops):
+    """RowSum((y - z*Phi(z) - Clip(y - z*Phi(z), -1, 1)/2)*Clip(y - z*Phi(z), -1, 1))"""
     c0 = z*ops.ndtr(z)
-    c1 = ops.clip(y - c0, -delta, delta)
+    c1 = ops.clip(y - c0, (-1.0), 1.0)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__gelu__huber(z, y, n, xp, ops, delta=1.0):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
+def delta__gelu__huber(z, y, n, xp, ops):
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, (-1.0), 1.0)
 
 
 def loss__gelu__log_cosh(z, y, n, xp, ops):
@@ -1032,9 +1024,9 @@ def loss__gelu__log_cosh(z, y, n, xp, ops):
 
 
 def delta__gelu__log_cosh(z, y, n, xp, ops):
-    """(-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
+    """(-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.tanh(c0*z - y)
+    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.tanh(c0*z - y)
 
 
 def loss__gelu__hinge(z, y, n, xp, ops):
@@ -1043,9 +1035,9 @@ def loss__gelu__hinge(z, y, n, xp, ops):
 
 
 def delta__gelu__hinge(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
 
 
 def loss__softmax__quadratic(z, y, n, xp, ops):
@@ -1108,16 +1100,16 @@ def delta__softmax__l1(z, y, n, xp, ops):
     return ops.softmax_vjp(z, xp.sign(ops.softmax_residual(z, y)))
 
 
-def loss__softmax__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((-Clip(-softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -delta, delta))"""
+def loss__softmax__huber(z, y, n, xp, ops):
+    """RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))"""
     c0 = ops.softmax_residual(z, y)
-    c1 = ops.clip(-c0, -delta, delta)
+    c1 = ops.clip(-c0, (-1.0), 1.0)
     return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__softmax__huber(z, y, n, xp, ops, delta=1.0):
-    """softmax_vjp(z, Clip(softmax_residual(z, y), -delta, delta))"""
-    return ops.softmax_vjp(z, ops.clip(ops.softmax_residual(z, y), -delta, delta))
+def delta__softmax__huber(z, y, n, xp, ops):
+    """softmax_vjp_clipped_residual(z, y)"""
+    return ops.softmax_vjp_clipped_residual(z, y)
 
 
 def loss__softmax__kl(z, y, n, xp, ops):
@@ -1167,12 +1159,12 @@ def loss__mish__quadratic(z, y, n, xp, ops):
 
 
 def delta__mish__quadratic(z, y, n, xp, ops):
-    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return (c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1183,12 +1175,12 @@ def loss__mish__sse(z, y, n, xp, ops):
 
 
 def delta__mish__sse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1199,12 +1191,12 @@ def loss__mish__mse(z, y, n, xp, ops):
 
 
 def delta__mish__mse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)/n
 
@@ -1215,32 +1207,32 @@ def loss__mish__l1(z, y, n, xp, ops):
 
 
 def delta__mish__l1(z, y, n, xp, ops):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.sign(c1*z - y)
 
 
-def loss__mish__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta))"""
+def loss__mish__huber(z, y, n, xp, ops):
+    """RowSum((y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) - Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)/2)*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1))"""
     c0 = z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))))
-    c1 = ops.clip(y - c0, -delta, delta)
+    c1 = ops.clip(y - c0, (-1.0), 1.0)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__mish__huber(z, y, n, xp, ops, delta=1.0):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)"""
+def delta__mish__huber(z, y, n, xp, ops):
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
-    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, -delta, delta)
+    return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, (-1.0), 1.0)
 
 
 def loss__mish__log_cosh(z, y, n, xp, ops):
@@ -1250,12 +1242,12 @@ def loss__mish__log_cosh(z, y, n, xp, ops):
 
 
 def delta__mish__log_cosh(z, y, n, xp, ops):
-    """-Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    """-Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.tanh(c1*z - y)
 
@@ -1266,12 +1258,12 @@ def loss__mish__hinge(z, y, n, xp, ops):
 
 
 def delta__mish__hinge(z, y, n, xp, ops):
-    """Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c1*y*z < 1.0), -y, 0.0)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1324,18 +1316,18 @@ def delta__selu__l1(z, y, n, xp, ops):
     return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*xp.sign(c0 + (1.7580993408473768)*xp.expm1(c1) - y)
 
 
-def loss__selu__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))"""
+def loss__selu__huber(z, y, n, xp, ops):
+    """RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1))"""
     c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
-    c1 = ops.clip(-c0, -delta, delta)
+    c1 = ops.clip(-c0, (-1.0), 1.0)
     return (xp.sum(c1*(-c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__selu__huber(z, y, n, xp, ops, delta=1.0):
-    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)"""
+def delta__selu__huber(z, y, n, xp, ops):
+    """Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)"""
     c0 = (1.0507009873554805)*ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*ops.clip(c0 + (1.7580993408473768)*xp.expm1(c1) - y, -delta, delta)
+    return ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))*ops.clip(c0 + (1.7580993408473768)*xp.expm1(c1) - y, (-1.0), 1.0)
 
 
 def loss__selu__log_cosh(z, y, n, xp, ops):
@@ -1407,17 +1399,17 @@ def delta__softsign__l1(z, y, n, xp, ops):
     return xp.sign(z/c0 - y)/c0**2
 
 
-def loss__softsign__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -delta, delta)/2)*Clip(y - z/(Abs(z) + 1), -delta, delta))"""
+def loss__softsign__huber(z, y, n, xp, ops):
+    """RowSum(((y - z/(Abs(z) + 1)) - Clip(y - z/(Abs(z) + 1), -1, 1)/2)*Clip(y - z/(Abs(z) + 1), -1, 1))"""
     c0 = z/(1.0 + xp.abs(z))
-    c1 = ops.clip(y - c0, -delta, delta)
+    c1 = ops.clip(y - c0, (-1.0), 1.0)
     return (xp.sum(c1*(y - c0 - (0.5)*c1), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__softsign__huber(z, y, n, xp, ops, delta=1.0):
-    """Clip(-y + z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2"""
+def delta__softsign__huber(z, y, n, xp, ops):
+    """Clip(-y + z/(Abs(z) + 1), -1, 1)/(Abs(z) + 1)**2"""
     c0 = 1.0 + xp.abs(z)
-    return ops.clip(z/c0 - y, -delta, delta)/c0**2
+    return ops.clip(z/c0 - y, (-1.0), 1.0)/c0**2
 
 
 def loss__softsign__log_cosh(z, y, n, xp, ops):
@@ -1483,21 +1475,21 @@ def delta__hard_sigmoid__l1(z, y, n, xp, ops):
     return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.sign(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)
 
 
-def loss__hard_sigmoid__huber(z, y, n, xp, ops, delta=1.0):
-    """RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*(-delta/2 + Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))), True)))"""
+def loss__hard_sigmoid__huber(z, y, n, xp, ops):
+    """RowSum(Piecewise(((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2, ITE(z <= -3, Abs(y) <= 1, ITE(z >= 3, Abs(y - 1) <= 1, Abs(-y + z/6 + 1/2) <= 1))), (Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))) - 1/2, True)))"""
     c0 = (z <= (-3.0))
     c1 = (z >= 3.0)
     c2 = 0.5 + (0.16666666666666666)*z
     c3 = y - ops.where(c0, 0.0, ops.where(c1, 1.0, c2))
-    return (xp.sum(ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= xp.abs(c2 - y)))), (0.5)*c3**2, delta*(xp.abs(c3) - (0.5)*delta)), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.where(ops.where(c0, (ops.where((y >= 0.0), y, -y) <= 1.0), ops.where(c1, (ops.where((y >= 1.0), (-1.0) + y, 1.0 - y) <= 1.0), (xp.abs(c2 - y) <= 1.0))), (0.5)*c3**2, xp.abs(c3) - 0.5), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__hard_sigmoid__huber(z, y, n, xp, ops, delta=1.0):
-    """Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (delta*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))"""
+def delta__hard_sigmoid__huber(z, y, n, xp, ops):
+    """Piecewise((1/6, Abs(z) < 3), (0, True))*Piecewise((-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)), ITE(z <= -3, Abs(y) <= 1, ITE(z >= 3, Abs(y - 1) <= 1, Abs(-y + z/6 + 1/2) <= 1))), (sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))), True))"""
     c0 = (z <= (-3.0))
     c1 = (z >= 3.0)
     c2 = ops.where(c0, 0.0, ops.where(c1, 1.0, (0.16666666666666666)*(3.0 + z))) - y
-    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where(c0, (delta >= ops.where((y >= 0.0), y, -y)), ops.where(c1, (delta >= ops.where((y >= 1.0), (-1.0) + y, 1.0 - y)), (delta >= ops.where((y - (0.16666666666666666)*z <= 0.5), 0.5 - y + (0.16666666666666666)*z, (-0.5) + y - (0.16666666666666666)*z)))), c2, delta*xp.sign(c2))
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where(c0, (ops.where((y >= 0.0), y, -y) <= 1.0), ops.where(c1, (ops.where((y >= 1.0), (-1.0) + y, 1.0 - y) <= 1.0), (ops.where((y - (0.16666666666666666)*z <= 0.5), 0.5 - y + (0.16666666666666666)*z, (-0.5) + y - (0.16666666666666666)*z) <= 1.0))), c2, xp.sign(c2))
 
 
 def loss__hard_sigmoid__log_cosh(z, y, n, xp, ops):
@@ -1524,112 +1516,105 @@ def delta__hard_sigmoid__hinge(z, y, n, xp, ops):
     return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*ops.where(ops.where((z <= (-3.0)), True, ops.where((z >= 3.0), (y < 1.0), (y*(3.0 + z) < 6.0))), -y, 0.0)
 
 
-def loss__swish__quadratic(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2/2)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__quadratic(z, y, n, xp, ops):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__quadratic(z, y, n, xp, ops, beta=1.0):
-    """(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+def delta__swish__quadratic(z, y, n, xp, ops):
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
-def loss__swish__sse(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__sse(z, y, n, xp, ops):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__sse(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+def delta__swish__sse(z, y, n, xp, ops):
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
-def loss__swish__mse(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__mse(z, y, n, xp, ops):
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
-def delta__swish__mse(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)/n
+def delta__swish__mse(z, y, n, xp, ops):
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
 
 
-def loss__swish__l1(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__l1(z, y, n, xp, ops):
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__l1(z, y, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.sign(c2*z - y)
+def delta__swish__l1(z, y, n, xp, ops):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.sign(c1*z - y)
 
 
-def loss__swish__huber(z, y, n, xp, ops, beta=1.0, delta=1.0):
-    """RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__huber(z, y, n, xp, ops):
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = z*((c0)/(1.0 + c0))
-    c2 = ops.clip(y - c1, -delta, delta)
+    c2 = ops.clip(y - c1, (-1.0), 1.0)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__huber(z, y, n, xp, ops, beta=1.0, delta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.clip(c2*z - y, -delta, delta)
+def delta__swish__huber(z, y, n, xp, ops):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, (-1.0), 1.0)
 
 
-def loss__swish__log_cosh(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__log_cosh(z, y, n, xp, ops):
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
     return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__log_cosh(z, y, n, xp, ops, beta=1.0):
-    """-(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.tanh(c2*z - y)
+def delta__swish__log_cosh(z, y, n, xp, ops):
+    """-(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.tanh(c1*z - y)
 
 
-def loss__swish__hinge(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+def loss__swish__hinge(z, y, n, xp, ops):
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
-def delta__swish__hinge(z, y, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.where((c2*y*z < 1.0), -y, 0.0)
+def delta__swish__hinge(z, y, n, xp, ops):
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = ((c0)/(1.0 + c0))
+    c2 = xp.exp(ops.minimum(39.0, -z))
+    return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.where((c1*y*z < 1.0), -y, 0.0)
 
 
 ACTIVATIONS = {

@@ -2,6 +2,8 @@
 
     copysign(p, x) = |p| with the sign bit of x;  negative_abs(x) = -|x|;  ndtr(x) = Phi(x)
     select(mask, a, out) = a where mask, out elsewhere
+    bound(name, dtype): a clamp or threshold of the kernels for ``dtype``, from its finfo (``format_bounds``)
+    patch(out, p, r, slow, z, y, dtype): out = slow(z, y) on the lanes where |p| < tiny and |r| > 1
 """
 
 from __future__ import annotations
@@ -13,6 +15,41 @@ import numpy as np
 
 from derive.kernels.blocks import ROW_BLOCK
 
+# --- each format's clamps and thresholds, from its precision and exponent range ----------------------
+
+
+def format_bounds(p: int, emin: int) -> dict:
+    """The bounds the kernels clamp at in a binary format of p bits of precision and least normal
+    exponent emin (round to nearest), each one past the exact threshold (integers: exact in proofs):
+
+        sigmoid_saturation  s: e^{-s} < 2^-(p+1), half an ulp below 1: sigma(x) rounds to 1 for x >= s
+        tanh_clamp          t: e^{-2t} < 2^-(1 - emin + p), below half the least subnormal: rounds to 0
+        gauss_clip          g: e^{-g^2/2} below that too
+        gauss_log_clip      e^{-g^2/2} times the largest float (< 2^(2 - emin)) below that too
+
+    ``proofs.translation`` checks each clamp per format with these same numbers.
+    """
+    ln2 = math.log(2)
+    underflow = (1 - emin + p) * ln2
+    return {"sigmoid_saturation": math.ceil((p + 1) * ln2) + 1, "tanh_clamp": math.ceil(underflow / 2) + 1,
+            "gauss_clip": math.ceil(math.sqrt(2 * underflow)) + 1,
+            "gauss_log_clip": math.ceil(math.sqrt(2 * (underflow + (2 - emin) * ln2))) + 1}
+
+
+_BOUNDS: dict = {}
+
+
+def bound(name: str, dtype):
+    """``format_bounds`` of ``dtype``'s format (from ``np.finfo``), and ``tiny``, its least normal number."""
+    table = _BOUNDS.get(dtype)
+    if table is None:
+        info = np.finfo(dtype)
+        table = {k: info.dtype.type(v) for k, v in format_bounds(info.nmant + 1, info.minexp).items()}
+        table["tiny"] = info.smallest_normal
+        _BOUNDS[dtype] = table
+    return table[name]
+
+
 def ndtr(x, out):
     """Phi(x) = erfc(-x/sqrt 2)/2: float32 (and float16, computed in float32) by ``_ndtr32``, the
     others by scipy.special.ndtr, loaded on the first call (``import derive.kernels`` costs NumPy's
@@ -21,10 +58,53 @@ def ndtr(x, out):
         return _ndtr32(x, out, _buffer(out.shape, out.dtype))
     from scipy.special import ndtr as _ndtr
 
-    if out.dtype == np.longdouble != np.float64:  # SciPy has no long double loop: Phi in float64
-        out[...] = _ndtr(np.asarray(x, np.float64))
-        return out
+    if out.dtype == np.longdouble != np.float64:
+        return _ndtr_long(x, out)
     return _ndtr(x, out=out)
+
+
+def _ndtr_long(x, out):
+    """Phi in long double, where SciPy has no loop: q = Phi(-|x|) = erfcx(|x|/sqrt 2) e^{-x^2/2}/2, erfcx
+    (scaled, never underflowing) in float64 and so to float64's relative accuracy, the Gaussian factor in
+    long double (float64's Phi is 0 past x = -38; long double's is not until -150); 1 - q where x > 0.
+    |x| is capped at 200 (e^{-20000} is 0 in long double too) so that x^2 and the cast stay finite."""
+    from scipy.special import erfcx
+
+    u = np.minimum(np.abs(x), 200)
+    q = erfcx(np.asarray(u / np.sqrt(np.longdouble(2)), np.float64)).astype(out.dtype)
+    q *= np.exp(-u * u / 2)
+    q /= 2
+    np.copyto(out, np.where(np.greater(x, 0), 1 - q, q))
+    return out
+
+
+def log_ndtr(x, out):
+    """log Phi(x) by scipy.special.log_ndtr (long double: in float64, SciPy has no long double loop)."""
+    from scipy.special import log_ndtr as _log_ndtr
+
+    if out.dtype not in (np.float32, np.float64):
+        out[...] = _log_ndtr(np.asarray(x, np.float64))
+        return out
+    return _log_ndtr(x, out=out)
+
+
+def patch(out, p, r, slow, z, y, dtype, scratch, **params):
+    """out = slow(z, y) on the lanes where |p| < tiny and |r| > 1 (out = p r elsewhere): a product whose
+    factor p underflowed (or lost digits as a subnormal) while p r need not have. The mask costs two
+    passes over p, the rest runs on those rare lanes only; ``slow(z, y, shape, dtype)`` is the kernel's
+    log-space form, called on the lanes' values (and the kernel's ``params``). ``scratch`` is a buffer like ``out``."""
+    shape = out.shape
+    a = np.abs(np.broadcast_to(p, shape), out=scratch)
+    lanes = np.less(a, bound("tiny", dtype), out=np.empty(shape, np.bool_))
+    if not lanes.any():
+        return out
+    lanes &= np.greater(np.abs(np.broadcast_to(r, shape)), 1)
+    where = np.nonzero(lanes)
+    if where[0].size:
+        zs, ys = (np.broadcast_to(v, shape)[where] for v in (z, y))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a branch of slow not taken on these lanes: log 0
+            out[where] = slow(zs, ys, zs.shape, dtype, **params)
+    return out
 
 
 # erfc(u) = t exp(-u^2 + P(t)), t = 1/(1 + u/2), u >= 0, relative error under 1.2e-7 (Numerical

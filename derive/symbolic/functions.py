@@ -23,7 +23,7 @@ import sympy as sp
 from sympy import Abs, Max, Min, Piecewise, Rational, S, exp, log, oo, sqrt
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derive.compile.nodes import Minus, Quotient
+from derive.compile.nodes import Bound, Minus, Quotient
 from derive.symbolic.named import Facts, NamedFunction, expand_named, facts, ncdf  # noqa: F401  (their home)
 
 __all__ = [
@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 LEAKY_SLOPE = Rational(1, 100)
-# Past 40 sigma(x) rounds to 1 in float64 (and float32): exp need not overflow.
-SIGMOID_SATURATION = 40
+# Past this bound sigma(x) rounds to 1, so exp need not overflow: a symbol, its value per format
+# derive.kernels.bits.bound's (39 in float64, 47 in long double)
+SIGMOID_SATURATION = Bound("sigmoid_saturation")
 
 
 class sigmoid(NamedFunction):
