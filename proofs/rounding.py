@@ -75,7 +75,10 @@ def _active(c):
 def _clamp_verdict(kernel, e, fmt) -> Verdict:
     """exp(G(clamp)) rounds in ``fmt`` as exp(G(u)) does, for every u past the clamp."""
     name, p, emin = fmt
-    (c,) = [x for x in e.atoms(sp.Min, sp.Max, nodes.Clip) if is_clamp(x)]
+    held = [x for x in e.atoms(sp.Min, sp.Max, nodes.Clip) if is_clamp(x)]
+    if len(held) != 1:
+        return Verdict(f"{sp.sstr(e)} rounds as unclamped in {name}", "not proved", "more than one clamp in the exponent")
+    (c,) = held
     claim = f"{sp.sstr(e)} rounds as {sp.sstr(e.xreplace({c: unclamped(c)}))} in {name}"
     U = sp.Dummy("U", real=True)
     G = e.args[0].xreplace({c: U})

@@ -16,13 +16,16 @@ import sympy as sp
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
-from proofs.translation import FAMILIES, MEANING, clamp_verdicts, clamps, kernels, meaning, proves, summary, translation_table
+from proofs.rounding import FORMATS, bounds_in
+from proofs.translation import (FAMILIES, MEANING, _log_space_equal, clamp_verdicts, clamps, kernels, meaning, proves,
+                                summary, translation_table)
 
 
 def test_every_node_class_has_one_meaning():
     # a node the printer knows but the table does not would be left unread: the proof would fail loudly
     assert set(nodes.ROW_FUNCTIONS) <= set(MEANING)
-    for cls in (nodes.Clip, nodes.Minus, nodes.Quotient, nodes.step, nodes.copysign):
+    for cls in (nodes.Clip, nodes.Minus, nodes.Quotient, nodes.step, nodes.copysign, nodes.LogProduct, nodes.SignedExp,
+                nodes.log_ndtr):
         assert cls in MEANING
 
 
@@ -96,7 +99,8 @@ def test_clamp_verdicts_agree_with_floating_point(dtype, name):
     assert len(exps) == 3
     for kernel in (delta_expr("tanh", "quadratic"), activation_expr("sigmoid"), derivative_expr("gelu")):
         assert clamp_verdicts(kernel)[name].proved
-    for e in exps:
+    fmt = next(f for f in FORMATS if f[0] == name)
+    for e in (e.xreplace(bounds_in(fmt)) for e in exps):  # each bound at its value in this format
         (var,) = e.free_symbols
         for zv in (45, 401, 1000, -45, -401, -1000):
             clamped, free = (mpmath.exp(sp.N(g.subs(var, zv), 60))
@@ -108,12 +112,24 @@ def test_clamp_verdicts_agree_with_floating_point(dtype, name):
             assert zeros or ones, (e, zv)
 
 
-def test_long_double_clamps_are_refuted():
+def test_clamps_are_proved_per_format_and_float64_bounds_refuted_in_long_double():
+    # each bound at its own format's value: proved in all three formats
+    sat = nodes.BOUNDS["sigmoid_saturation"]
+    assert all(v.proved for v in clamp_verdicts(activation_expr("sigmoid")).values())
     # exp(min(z, 40)) makes sigma(40) = 1 - 4e-18, which is not 1 in an 80-bit long double (ulp/2 = 2^-65)
-    v = clamp_verdicts(activation_expr("sigmoid"))["longdouble (x87, 80 bit)"]
+    v = clamp_verdicts(activation_expr("sigmoid").xreplace({sat: 40}))["longdouble (x87, 80 bit)"]
     assert not v.proved and "refuted" in v.reason
     # a clamp moved below float64's threshold is refused there too (sigma(30) = 1 - 9.4e-14)
-    assert not clamp_verdicts(activation_expr("sigmoid").subs(40, 30))["float64"].proved
+    assert not clamp_verdicts(activation_expr("sigmoid").xreplace({sat: 30}))["float64"].proved
+
+
+def test_a_log_space_value_that_is_not_the_product_is_not_proved():
+    kernel = delta_expr("sigmoid", "quadratic")
+    (lp,) = kernel.atoms(nodes.LogProduct)
+    p, r, v = lp.args
+    assert _log_space_equal(p, r, v)
+    assert not _log_space_equal(p, r, nodes.SignedExp(v.args[0], v.args[1] + sp.Rational(1, 10**6)))
+    assert not _log_space_equal(p, r, nodes.SignedExp(-v.args[0], v.args[1]))
 
 
 def test_python_m_proofs_names_itself_and_prints_the_translation_line():

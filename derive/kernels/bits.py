@@ -90,14 +90,14 @@ def log_ndtr(x, out):
 
 def patch(out, p, r, slow, z, y, dtype, scratch, **params):
     """out = slow(z, y) on the lanes where |p| < tiny and |r| > 1 (out = p r elsewhere): a product whose
-    factor p underflowed (or lost digits as a subnormal) while p r need not have. The mask costs two
-    passes over p, the rest runs on those rare lanes only; ``slow(z, y, shape, dtype)`` is the kernel's
+    factor p underflowed (or lost digits as a subnormal) while p r need not have. The check costs |p| and
+    its minimum, two passes; the rest runs only when a lane needs it, and slow on those lanes only; ``slow(z, y, shape, dtype)`` is the kernel's
     log-space form, called on the lanes' values (and the kernel's ``params``). ``scratch`` is a buffer like ``out``."""
-    shape = out.shape
+    shape, tiny = out.shape, bound("tiny", dtype)
     a = np.abs(np.broadcast_to(p, shape), out=scratch)
-    lanes = np.less(a, bound("tiny", dtype), out=np.empty(shape, np.bool_))
-    if not lanes.any():
+    if not a.size or a.min() >= tiny:  # one read pass: no mask unless a lane needs it
         return out
+    lanes = np.less(a, tiny)
     lanes &= np.greater(np.abs(np.broadcast_to(r, shape)), 1)
     where = np.nonzero(lanes)
     if where[0].size:
