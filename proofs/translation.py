@@ -97,7 +97,14 @@ _RARE = sp.Symbol("the_lanes_where_p_underflows")  # no proof decides it: an unp
 
 def _log_space_equal(p, r, v) -> bool:
     """v == p r: v = s e^{l} (a SignedExp) with e^{log|u|} -> |u| and sign(u)|u| -> u (real u), then the
-    case split on z and r."""
+    case split on z and r. False where SymPy gives up."""
+    try:
+        return _log_space_proved(p, r, v)
+    except (TypeError, ValueError, NotImplementedError, RecursionError):
+        return False
+
+
+def _log_space_proved(p, r, v) -> bool:
     mv = meaning(v, unclamp=True)
     mv = sp.expand(sp.powsimp(sp.expand(mv, power_exp=True, mul=False, log=False), combine="exp"), power_exp=True)
     mv = mv.replace(lambda e: isinstance(e, sp.exp) and isinstance(e.args[0], sp.log), lambda e: e.args[0].args[0])
