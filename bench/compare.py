@@ -61,6 +61,7 @@ HAND_ACT = {
              lambda z: SELU[1] * np.where(z > 0, 1, SELU[0] * np.exp(np.minimum(z, 0)))),
     "softsign": (lambda z: z / (1 + np.abs(z)), lambda z: 1 / (1 + np.abs(z)) ** 2),
     "hard_sigmoid": (lambda z: np.clip(z / 6 + 0.5, 0, 1), lambda z: np.where(np.abs(z) < 3, 1 / 6, 0).astype(z.dtype)),
+    "swish": (lambda z: z * _sigmoid(z), lambda z: (lambda s: s * (1 + z * (1 - s)))(_sigmoid(z))),  # beta = 1
 }
 HAND_LOSS = {  # (elementwise loss, its derivative in a, "sum" or "mean" over the last axis)
     "quadratic": (lambda a, y: (a - y) ** 2 / 2, lambda a, y: a - y, "sum"),
@@ -75,6 +76,9 @@ HAND_LOSS = {  # (elementwise loss, its derivative in a, "sum" or "mean" over th
     "poisson": (lambda a, y: a - y * np.log(a), lambda a, y: 1 - y / a, "sum"),
     "log_cosh": (lambda a, y: np.logaddexp(a - y, y - a) - np.log(2), lambda a, y: np.tanh(a - y), "sum"),
     "hinge": (lambda a, y: np.maximum(0, 1 - y * a), lambda a, y: np.where(y * a < 1, -y, 0), "sum"),
+    "focal": (lambda a, y: -(y * (1 - a) ** 2 * np.log(a) + (1 - y) * a**2 * np.log1p(-a)),  # gamma = 2
+              lambda a, y: -(y * ((1 - a) ** 2 / a - 2 * (1 - a) * np.log(a))
+                             + (1 - y) * (2 * a * np.log1p(-a) - a**2 / (1 - a))), "sum"),
 }
 
 
@@ -152,7 +156,7 @@ def _torch_tables():
         "identity": lambda z: z, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": F.relu,
         "leaky_relu": lambda z: F.leaky_relu(z, 0.01), "softplus": F.softplus, "elu": F.elu,
         "silu": F.silu, "gelu": F.gelu, "softmax": lambda z: torch.softmax(z, -1),
-        "mish": F.mish, "selu": F.selu, "softsign": F.softsign, "hard_sigmoid": F.hardsigmoid,
+        "mish": F.mish, "selu": F.selu, "softsign": F.softsign, "hard_sigmoid": F.hardsigmoid, "swish": F.silu,
     }
     loss = {  # (a, y, reduction "none" | "sum")
         "quadratic": lambda a, y, r: red(F.mse_loss(a, y, reduction=el(r)), r) / 2,
@@ -166,6 +170,7 @@ def _torch_tables():
         "poisson": lambda a, y, r: red(F.poisson_nll_loss(a, y, log_input=False, eps=0.0, reduction=el(r)), r),
         "log_cosh": lambda a, y, r: red(torch.log(torch.cosh(a - y)), r),  # no F.* form
         "hinge": lambda a, y, r: red(F.relu(1 - y * a), r),
+        "focal": lambda a, y, r: red(-(y * (1 - a) ** 2 * torch.log(a) + (1 - y) * a**2 * torch.log1p(-a)), r),
     }
     fused = {  # from the logits (z, y, reduction)
         ("sigmoid", "bce"): lambda z, y, r: red(F.binary_cross_entropy_with_logits(z, y, reduction=el(r)), r),
