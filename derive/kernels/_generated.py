@@ -35,10 +35,11 @@ def dact__identity(z, shape, dtype, empty=np.empty, out=None):
 def act__sigmoid(z, shape, dtype, empty=np.empty, out=None):
     """a = sigmoid(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -75,11 +76,12 @@ def act__tanh(z, shape, dtype, empty=np.empty, out=None):
 def dact__tanh(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = 1 - a**2,  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -196,10 +198,11 @@ def act__softplus(z, shape, dtype, empty=np.empty, out=None):
 def dact__softplus(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = sigmoid(z),  a = softplus(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -294,10 +297,11 @@ def xp_dact__elu__p(z, n, xp, ops, alpha=1.0):
 def act__silu(z, shape, dtype, empty=np.empty, out=None):
     """a = silu(z)
 
-    evaluated as: z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -309,14 +313,15 @@ def act__silu(z, shape, dtype, empty=np.empty, out=None):
 def dact__silu(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = a + (1 - a)*sigmoid(z),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -343,10 +348,11 @@ def act__gelu(z, shape, dtype, empty=np.empty, out=None):
 def dact__gelu(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z),  a = gelu(z)
 
-    evaluated as: sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)
+    evaluated as: sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b0)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, -0.5, out=b0)
     np.exp(b0, out=b0)
@@ -388,8 +394,10 @@ def act__mish(z, shape, dtype, empty=np.empty, out=None):
 def dact__mish(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -397,14 +405,14 @@ def dact__mish(z, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
-    np.minimum(40.0, z, out=b2)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
@@ -523,10 +531,11 @@ def act__swish(z, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -540,14 +549,15 @@ def dact__swish(z, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -565,11 +575,12 @@ def act__swish__p(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -583,16 +594,17 @@ def dact__swish__p(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -606,16 +618,16 @@ def dact__swish__p(z, shape, dtype, beta=1.0, empty=np.empty, out=None):
 
 
 def xp_act__swish__p(z, n, xp, ops, beta=1.0):
-    """z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return z*((c0)/(1.0 + c0))
 
 
 def xp_dact__swish__p(z, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
-    c2 = xp.exp(ops.minimum(40.0, -c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = xp.exp(ops.minimum(39.0, -c0))
     return (1.0 + c0*((c2)/(1.0 + c2)))*((c1)/(1.0 + c1))
 
 
@@ -884,15 +896,50 @@ def loss__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__sigmoid__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*(a - y),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))
     """
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -904,8 +951,9 @@ def delta__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__quadratic__slow, z, y, dtype, scratch=b3)
+    return b0
 
 
 def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
@@ -930,15 +978,50 @@ def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__sigmoid__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*a*(1 - a)*(a - y),  a = sigmoid(z)
 
-    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: 2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))
     """
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -950,9 +1033,10 @@ def delta__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
 
 
 def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
@@ -979,16 +1063,51 @@ def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__sigmoid__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.negative(z, out=b4)
+    np.maximum(0.0, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*a*(1 - a)*(a - y)/n,  a = sigmoid(z)
 
-    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n
+    evaluated as: 2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
@@ -1000,9 +1119,10 @@ def delta__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b3 = empty(shape, dtype)
     bits.copysign(b0, z, scratch=b3, out=b0)
     np.subtract(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, delta__sigmoid__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
 
 
 def loss__sigmoid__bce(z, y, shape, dtype, empty=np.empty):
@@ -1071,11 +1191,12 @@ def loss__sigmoid__cce(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__cce(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = y*(a - 1),  a = sigmoid(z)
 
-    evaluated as: -y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: -y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1289,11 +1410,12 @@ def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__kl(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = y*(a - 1),  a = sigmoid(z)
 
-    evaluated as: -y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: -y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1329,31 +1451,67 @@ def loss__sigmoid__poisson(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
-def delta__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
-    """dC/dz = -(a - 1)*(a - y),  a = sigmoid(z)
-
-    evaluated as: Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
-    """
+def delta__sigmoid__poisson__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z))"""
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
     b0 = empty(shape, dtype)
-    np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
-    np.exp(b0, out=b0)
+    np.subtract(y, t1, out=b0)
     b1 = empty(shape, dtype)
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(b0, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b3, out=b3)
+    np.log(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.log1p(b1, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
+def delta__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
+    """dC/dz = -(a - 1)*(a - y),  a = sigmoid(z)
+
+    evaluated as: -LogProduct(-Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.negative(b0, out=b0)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype) if out is None else out
     np.subtract(t1, y, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     bits.copysign(b1, z, scratch=b3, out=b1)
     np.subtract(b2, b1, out=b2)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.multiply(b0, b2, out=b1)
+    bits.patch(b1, b0, b2, delta__sigmoid__poisson__slow, z, y, dtype, scratch=b3)
+    np.negative(b1, out=b1)
+    return b1
 
 
 def loss__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -1419,10 +1577,11 @@ def delta__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = sigmoid(z)
 
-    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1437,15 +1596,16 @@ def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*Piecewise((-y, a*y < 1), (0, True)),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.subtract(1.0, b0, out=b2)
@@ -1467,19 +1627,20 @@ def loss__sigmoid__focal(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: gamma = 2
 
-    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2)
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     np.log1p(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.negative(z, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, b2, out=b3)
+    np.minimum((sigmoid_saturation), b2, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1507,19 +1668,20 @@ def delta__sigmoid__focal(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: gamma = 2
 
-    evaluated as: -2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**2*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**3
+    evaluated as: -2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**3
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.subtract(1.0, y, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1558,19 +1720,20 @@ def loss__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty):
 
     parameters: gamma in [0, oo), default 2
 
-    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)
+    evaluated as: RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     np.log1p(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.negative(z, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, b2, out=b3)
+    np.minimum((sigmoid_saturation), b2, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1598,12 +1761,13 @@ def delta__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=
 
     parameters: gamma in [0, oo), default 2
 
-    evaluated as: -gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)
+    evaluated as: -gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**(gamma + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1611,7 +1775,7 @@ def delta__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=
     t0 = np.add(1.0, gamma)
     np.subtract(1.0, y, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.add(1.0, b3, out=b4)
@@ -1646,22 +1810,22 @@ def delta__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty, out=
 
 
 def xp_loss__sigmoid__focal__p(z, y, n, xp, ops, gamma=2.0):
-    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma)"""
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma)"""
     c0 = xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.exp(ops.minimum(40.0, z))
+    c1 = xp.exp(ops.minimum(39.0, z))
     c2 = -z
-    c3 = xp.exp(ops.minimum(40.0, c2))
+    c3 = xp.exp(ops.minimum(39.0, c2))
     return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*xp.pow(((c3)/(1.0 + c3)), gamma) + (1.0 - y)*(c0 + ops.maximum(0.0, z))*xp.pow(((c1)/(1.0 + c1)), gamma), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__sigmoid__focal__p(z, y, n, xp, ops, gamma=2.0):
-    """-gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**gamma*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**gamma - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**(gamma + 1)"""
+    """-gamma*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**gamma*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + gamma*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**gamma - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**(gamma + 1) + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**(gamma + 1)"""
     c0 = -z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
     c3 = 1.0 + gamma
     c4 = 1.0 - y
-    c5 = xp.exp(ops.minimum(40.0, z))
+    c5 = xp.exp(ops.minimum(39.0, z))
     c6 = ((c5)/(1.0 + c5))
     c7 = xp.log1p(xp.exp(-xp.abs(z)))
     return c4*xp.pow(c6, c3) + gamma*c2*c4*xp.pow(c6, gamma)*(c7 + ops.maximum(0.0, z)) - xp.pow(c2, c3)*y - gamma*xp.pow(c2, gamma)*c6*y*(c7 + ops.maximum(0.0, c0))
@@ -1670,12 +1834,13 @@ def xp_delta__sigmoid__focal__p(z, y, n, xp, ops, gamma=2.0):
 def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/2
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/2
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1701,18 +1866,74 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     return t4[..., 0]
 
 
+def delta__tanh__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))
     """
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -1731,19 +1952,21 @@ def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__quadratic__slow, z, y, dtype, scratch=b1)
+    return b0
 
 
 def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1768,24 +1991,80 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     return t3[..., 0]
 
 
+def delta__tanh__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(1 - a**2)*(a - y),  a = tanh(z)
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))
     """
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.minimum(400.0, b0, out=b1)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b2)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
     b3 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b3)
-    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -1795,24 +2074,26 @@ def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b2, z, scratch=b4, out=b2)
-    np.subtract(b0, b2, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b2)
-    np.multiply(b1, b3, out=b1)
-    np.multiply(b1, 4.0, out=b1)
-    return b1
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__sse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
 
 
 def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n
+    evaluated as: RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n
     """
     n = shape[-1]
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1838,25 +2119,81 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     return t4[..., 0]
 
 
+def delta__tanh__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.add(1.0, y, out=b0)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.tanh(z, out=b3)
+    np.subtract(y, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(b4, 1.3862943611198906, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b3, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b0, out=b7)
+    np.subtract(b7, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t2, b7, out=b6, scratch=b8)
+    np.abs(b6, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.maximum(0.0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b5, b4, out=b5)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b5, b1, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b3, out=b3)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b3, scratch=b2)
+    np.sign(b3, out=b3)
+    np.multiply(b5, b3, out=b5)
+    return b5
+
+
 def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(1 - a**2)*(a - y)/n,  a = tanh(z)
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))
+    evaluated as: 2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.minimum(400.0, b0, out=b1)
+    b1 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b2)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(2.0, b1, out=b2)
+    np.multiply(b1, b2, out=b2)
     b3 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b3)
-    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -1866,23 +2203,25 @@ def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b2, z, scratch=b4, out=b2)
-    np.subtract(b0, b2, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b2)
-    np.multiply(b1, b3, out=b1)
-    np.multiply(b1, (4/n), out=b1)
-    return b1
+    bits.copysign(b1, z, scratch=b4, out=b1)
+    np.subtract(b0, b1, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, delta__tanh__mse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
 
 
 def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))
+    evaluated as: RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1909,12 +2248,13 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*sign(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -1946,12 +2286,13 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
+    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -1985,12 +2326,13 @@ def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -2022,12 +2364,13 @@ def loss__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
+    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -2062,12 +2405,13 @@ def delta__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -2096,18 +2440,18 @@ def delta__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
 
 def xp_loss__tanh__huber__p(z, y, n, xp, ops, delta=1.0):
-    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))"""
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
     c3 = ops.clip(-c2, -delta, delta)
     return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__tanh__huber__p(z, y, n, xp, ops, delta=1.0):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), -delta, delta)
 
@@ -2115,12 +2459,13 @@ def xp_delta__tanh__huber__p(z, y, n, xp, ops, delta=1.0):
 def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -2168,21 +2513,25 @@ def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*sinh(a - y)/cosh(a - y),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(400.0, b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b1, 2.0, out=b1)
-    np.subtract(2.0, b1, out=b2)
-    np.multiply(b1, b2, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b3)
+    np.multiply(b1, b3, out=b1)
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
@@ -2192,12 +2541,15 @@ def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     b4 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b4)
     np.add(b0, b4, out=b0)
-    bits.copysign(b1, z, scratch=b4, out=b1)
-    np.subtract(b0, b1, out=b0)
-    bits.select(t0, b0, out=b3, scratch=b1)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b4, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b3, scratch=b2)
     np.tanh(b3, out=b3)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.multiply(b1, b3, out=b1)
+    return b1
 
 
 def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
@@ -2217,11 +2569,12 @@ def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*Piecewise((-y, a*y < 1), (0, True)),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.abs(z, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -3217,26 +3570,52 @@ def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softplus__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: (-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
@@ -3257,27 +3636,53 @@ def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__softplus__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: 2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
@@ -3300,28 +3705,54 @@ def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softplus__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    b0 = empty(shape, dtype)
+    bits.negative_abs(z, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b1)
+    np.subtract(b1, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.negative(z, out=b0)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softplus__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*sigmoid(z)/n,  a = softplus(z)
 
-    evaluated as: 2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
     np.maximum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
-    np.add(1.0, b0, out=b2)
-    np.divide(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, delta__softplus__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
@@ -3345,10 +3776,11 @@ def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = sigmoid(z)*sign(a - y),  a = softplus(z)
 
-    evaluated as: Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))
+    evaluated as: Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3396,10 +3828,11 @@ def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
@@ -3448,10 +3881,11 @@ def delta__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b1)
@@ -3477,53 +3911,56 @@ def xp_loss__softplus__huber__p(z, y, n, xp, ops, delta=1.0):
 
 
 def xp_delta__softplus__huber__p(z, y, n, xp, ops, delta=1.0):
-    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, -delta, delta)*((c0)/(1.0 + c0))
 
 
 def loss__softplus__poisson(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softplus(z)
 
-    evaluated as: RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))
+    evaluated as: RowSum(-y*Piecewise((z, sigmoid_saturation < -z), (log(log1p(exp(-Abs(Min(sigmoid_saturation, -z)))) + Max(0, -Min(sigmoid_saturation, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     b2 = empty(shape, dtype)
-    bits.negative_abs(z, out=b2)
-    np.exp(b2, out=b2)
-    np.log1p(b2, out=b2)
-    np.add(b1, b2, out=b1)
-    np.negative(b0, out=b2)
-    np.maximum(0.0, b2, out=b2)
-    bits.negative_abs(b0, out=b0)
-    np.exp(b0, out=b0)
-    np.log1p(b0, out=b0)
-    np.add(b2, b0, out=b2)
-    np.log(b2, out=b2)
-    t0 = np.less(z, -40.0, out=empty(shape, np.bool_))
-    bits.select(t0, z, out=b2, scratch=b0)
-    np.multiply(y, b2, out=b2)
-    np.subtract(b1, b2, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.negative(b1, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    bits.negative_abs(b1, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.log(b3, out=b3)
+    t0 = np.less((sigmoid_saturation), b0, out=empty(shape, np.bool_))
+    bits.select(t0, z, out=b3, scratch=b0)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b2, b3, out=b2)
+    t1 = np.sum(b2, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
 def delta__softplus__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - y/a)*sigmoid(z),  a = softplus(z)
 
-    evaluated as: -y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: -y*Piecewise((1, z < -40), (Quotient(exp(Min(sigmoid_saturation, Max(-40, z))), exp(Min(sigmoid_saturation, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.maximum(-40.0, z, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(40.0, b1, out=b2)
+    np.minimum((sigmoid_saturation), b1, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b0, out=b3)
@@ -3578,10 +4015,11 @@ def loss__softplus__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = sinh(a - y)*sigmoid(z)/cosh(a - y),  a = softplus(z)
 
-    evaluated as: tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -3620,10 +4058,11 @@ def loss__softplus__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__softplus__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = Piecewise((-y, a*y < 1), (0, True))*sigmoid(z),  a = softplus(z)
 
-    evaluated as: Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.copyto(b1, 0.0)
@@ -3671,20 +4110,47 @@ def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__elu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
 def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     at the defaults: alpha = 1
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))
+    evaluated as: LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.exp(b1, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b4 = empty(shape, dtype)
@@ -3696,8 +4162,9 @@ def delta__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, y, out=b1)
     np.subtract(b2, b1, out=b2)
     bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
-    return b3
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__quadratic__slow, z, y, dtype, scratch=b1)
+    return b2
 
 
 def loss__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
@@ -3729,22 +4196,82 @@ def loss__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__elu__quadratic__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
 def delta__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
+    evaluated as: LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -3757,8 +4284,9 @@ def delta__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    return b3
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__quadratic__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    return b1
 
 
 def xp_loss__elu__quadratic__p(z, y, n, xp, ops, alpha=1.0):
@@ -3802,20 +4330,47 @@ def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__elu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
 def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     at the defaults: alpha = 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.exp(b1, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b4 = empty(shape, dtype)
@@ -3827,9 +4382,10 @@ def delta__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, y, out=b1)
     np.subtract(b2, b1, out=b2)
     bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    return b3
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__sse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
@@ -3860,22 +4416,82 @@ def loss__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__elu__sse__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
 def delta__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True)),  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -3888,9 +4504,10 @@ def delta__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    return b3
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__sse__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def xp_loss__elu__sse__p(z, y, n, xp, ops, alpha=1.0):
@@ -3936,21 +4553,48 @@ def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__elu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b0, out=b0)
+    np.add(1.0, y, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t0, b0, out=b1, scratch=b2)
+    np.copyto(b0, z)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t1, 0.0, out=b0, scratch=b2)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b0, b2, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
 def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True))/n,  a = elu(z, alpha)
 
     at the defaults: alpha = 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.exp(b1, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b0, b2, out=b3)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b4 = empty(shape, dtype)
@@ -3962,9 +4606,10 @@ def delta__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, y, out=b1)
     np.subtract(b2, b1, out=b2)
     bits.select(t1, b2, out=b0, scratch=b1)
-    np.multiply(b3, b0, out=b3)
-    np.multiply(b3, (2/n), out=b3)
-    return b3
+    np.multiply(b3, b0, out=b2)
+    bits.patch(b2, b3, b0, delta__elu__mse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
@@ -3997,23 +4642,83 @@ def loss__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     return t2[..., 0]
 
 
+def delta__elu__mse__p__slow(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.expm1(b0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, alpha, out=b3)
+    np.add(b1, b3, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.exp(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.add(y, alpha, out=b5)
+    np.subtract(b4, b5, out=b4)
+    bits.select(t0, b4, out=b3, scratch=b5)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    t2 = np.log(alpha)
+    np.abs(b2, out=b4)
+    np.log(b1, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b4, out=b6)
+    np.add(t2, b6, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(t2, b5, out=b5)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b6, alpha, out=b7)
+    np.multiply(b7, b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.add(b7, b4, out=b7)
+    np.multiply(b1, b6, out=b6)
+    np.sign(b1, out=b1)
+    np.multiply(b6, b1, out=b6)
+    np.add(b7, b6, out=b7)
+    np.abs(b7, out=b6)
+    np.log(b6, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b0, t2, out=b0)
+    bits.select(t0, b0, out=b5, scratch=b6)
+    bits.select(t1, 0.0, out=b5, scratch=b0)
+    np.abs(b3, out=b0)
+    np.log(b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b7, out=b7)
+    bits.select(t0, 1.0, out=b7, scratch=b0)
+    bits.select(t1, 1.0, out=b7, scratch=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b7, b3, out=b7)
+    np.multiply(b5, b7, out=b5)
+    return b5
+
+
 def delta__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((1, a > 0), (alpha + a, True))/n,  a = elu(z, alpha)
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: 2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n
+    evaluated as: 2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.exp(b0, out=b1)
     np.multiply(alpha, b1, out=b1)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.add(b1, b2, out=b3)
     b4 = empty(shape, dtype)
     bits.select(t0, b1, out=b3, scratch=b4)
@@ -4026,9 +4731,10 @@ def delta__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
     np.add(y, alpha, out=b0)
     np.subtract(b1, b0, out=b1)
     bits.select(t0, b1, out=b2, scratch=b0)
-    np.multiply(b3, b2, out=b3)
-    np.multiply(b3, (2/n), out=b3)
-    return b3
+    np.multiply(b3, b2, out=b1)
+    bits.patch(b1, b3, b2, delta__elu__mse__p__slow, z, y, dtype, scratch=b0, alpha=alpha)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def xp_loss__elu__mse__p(z, y, n, xp, ops, alpha=1.0):
@@ -4616,10 +5322,11 @@ def xp_delta__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
 def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2/2, (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/2
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/2
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4632,21 +5339,78 @@ def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__silu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(a + (1 - a)*sigmoid(z)),  a = silu(z)
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -4654,17 +5418,20 @@ def delta__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4676,21 +5443,78 @@ def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__silu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(a + (1 - a)*sigmoid(z)),  a = silu(z)
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -4698,19 +5522,22 @@ def delta__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     """C = Sum((a[i] - y[i])**2, (i, 1, n))/n,  a = silu(z)
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4723,22 +5550,79 @@ def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__silu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
+
+
 def delta__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(a + (1 - a)*sigmoid(z))/n,  a = silu(z)
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -4746,18 +5630,21 @@ def delta__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__silu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
     """C = Sum(Abs(a[i] - y[i]), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4772,16 +5659,17 @@ def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
 def delta__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*sign(a - y),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -4801,10 +5689,11 @@ def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4826,16 +5715,17 @@ def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -4855,10 +5745,11 @@ def loss__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4881,16 +5772,17 @@ def delta__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -4907,28 +5799,29 @@ def delta__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
 
 def xp_loss__silu__huber__p(z, y, n, xp, ops, delta=1.0):
-    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = z*((c0)/(1.0 + c0))
     c2 = ops.clip(y - c1, -delta, delta)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__silu__huber__p(z, y, n, xp, ops, delta=1.0):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -delta, delta)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, -delta, delta)
 
 
 def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
     """C = Sum(log(cosh(a[i] - y[i])), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -4957,16 +5850,17 @@ def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*sinh(a - y)/cosh(a - y),  a = silu(z)
 
-    evaluated as: -(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -4984,10 +5878,11 @@ def delta__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = silu(z)
 
-    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(y, z, out=b1)
@@ -5004,16 +5899,17 @@ def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a + (1 - a)*sigmoid(z))*Piecewise((-y, a*y < 1), (0, True)),  a = silu(z)
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -5047,15 +5943,67 @@ def loss__gelu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__gelu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: (-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))
+    evaluated as: LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5064,8 +6012,11 @@ def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
@@ -5082,15 +6033,67 @@ def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__gelu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: 2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))
+    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5099,9 +6102,12 @@ def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
@@ -5120,16 +6126,68 @@ def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__gelu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.log_ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b3)
+    np.square(b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b2, out=b4)
+    t0 = np.log(1.4142135623730951)
+    np.add(b4, t0, out=b4)
+    t1 = np.log(0.5641895835477563)
+    np.add(b4, t1, out=b4)
+    np.subtract(b4, b3, out=b4)
+    np.subtract(b4, 0.6931471805599453, out=b4)
+    np.maximum(b1, b4, out=b4)
+    np.multiply(b2, 1.4142135623730951, out=b2)
+    np.multiply(b2, 0.5641895835477563, out=b2)
+    np.negative(b3, out=b3)
+    np.subtract(b3, b4, out=b3)
+    np.exp(b3, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b4, out=b1)
+    np.exp(b1, out=b1)
+    np.add(b2, b1, out=b2)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b2, out=b1)
+    np.log(b1, out=b1)
+    np.add(b4, b1, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))/n,  a = gelu(z)
 
-    evaluated as: 2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n
+    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n
     """
     n = shape[-1]
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5138,9 +6196,12 @@ def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__gelu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
@@ -5160,12 +6221,13 @@ def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sign(a - y),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5206,12 +6268,13 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5253,12 +6316,13 @@ def delta__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5281,9 +6345,9 @@ def xp_loss__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
 
 
 def xp_delta__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
 
 
 def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -5318,14 +6382,15 @@ def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sinh(a - y)/cosh(a - y),  a = gelu(z)
 
-    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
+    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.negative(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, -0.5, out=b2)
     np.exp(b2, out=b2)
@@ -5359,12 +6424,13 @@ def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, a*y < 1), (0, True)),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -5759,11 +6825,101 @@ def loss__mish__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__mish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
 
-    evaluated as: (-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -5771,38 +6927,39 @@ def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__quadratic__slow, z, y, dtype, scratch=b1)
     return b3
 
 
@@ -5826,11 +6983,101 @@ def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__mish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z))),  a = z*tanh(softplus(z))
 
-    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: 2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -5838,38 +7085,39 @@ def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__sse__slow, z, y, dtype, scratch=b1)
     np.multiply(b3, 2.0, out=b3)
     return b3
 
@@ -5896,12 +7144,102 @@ def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__mish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b0, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.tanh(b1, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.multiply(z, 3.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b0, out=b4)
+    np.add(1.3862943611198906, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.3862943611198906, b3, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(b4, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(z, 1.791759469228055, out=b7)
+    np.maximum(b6, b7, out=b6)
+    np.maximum(b5, b6, out=b5)
+    np.maximum(b4, b5, out=b4)
+    np.maximum(b2, b4, out=b4)
+    np.maximum(1.3862943611198906, b4, out=b4)
+    np.negative(b4, out=b5)
+    np.exp(b5, out=b6)
+    np.multiply(b6, 4.0, out=b6)
+    np.add(b5, z, out=b7)
+    np.exp(b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.sign(z, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.add(b3, b5, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b8, 4.0, out=b8)
+    np.add(b6, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.multiply(b7, 6.0, out=b9)
+    np.add(b8, b9, out=b8)
+    np.multiply(b0, b6, out=b6)
+    np.add(b8, b6, out=b8)
+    np.multiply(b0, b7, out=b0)
+    np.multiply(b0, 4.0, out=b0)
+    np.add(b8, b0, out=b8)
+    np.add(b2, b5, out=b2)
+    np.exp(b2, out=b2)
+    np.add(b8, b2, out=b8)
+    np.add(0.6931471805599453, z, out=b2)
+    np.maximum(b3, b2, out=b2)
+    np.maximum(0.6931471805599453, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.add(b4, z, out=b4)
+    np.abs(b1, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.abs(b8, out=b0)
+    np.log(b0, out=b0)
+    np.add(b4, b0, out=b4)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b5, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.add(b5, z, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.add(b5, b3, out=b5)
+    np.exp(b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.log(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b8, out=b8)
+    np.multiply(b1, b8, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))/n,  a = z*tanh(softplus(z))
 
-    evaluated as: 2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n
+    evaluated as: 2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -5909,38 +7247,39 @@ def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
-    np.multiply(b2, -2.0, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    b5 = empty(shape, dtype)
-    np.subtract(2.0, b2, out=b5)
-    np.multiply(b4, b5, out=b4)
-    np.add(1.0, b3, out=b5)
-    np.divide(b3, b5, out=b3)
-    np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(b1, b4, out=b1)
+    b4 = empty(shape, dtype)
+    np.subtract(2.0, b1, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.tanh(b0, out=b2)
+    np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     t1 = np.signbit(b0, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b5 = empty(shape, dtype)
     np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
-    np.multiply(b3, b1, out=b3)
+    np.add(b3, b5, out=b3)
+    np.subtract(b3, 1.0, out=b3)
+    bits.copysign(b1, b0, scratch=b5, out=b1)
+    np.subtract(b3, b1, out=b3)
+    bits.select(t0, b3, out=b4, scratch=b1)
+    np.multiply(b2, z, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b4, b2, out=b3)
+    bits.patch(b3, b4, b2, delta__mish__mse__slow, z, y, dtype, scratch=b1)
     np.multiply(b3, (2/n), out=b3)
     return b3
 
@@ -5968,8 +7307,10 @@ def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
 def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sign(a - y),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -5979,14 +7320,14 @@ def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -6045,8 +7386,10 @@ def delta__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -6056,14 +7399,14 @@ def delta__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -6123,8 +7466,10 @@ def delta__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -6134,14 +7479,14 @@ def delta__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -6177,12 +7522,12 @@ def xp_loss__mish__huber__p(z, y, n, xp, ops, delta=1.0):
 
 
 def xp_delta__mish__huber__p(z, y, n, xp, ops, delta=1.0):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, -delta, delta)
 
@@ -6224,8 +7569,10 @@ def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*sinh(a - y)/cosh(a - y),  a = z*tanh(softplus(z))
 
-    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
+    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -6235,14 +7582,14 @@ def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -6294,8 +7641,10 @@ def loss__mish__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (z*(1 - tanh(softplus(z))**2)*sigmoid(z) + tanh(softplus(z)))*Piecewise((-y, a*y < 1), (0, True)),  a = z*tanh(softplus(z))
 
-    evaluated as: Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
+    evaluated as: Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
@@ -6305,14 +7654,14 @@ def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b0, b1, out=b0)
     np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b2)
+    np.minimum((tanh_clamp), b0, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype) if out is None else out
     np.add(1.0, b2, out=b3)
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
-    np.minimum(40.0, z, out=b3)
+    np.minimum((sigmoid_saturation), z, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
     np.multiply(b2, z, out=b4)
@@ -6363,28 +7712,54 @@ def loss__selu__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__selu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
 
-    evaluated as: (-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    evaluated as: LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b1
 
 
 def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
@@ -6406,29 +7781,55 @@ def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__selu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True)),  a = selu(z)
 
-    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))
+    evaluated as: 2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
@@ -6452,30 +7853,56 @@ def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__selu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.add(z, 0.564233305543254, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t0, 0.04945754842422913, out=b1, scratch=b2)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def delta__selu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a > 0), (a + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))/n,  a = selu(z)
 
-    evaluated as: 2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))/n
+    evaluated as: 2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.multiply(b0, 1.0507009873554805, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.expm1(b1, out=b2)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     np.multiply(b2, 1.7580993408473768, out=b2)
     np.add(b0, b2, out=b2)
-    np.subtract(b2, y, out=b2)
-    np.exp(b1, out=b1)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t0, 1.0507009873554805, out=b0, scratch=b1)
-    np.multiply(b2, b0, out=b2)
-    np.multiply(b2, (2/n), out=b2)
-    return b2
+    np.subtract(b0, y, out=b0)
+    np.multiply(b2, b0, out=b1)
+    bits.patch(b1, b2, b0, delta__selu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def loss__selu__l1(z, y, shape, dtype, empty=np.empty):
@@ -6771,20 +8198,52 @@ def loss__softsign__quadratic(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softsign__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
 
-    evaluated as: (-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    evaluated as: LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
@@ -6802,21 +8261,53 @@ def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__softsign__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)/(Abs(z) + 1)**2,  a = z/(Abs(z) + 1)
 
-    evaluated as: 2*(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2
+    evaluated as: 2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
@@ -6836,22 +8327,54 @@ def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__softsign__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.log(b0, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.subtract(b2, b3, out=b2)
+    bits.negative_abs(b0, out=b0)
+    np.exp(b0, out=b0)
+    np.log1p(b0, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
 def delta__softsign__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)/(n*(Abs(z) + 1)**2),  a = z/(Abs(z) + 1)
 
-    evaluated as: 2*(-y + z/(Abs(z) + 1))/(n*(Abs(z) + 1)**2)
+    evaluated as: 2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    b1 = empty(shape, dtype)
+    np.divide(1.0, b0, out=b1)
     np.divide(b1, b0, out=b1)
-    np.divide(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.divide(z, b0, out=b0)
+    np.subtract(b0, y, out=b0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__softsign__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__softsign__l1(z, y, shape, dtype, empty=np.empty):
@@ -7569,10 +9092,11 @@ def loss__swish__quadratic(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/2
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/2
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7583,6 +9107,62 @@ def loss__swish__quadratic(z, y, shape, dtype, empty=np.empty):
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
+
+
+def delta__swish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
 
 
 def delta__swish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -7590,18 +9170,19 @@ def delta__swish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -7609,8 +9190,10 @@ def delta__swish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__quadratic__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
@@ -7618,11 +9201,12 @@ def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/2
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/2
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7635,23 +9219,85 @@ def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__swish__quadratic__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
 def delta__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = (a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))
     """
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -7661,22 +9307,23 @@ def delta__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__quadratic__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    return b2
 
 
 def xp_loss__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2/2)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
-    """(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
 
 
@@ -7685,10 +9332,11 @@ def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7698,6 +9346,62 @@ def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
     np.square(b0, out=b0)
     t0 = np.sum(b0, axis=-1, keepdims=True)
     return t0[..., 0]
+
+
+def delta__swish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
 
 
 def delta__swish__sse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -7705,18 +9409,19 @@ def delta__swish__sse(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -7724,9 +9429,11 @@ def delta__swish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
@@ -7734,11 +9441,12 @@ def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7750,23 +9458,85 @@ def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t0[..., 0]
 
 
+def delta__swish__sse__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
 def delta__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z),  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: 2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))
     """
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -7776,23 +9546,24 @@ def delta__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None)
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 2.0, out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__sse__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    np.multiply(b2, 2.0, out=b2)
+    return b2
 
 
 def xp_loss__swish__sse__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__sse__p(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
 
 
@@ -7801,11 +9572,12 @@ def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7816,6 +9588,62 @@ def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
     t0 = np.sum(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
+
+
+def delta__swish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.log(b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b4)
+    np.subtract(b3, b4, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b5, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b1, b4, out=b1)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.sign(z, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.add(b4, b1, out=b4)
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.subtract(b3, b2, out=b3)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b3, b5, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    return b3
 
 
 def delta__swish__mse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -7823,19 +9651,20 @@ def delta__swish__mse(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(z, b1, out=b1)
@@ -7843,9 +9672,11 @@ def delta__swish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, (2/n), out=b1)
-    return b1
+    np.multiply(b1, b0, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b1, b0, delta__swish__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
@@ -7853,12 +9684,13 @@ def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n
+    evaluated as: RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7871,24 +9703,86 @@ def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     return t1[..., 0]
 
 
+def delta__swish__mse__p__slow(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, beta, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b3, out=b4)
+    np.exp(b4, out=b4)
+    np.log1p(b4, out=b4)
+    np.negative(b4, out=b4)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b2)
+    t0 = np.log(beta)
+    np.add(b2, t0, out=b2)
+    b5 = empty(shape, dtype)
+    np.maximum(0.0, b0, out=b5)
+    np.subtract(b2, b5, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.negative(b2, out=b5)
+    np.exp(b5, out=b5)
+    np.negative(b0, out=b0)
+    b6 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b6)
+    np.exp(b6, out=b6)
+    np.multiply(b3, b5, out=b3)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.sign(z, out=b6)
+    np.multiply(b3, b6, out=b3)
+    np.add(b5, b3, out=b5)
+    np.add(b4, b2, out=b4)
+    np.abs(b5, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.add(b4, b2, out=b4)
+    np.maximum(0.0, b0, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.negative(b5, out=b5)
+    np.multiply(b4, b5, out=b4)
+    return b4
+
+
 def delta__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(beta*z*sigmoid(-beta*z) + 1)*sigmoid(beta*z)/n,  a = z*sigmoid(beta*z)
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n
+    evaluated as: 2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))/n
     """
     n = shape[-1]
-    b0 = empty(shape, dtype) if out is None else out
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -7898,23 +9792,24 @@ def delta__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None)
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.multiply(b0, (2/n), out=b0)
-    return b0
+    np.multiply(b0, b1, out=b2)
+    bits.patch(b2, b0, b1, delta__swish__mse__p__slow, z, y, dtype, scratch=b3, beta=beta)
+    np.multiply(b2, (2/n), out=b2)
+    return b2
 
 
 def xp_loss__swish__mse__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum((-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))**2)/n"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def xp_delta__swish__mse__p(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)/n"""
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)/n"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)/n
 
 
@@ -7923,10 +9818,11 @@ def loss__swish__l1(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7943,16 +9839,17 @@ def delta__swish__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -7972,11 +9869,12 @@ def loss__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))
+    evaluated as: RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -7993,18 +9891,19 @@ def delta__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -8020,17 +9919,17 @@ def delta__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
 
 
 def xp_loss__swish__l1__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__l1__p(z, y, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))"""
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.sign(c2*z - y)
 
 
@@ -8039,10 +9938,11 @@ def loss__swish__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1, delta = 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -8064,16 +9964,17 @@ def delta__swish__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1, delta = 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -8093,11 +9994,12 @@ def loss__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empt
 
     parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))
+    evaluated as: RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -8120,18 +10022,19 @@ def delta__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.emp
 
     parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -8148,19 +10051,19 @@ def delta__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.emp
 
 
 def xp_loss__swish__huber__p(z, y, n, xp, ops, beta=1.0, delta=1.0):
-    """RowSum((y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     c1 = z*((c0)/(1.0 + c0))
     c2 = ops.clip(y - c1, -delta, delta)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__huber__p(z, y, n, xp, ops, beta=1.0, delta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.clip(c2*z - y, -delta, delta)
 
 
@@ -8169,10 +10072,11 @@ def loss__swish__log_cosh(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -8203,16 +10107,17 @@ def delta__swish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: -(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -8232,11 +10137,12 @@ def loss__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))
+    evaluated as: RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))) - log(2), True)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -8267,18 +10173,19 @@ def delta__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: -(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: -(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -8294,18 +10201,18 @@ def delta__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=
 
 
 def xp_loss__swish__log_cosh__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)))) - log(2), True)))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
     return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__log_cosh__p(z, y, n, xp, ops, beta=1.0):
-    """-(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """-(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return c2*(1.0 + c0*((c3)/(1.0 + c3)))*xp.tanh(c2*z - y)
 
 
@@ -8314,10 +10221,11 @@ def loss__swish__hinge(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: beta = 1
 
-    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(y, z, out=b1)
@@ -8336,16 +10244,17 @@ def delta__swish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -8369,11 +10278,12 @@ def loss__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.multiply(z, beta, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(y, z, out=b1)
@@ -8392,18 +10302,19 @@ def delta__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=Non
 
     parameters: beta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)
+    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, beta, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, b0, out=b1)
+    np.minimum((sigmoid_saturation), b0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.negative(b0, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.add(1.0, b2, out=b3)
@@ -8422,17 +10333,17 @@ def delta__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=Non
 
 
 def xp_loss__swish__hinge__p(z, y, n, xp, ops, beta=1.0):
-    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, beta*z))
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, beta*z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__swish__hinge__p(z, y, n, xp, ops, beta=1.0):
-    """(beta*z*Quotient(exp(Min(40, -beta*z)), exp(Min(40, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, beta*z)), exp(Min(40, beta*z)) + 1)"""
+    """(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
     c0 = beta*z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
-    c3 = xp.exp(ops.minimum(40.0, -c0))
+    c3 = xp.exp(ops.minimum(39.0, -c0))
     return c2*(1.0 + c0*((c3)/(1.0 + c3)))*ops.where((c2*y*z < 1.0), -y, 0.0)
 
 

@@ -63,7 +63,7 @@ def hdiagonal__identity__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """identity + huber: Hessian piece diagonal = Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """identity + huber: Hessian piece diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1, Abs(y - z) <= 1), (0, True))
     """
@@ -77,12 +77,13 @@ def hdiagonal__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__identity__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """identity + log_cosh: Hessian piece diagonal = -sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(y - z)))/(1 + exp(-2*Min(400, Abs(y - z)))))*exp(-2*Min(400, Abs(y - z)))/(1 + exp(-2*Min(400, Abs(y - z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z)))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z)))))*exp(-2*Min(tanh_clamp, Abs(y - z)))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.subtract(y, z, out=b0)
     np.abs(b0, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -104,10 +105,61 @@ def hdiagonal__identity__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return out
 
 
+def hdiagonal__sigmoid__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(z, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.subtract(0.6931471805599453, b3, out=b3)
+    np.log1p(b1, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b1)
+    np.exp(b1, out=b1)
+    b4 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b4, b1, out=b4)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.negative(b0, out=b1)
+    np.subtract(b1, b2, out=b1)
+    np.abs(b1, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b4, out=b4)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    return b3
+
+
 def hdiagonal__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + quadratic: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*(a[j] - y[j])*a[j] + (1 - a[j])**2*a[j]**2  (unit j; a = f(z))
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - tanh(z/2)*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) + LogProduct(-tanh(z/2), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -117,25 +169,79 @@ def hdiagonal__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(z, 0.5, out=b2)
+    np.tanh(b2, out=b2)
+    np.negative(b2, out=b2)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype)
-    np.subtract(t1, y, out=b2)
     b3 = empty(shape, dtype)
-    bits.copysign(b0, z, scratch=b3, out=b0)
-    np.subtract(b2, b0, out=b2)
-    np.multiply(z, 0.5, out=b0)
-    np.tanh(b0, out=b0)
-    np.multiply(b2, b0, out=b2)
-    np.subtract(b1, b2, out=b2)
-    np.multiply(b1, b2, out=b1)
+    np.subtract(t1, y, out=b3)
+    b4 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b4, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, hdiagonal__sigmoid__quadratic__slow, z, y, dtype, scratch=b4)
+    np.add(b1, b0, out=b0)
+    np.multiply(b1, b0, out=b1)
     return b1
+
+
+def hdiagonal__sigmoid__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(z, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.subtract(0.6931471805599453, b3, out=b3)
+    np.log1p(b1, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b1)
+    np.exp(b1, out=b1)
+    b4 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b4, b1, out=b4)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.negative(b0, out=b1)
+    np.subtract(b1, b2, out=b1)
+    np.abs(b1, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b4, out=b4)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    return b3
 
 
 def hdiagonal__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + sse: Hessian piece diagonal = 2*(1 - 2*a[j])*(1 - a[j])*(a[j] - y[j])*a[j] + 2*(1 - a[j])**2*a[j]**2  (unit j; a = f(z))
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - 2*tanh(z/2)*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) + 2*LogProduct(-tanh(z/2), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -147,26 +253,80 @@ def hdiagonal__sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, b1, out=b1)
     b2 = empty(shape, dtype)
     np.multiply(b1, 2.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 0.5, out=b3)
+    np.tanh(b3, out=b3)
+    np.negative(b3, out=b3)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    b3 = empty(shape, dtype)
-    np.subtract(t1, y, out=b3)
     b4 = empty(shape, dtype)
-    bits.copysign(b0, z, scratch=b4, out=b0)
-    np.subtract(b3, b0, out=b3)
-    np.multiply(z, 0.5, out=b0)
-    np.tanh(b0, out=b0)
-    np.multiply(b3, b0, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    np.subtract(b2, b3, out=b2)
+    np.subtract(t1, y, out=b4)
+    b5 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b5, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.multiply(b3, b4, out=b0)
+    bits.patch(b0, b3, b4, hdiagonal__sigmoid__sse__slow, z, y, dtype, scratch=b5)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b2, b0, out=b2)
     np.multiply(b1, b2, out=b1)
     return b1
+
+
+def hdiagonal__sigmoid__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.negative(z, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.subtract(0.6931471805599453, b3, out=b3)
+    np.log1p(b1, out=b1)
+    np.subtract(b3, b1, out=b3)
+    np.maximum(0.0, b3, out=b3)
+    np.negative(b3, out=b1)
+    np.exp(b1, out=b1)
+    b4 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b4, b1, out=b4)
+    np.abs(b4, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.negative(b0, out=b1)
+    np.subtract(b1, b2, out=b1)
+    np.abs(b1, out=b1)
+    np.log(b1, out=b1)
+    np.add(b3, b1, out=b3)
+    np.exp(b3, out=b3)
+    np.sign(b4, out=b4)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.sign(b0, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    return b3
 
 
 def hdiagonal__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + mse: Hessian piece diagonal = 2*(1 - 2*a[j])*(1 - a[j])*(a[j] - y[j])*a[j]/n + 2*(1 - a[j])**2*a[j]**2/n  (unit j; a = f(z))
 
-    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - tanh(z/2)*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n
+    evaluated as: 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) + LogProduct(-tanh(z/2), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(-2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))*sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(2*exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - exp(-Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2))))) + log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) + Max(0, -log1p(exp(-Abs(z))) - Max(0, -z) + log(2)))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
@@ -177,18 +337,21 @@ def hdiagonal__sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b1)
     np.multiply(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(z, 0.5, out=b2)
+    np.tanh(b2, out=b2)
+    np.negative(b2, out=b2)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype)
-    np.subtract(t1, y, out=b2)
     b3 = empty(shape, dtype)
-    bits.copysign(b0, z, scratch=b3, out=b0)
-    np.subtract(b2, b0, out=b2)
-    np.multiply(z, 0.5, out=b0)
-    np.tanh(b0, out=b0)
-    np.multiply(b2, b0, out=b2)
-    np.subtract(b1, b2, out=b2)
-    np.multiply(b1, b2, out=b1)
+    np.subtract(t1, y, out=b3)
+    b4 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b4, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.multiply(b2, b3, out=b0)
+    bits.patch(b0, b2, b3, hdiagonal__sigmoid__mse__slow, z, y, dtype, scratch=b4)
+    np.add(b1, b0, out=b0)
+    np.multiply(b1, b0, out=b1)
     np.multiply(b1, (2/n), out=b1)
     return b1
 
@@ -212,14 +375,15 @@ def hdiagonal__sigmoid__bce(z, y, shape, dtype, empty=np.empty, out=None):
 def hsqrt_diagonal__sigmoid__bce(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + bce: Hessian piece sqrt_diagonal = sqrt((1 - a[j])*a[j])  (unit j; a = f(z))
 
-    evaluated as: sqrt(Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1))*sqrt(Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))
+    evaluated as: sqrt(Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*sqrt(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b0, out=b2)
@@ -279,7 +443,7 @@ def hdiagonal__sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """sigmoid + huber: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*a[j] + (1 - a[j])**2*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*a[j]**2  (unit j; a = f(z))
+    """sigmoid + huber: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*a[j] + (1 - a[j])**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*a[j]**2  (unit j; a = f(z))
 
     evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((1, Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) <= 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - tanh(z/2)*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
@@ -330,12 +494,38 @@ def hdiagonal__sigmoid__kl(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
+def hdiagonal__sigmoid__poisson__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(y - tanh(z/2)), log(Abs(y - tanh(z/2))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    b0 = empty(shape, dtype)
+    np.multiply(z, 0.5, out=b0)
+    np.tanh(b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.abs(b0, out=b1)
+    np.log(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.negative(z, out=b2)
+    np.maximum(0.0, b2, out=b2)
+    np.subtract(b1, b2, out=b1)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def hdiagonal__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + poisson: Hessian piece diagonal = (1 - a[j])*(-2*a[j] + y[j] + 1)*a[j]  (unit j; a = f(z))
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(y - tanh(z/2))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), y - tanh(z/2), SignedExp(sign(y - tanh(z/2)), log(Abs(y - tanh(z/2))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))
     """
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -346,15 +536,19 @@ def hdiagonal__sigmoid__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(z, 0.5, out=b1)
     np.tanh(b1, out=b1)
     np.subtract(y, b1, out=b1)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b0, b1, out=b2)
+    b3 = empty(shape, dtype)
+    bits.patch(b2, b0, b1, hdiagonal__sigmoid__poisson__slow, z, y, dtype, scratch=b3)
+    return b2
 
 
 def hdiagonal__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + log_cosh: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*sinh(a[j] - y[j])*a[j]/cosh(a[j] - y[j]) + (1 - a[j])**2*(-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*a[j]**2  (unit j; a = f(z))
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(-tanh(z/2)*tanh(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) + 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(2 - 2*exp(-2*Min(400, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))/(1 + exp(-2*Min(400, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))))*exp(-2*Min(400, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/(1 + exp(-2*Min(400, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(-tanh(z/2)*tanh(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) + 2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(2 - 2*exp(-2*Min(tanh_clamp, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))))*exp(-2*Min(tanh_clamp, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
@@ -370,7 +564,7 @@ def hdiagonal__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b1, b3, out=b1)
     np.subtract(1.0, b0, out=b3)
     np.abs(b1, out=b2)
-    np.minimum(400.0, b2, out=b2)
+    np.minimum((tanh_clamp), b2, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b4 = empty(shape, dtype)
@@ -398,15 +592,16 @@ def hdiagonal__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + hinge: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*a[j]  (unit j; a = f(z))
 
-    evaluated as: -(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*tanh(z/2)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: -(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*tanh(z/2)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.subtract(1.0, b0, out=b2)
@@ -427,15 +622,124 @@ def hdiagonal__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b0
 
 
+def hdiagonal__sigmoid__focal(z, y, shape, dtype, empty=np.empty, out=None):
+    """sigmoid + focal: Hessian piece diagonal = (1 - a[j])*(-gamma**2*(1 - a[j])*(1 - y[j])*log(1 - a[j])*a[j]**gamma/a[j] - gamma**2*(1 - a[j])**gamma*log(a[j])*a[j]*y[j]/(1 - a[j]) + gamma*(1 - a[j])**gamma*log(a[j])*y[j] + gamma*(1 - a[j])**gamma*y[j] + gamma*(1 - y[j])*log(1 - a[j])*a[j]**gamma + gamma*(1 - y[j])*a[j]**gamma + (1 - y[j])*(gamma + 1)*a[j]**(gamma + 1)/a[j] + (1 - a[j])**(gamma + 1)*(gamma + 1)*y[j]/(1 - a[j]))*a[j]  (unit j; a = f(z))
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(4*y*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - 2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + 5*y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + 4*(1 - y)*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + 5*(1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b3, b2, out=b2)
+    bits.negative_abs(z, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.log1p(b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b6)
+    np.add(b5, b6, out=b6)
+    np.maximum(0.0, b0, out=b0)
+    np.add(b5, b0, out=b5)
+    np.add(1.0, b4, out=b0)
+    np.divide(b4, b0, out=b4)
+    np.subtract(1.0, b4, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.multiply(b4, 4.0, out=b0)
+    b7 = empty(shape, dtype)
+    np.multiply(b1, 5.0, out=b7)
+    b8 = empty(shape, dtype)
+    np.multiply(b2, 5.0, out=b8)
+    np.add(b7, b8, out=b7)
+    np.multiply(b0, b3, out=b3)
+    np.multiply(b3, b6, out=b3)
+    np.add(b7, b3, out=b7)
+    np.multiply(b0, b5, out=b0)
+    np.multiply(b0, y, out=b0)
+    np.add(b7, b0, out=b7)
+    np.multiply(b1, b5, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b7, b1, out=b7)
+    np.multiply(b2, b6, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b7, b2, out=b7)
+    np.multiply(b4, b7, out=b4)
+    return b4
+
+
+def hdiagonal__tanh__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.tanh(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, y, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b3)
+    np.multiply(b3, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    bits.copysign(b3, z, scratch=b4, out=b3)
+    t2 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    np.subtract(y, b0, out=b2)
+    np.abs(b0, out=b4)
+    np.log(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(b2, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b1, out=b6)
+    np.subtract(b6, b3, out=b6)
+    b7 = empty(shape, dtype)
+    bits.select(t2, b6, out=b5, scratch=b7)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.negative(b2, out=b2)
+    np.negative(b1, out=b1)
+    np.subtract(b1, b3, out=b1)
+    bits.select(t2, b1, out=b2, scratch=b3)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def hdiagonal__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + quadratic: Hessian piece diagonal = (1 - a[j]**2)**2 - 2*(1 - a[j]**2)*(a[j] - y[j])*a[j]  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-2*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*tanh(z) + 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*LogProduct(tanh(z), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -463,22 +767,72 @@ def hdiagonal__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b3, z, scratch=b2, out=b3)
     np.subtract(b0, b3, out=b0)
     bits.select(t0, b0, out=b4, scratch=b3)
-    np.multiply(b5, b4, out=b5)
-    np.multiply(b5, 2.0, out=b5)
-    np.subtract(b1, b5, out=b1)
+    np.multiply(b5, b4, out=b0)
+    bits.patch(b0, b5, b4, hdiagonal__tanh__quadratic__slow, z, y, dtype, scratch=b3)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b1, b0, out=b1)
     np.multiply(b6, b1, out=b6)
     return b6
+
+
+def hdiagonal__tanh__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.tanh(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, y, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b3)
+    np.multiply(b3, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    bits.copysign(b3, z, scratch=b4, out=b3)
+    t2 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    np.subtract(y, b0, out=b2)
+    np.abs(b0, out=b4)
+    np.log(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(b2, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b1, out=b6)
+    np.subtract(b6, b3, out=b6)
+    b7 = empty(shape, dtype)
+    bits.select(t2, b6, out=b5, scratch=b7)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.negative(b2, out=b2)
+    np.negative(b1, out=b1)
+    np.subtract(b1, b3, out=b1)
+    bits.select(t2, b1, out=b2, scratch=b3)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
 
 
 def hdiagonal__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + sse: Hessian piece diagonal = 2*(1 - a[j]**2)**2 - 4*(1 - a[j]**2)*(a[j] - y[j])*a[j]  (unit j; a = f(z))
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-2*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*tanh(z) + 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*LogProduct(tanh(z), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -506,24 +860,74 @@ def hdiagonal__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b4, z, scratch=b2, out=b4)
     np.subtract(b0, b4, out=b0)
     bits.select(t0, b0, out=b5, scratch=b4)
-    np.multiply(b6, b5, out=b6)
-    np.multiply(b6, 2.0, out=b6)
-    np.subtract(b1, b6, out=b1)
+    np.multiply(b6, b5, out=b0)
+    bits.patch(b0, b6, b5, hdiagonal__tanh__sse__slow, z, y, dtype, scratch=b4)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b1, b0, out=b1)
     np.multiply(b3, b1, out=b3)
     np.multiply(b3, 4.0, out=b3)
     return b3
 
 
+def hdiagonal__tanh__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))"""
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.tanh(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, y, out=b1)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.abs(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b3)
+    np.multiply(b3, -2.0, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    bits.copysign(b3, z, scratch=b4, out=b3)
+    t2 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    np.subtract(y, b0, out=b2)
+    np.abs(b0, out=b4)
+    np.log(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.negative(b2, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b1, out=b6)
+    np.subtract(b6, b3, out=b6)
+    b7 = empty(shape, dtype)
+    bits.select(t2, b6, out=b5, scratch=b7)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b0, out=b0)
+    np.negative(b2, out=b2)
+    np.negative(b1, out=b1)
+    np.subtract(b1, b3, out=b1)
+    bits.select(t2, b1, out=b2, scratch=b3)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
 def hdiagonal__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + mse: Hessian piece diagonal = 2*(1 - a[j]**2)**2/n - 4*(1 - a[j]**2)*(a[j] - y[j])*a[j]/n  (unit j; a = f(z))
 
-    evaluated as: 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-2*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*tanh(z) + 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))
+    evaluated as: 4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*LogProduct(tanh(z), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))*sign(tanh(z)), log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) + log(Abs(tanh(z))))) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(n*(1 + exp(-2*Min(tanh_clamp, Abs(z)))))
     """
     n = shape[-1]
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -551,9 +955,10 @@ def hdiagonal__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     bits.copysign(b4, z, scratch=b2, out=b4)
     np.subtract(b0, b4, out=b0)
     bits.select(t0, b0, out=b5, scratch=b4)
-    np.multiply(b6, b5, out=b6)
-    np.multiply(b6, 2.0, out=b6)
-    np.subtract(b1, b6, out=b1)
+    np.multiply(b6, b5, out=b0)
+    bits.patch(b0, b6, b5, hdiagonal__tanh__mse__slow, z, y, dtype, scratch=b4)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b1, b0, out=b1)
     np.multiply(b3, b1, out=b3)
     np.multiply(b3, (4/n), out=b3)
     return b3
@@ -562,12 +967,13 @@ def hdiagonal__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + l1: Hessian piece diagonal = -2*(1 - a[j]**2)*sign(a[j] - y[j])*a[j]  (unit j; a = f(z))
 
-    evaluated as: -4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(z)*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: -4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*tanh(z)*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -597,16 +1003,17 @@ def hdiagonal__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """tanh + huber: Hessian piece diagonal = (1 - a[j]**2)**2*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True)) - 2*(1 - a[j]**2)*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*a[j]  (unit j; a = f(z))
+    """tanh + huber: Hessian piece diagonal = (1 - a[j]**2)**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True)) - 2*(1 - a[j]**2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*a[j]  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-2*tanh(z)*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1) + 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((1, ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) <= 1, Abs(y - tanh(z)) <= 1)), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*tanh(z)*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((1, ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) <= 1, Abs(y - tanh(z)) <= 1)), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     b1 = empty(shape, dtype)
     np.abs(z, out=b1)
     b2 = empty(shape, dtype)
-    np.minimum(400.0, b1, out=b2)
+    np.minimum((tanh_clamp), b1, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
@@ -656,12 +1063,13 @@ def hdiagonal__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + log_cosh: Hessian piece diagonal = (1 - a[j]**2)**2*(-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1) - 2*(1 - a[j]**2)*sinh(a[j] - y[j])*a[j]/cosh(a[j] - y[j])  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(-2*tanh(z)*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + 4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*(2 - 2*exp(-2*Min(400, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))/(1 + exp(-2*Min(400, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))))*exp(-2*Min(400, Abs(z)))*exp(-2*Min(400, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))/((1 + exp(-2*Min(400, Abs(z))))*(1 + exp(-2*Min(400, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*tanh(z)*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + 4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(2 - 2*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))))*exp(-2*Min(tanh_clamp, Abs(z)))*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))/((1 + exp(-2*Min(tanh_clamp, Abs(z))))*(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(400.0, b0, out=b1)
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
@@ -688,7 +1096,7 @@ def hdiagonal__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b0, b8, out=b0)
     bits.select(t0, b0, out=b6, scratch=b8)
     np.abs(b6, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     np.add(1.0, b0, out=b8)
@@ -714,13 +1122,14 @@ def hdiagonal__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + hinge: Hessian piece diagonal = -2*(1 - a[j]**2)*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*a[j]  (unit j; a = f(z))
 
-    evaluated as: -4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))*tanh(z)/(1 + exp(-2*Min(400, Abs(z))))
+    evaluated as: -4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))*tanh(z)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.tanh(z, out=b0)
     b1 = empty(shape, dtype)
     np.abs(z, out=b1)
-    np.minimum(400.0, b1, out=b1)
+    np.minimum((tanh_clamp), b1, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
@@ -785,7 +1194,7 @@ def hdiagonal__relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """relu + huber: Hessian piece diagonal = Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*Piecewise((1, a[j] > 0), (0, True))  (unit j; a = f(z))
+    """relu + huber: Hessian piece diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), (0, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1, Abs(y - Max(0, z)) <= 1), (0, True))*Piecewise((1, z > 0), (0, True))
     """
@@ -803,13 +1212,14 @@ def hdiagonal__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__relu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """relu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), (0, True))  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(y - Max(0, z))))/(1 + exp(-2*Min(400, Abs(y - Max(0, z))))))*Piecewise((1, z > 0), (0, True))*exp(-2*Min(400, Abs(y - Max(0, z))))/(1 + exp(-2*Min(400, Abs(y - Max(0, z)))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - Max(0, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Max(0, z))))))*Piecewise((1, z > 0), (0, True))*exp(-2*Min(tanh_clamp, Abs(y - Max(0, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Max(0, z)))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -834,7 +1244,7 @@ def hdiagonal__relu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
-    """leaky_relu + quadratic: Hessian piece diagonal = Piecewise((1, a[j] > 0), (1/10000, True))  (unit j; a = f(z))
+    """leaky_relu + quadratic: Hessian piece diagonal = Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1, z > 0), (1/10000, True))
     """
@@ -845,7 +1255,7 @@ def hdiagonal__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty, out=Non
 
 
 def hdiagonal__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
-    """leaky_relu + sse: Hessian piece diagonal = 2*Piecewise((1, a[j] > 0), (1/10000, True))  (unit j; a = f(z))
+    """leaky_relu + sse: Hessian piece diagonal = 2*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z))
 
     evaluated as: 2*Piecewise((1, z > 0), (1/10000, True))
     """
@@ -857,7 +1267,7 @@ def hdiagonal__leaky_relu__sse(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__leaky_relu__mse(z, y, shape, dtype, empty=np.empty, out=None):
-    """leaky_relu + mse: Hessian piece diagonal = 2*Piecewise((1, a[j] > 0), (1/10000, True))/n  (unit j; a = f(z))
+    """leaky_relu + mse: Hessian piece diagonal = 2*Piecewise((1, a[j] > 0), (slope**2, True))/n  (unit j; a = f(z))
 
     evaluated as: 2*Piecewise((1, z > 0), (1/10000, True))/n
     """
@@ -880,7 +1290,7 @@ def hdiagonal__leaky_relu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """leaky_relu + huber: Hessian piece diagonal = Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*Piecewise((1, a[j] > 0), (1/10000, True))  (unit j; a = f(z))
+    """leaky_relu + huber: Hessian piece diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1, Abs(y - Max(z/100, z)) <= 1), (0, True))*Piecewise((1, z > 0), (1/10000, True))
     """
@@ -898,16 +1308,17 @@ def hdiagonal__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__leaky_relu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
-    """leaky_relu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), (1/10000, True))  (unit j; a = f(z))
+    """leaky_relu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(y - Max(z/100, z))))/(1 + exp(-2*Min(400, Abs(y - Max(z/100, z))))))*Piecewise((1, z > 0), (1/10000, True))*exp(-2*Min(400, Abs(y - Max(z/100, z))))/(1 + exp(-2*Min(400, Abs(y - Max(z/100, z)))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - Max(z/100, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Max(z/100, z))))))*Piecewise((1, z > 0), (1/10000, True))*exp(-2*Min(tanh_clamp, Abs(y - Max(z/100, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Max(z/100, z)))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -932,118 +1343,187 @@ def hdiagonal__leaky_relu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return out
 
 
-def hdiagonal__softplus__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
-    """softplus + quadratic: Hessian piece diagonal = (1 - sigmoid(z[j]))*(a[j] - y[j])*sigmoid(z[j]) + sigmoid(z[j])**2  (unit j; a = f(z))
-
-    evaluated as: Minus((-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
-    """
+def hdiagonal__softplus__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))"""
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
-    np.exp(b0, out=b0)
+    np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
+
+
+def hdiagonal__softplus__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """softplus + quadratic: Hessian piece diagonal = (1 - sigmoid(z[j]))*(a[j] - y[j])*sigmoid(z[j]) + sigmoid(z[j])**2  (unit j; a = f(z))
+
+    evaluated as: Minus(LogProduct(Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
     np.maximum(0.0, z, out=b3)
-    b4 = empty(shape, dtype)
-    np.log1p(b1, out=b4)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log1p(b2, out=b4)
     np.add(b3, b4, out=b3)
     np.subtract(b3, y, out=b3)
-    np.add(1.0, b2, out=b4)
-    np.divide(b2, b4, out=b2)
-    np.multiply(b3, b2, out=b3)
+    np.multiply(b1, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b1, b3, hdiagonal__softplus__quadratic__slow, z, y, dtype, scratch=b5)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    np.add(b3, t1, out=b3)
-    np.add(1.0, b1, out=b2)
-    np.divide(b1, b2, out=b1)
-    bits.copysign(b1, z, scratch=b2, out=b1)
-    np.subtract(b3, b1, out=b3)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b3, b0, out=b3)
-    return b3
+    np.add(b4, t1, out=b4)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    return b4
+
+
+def hdiagonal__softplus__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
 
 
 def hdiagonal__softplus__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """softplus + sse: Hessian piece diagonal = 2*(1 - sigmoid(z[j]))*(a[j] - y[j])*sigmoid(z[j]) + 2*sigmoid(z[j])**2  (unit j; a = f(z))
 
-    evaluated as: 2*Minus((-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: 2*Minus(LogProduct(Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
+    np.maximum(0.0, z, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log1p(b2, out=b4)
+    np.add(b3, b4, out=b3)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b1, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b1, b3, hdiagonal__softplus__sse__slow, z, y, dtype, scratch=b5)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.add(b4, t1, out=b4)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    return b4
+
+
+def hdiagonal__softplus__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))"""
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.log1p(b1, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b1, out=b2)
+    np.log(b2, out=b2)
+    np.subtract(b2, b0, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
-    np.maximum(0.0, z, out=b3)
-    b4 = empty(shape, dtype)
-    np.log1p(b1, out=b4)
-    np.add(b3, b4, out=b3)
-    np.subtract(b3, y, out=b3)
-    np.add(1.0, b2, out=b4)
-    np.divide(b2, b4, out=b2)
-    np.multiply(b3, b2, out=b3)
-    t0 = np.signbit(z, out=empty(shape, np.bool_))
-    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    np.add(b3, t1, out=b3)
-    np.add(1.0, b1, out=b2)
-    np.divide(b1, b2, out=b1)
-    bits.copysign(b1, z, scratch=b2, out=b1)
-    np.subtract(b3, b1, out=b3)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b3, b0, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    return b3
+    np.sign(b1, out=b1)
+    np.multiply(b2, b1, out=b2)
+    return b2
 
 
 def hdiagonal__softplus__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """softplus + mse: Hessian piece diagonal = 2*(1 - sigmoid(z[j]))*(a[j] - y[j])*sigmoid(z[j])/n + 2*sigmoid(z[j])**2/n  (unit j; a = f(z))
 
-    evaluated as: 2*Minus((-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n
+    evaluated as: 2*Minus(LogProduct(Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, z))) + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
-    bits.negative_abs(z, out=b1)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
+    np.add(1.0, b1, out=b3)
+    np.divide(b1, b3, out=b1)
     np.maximum(0.0, z, out=b3)
-    b4 = empty(shape, dtype)
-    np.log1p(b1, out=b4)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log1p(b2, out=b4)
     np.add(b3, b4, out=b3)
     np.subtract(b3, y, out=b3)
-    np.add(1.0, b2, out=b4)
-    np.divide(b2, b4, out=b2)
-    np.multiply(b3, b2, out=b3)
+    np.multiply(b1, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b1, b3, hdiagonal__softplus__mse__slow, z, y, dtype, scratch=b5)
     t0 = np.signbit(z, out=empty(shape, np.bool_))
     t1 = np.logical_not(t0, out=empty(shape, np.bool_))
-    np.add(b3, t1, out=b3)
-    np.add(1.0, b1, out=b2)
-    np.divide(b1, b2, out=b1)
-    bits.copysign(b1, z, scratch=b2, out=b1)
-    np.subtract(b3, b1, out=b3)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b3, b0, out=b3)
-    np.multiply(b3, (2/n), out=b3)
-    return b3
+    np.add(b4, t1, out=b4)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.subtract(b4, b2, out=b4)
+    np.add(1.0, b0, out=b2)
+    np.divide(b0, b2, out=b0)
+    np.multiply(b4, b0, out=b4)
+    np.multiply(b4, (2/n), out=b4)
+    return b4
 
 
 def hdiagonal__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1070,18 +1550,19 @@ def hdiagonal__softplus__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """softplus + huber: Hessian piece diagonal = (1 - sigmoid(z[j]))*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*sigmoid(z[j]) + Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*sigmoid(z[j])**2  (unit j; a = f(z))
+    """softplus + huber: Hessian piece diagonal = (1 - sigmoid(z[j]))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(z[j]) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*sigmoid(z[j])**2  (unit j; a = f(z))
 
-    evaluated as: (Piecewise((1, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) <= 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (Piecewise((1, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z)) <= 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.maximum(0.0, z, out=b2)
@@ -1107,10 +1588,12 @@ def hdiagonal__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__softplus__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """softplus + log_cosh: Hessian piece diagonal = (1 - sigmoid(z[j]))*sinh(a[j] - y[j])*sigmoid(z[j])/cosh(a[j] - y[j]) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*sigmoid(z[j])**2  (unit j; a = f(z))
 
-    evaluated as: (tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2*(2 - 2*exp(-2*Min(400, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))/(1 + exp(-2*Min(400, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))))*exp(-2*Min(400, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)
+    evaluated as: (tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))))*exp(-2*Min(tanh_clamp, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -1123,11 +1606,11 @@ def hdiagonal__softplus__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(b1, b2, out=b1)
     np.subtract(b1, y, out=b1)
     np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
     np.abs(b1, out=b3)
-    np.minimum(400.0, b3, out=b3)
+    np.minimum((tanh_clamp), b3, out=b3)
     np.multiply(b3, -2.0, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
@@ -1174,7 +1657,7 @@ def hdiagonal__softplus__hinge(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + quadratic: Hessian piece diagonal = (a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True)) + Piecewise((1, a[j] > 0), ((a[j] + 1)**2, True))  (unit j; a = f(z))
+    """elu + quadratic: Hessian piece diagonal = (a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True)) + Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) + Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True))
     """
@@ -1210,7 +1693,7 @@ def hdiagonal__elu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + sse: Hessian piece diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True)) + 2*Piecewise((1, a[j] > 0), ((a[j] + 1)**2, True))  (unit j; a = f(z))
+    """elu + sse: Hessian piece diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True)) + 2*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z))
 
     evaluated as: 2*Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) + 2*Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True))
     """
@@ -1247,7 +1730,7 @@ def hdiagonal__elu__sse(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + mse: Hessian piece diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True))/n + 2*Piecewise((1, a[j] > 0), ((a[j] + 1)**2, True))/n  (unit j; a = f(z))
+    """elu + mse: Hessian piece diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))/n + 2*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))/n  (unit j; a = f(z))
 
     evaluated as: 2*(Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) + Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True)))/n
     """
@@ -1285,7 +1768,7 @@ def hdiagonal__elu__mse(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + l1: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True))*sign(a[j] - y[j])  (unit j; a = f(z))
+    """elu + l1: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*sign(a[j] - y[j])  (unit j; a = f(z))
 
     evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))
     """
@@ -1317,7 +1800,7 @@ def hdiagonal__elu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + huber: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True))*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True)) + Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*Piecewise((1, a[j] > 0), ((a[j] + 1)**2, True))  (unit j; a = f(z))
+    """elu + huber: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1) + Piecewise((1, ITE(z < -1/2, Abs(Minus(exp(Min(0, z)), y + 1)) <= 1, Abs(-y + expm1(Min(0, z)) + Max(0, z)) <= 1)), (0, True))*Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True))
     """
@@ -1363,10 +1846,11 @@ def hdiagonal__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), ((a[j] + 1)**2, True)) + Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True))*sinh(a[j] - y[j])/cosh(a[j] - y[j])  (unit j; a = f(z))
+    """elu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True)) + Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*sinh(a[j] - y[j])/cosh(a[j] - y[j])  (unit j; a = f(z))
 
-    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*tanh(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))) + 2*(2 - 2*exp(-2*Min(400, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))/(1 + exp(-2*Min(400, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))))*Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True))*exp(-2*Min(400, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))/(1 + exp(-2*Min(400, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*tanh(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))))*Piecewise((1, z > 0), ((exp(Min(0, z)) + Max(0, z))**2, True))*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -1384,7 +1868,7 @@ def hdiagonal__elu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b2, b1, out=b2)
     bits.select(t1, b2, out=b0, scratch=b1)
     np.abs(b0, out=b2)
-    np.minimum(400.0, b2, out=b2)
+    np.minimum((tanh_clamp), b2, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     np.add(1.0, b2, out=b1)
@@ -1407,7 +1891,7 @@ def hdiagonal__elu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
-    """elu + hinge: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (a[j] + 1, True))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))  (unit j; a = f(z))
+    """elu + hinge: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
     """
@@ -1436,19 +1920,94 @@ def hdiagonal__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b2
 
 
+def hdiagonal__silu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.negative_abs(z, out=b5)
+    np.exp(b5, out=b5)
+    np.log1p(b5, out=b5)
+    np.negative(b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.maximum(0.0, b4, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b6, out=b7)
+    np.exp(b7, out=b7)
+    np.sign(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.multiply(b7, b3, out=b2)
+    np.subtract(b2, b7, out=b2)
+    np.abs(b2, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    np.add(b8, 0.6931471805599453, out=b8)
+    b9 = empty(shape, dtype)
+    np.log(b7, out=b9)
+    np.add(b8, b9, out=b8)
+    np.negative(z, out=b9)
+    np.maximum(0.0, b9, out=b9)
+    np.subtract(b8, b9, out=b8)
+    np.maximum(b4, b8, out=b4)
+    np.negative(b4, out=b8)
+    np.exp(b8, out=b9)
+    np.multiply(b3, b9, out=b3)
+    np.multiply(b0, b7, out=b0)
+    np.add(b8, b6, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b4, b5, out=b4)
+    np.abs(b1, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.sign(b2, out=b5)
+    np.multiply(b0, b5, out=b5)
+    np.subtract(b3, b5, out=b5)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.maximum(0.0, z, out=b5)
+    np.subtract(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.sign(b3, out=b3)
+    np.multiply(b1, b3, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
+
+
 def hdiagonal__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + quadratic: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*(a[j] - y[j]) + ((1 - a[j])*sigmoid(z[j]) + a[j])**2  (unit j; a = f(z))
 
-    evaluated as: (-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)**2*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + LogProduct((z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1461,69 +2020,222 @@ def hdiagonal__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, b4, out=b4)
     np.square(b4, out=b4)
     np.multiply(b3, b4, out=b3)
-    np.subtract(b2, y, out=b4)
-    np.multiply(b1, b4, out=b1)
     np.subtract(1.0, b2, out=b4)
     np.multiply(b0, b4, out=b0)
     np.multiply(b0, 2.0, out=b0)
-    np.add(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.add(b3, b1, out=b3)
+    np.add(b2, b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, hdiagonal__silu__quadratic__slow, z, y, dtype, scratch=b4)
+    np.add(b3, b0, out=b3)
     return b3
+
+
+def hdiagonal__silu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.negative_abs(z, out=b5)
+    np.exp(b5, out=b5)
+    np.log1p(b5, out=b5)
+    np.negative(b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.maximum(0.0, b4, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b6, out=b7)
+    np.exp(b7, out=b7)
+    np.sign(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.multiply(b7, b3, out=b2)
+    np.subtract(b2, b7, out=b2)
+    np.abs(b2, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    np.add(b8, 0.6931471805599453, out=b8)
+    b9 = empty(shape, dtype)
+    np.log(b7, out=b9)
+    np.add(b8, b9, out=b8)
+    np.negative(z, out=b9)
+    np.maximum(0.0, b9, out=b9)
+    np.subtract(b8, b9, out=b8)
+    np.maximum(b4, b8, out=b4)
+    np.negative(b4, out=b8)
+    np.exp(b8, out=b9)
+    np.multiply(b3, b9, out=b3)
+    np.multiply(b0, b7, out=b0)
+    np.add(b8, b6, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b4, b5, out=b4)
+    np.abs(b1, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.sign(b2, out=b5)
+    np.multiply(b0, b5, out=b5)
+    np.subtract(b3, b5, out=b5)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.maximum(0.0, z, out=b5)
+    np.subtract(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.sign(b3, out=b3)
+    np.multiply(b1, b3, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
 
 
 def hdiagonal__silu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + sse: Hessian piece diagonal = 2*(1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*(a[j] - y[j]) + 2*((1 - a[j])*sigmoid(z[j]) + a[j])**2  (unit j; a = f(z))
 
-    evaluated as: 2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)**2*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2
+    evaluated as: 2*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + 2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
     np.multiply(b0, z, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
-    np.square(b0, out=b3)
-    b4 = empty(shape, dtype)
-    np.multiply(b1, z, out=b4)
-    np.add(1.0, b4, out=b4)
-    np.square(b4, out=b4)
-    np.multiply(b3, b4, out=b3)
+    b3 = empty(shape, dtype)
+    np.subtract(1.0, b2, out=b3)
+    np.multiply(b0, b3, out=b3)
     np.multiply(b3, 2.0, out=b3)
-    np.subtract(b2, y, out=b4)
-    np.multiply(b1, b4, out=b1)
-    np.subtract(1.0, b2, out=b4)
-    np.multiply(b0, b4, out=b0)
+    np.add(b2, b3, out=b3)
+    np.multiply(b1, b3, out=b3)
+    np.subtract(b2, y, out=b2)
+    b4 = empty(shape, dtype) if out is None else out
+    np.multiply(b3, b2, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b3, b2, hdiagonal__silu__sse__slow, z, y, dtype, scratch=b5)
+    np.multiply(b4, 2.0, out=b4)
+    np.square(b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
     np.multiply(b0, 2.0, out=b0)
-    np.add(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    np.add(b3, b1, out=b3)
-    return b3
+    np.add(b4, b0, out=b4)
+    return b4
+
+
+def hdiagonal__silu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.log(b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.negative_abs(z, out=b5)
+    np.exp(b5, out=b5)
+    np.log1p(b5, out=b5)
+    np.negative(b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.maximum(0.0, b4, out=b6)
+    b7 = empty(shape, dtype)
+    np.negative(b6, out=b7)
+    np.exp(b7, out=b7)
+    np.sign(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    np.multiply(b7, b3, out=b2)
+    np.subtract(b2, b7, out=b2)
+    np.abs(b2, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    np.add(b8, 0.6931471805599453, out=b8)
+    b9 = empty(shape, dtype)
+    np.log(b7, out=b9)
+    np.add(b8, b9, out=b8)
+    np.negative(z, out=b9)
+    np.maximum(0.0, b9, out=b9)
+    np.subtract(b8, b9, out=b8)
+    np.maximum(b4, b8, out=b4)
+    np.negative(b4, out=b8)
+    np.exp(b8, out=b9)
+    np.multiply(b3, b9, out=b3)
+    np.multiply(b0, b7, out=b0)
+    np.add(b8, b6, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b0, b8, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.add(b4, b5, out=b4)
+    np.abs(b1, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.sign(b2, out=b5)
+    np.multiply(b0, b5, out=b5)
+    np.subtract(b3, b5, out=b5)
+    np.abs(b5, out=b5)
+    np.log(b5, out=b5)
+    np.add(b4, b5, out=b4)
+    np.maximum(0.0, z, out=b5)
+    np.subtract(b4, b5, out=b4)
+    np.exp(b4, out=b4)
+    np.sign(b1, out=b1)
+    np.sign(b2, out=b2)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.sign(b3, out=b3)
+    np.multiply(b1, b3, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b4, b1, out=b4)
+    return b4
 
 
 def hdiagonal__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + mse: Hessian piece diagonal = 2*(1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*(a[j] - y[j])/n + 2*((1 - a[j])*sigmoid(z[j]) + a[j])**2/n  (unit j; a = f(z))
 
-    evaluated as: 2*((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)**2*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2)/n
+    evaluated as: 2*((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + LogProduct((z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) + exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(2*exp(Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))) - exp(-Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(log(Abs(exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))*Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) - exp(-Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) + log(2), log(Abs(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))))/n
     """
     n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1536,14 +2248,15 @@ def hdiagonal__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, b4, out=b4)
     np.square(b4, out=b4)
     np.multiply(b3, b4, out=b3)
-    np.subtract(b2, y, out=b4)
-    np.multiply(b1, b4, out=b1)
     np.subtract(1.0, b2, out=b4)
     np.multiply(b0, b4, out=b0)
     np.multiply(b0, 2.0, out=b0)
-    np.add(b2, b0, out=b2)
-    np.multiply(b1, b2, out=b1)
-    np.add(b3, b1, out=b3)
+    np.add(b2, b0, out=b0)
+    np.multiply(b1, b0, out=b1)
+    np.subtract(b2, y, out=b2)
+    np.multiply(b1, b2, out=b0)
+    bits.patch(b0, b1, b2, hdiagonal__silu__mse__slow, z, y, dtype, scratch=b4)
+    np.add(b3, b0, out=b3)
     np.multiply(b3, (2/n), out=b3)
     return b3
 
@@ -1551,14 +2264,15 @@ def hdiagonal__silu__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + l1: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*sign(a[j] - y[j])  (unit j; a = f(z))
 
-    evaluated as: (z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1579,18 +2293,19 @@ def hdiagonal__silu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """silu + huber: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True)) + ((1 - a[j])*sigmoid(z[j]) + a[j])**2*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """silu + huber: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + ((1 - a[j])*sigmoid(z[j]) + a[j])**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
-    evaluated as: (z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)**2*Piecewise((1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) <= 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2 + (z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Piecewise((1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) <= 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
     np.negative(z, out=b1)
-    np.minimum(40.0, b1, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.add(1.0, b1, out=b2)
@@ -1622,16 +2337,18 @@ def hdiagonal__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + log_cosh: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*sinh(a[j] - y[j])/cosh(a[j] - y[j]) + ((1 - a[j])*sigmoid(z[j]) + a[j])**2*(-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)  (unit j; a = f(z))
 
-    evaluated as: -(z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2*(2 - 2*exp(-2*Min(400, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))))/(1 + exp(-2*Min(400, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))))))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)**2*exp(-2*Min(400, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2/(1 + exp(-2*Min(400, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))))
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1641,7 +2358,7 @@ def hdiagonal__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(y, b2, out=b3)
     b4 = empty(shape, dtype)
     np.abs(b3, out=b4)
-    np.minimum(400.0, b4, out=b4)
+    np.minimum((tanh_clamp), b4, out=b4)
     np.multiply(b4, -2.0, out=b4)
     np.exp(b4, out=b4)
     b5 = empty(shape, dtype)
@@ -1675,14 +2392,15 @@ def hdiagonal__silu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """silu + hinge: Hessian piece diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))  (unit j; a = f(z))
 
-    evaluated as: (z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 2*(-z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -1706,23 +2424,66 @@ def hdiagonal__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
+def hdiagonal__gelu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z))))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.square(z, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.sign(z, out=b4)
+    np.square(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.abs(b3, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
+
+
 def hdiagonal__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + quadratic: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + 2*Phi(z))**2/4
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2/4 + sqrt(2)*LogProduct((2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z)))))/(2*sqrt(pi))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.multiply(b0, 2.0, out=b2)
     b3 = empty(shape, dtype)
-    np.multiply(b1, z, out=b3)
+    np.multiply(b1, 0.7978845608028654, out=b3)
+    np.multiply(b3, z, out=b3)
     np.add(b2, b3, out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, 0.25, out=b2)
@@ -1731,29 +2492,75 @@ def hdiagonal__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, b3, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 0.5, out=b1)
-    np.add(b2, b1, out=b2)
+    np.multiply(b1, b0, out=b3)
+    b4 = empty(shape, dtype)
+    bits.patch(b3, b1, b0, hdiagonal__gelu__quadratic__slow, z, y, dtype, scratch=b4)
+    np.multiply(0.7978845608028654, b3, out=b3)
+    np.multiply(b3, 0.5, out=b3)
+    np.add(b2, b3, out=b2)
     return b2
+
+
+def hdiagonal__gelu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z))))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.square(z, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.sign(z, out=b4)
+    np.square(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.abs(b3, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
 
 
 def hdiagonal__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + sse: Hessian piece diagonal = 2*sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/sqrt(pi) + 2*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + 2*Phi(z))**2/2
+    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2/2 + sqrt(2)*LogProduct((2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z)))))/sqrt(pi)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.multiply(b0, 2.0, out=b2)
     b3 = empty(shape, dtype)
-    np.multiply(b1, z, out=b3)
+    np.multiply(b1, 0.7978845608028654, out=b3)
+    np.multiply(b3, z, out=b3)
     np.add(b2, b3, out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, 0.5, out=b2)
@@ -1762,29 +2569,75 @@ def hdiagonal__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, b3, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.add(b2, b1, out=b2)
+    np.multiply(b1, b0, out=b3)
+    b4 = empty(shape, dtype)
+    bits.patch(b3, b1, b0, hdiagonal__gelu__sse__slow, z, y, dtype, scratch=b4)
+    np.multiply(0.7978845608028654, b3, out=b3)
+    np.add(b2, b3, out=b2)
     return b2
+
+
+def hdiagonal__gelu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z))))"""
+    gauss_log_clip = bits.bound('gauss_log_clip', dtype)
+    b0 = empty(shape, dtype)
+    bits.ndtr(z, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.subtract(y, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.square(z, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.sign(z, out=b4)
+    np.square(b4, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b3, b2, out=b3)
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.abs(b3, out=b2)
+    np.log(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.clip(z, (-gauss_log_clip), (gauss_log_clip), out=b2)
+    np.square(b2, out=b2)
+    np.multiply(b2, 0.5, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.exp(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.sign(b3, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.multiply(b1, b0, out=b1)
+    return b1
 
 
 def hdiagonal__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + mse: Hessian piece diagonal = 2*sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/(sqrt(pi)*n) + 2*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2/n  (unit j; a = f(z))
 
-    evaluated as: (2*sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + 2*Phi(z))**2)/(2*n)
+    evaluated as: ((sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2 + 2*sqrt(2)*LogProduct((2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(-z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 + 2*exp(-Max(log(2), 2*log(Abs(z))))), log(Abs(y - z*Phi(z))) + log(Abs(z**2*exp(-Max(log(2), 2*log(Abs(z))))*sign(z)**2 - 2*exp(-Max(log(2), 2*log(Abs(z)))))) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 + Max(log(2), 2*log(Abs(z)))))/sqrt(pi))/(2*n)
     """
     n = shape[-1]
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
     b2 = empty(shape, dtype) if out is None else out
     np.multiply(b0, 2.0, out=b2)
     b3 = empty(shape, dtype)
-    np.multiply(b1, z, out=b3)
+    np.multiply(b1, 0.7978845608028654, out=b3)
+    np.multiply(b3, z, out=b3)
     np.add(b2, b3, out=b2)
     np.square(b2, out=b2)
     np.square(z, out=b3)
@@ -1792,9 +2645,12 @@ def hdiagonal__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, b3, out=b1)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    np.add(b2, b1, out=b2)
+    np.multiply(b1, b0, out=b3)
+    b4 = empty(shape, dtype)
+    bits.patch(b3, b1, b0, hdiagonal__gelu__mse__slow, z, y, dtype, scratch=b4)
+    np.multiply(0.7978845608028654, b3, out=b3)
+    np.multiply(b3, 2.0, out=b3)
+    np.add(b2, b3, out=b2)
     np.multiply(b2, ((1/2)/n), out=b2)
     return b2
 
@@ -1802,14 +2658,15 @@ def hdiagonal__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + l1: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*exp(-z[j]**2/2)*sign(a[j] - y[j])/sqrt(pi)  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(1 - z**2/2)*exp(-Clip(z, -40, 40)**2/2)*sign(-y + z*Phi(z))/sqrt(pi)
+    evaluated as: sqrt(2)*(1 - z**2/2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*sign(-y + z*Phi(z))/sqrt(pi)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.square(z, out=b0)
     np.multiply(b0, 0.5, out=b0)
     np.subtract(1.0, b0, out=b0)
     b1 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -1824,17 +2681,18 @@ def hdiagonal__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """gelu + huber: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """gelu + huber: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*exp(-Clip(z, -40, 40)**2/2)*Clip(-y + z*Phi(z), -1, 1)/(2*sqrt(pi)) + (sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + 2*Phi(z))**2*Piecewise((1, Abs(y - z*Phi(z)) <= 1), (0, True))/4
+    evaluated as: sqrt(2)*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -1, 1)/(2*sqrt(pi)) + (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2*Piecewise((1, Abs(y - z*Phi(z)) <= 1), (0, True))/4
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype) if out is None else out
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(b0, z, out=b1)
     np.subtract(y, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, -0.5, out=b2)
     np.exp(b2, out=b2)
@@ -1862,22 +2720,24 @@ def hdiagonal__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + log_cosh: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*exp(-z[j]**2/2)*sinh(a[j] - y[j])/(sqrt(pi)*cosh(a[j] - y[j])) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: -sqrt(2)*(2 - z**2)*exp(-Clip(z, -40, 40)**2/2)*tanh(y - z*Phi(z))/(2*sqrt(pi)) + (2 - 2*exp(-2*Min(400, Abs(y - z*Phi(z))))/(1 + exp(-2*Min(400, Abs(y - z*Phi(z))))))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi) + 2*Phi(z))**2*exp(-2*Min(400, Abs(y - z*Phi(z))))/(2*(1 + exp(-2*Min(400, Abs(y - z*Phi(z))))))
+    evaluated as: -sqrt(2)*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*tanh(y - z*Phi(z))/(2*sqrt(pi)) + (2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(2*(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
     b1 = empty(shape, dtype)
     np.multiply(b0, z, out=b1)
     np.subtract(y, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.clip(z, -40.0, 40.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
     np.square(b2, out=b2)
     np.multiply(b2, -0.5, out=b2)
     np.exp(b2, out=b2)
     np.multiply(b2, 0.7978845608028654, out=b2)
     b3 = empty(shape, dtype)
     np.abs(b1, out=b3)
-    np.minimum(400.0, b3, out=b3)
+    np.minimum((tanh_clamp), b3, out=b3)
     np.multiply(b3, -2.0, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype)
@@ -1909,8 +2769,9 @@ def hdiagonal__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + hinge: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*exp(-z[j]**2/2)/sqrt(pi)  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(1 - z**2/2)*Piecewise((-y, y*z*Phi(z) < 1), (0, True))*exp(-Clip(z, -40, 40)**2/2)/sqrt(pi)
+    evaluated as: sqrt(2)*(1 - z**2/2)*Piecewise((-y, y*z*Phi(z) < 1), (0, True))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi)
     """
+    gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.square(z, out=b0)
     np.multiply(b0, 0.5, out=b0)
@@ -1926,7 +2787,7 @@ def hdiagonal__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.negative(y, out=b2)
     bits.select(t0, b2, out=b1, scratch=b3)
     np.multiply(b0, b1, out=b0)
-    np.clip(z, -40.0, 40.0, out=b1)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
@@ -2057,7 +2918,7 @@ def hl2__softmax__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hl2__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """softmax + huber: Hessian piece l2 = Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """softmax + huber: Hessian piece l2 = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1, Abs(softmax_residual(z, y)) <= 1), (0, True))
     """
@@ -2201,12 +3062,13 @@ def hw0__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
 def hl2__softmax__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """softmax + log_cosh: Hessian piece l2 = -sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(softmax_residual(z, y))))/(1 + exp(-2*Min(400, Abs(softmax_residual(z, y))))))*exp(-2*Min(400, Abs(softmax_residual(z, y))))/(1 + exp(-2*Min(400, Abs(softmax_residual(z, y)))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(softmax_residual(z, y))))/(1 + exp(-2*Min(tanh_clamp, Abs(softmax_residual(z, y))))))*exp(-2*Min(tanh_clamp, Abs(softmax_residual(z, y))))/(1 + exp(-2*Min(tanh_clamp, Abs(softmax_residual(z, y)))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.abs(b0, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
@@ -2228,212 +3090,550 @@ def hl2__softmax__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return out
 
 
+def hdiagonal__mish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b0, b2, out=b2)
+    np.tanh(b2, out=b2)
+    np.multiply(z, b2, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 3.0, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(0.6931471805599453, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b1, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(0.6931471805599453, b6, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    b9 = empty(shape, dtype)
+    np.add(b7, z, out=b9)
+    b10 = empty(shape, dtype)
+    np.add(b3, 1.791759469228055, out=b10)
+    b11 = empty(shape, dtype)
+    np.add(z, 2.0794415416798357, out=b11)
+    np.add(b3, b6, out=b6)
+    np.add(b6, 1.0986122886681098, out=b6)
+    np.maximum(b11, b6, out=b11)
+    np.maximum(b10, b11, out=b10)
+    np.maximum(b9, b10, out=b9)
+    np.maximum(b8, b9, out=b8)
+    np.maximum(b7, b8, out=b7)
+    np.maximum(b5, b7, out=b5)
+    np.maximum(1.3862943611198906, b5, out=b5)
+    np.negative(b5, out=b7)
+    np.exp(b7, out=b8)
+    np.add(b7, z, out=b9)
+    np.exp(b9, out=b9)
+    np.sign(z, out=b10)
+    np.multiply(b1, b10, out=b11)
+    np.multiply(b11, 2.0, out=b11)
+    np.add(b7, b3, out=b6)
+    np.exp(b6, out=b6)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b7, 2.0, out=b4)
+    b12 = empty(shape, dtype)
+    np.multiply(b8, 4.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b6, 6.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b9, 8.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b8, b11, out=b8)
+    np.add(b4, b8, out=b4)
+    np.multiply(b9, b11, out=b9)
+    np.add(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b9)
+    np.multiply(b9, b6, out=b9)
+    np.multiply(b9, 3.0, out=b9)
+    np.subtract(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b1)
+    np.multiply(b1, b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b4, b1, out=b4)
+    np.add(0.6931471805599453, z, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    np.maximum(b3, b1, out=b1)
+    np.negative(b1, out=b7)
+    np.add(b0, b5, out=b0)
+    np.add(b0, 1.3862943611198906, out=b0)
+    np.abs(b4, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.abs(b2, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.negative(z, out=b5)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b0, b5, out=b0)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.add(b7, z, out=b5)
+    np.exp(b5, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.add(b1, b5, out=b1)
+    np.add(b7, b3, out=b7)
+    np.exp(b7, out=b7)
+    np.add(b1, b7, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    return b0
+
+
 def hdiagonal__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """mish + quadratic: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*(a[j] - y[j])*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j]) + ((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2  (unit j; a = f(z))
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
+    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4)))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    bits.negative_abs(z, out=b1)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
-    np.log1p(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
-    np.exp(b2, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
     b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
+    bits.negative_abs(z, out=b3)
     np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.tanh(b2, out=b3)
     b4 = empty(shape, dtype)
-    np.add(1.0, b3, out=b4)
-    np.divide(b3, b4, out=b3)
-    np.minimum(400.0, b0, out=b4)
-    np.multiply(b4, -2.0, out=b4)
-    np.exp(b4, out=b4)
-    b5 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b4, out=b5)
-    np.divide(b4, b5, out=b4)
-    np.multiply(b4, 2.0, out=b4)
-    np.multiply(b3, b4, out=b5)
-    b6 = empty(shape, dtype)
-    np.subtract(2.0, b4, out=b6)
-    np.multiply(b5, b6, out=b5)
-    np.multiply(b5, z, out=b6)
-    b7 = empty(shape, dtype)
-    np.multiply(b1, z, out=b7)
-    np.subtract(b7, y, out=b7)
-    np.multiply(b5, b7, out=b5)
-    np.add(1.0, b2, out=b7)
-    np.divide(b2, b7, out=b2)
-    np.multiply(z, b2, out=b2)
-    np.add(2.0, b2, out=b2)
-    np.multiply(b1, b3, out=b3)
-    np.multiply(b3, z, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    np.subtract(b2, b3, out=b2)
-    np.multiply(b5, b2, out=b5)
-    np.add(b1, b6, out=b1)
-    np.square(b1, out=b1)
-    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b2)
-    np.add(b6, b2, out=b6)
-    np.subtract(b6, 1.0, out=b6)
-    bits.copysign(b4, b0, scratch=b2, out=b4)
-    np.subtract(b6, b4, out=b6)
-    np.square(b6, out=b6)
-    bits.select(t0, b6, out=b1, scratch=b4)
-    np.add(b5, b1, out=b5)
-    return b5
-
-
-def hdiagonal__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
-    """mish + sse: Hessian piece diagonal = 2*(1 - tanh(softplus(z[j]))**2)*(a[j] - y[j])*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j]) + 2*((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2  (unit j; a = f(z))
-
-    evaluated as: 2*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 4*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
-    """
-    b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    bits.negative_abs(z, out=b1)
-    np.exp(b1, out=b1)
-    np.log1p(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
-    b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
-    np.exp(b2, out=b2)
-    b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.add(1.0, b3, out=b4)
-    np.divide(b3, b4, out=b3)
-    np.minimum(400.0, b0, out=b4)
+    np.minimum((tanh_clamp), b2, out=b4)
     np.multiply(b4, -2.0, out=b4)
     np.exp(b4, out=b4)
     b5 = empty(shape, dtype)
     np.add(1.0, b4, out=b5)
     np.divide(b4, b5, out=b4)
-    np.multiply(b4, 2.0, out=b5)
-    b6 = empty(shape, dtype)
-    np.subtract(2.0, b5, out=b6)
-    np.multiply(b3, b6, out=b6)
-    b7 = empty(shape, dtype)
-    np.multiply(b5, b6, out=b7)
-    np.multiply(b7, z, out=b7)
-    b8 = empty(shape, dtype) if out is None else out
-    np.add(b1, b7, out=b8)
-    np.square(b8, out=b8)
-    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    b9 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b9)
-    np.add(b7, b9, out=b7)
-    np.subtract(b7, 1.0, out=b7)
-    bits.copysign(b5, b0, scratch=b9, out=b5)
-    np.subtract(b7, b5, out=b7)
-    np.square(b7, out=b7)
-    bits.select(t0, b7, out=b8, scratch=b5)
-    np.multiply(b8, 2.0, out=b8)
-    np.multiply(b4, b6, out=b4)
-    np.multiply(b1, z, out=b6)
-    np.subtract(b6, y, out=b6)
-    np.multiply(b4, b6, out=b4)
-    np.add(1.0, b2, out=b6)
-    np.divide(b2, b6, out=b2)
-    np.multiply(z, b2, out=b2)
-    np.add(2.0, b2, out=b2)
-    np.multiply(b1, b3, out=b1)
-    np.multiply(b1, z, out=b1)
-    np.multiply(b1, 2.0, out=b1)
-    np.subtract(b2, b1, out=b2)
-    np.multiply(b4, b2, out=b4)
-    np.multiply(b4, 4.0, out=b4)
-    np.add(b8, b4, out=b8)
-    return b8
-
-
-def hdiagonal__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
-    """mish + mse: Hessian piece diagonal = 2*(1 - tanh(softplus(z[j]))**2)*(a[j] - y[j])*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j])/n + 2*((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2/n  (unit j; a = f(z))
-
-    evaluated as: 2*(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))/n
-    """
-    n = shape[-1]
-    b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
-    b1 = empty(shape, dtype)
-    bits.negative_abs(z, out=b1)
-    np.exp(b1, out=b1)
-    np.log1p(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.tanh(b0, out=b1)
-    b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum(40.0, b2, out=b2)
-    np.exp(b2, out=b2)
-    b3 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.add(1.0, b3, out=b4)
-    np.divide(b3, b4, out=b3)
-    np.minimum(400.0, b0, out=b4)
-    np.multiply(b4, -2.0, out=b4)
-    np.exp(b4, out=b4)
-    b5 = empty(shape, dtype) if out is None else out
-    np.add(1.0, b4, out=b5)
-    np.divide(b4, b5, out=b4)
     np.multiply(b4, 2.0, out=b4)
-    np.multiply(b3, b4, out=b5)
+    np.multiply(b1, b4, out=b5)
     b6 = empty(shape, dtype)
     np.subtract(2.0, b4, out=b6)
     np.multiply(b5, b6, out=b5)
     np.multiply(b5, z, out=b6)
     b7 = empty(shape, dtype)
-    np.multiply(b1, z, out=b7)
-    np.subtract(b7, y, out=b7)
-    np.multiply(b5, b7, out=b5)
-    np.add(1.0, b2, out=b7)
-    np.divide(b2, b7, out=b2)
-    np.multiply(z, b2, out=b2)
-    np.add(2.0, b2, out=b2)
-    np.multiply(b1, b3, out=b3)
-    np.multiply(b3, z, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    np.subtract(b2, b3, out=b2)
-    np.multiply(b5, b2, out=b5)
-    np.add(b1, b6, out=b1)
-    np.square(b1, out=b1)
-    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
+    np.add(1.0, b0, out=b7)
+    np.divide(b0, b7, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.add(2.0, b0, out=b0)
+    np.multiply(b1, b3, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.multiply(b5, b0, out=b5)
+    np.multiply(b3, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b5, b0, out=b1)
+    bits.patch(b1, b5, b0, hdiagonal__mish__quadratic__slow, z, y, dtype, scratch=b7)
+    np.add(b3, b6, out=b3)
+    np.square(b3, out=b3)
+    t0 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b2, out=empty(shape, np.bool_))
     t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b2)
-    np.add(b6, b2, out=b6)
+    np.multiply(t2, 2.0, out=b0)
+    np.add(b6, b0, out=b6)
     np.subtract(b6, 1.0, out=b6)
-    bits.copysign(b4, b0, scratch=b2, out=b4)
+    bits.copysign(b4, b2, scratch=b0, out=b4)
     np.subtract(b6, b4, out=b6)
     np.square(b6, out=b6)
-    bits.select(t0, b6, out=b1, scratch=b4)
-    np.add(b5, b1, out=b5)
-    np.multiply(b5, (2/n), out=b5)
-    return b5
+    bits.select(t0, b6, out=b3, scratch=b4)
+    np.add(b1, b3, out=b1)
+    return b1
+
+
+def hdiagonal__mish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b0, b2, out=b2)
+    np.tanh(b2, out=b2)
+    np.multiply(z, b2, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 3.0, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(0.6931471805599453, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b1, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(0.6931471805599453, b6, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    b9 = empty(shape, dtype)
+    np.add(b7, z, out=b9)
+    b10 = empty(shape, dtype)
+    np.add(b3, 1.791759469228055, out=b10)
+    b11 = empty(shape, dtype)
+    np.add(z, 2.0794415416798357, out=b11)
+    np.add(b3, b6, out=b6)
+    np.add(b6, 1.0986122886681098, out=b6)
+    np.maximum(b11, b6, out=b11)
+    np.maximum(b10, b11, out=b10)
+    np.maximum(b9, b10, out=b9)
+    np.maximum(b8, b9, out=b8)
+    np.maximum(b7, b8, out=b7)
+    np.maximum(b5, b7, out=b5)
+    np.maximum(1.3862943611198906, b5, out=b5)
+    np.negative(b5, out=b7)
+    np.exp(b7, out=b8)
+    np.add(b7, z, out=b9)
+    np.exp(b9, out=b9)
+    np.sign(z, out=b10)
+    np.multiply(b1, b10, out=b11)
+    np.multiply(b11, 2.0, out=b11)
+    np.add(b7, b3, out=b6)
+    np.exp(b6, out=b6)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b7, 2.0, out=b4)
+    b12 = empty(shape, dtype)
+    np.multiply(b8, 4.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b6, 6.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b9, 8.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b8, b11, out=b8)
+    np.add(b4, b8, out=b4)
+    np.multiply(b9, b11, out=b9)
+    np.add(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b9)
+    np.multiply(b9, b6, out=b9)
+    np.multiply(b9, 3.0, out=b9)
+    np.subtract(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b1)
+    np.multiply(b1, b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b4, b1, out=b4)
+    np.add(0.6931471805599453, z, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    np.maximum(b3, b1, out=b1)
+    np.negative(b1, out=b7)
+    np.add(b0, b5, out=b0)
+    np.add(b0, 1.3862943611198906, out=b0)
+    np.abs(b4, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.abs(b2, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.negative(z, out=b5)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b0, b5, out=b0)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.add(b7, z, out=b5)
+    np.exp(b5, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.add(b1, b5, out=b1)
+    np.add(b7, b3, out=b7)
+    np.exp(b7, out=b7)
+    np.add(b1, b7, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    return b0
+
+
+def hdiagonal__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """mish + sse: Hessian piece diagonal = 2*(1 - tanh(softplus(z[j]))**2)*(a[j] - y[j])*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j]) + 2*((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2  (unit j; a = f(z))
+
+    evaluated as: 2*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4)))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.tanh(b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b4)
+    np.multiply(b4, -2.0, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.multiply(b1, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.subtract(2.0, b4, out=b6)
+    np.multiply(b5, b6, out=b5)
+    np.multiply(b5, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b0, out=b7)
+    np.divide(b0, b7, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.add(2.0, b0, out=b0)
+    np.multiply(b1, b3, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.multiply(b5, b0, out=b5)
+    np.multiply(b3, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b5, b0, out=b1)
+    bits.patch(b1, b5, b0, hdiagonal__mish__sse__slow, z, y, dtype, scratch=b7)
+    np.multiply(b1, 2.0, out=b1)
+    np.add(b3, b6, out=b3)
+    np.square(b3, out=b3)
+    t0 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b2, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b0)
+    np.add(b6, b0, out=b6)
+    np.subtract(b6, 1.0, out=b6)
+    bits.copysign(b4, b2, scratch=b0, out=b4)
+    np.subtract(b6, b4, out=b6)
+    np.square(b6, out=b6)
+    bits.select(t0, b6, out=b3, scratch=b4)
+    np.multiply(b3, 2.0, out=b3)
+    np.add(b1, b3, out=b1)
+    return b1
+
+
+def hdiagonal__mish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4))"""
+    b0 = empty(shape, dtype) if out is None else out
+    np.maximum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(b1, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b0, b2, out=b2)
+    np.tanh(b2, out=b2)
+    np.multiply(z, b2, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(z, 2.0, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(z, 3.0, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(0.6931471805599453, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.log(b1, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(0.6931471805599453, b6, out=b7)
+    b8 = empty(shape, dtype)
+    np.add(b5, b6, out=b8)
+    b9 = empty(shape, dtype)
+    np.add(b7, z, out=b9)
+    b10 = empty(shape, dtype)
+    np.add(b3, 1.791759469228055, out=b10)
+    b11 = empty(shape, dtype)
+    np.add(z, 2.0794415416798357, out=b11)
+    np.add(b3, b6, out=b6)
+    np.add(b6, 1.0986122886681098, out=b6)
+    np.maximum(b11, b6, out=b11)
+    np.maximum(b10, b11, out=b10)
+    np.maximum(b9, b10, out=b9)
+    np.maximum(b8, b9, out=b8)
+    np.maximum(b7, b8, out=b7)
+    np.maximum(b5, b7, out=b5)
+    np.maximum(1.3862943611198906, b5, out=b5)
+    np.negative(b5, out=b7)
+    np.exp(b7, out=b8)
+    np.add(b7, z, out=b9)
+    np.exp(b9, out=b9)
+    np.sign(z, out=b10)
+    np.multiply(b1, b10, out=b11)
+    np.multiply(b11, 2.0, out=b11)
+    np.add(b7, b3, out=b6)
+    np.exp(b6, out=b6)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b7, 2.0, out=b4)
+    b12 = empty(shape, dtype)
+    np.multiply(b8, 4.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b6, 6.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b9, 8.0, out=b12)
+    np.add(b4, b12, out=b4)
+    np.multiply(b8, b11, out=b8)
+    np.add(b4, b8, out=b4)
+    np.multiply(b9, b11, out=b9)
+    np.add(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b9)
+    np.multiply(b9, b6, out=b9)
+    np.multiply(b9, 3.0, out=b9)
+    np.subtract(b4, b9, out=b4)
+    np.multiply(b1, b10, out=b1)
+    np.multiply(b1, b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b4, b1, out=b4)
+    np.add(0.6931471805599453, z, out=b1)
+    np.maximum(0.6931471805599453, b1, out=b1)
+    np.maximum(b3, b1, out=b1)
+    np.negative(b1, out=b7)
+    np.add(b0, b5, out=b0)
+    np.add(b0, 1.3862943611198906, out=b0)
+    np.abs(b4, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.abs(b2, out=b5)
+    np.log(b5, out=b5)
+    np.add(b0, b5, out=b0)
+    np.negative(z, out=b5)
+    np.maximum(0.0, b5, out=b5)
+    np.subtract(b0, b5, out=b0)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b7, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.add(b7, z, out=b5)
+    np.exp(b5, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.add(b1, b5, out=b1)
+    np.add(b7, b3, out=b7)
+    np.exp(b7, out=b7)
+    np.add(b1, b7, out=b1)
+    np.log(b1, out=b1)
+    np.multiply(b1, 3.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.exp(b0, out=b0)
+    np.sign(b4, out=b4)
+    np.sign(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.negative(b4, out=b4)
+    np.multiply(b0, b4, out=b0)
+    return b0
+
+
+def hdiagonal__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """mish + mse: Hessian piece diagonal = 2*(1 - tanh(softplus(z[j]))**2)*(a[j] - y[j])*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j])/n + 2*((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2/n  (unit j; a = f(z))
+
+    evaluated as: 2*(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(-sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(-2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) - 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))), -3*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(2*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 8*exp(z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 3*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 6*exp(2*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) - 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 2*exp(3*z - Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))) + 2*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4))))) - Max(0, -z) + Max(0, z) - 3*Max(2*z, z + log(2), log(2)) + Max(z + log(8), 2*z + log(6), 3*z + log(2), log(Abs(z)) + log(2), z + log(Abs(z)) + log(2), 2*z + log(Abs(z)) + log(3), 3*z + log(Abs(z)) + log(2), log(4)) + log(4))))/n
+    """
+    n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.tanh(b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b4)
+    np.multiply(b4, -2.0, out=b4)
+    np.exp(b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.multiply(b1, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.subtract(2.0, b4, out=b6)
+    np.multiply(b5, b6, out=b5)
+    np.multiply(b5, z, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b0, out=b7)
+    np.divide(b0, b7, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.add(2.0, b0, out=b0)
+    np.multiply(b1, b3, out=b1)
+    np.multiply(b1, z, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.multiply(b5, b0, out=b5)
+    np.multiply(b3, z, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.multiply(b5, b0, out=b1)
+    bits.patch(b1, b5, b0, hdiagonal__mish__mse__slow, z, y, dtype, scratch=b7)
+    np.add(b3, b6, out=b3)
+    np.square(b3, out=b3)
+    t0 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b2, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.multiply(t2, 2.0, out=b0)
+    np.add(b6, b0, out=b6)
+    np.subtract(b6, 1.0, out=b6)
+    bits.copysign(b4, b2, scratch=b0, out=b4)
+    np.subtract(b6, b4, out=b6)
+    np.square(b6, out=b6)
+    bits.select(t0, b6, out=b3, scratch=b4)
+    np.add(b1, b3, out=b1)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def hdiagonal__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """mish + l1: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sigmoid(z[j])*sign(a[j] - y[j])  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -2444,7 +3644,7 @@ def hdiagonal__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
-    np.minimum(400.0, b1, out=b2)
+    np.minimum((tanh_clamp), b1, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
@@ -2452,7 +3652,7 @@ def hdiagonal__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
     np.negative(z, out=b3)
-    np.minimum(40.0, b3, out=b3)
+    np.minimum((sigmoid_saturation), b3, out=b3)
     np.exp(b3, out=b3)
     np.tanh(b1, out=b1)
     b4 = empty(shape, dtype) if out is None else out
@@ -2476,16 +3676,18 @@ def hdiagonal__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """mish + huber: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*sigmoid(z[j]) + ((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """mish + huber: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(z[j]) + ((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
-    evaluated as: Piecewise((1, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) <= 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
+    evaluated as: Piecewise((1, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z))) <= 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -2502,7 +3704,7 @@ def hdiagonal__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
     b5 = empty(shape, dtype)
     np.subtract(y, b4, out=b5)
     b6 = empty(shape, dtype)
-    np.minimum(400.0, b2, out=b6)
+    np.minimum((tanh_clamp), b2, out=b6)
     np.multiply(b6, -2.0, out=b6)
     np.exp(b6, out=b6)
     b7 = empty(shape, dtype)
@@ -2549,14 +3751,16 @@ def hdiagonal__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """mish + log_cosh: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*sinh(a[j] - y[j])*sigmoid(z[j])/cosh(a[j] - y[j]) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))/(1 + exp(-2*Min(400, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True))*exp(-2*Min(400, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))/(1 + exp(-2*Min(400, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))) - 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True))*exp(-2*Min(tanh_clamp, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))))) - 2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.negative(z, out=b0)
-    np.minimum(40.0, b0, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b1)
+    np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
@@ -2573,7 +3777,7 @@ def hdiagonal__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     b5 = empty(shape, dtype)
     np.subtract(y, b4, out=b5)
     b6 = empty(shape, dtype)
-    np.minimum(400.0, b2, out=b6)
+    np.minimum((tanh_clamp), b2, out=b6)
     np.multiply(b6, -2.0, out=b6)
     np.exp(b6, out=b6)
     b7 = empty(shape, dtype)
@@ -2585,7 +3789,7 @@ def hdiagonal__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(2.0, b6, out=b8)
     np.multiply(b7, b8, out=b7)
     np.abs(b5, out=b8)
-    np.minimum(400.0, b8, out=b8)
+    np.minimum((tanh_clamp), b8, out=b8)
     np.multiply(b8, -2.0, out=b8)
     np.exp(b8, out=b8)
     b9 = empty(shape, dtype)
@@ -2626,10 +3830,12 @@ def hdiagonal__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """mish + hinge: Hessian piece diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*sigmoid(z[j])  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 2)*Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z))))
     """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    np.minimum(40.0, z, out=b0)
+    np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
@@ -2640,7 +3846,7 @@ def hdiagonal__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.exp(b2, out=b2)
     np.log1p(b2, out=b2)
     np.add(b1, b2, out=b1)
-    np.minimum(400.0, b1, out=b2)
+    np.minimum((tanh_clamp), b1, out=b2)
     np.multiply(b2, -2.0, out=b2)
     np.exp(b2, out=b2)
     b3 = empty(shape, dtype)
@@ -2648,7 +3854,7 @@ def hdiagonal__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.divide(b2, b3, out=b2)
     np.multiply(b2, 2.0, out=b2)
     np.negative(z, out=b3)
-    np.minimum(40.0, b3, out=b3)
+    np.minimum((sigmoid_saturation), b3, out=b3)
     np.exp(b3, out=b3)
     np.tanh(b1, out=b1)
     np.multiply(z, b1, out=b1)
@@ -2804,7 +4010,7 @@ def hdiagonal__selu__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__selu__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """selu + huber: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a[j] > 0), (a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True)) + Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, a[j] > 0), ((a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000)**2, True))  (unit j; a = f(z))
+    """selu + huber: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a[j] > 0), (a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, a[j] > 0), ((a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000)**2, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1) + Piecewise((1, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) <= 1), (0, True))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, z > 0), ((87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2, True))
     """
@@ -2842,8 +4048,9 @@ def hdiagonal__selu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__selu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """selu + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, a[j] > 0), ((a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000)**2, True)) + Piecewise((0, a[j] > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a[j] > 0), (a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*sinh(a[j] - y[j])/cosh(a[j] - y[j])  (unit j; a = f(z))
 
-    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*tanh(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + 2*(2 - 2*exp(-2*Min(400, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))/(1 + exp(-2*Min(400, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, z > 0), ((87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2, True))*exp(-2*Min(400, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))/(1 + exp(-2*Min(400, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*tanh(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))/(1 + exp(-2*Min(tanh_clamp, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, z > 0), ((87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2, True))*exp(-2*Min(tanh_clamp, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))/(1 + exp(-2*Min(tanh_clamp, Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -2859,7 +4066,7 @@ def hdiagonal__selu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
     np.abs(b2, out=b1)
-    np.minimum(400.0, b1, out=b1)
+    np.minimum((tanh_clamp), b1, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b3 = empty(shape, dtype)
@@ -2915,10 +4122,34 @@ def hdiagonal__selu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     return b2
 
 
+def hdiagonal__softsign__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))"""
+    b0 = empty(shape, dtype)
+    np.sign(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b1, out=b3)
+    np.log(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
 def hdiagonal__softsign__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """softsign + quadratic: Hessian piece diagonal = -2*(a[j] - y[j])*sign(z[j])/(Abs(z[j]) + 1)**3 + (Abs(z[j]) + 1)**(-4)  (unit j; a = f(z))
 
-    evaluated as: (-2*(-y + z/(Abs(z) + 1))*sign(z) + 1/(Abs(z) + 1))/(Abs(z) + 1)**3
+    evaluated as: (-2*LogProduct(sign(z), -y + z/(Abs(z) + 1), SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))) + 1/(Abs(z) + 1))/(Abs(z) + 1)**3
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
@@ -2926,23 +4157,50 @@ def hdiagonal__softsign__quadratic(z, y, shape, dtype, empty=np.empty, out=None)
     b1 = empty(shape, dtype) if out is None else out
     np.divide(1.0, b0, out=b1)
     b2 = empty(shape, dtype)
-    np.multiply(b1, z, out=b2)
-    np.subtract(b2, y, out=b2)
+    np.sign(z, out=b2)
     b3 = empty(shape, dtype)
-    np.sign(z, out=b3)
-    np.multiply(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.subtract(b1, b2, out=b1)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b2, b3, hdiagonal__softsign__quadratic__slow, z, y, dtype, scratch=b5)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b1, b4, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
     return b1
 
 
+def hdiagonal__softsign__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))"""
+    b0 = empty(shape, dtype)
+    np.sign(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b1, out=b3)
+    np.log(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
 def hdiagonal__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """softsign + sse: Hessian piece diagonal = -4*(a[j] - y[j])*sign(z[j])/(Abs(z[j]) + 1)**3 + 2/(Abs(z[j]) + 1)**4  (unit j; a = f(z))
 
-    evaluated as: 2*(-2*(-y + z/(Abs(z) + 1))*sign(z) + 1/(Abs(z) + 1))/(Abs(z) + 1)**3
+    evaluated as: 2*(-2*LogProduct(sign(z), -y + z/(Abs(z) + 1), SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))) + 1/(Abs(z) + 1))/(Abs(z) + 1)**3
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
@@ -2950,13 +4208,16 @@ def hdiagonal__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
     b1 = empty(shape, dtype) if out is None else out
     np.divide(1.0, b0, out=b1)
     b2 = empty(shape, dtype)
-    np.multiply(b1, z, out=b2)
-    np.subtract(b2, y, out=b2)
+    np.sign(z, out=b2)
     b3 = empty(shape, dtype)
-    np.sign(z, out=b3)
-    np.multiply(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.subtract(b1, b2, out=b1)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b2, b3, hdiagonal__softsign__sse__slow, z, y, dtype, scratch=b5)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b1, b4, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
@@ -2964,10 +4225,34 @@ def hdiagonal__softsign__sse(z, y, shape, dtype, empty=np.empty, out=None):
     return b1
 
 
+def hdiagonal__softsign__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))"""
+    b0 = empty(shape, dtype)
+    np.sign(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.divide(z, b1, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.abs(b0, out=b2)
+    np.log(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b1, out=b3)
+    np.log(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.exp(b2, out=b2)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    return b2
+
+
 def hdiagonal__softsign__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """softsign + mse: Hessian piece diagonal = -4*(a[j] - y[j])*sign(z[j])/(n*(Abs(z[j]) + 1)**3) + 2/(n*(Abs(z[j]) + 1)**4)  (unit j; a = f(z))
 
-    evaluated as: 2*(-2*(-y + z/(Abs(z) + 1))*sign(z) + 1/(Abs(z) + 1))/(n*(Abs(z) + 1)**3)
+    evaluated as: 2*(-2*LogProduct(sign(z), -y + z/(Abs(z) + 1), SignedExp(sign(z)*sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) + log(Abs(sign(z))))) + 1/(Abs(z) + 1))/(n*(Abs(z) + 1)**3)
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
@@ -2976,13 +4261,16 @@ def hdiagonal__softsign__mse(z, y, shape, dtype, empty=np.empty, out=None):
     b1 = empty(shape, dtype) if out is None else out
     np.divide(1.0, b0, out=b1)
     b2 = empty(shape, dtype)
-    np.multiply(b1, z, out=b2)
-    np.subtract(b2, y, out=b2)
+    np.sign(z, out=b2)
     b3 = empty(shape, dtype)
-    np.sign(z, out=b3)
-    np.multiply(b2, b3, out=b2)
-    np.multiply(b2, 2.0, out=b2)
-    np.subtract(b1, b2, out=b1)
+    np.multiply(b1, z, out=b3)
+    np.subtract(b3, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, b3, out=b4)
+    b5 = empty(shape, dtype)
+    bits.patch(b4, b2, b3, hdiagonal__softsign__mse__slow, z, y, dtype, scratch=b5)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(b1, b4, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
@@ -3013,7 +4301,7 @@ def hdiagonal__softsign__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__softsign__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """softsign + huber: Hessian piece diagonal = -2*Piecewise((a[j] - y[j], Abs(a[j] - y[j]) <= 1), (sign(a[j] - y[j]), True))*sign(z[j])/(Abs(z[j]) + 1)**3 + Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))/(Abs(z[j]) + 1)**4  (unit j; a = f(z))
+    """softsign + huber: Hessian piece diagonal = -2*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sign(z[j])/(Abs(z[j]) + 1)**3 + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))/(Abs(z[j]) + 1)**4  (unit j; a = f(z))
 
     evaluated as: (-2*Clip(-y + z/(Abs(z) + 1), -1, 1)*sign(z) + Piecewise((1, Abs(y - z/(Abs(z) + 1)) <= 1), (0, True))/(Abs(z) + 1))/(Abs(z) + 1)**3
     """
@@ -3044,8 +4332,9 @@ def hdiagonal__softsign__huber(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__softsign__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """softsign + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)/(Abs(z[j]) + 1)**4 - 2*sinh(a[j] - y[j])*sign(z[j])/((Abs(z[j]) + 1)**3*cosh(a[j] - y[j]))  (unit j; a = f(z))
 
-    evaluated as: (2*tanh(y - z/(Abs(z) + 1))*sign(z) + 2*(2 - 2*exp(-2*Min(400, Abs(y - z/(Abs(z) + 1))))/(1 + exp(-2*Min(400, Abs(y - z/(Abs(z) + 1))))))*exp(-2*Min(400, Abs(y - z/(Abs(z) + 1))))/((1 + exp(-2*Min(400, Abs(y - z/(Abs(z) + 1)))))*(Abs(z) + 1)))/(Abs(z) + 1)**3
+    evaluated as: (2*tanh(y - z/(Abs(z) + 1))*sign(z) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z/(Abs(z) + 1))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z/(Abs(z) + 1))))))*exp(-2*Min(tanh_clamp, Abs(y - z/(Abs(z) + 1))))/((1 + exp(-2*Min(tanh_clamp, Abs(y - z/(Abs(z) + 1)))))*(Abs(z) + 1)))/(Abs(z) + 1)**3
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
@@ -3056,7 +4345,7 @@ def hdiagonal__softsign__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(y, b2, out=b2)
     b3 = empty(shape, dtype)
     np.abs(b2, out=b3)
-    np.minimum(400.0, b3, out=b3)
+    np.minimum((tanh_clamp), b3, out=b3)
     np.multiply(b3, -2.0, out=b3)
     np.exp(b3, out=b3)
     b4 = empty(shape, dtype) if out is None else out
@@ -3153,7 +4442,7 @@ def hdiagonal__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
 
 
 def hdiagonal__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
-    """hard_sigmoid + huber: Hessian piece diagonal = Piecewise((1/36, Abs(z[j]) < 3), (0, True))*Piecewise((1, Abs(a[j] - y[j]) <= 1), (0, True))  (unit j; a = f(z))
+    """hard_sigmoid + huber: Hessian piece diagonal = Piecewise((1/36, Abs(z[j]) < 3), (0, True))*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
     evaluated as: Piecewise((1/36, Abs(z) < 3), (0, True))*Piecewise((1, ITE(z <= -3, Abs(y) <= 1, ITE(z >= 3, Abs(y - 1) <= 1, Abs(-y + z/6 + 1/2) <= 1))), (0, True))
     """
@@ -3192,8 +4481,9 @@ def hdiagonal__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None)
 def hdiagonal__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """hard_sigmoid + log_cosh: Hessian piece diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1/36, Abs(z[j]) < 3), (0, True))  (unit j; a = f(z))
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(400, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))/(1 + exp(-2*Min(400, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))))*Piecewise((1/36, Abs(z) < 3), (0, True))*exp(-2*Min(400, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))/(1 + exp(-2*Min(400, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))))*Piecewise((1/36, Abs(z) < 3), (0, True))*exp(-2*Min(tanh_clamp, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True))))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
     np.multiply(b0, 0.16666666666666666, out=b0)
@@ -3204,7 +4494,7 @@ def hdiagonal__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=No
     bits.select(t1, 0.0, out=b0, scratch=b1)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    np.minimum(400.0, b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
     np.multiply(b0, -2.0, out=b0)
     np.exp(b0, out=b0)
     np.add(1.0, b0, out=b1)
@@ -3229,6 +4519,569 @@ def hdiagonal__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None)
     return out
 
 
+def hdiagonal__swish__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b2, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.maximum(0.0, z, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    np.log1p(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.log(b5, out=b7)
+    np.subtract(b6, b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.negative(b4, out=b8)
+    np.subtract(b8, b7, out=b8)
+    np.maximum(0.0, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.negative(b8, out=b9)
+    np.exp(b9, out=b9)
+    b10 = empty(shape, dtype)
+    np.sign(z, out=b10)
+    np.multiply(b5, b10, out=b5)
+    np.multiply(b9, b5, out=b10)
+    np.multiply(b10, b3, out=b10)
+    np.add(b9, b10, out=b9)
+    np.abs(b9, out=b10)
+    np.negative(b4, out=b4)
+    np.subtract(b4, b6, out=b4)
+    np.negative(b7, out=b7)
+    np.maximum(0.0, b2, out=b2)
+    np.subtract(b7, b2, out=b7)
+    np.maximum(0.0, b7, out=b7)
+    np.negative(b7, out=b2)
+    np.exp(b2, out=b2)
+    np.multiply(b0, b5, out=b0)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.abs(b0, out=b2)
+    np.add(b8, b4, out=b5)
+    np.log(b10, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b4, b7, out=b4)
+    np.log(b2, out=b6)
+    np.add(b4, b6, out=b4)
+    np.maximum(b5, b4, out=b5)
+    np.negative(b5, out=b4)
+    np.multiply(b10, b3, out=b10)
+    np.add(b8, b4, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b10, b8, out=b10)
+    np.sign(b9, out=b9)
+    np.multiply(b10, b9, out=b10)
+    np.multiply(b2, b3, out=b2)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b2, b7, out=b2)
+    np.abs(b1, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.sign(b0, out=b7)
+    np.multiply(b2, b7, out=b7)
+    np.subtract(b10, b7, out=b7)
+    np.abs(b7, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.subtract(b10, b2, out=b10)
+    np.sign(b10, out=b10)
+    np.multiply(b1, b10, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    return b5
+
+
+def hdiagonal__swish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + quadratic: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j]) + (beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z))
+
+    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, z, out=b2)
+    np.add(1.0, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b0, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b2, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.multiply(b1, b2, out=b2)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, b3, out=b5)
+    np.multiply(b1, b5, out=b1)
+    np.add(b2, b1, out=b2)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b1)
+    bits.patch(b1, b2, b3, hdiagonal__swish__quadratic__slow, z, y, dtype, scratch=b5)
+    np.add(b4, b1, out=b4)
+    np.multiply(b0, b4, out=b0)
+    return b0
+
+
+def hdiagonal__swish__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b2, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.maximum(0.0, z, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    np.log1p(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.log(b5, out=b7)
+    np.subtract(b6, b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.negative(b4, out=b8)
+    np.subtract(b8, b7, out=b8)
+    np.maximum(0.0, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.negative(b8, out=b9)
+    np.exp(b9, out=b9)
+    b10 = empty(shape, dtype)
+    np.sign(z, out=b10)
+    np.multiply(b5, b10, out=b5)
+    np.multiply(b9, b5, out=b10)
+    np.multiply(b10, b3, out=b10)
+    np.add(b9, b10, out=b9)
+    np.abs(b9, out=b10)
+    np.negative(b4, out=b4)
+    np.subtract(b4, b6, out=b4)
+    np.negative(b7, out=b7)
+    np.maximum(0.0, b2, out=b2)
+    np.subtract(b7, b2, out=b7)
+    np.maximum(0.0, b7, out=b7)
+    np.negative(b7, out=b2)
+    np.exp(b2, out=b2)
+    np.multiply(b0, b5, out=b0)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.abs(b0, out=b2)
+    np.add(b8, b4, out=b5)
+    np.log(b10, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b4, b7, out=b4)
+    np.log(b2, out=b6)
+    np.add(b4, b6, out=b4)
+    np.maximum(b5, b4, out=b5)
+    np.negative(b5, out=b4)
+    np.multiply(b10, b3, out=b10)
+    np.add(b8, b4, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b10, b8, out=b10)
+    np.sign(b9, out=b9)
+    np.multiply(b10, b9, out=b10)
+    np.multiply(b2, b3, out=b2)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b2, b7, out=b2)
+    np.abs(b1, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.sign(b0, out=b7)
+    np.multiply(b2, b7, out=b7)
+    np.subtract(b10, b7, out=b7)
+    np.abs(b7, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.subtract(b10, b2, out=b10)
+    np.sign(b10, out=b10)
+    np.multiply(b1, b10, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    return b5
+
+
+def hdiagonal__swish__sse(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + sse: Hessian piece diagonal = 2*beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j]) + 2*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z))
+
+    evaluated as: 2*((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, z, out=b2)
+    np.add(1.0, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b0, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b2, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.multiply(b1, b2, out=b2)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, b3, out=b5)
+    np.multiply(b1, b5, out=b1)
+    np.add(b2, b1, out=b2)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b1)
+    bits.patch(b1, b2, b3, hdiagonal__swish__sse__slow, z, y, dtype, scratch=b5)
+    np.add(b4, b1, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
+
+
+def hdiagonal__swish__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    b3 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b2, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.maximum(0.0, z, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.abs(z, out=b5)
+    b6 = empty(shape, dtype)
+    np.negative(b5, out=b6)
+    np.exp(b6, out=b6)
+    np.log1p(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.log(b5, out=b7)
+    np.subtract(b6, b7, out=b7)
+    b8 = empty(shape, dtype)
+    np.negative(b4, out=b8)
+    np.subtract(b8, b7, out=b8)
+    np.maximum(0.0, b8, out=b8)
+    b9 = empty(shape, dtype)
+    np.negative(b8, out=b9)
+    np.exp(b9, out=b9)
+    b10 = empty(shape, dtype)
+    np.sign(z, out=b10)
+    np.multiply(b5, b10, out=b5)
+    np.multiply(b9, b5, out=b10)
+    np.multiply(b10, b3, out=b10)
+    np.add(b9, b10, out=b9)
+    np.abs(b9, out=b10)
+    np.negative(b4, out=b4)
+    np.subtract(b4, b6, out=b4)
+    np.negative(b7, out=b7)
+    np.maximum(0.0, b2, out=b2)
+    np.subtract(b7, b2, out=b7)
+    np.maximum(0.0, b7, out=b7)
+    np.negative(b7, out=b2)
+    np.exp(b2, out=b2)
+    np.multiply(b0, b5, out=b0)
+    np.multiply(b0, b2, out=b0)
+    np.subtract(b0, b2, out=b0)
+    np.abs(b0, out=b2)
+    np.add(b8, b4, out=b5)
+    np.log(b10, out=b6)
+    np.add(b5, b6, out=b5)
+    np.add(b4, b7, out=b4)
+    np.log(b2, out=b6)
+    np.add(b4, b6, out=b4)
+    np.maximum(b5, b4, out=b5)
+    np.negative(b5, out=b4)
+    np.multiply(b10, b3, out=b10)
+    np.add(b8, b4, out=b8)
+    np.exp(b8, out=b8)
+    np.multiply(b10, b8, out=b10)
+    np.sign(b9, out=b9)
+    np.multiply(b10, b9, out=b10)
+    np.multiply(b2, b3, out=b2)
+    np.add(b7, b4, out=b7)
+    np.exp(b7, out=b7)
+    np.multiply(b2, b7, out=b2)
+    np.abs(b1, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.sign(b0, out=b7)
+    np.multiply(b2, b7, out=b7)
+    np.subtract(b10, b7, out=b7)
+    np.abs(b7, out=b7)
+    np.log(b7, out=b7)
+    np.add(b5, b7, out=b5)
+    np.exp(b5, out=b5)
+    np.sign(b1, out=b1)
+    np.sign(b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.subtract(b10, b2, out=b10)
+    np.sign(b10, out=b10)
+    np.multiply(b1, b10, out=b1)
+    np.negative(b1, out=b1)
+    np.multiply(b5, b1, out=b5)
+    return b5
+
+
+def hdiagonal__swish__mse(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + mse: Hessian piece diagonal = 2*beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j])/n + 2*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2/n  (unit j; a = f(z))
+
+    evaluated as: 2*((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(-exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) + exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))) - exp(Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)) - Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))))) + Max(log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(z) - exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, -z)), log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n
+    """
+    n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, z, out=b2)
+    np.add(1.0, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b0, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b2, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.multiply(b1, b2, out=b2)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, b3, out=b5)
+    np.multiply(b1, b5, out=b1)
+    np.add(b2, b1, out=b2)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b1)
+    bits.patch(b1, b2, b3, hdiagonal__swish__mse__slow, z, y, dtype, scratch=b5)
+    np.add(b4, b1, out=b4)
+    np.multiply(b0, b4, out=b0)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
+
+
+def hdiagonal__swish__l1(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + l1: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*sigmoid(beta*z[j])*sign(a[j] - y[j])  (unit j; a = f(z))
+
+    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.subtract(1.0, b1, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b2, b4, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def hdiagonal__swish__huber(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + huber: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(beta*z[j]) + (beta*sigmoid(-beta*z[j])*z[j] + 1)**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*sigmoid(beta*z[j])**2  (unit j; a = f(z))
+
+    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Piecewise((1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) <= 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, z, out=b2)
+    np.add(1.0, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b0, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(y, b3, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b1, b2, out=b5)
+    np.subtract(1.0, b3, out=b3)
+    np.multiply(b1, b3, out=b1)
+    np.add(b5, b1, out=b5)
+    np.negative(b4, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b1)
+    np.multiply(b5, b1, out=b5)
+    np.square(b2, out=b2)
+    np.multiply(b0, b2, out=b2)
+    np.abs(b4, out=b4)
+    np.less_equal(b4, 1.0, out=b4)
+    np.multiply(b2, b4, out=b2)
+    np.add(b5, b2, out=b5)
+    np.multiply(b0, b5, out=b0)
+    return b0
+
+
+def hdiagonal__swish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + log_cosh: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*sinh(a[j] - y[j])*sigmoid(beta*z[j])/cosh(a[j] - y[j]) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z))
+
+    evaluated as: ((-(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) - (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.subtract(y, b1, out=b2)
+    b3 = empty(shape, dtype)
+    np.negative(z, out=b3)
+    np.minimum((sigmoid_saturation), b3, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.multiply(b3, z, out=b4)
+    np.add(1.0, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.abs(b2, out=b5)
+    np.minimum((tanh_clamp), b5, out=b5)
+    np.multiply(b5, -2.0, out=b5)
+    np.exp(b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(1.0, b5, out=b6)
+    np.divide(b5, b6, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.multiply(b3, b4, out=b6)
+    np.negative(b6, out=b6)
+    np.subtract(1.0, b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    np.subtract(b6, b3, out=b6)
+    np.tanh(b2, out=b2)
+    np.multiply(b6, b2, out=b6)
+    np.multiply(b0, b5, out=b2)
+    np.square(b4, out=b4)
+    np.multiply(b2, b4, out=b2)
+    np.subtract(2.0, b5, out=b5)
+    np.multiply(b2, b5, out=b2)
+    np.add(b6, b2, out=b6)
+    np.multiply(b0, b6, out=b0)
+    return b0
+
+
+def hdiagonal__swish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
+    """swish + hinge: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*sigmoid(beta*z[j])  (unit j; a = f(z))
+
+    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.negative(z, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.subtract(1.0, b1, out=b3)
+    np.multiply(b2, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, z, out=b4)
+    np.add(1.0, b4, out=b4)
+    np.multiply(b2, b4, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.copyto(b3, 0.0)
+    np.multiply(b1, y, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    bits.select(t0, b1, out=b3, scratch=b2)
+    np.multiply(b0, b3, out=b0)
+    return b0
+
+
 SECOND = {
     ('identity', 'quadratic'): ('lowrank', hdiagonal__identity__quadratic, hdiagonal__identity__quadratic, (), (hsqrt_diagonal__identity__quadratic, ())),
     ('identity', 'sse'): ('lowrank', hdiagonal__identity__sse, hdiagonal__identity__sse, (), None),
@@ -3248,6 +5101,7 @@ SECOND = {
     ('sigmoid', 'poisson'): ('lowrank', hdiagonal__sigmoid__poisson, hdiagonal__sigmoid__poisson, (), None),
     ('sigmoid', 'log_cosh'): ('lowrank', hdiagonal__sigmoid__log_cosh, hdiagonal__sigmoid__log_cosh, (), None),
     ('sigmoid', 'hinge'): ('lowrank', hdiagonal__sigmoid__hinge, hdiagonal__sigmoid__hinge, (), None),
+    ('sigmoid', 'focal'): ('lowrank', hdiagonal__sigmoid__focal, hdiagonal__sigmoid__focal, (), None),
     ('tanh', 'quadratic'): ('lowrank', hdiagonal__tanh__quadratic, hdiagonal__tanh__quadratic, (), None),
     ('tanh', 'sse'): ('lowrank', hdiagonal__tanh__sse, hdiagonal__tanh__sse, (), None),
     ('tanh', 'mse'): ('lowrank', hdiagonal__tanh__mse, hdiagonal__tanh__mse, (), None),
@@ -3335,6 +5189,13 @@ SECOND = {
     ('hard_sigmoid', 'huber'): ('lowrank', hdiagonal__hard_sigmoid__huber, hdiagonal__hard_sigmoid__huber, (), None),
     ('hard_sigmoid', 'log_cosh'): ('lowrank', hdiagonal__hard_sigmoid__log_cosh, hdiagonal__hard_sigmoid__log_cosh, (), None),
     ('hard_sigmoid', 'hinge'): ('lowrank', hdiagonal__hard_sigmoid__hinge, hdiagonal__hard_sigmoid__hinge, (), None),
+    ('swish', 'quadratic'): ('lowrank', hdiagonal__swish__quadratic, hdiagonal__swish__quadratic, (), None),
+    ('swish', 'sse'): ('lowrank', hdiagonal__swish__sse, hdiagonal__swish__sse, (), None),
+    ('swish', 'mse'): ('lowrank', hdiagonal__swish__mse, hdiagonal__swish__mse, (), None),
+    ('swish', 'l1'): ('lowrank', hdiagonal__swish__l1, hdiagonal__swish__l1, (), None),
+    ('swish', 'huber'): ('lowrank', hdiagonal__swish__huber, hdiagonal__swish__huber, (), None),
+    ('swish', 'log_cosh'): ('lowrank', hdiagonal__swish__log_cosh, hdiagonal__swish__log_cosh, (), None),
+    ('swish', 'hinge'): ('lowrank', hdiagonal__swish__hinge, hdiagonal__swish__hinge, (), None),
 }
 
 MISSING = {
@@ -3343,4 +5204,38 @@ MISSING = {
 }
 
 PARAMETERS = {
+    ('identity', 'huber'): {'delta': 1.0},
+    ('sigmoid', 'huber'): {'delta': 1.0},
+    ('sigmoid', 'focal'): {'gamma': 2.0},
+    ('tanh', 'huber'): {'delta': 1.0},
+    ('relu', 'huber'): {'delta': 1.0},
+    ('leaky_relu', 'quadratic'): {'slope': 0.01},
+    ('leaky_relu', 'sse'): {'slope': 0.01},
+    ('leaky_relu', 'mse'): {'slope': 0.01},
+    ('leaky_relu', 'l1'): {'slope': 0.01},
+    ('leaky_relu', 'huber'): {'slope': 0.01, 'delta': 1.0},
+    ('leaky_relu', 'log_cosh'): {'slope': 0.01},
+    ('leaky_relu', 'hinge'): {'slope': 0.01},
+    ('softplus', 'huber'): {'delta': 1.0},
+    ('elu', 'quadratic'): {'alpha': 1.0},
+    ('elu', 'sse'): {'alpha': 1.0},
+    ('elu', 'mse'): {'alpha': 1.0},
+    ('elu', 'l1'): {'alpha': 1.0},
+    ('elu', 'huber'): {'alpha': 1.0, 'delta': 1.0},
+    ('elu', 'log_cosh'): {'alpha': 1.0},
+    ('elu', 'hinge'): {'alpha': 1.0},
+    ('silu', 'huber'): {'delta': 1.0},
+    ('gelu', 'huber'): {'delta': 1.0},
+    ('softmax', 'huber'): {'delta': 1.0},
+    ('mish', 'huber'): {'delta': 1.0},
+    ('selu', 'huber'): {'delta': 1.0},
+    ('softsign', 'huber'): {'delta': 1.0},
+    ('hard_sigmoid', 'huber'): {'delta': 1.0},
+    ('swish', 'quadratic'): {'beta': 1.0},
+    ('swish', 'sse'): {'beta': 1.0},
+    ('swish', 'mse'): {'beta': 1.0},
+    ('swish', 'l1'): {'beta': 1.0},
+    ('swish', 'huber'): {'beta': 1.0, 'delta': 1.0},
+    ('swish', 'log_cosh'): {'beta': 1.0},
+    ('swish', 'hinge'): {'beta': 1.0},
 }

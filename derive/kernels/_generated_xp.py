@@ -19,8 +19,8 @@ def dact__identity(z, n, xp, ops):
 
 
 def act__sigmoid(z, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))
 
 
@@ -37,8 +37,8 @@ def act__tanh(z, n, xp, ops):
 
 
 def dact__tanh(z, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.exp(-2.0*ops.minimum(374.0, xp.abs(z)))
     c1 = 2.0*c0/(1.0 + c0)
     return c1*(2.0 - c1)
 
@@ -69,8 +69,8 @@ def act__softplus(z, n, xp, ops):
 
 
 def dact__softplus(z, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))
 
 
@@ -85,15 +85,15 @@ def dact__elu(z, n, xp, ops):
 
 
 def act__silu(z, n, xp, ops):
-    """z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return z*((c0)/(1.0 + c0))
 
 
 def dact__silu(z, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
-    c1 = xp.exp(ops.minimum(40.0, -z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = xp.exp(ops.minimum(39.0, -z))
     return (1.0 + z*((c1)/(1.0 + c1)))*((c0)/(1.0 + c0))
 
 
@@ -103,8 +103,8 @@ def act__gelu(z, n, xp, ops):
 
 
 def dact__gelu(z, n, xp, ops):
-    """sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z)"""
-    return 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)) + ops.ndtr(z)
+    """sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)"""
+    return 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)) + ops.ndtr(z)
 
 
 def act__softmax(z, n, xp, ops):
@@ -118,11 +118,11 @@ def act__mish(z, n, xp, ops):
 
 
 def dact__mish(z, n, xp, ops):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    c3 = xp.exp(ops.minimum(40.0, z))
+    c3 = xp.exp(ops.minimum(39.0, z))
     c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
     return ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + xp.tanh(c0))
 
@@ -158,15 +158,15 @@ def dact__hard_sigmoid(z, n, xp, ops):
 
 
 def act__swish(z, n, xp, ops):
-    """z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return z*((c0)/(1.0 + c0))
 
 
 def dact__swish(z, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
-    c1 = xp.exp(ops.minimum(40.0, -z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = xp.exp(ops.minimum(39.0, -z))
     return (1.0 + z*((c1)/(1.0 + c1)))*((c0)/(1.0 + c0))
 
 
@@ -299,8 +299,8 @@ def loss__sigmoid__cce(z, y, n, xp, ops):
 
 
 def delta__sigmoid__cce(z, y, n, xp, ops):
-    """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """-y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     return -y*((c0)/(1.0 + c0))
 
 
@@ -338,8 +338,8 @@ def loss__sigmoid__kl(z, y, n, xp, ops):
 
 
 def delta__sigmoid__kl(z, y, n, xp, ops):
-    """-y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """-y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     return -y*((c0)/(1.0 + c0))
 
 
@@ -350,8 +350,8 @@ def loss__sigmoid__poisson(z, y, n, xp, ops):
 
 
 def delta__sigmoid__poisson(z, y, n, xp, ops):
-    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, -z))
+    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, -z))
     c1 = xp.exp(-xp.abs(z))
     return ((ops.step(z) - y) - (ops.copysign(((c1)/(1.0 + c1)), z)))*((c0)/(1.0 + c0))
 
@@ -371,123 +371,123 @@ def delta__sigmoid__log_cosh(z, y, n, xp, ops):
 
 
 def loss__sigmoid__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__sigmoid__hinge(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, z))
+    c2 = xp.exp(ops.minimum(39.0, z))
     return c1*(1.0 - c1)*ops.where((y*((c2)/(1.0 + c2)) < 1.0), -y, 0.0)
 
 
 def loss__sigmoid__focal(z, y, n, xp, ops):
-    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2)"""
+    """RowSum(y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2 + (1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2)"""
     c0 = xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.exp(ops.minimum(40.0, z))
+    c1 = xp.exp(ops.minimum(39.0, z))
     c2 = -z
-    c3 = xp.exp(ops.minimum(40.0, c2))
+    c3 = xp.exp(ops.minimum(39.0, c2))
     return (xp.sum(y*(c0 + ops.maximum(0.0, c2))*((c3)/(1.0 + c3))**2 + (1.0 - y)*(c0 + ops.maximum(0.0, z))*((c1)/(1.0 + c1))**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__sigmoid__focal(z, y, n, xp, ops):
-    """-2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**2*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - y*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)**3"""
+    """-2*y*(log1p(exp(-Abs(z))) + Max(0, -z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**2*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - y*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)**3 + 2*(1 - y)*(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (1 - y)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**3"""
     c0 = -z
-    c1 = xp.exp(ops.minimum(40.0, c0))
+    c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
     c3 = 1.0 - y
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = ((c4)/(1.0 + c4))
     c6 = xp.log1p(xp.exp(-xp.abs(z)))
     return c3*c5**3 + 2.0*c2*c3*c5**2*(c6 + ops.maximum(0.0, z)) - c2**3*y - 2.0*c2**2*c5*y*(c6 + ops.maximum(0.0, c0))
 
 
 def loss__tanh__quadratic(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True))/2)"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum((0.5)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__quadratic(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__sse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__sse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = c1/(1.0 + c1)
     c3 = 2.0*c2
     return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)
 
 
 def loss__tanh__mse(z, y, n, xp, ops):
-    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n"""
+    """RowSum(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))**2, Abs(z) > 1/2), ((-y + tanh(z))**2, True)))/n"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__tanh__mse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(400, Abs(z)))/(n*(1 + exp(-2*Min(400, Abs(z)))))"""
+    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(n*(1 + exp(-2*Min(tanh_clamp, Abs(z)))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = c1/(1.0 + c1)
     c3 = 2.0*c2
     return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)/n
 
 
 def loss__tanh__l1(z, y, n, xp, ops):
-    """RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))"""
+    """RowSum(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     return (xp.sum(xp.abs(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__l1(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*xp.sign(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
 
 
 def loss__tanh__huber(z, y, n, xp, ops):
-    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))"""
+    """RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z))), xp.tanh(z) - y)
     c3 = ops.clip(-c2, (-1.0), 1.0)
     return (xp.sum(c3*(-c2 - (0.5)*c3), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__huber(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
     return c2*(2.0 - c2)*ops.clip(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), (-1.0), 1.0)
 
 
 def loss__tanh__log_cosh(z, y, n, xp, ops):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))"""
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))/2)**2), ITE(Abs(z) > 1/2, Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) < 1, Abs(y - tanh(z)) < 1)), (Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))) + log1p(exp(-2*Abs(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))))) - log(2), True)))"""
     c0 = xp.abs(z)
-    c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))
     c3 = (c0 > 0.5)
     c4 = y - xp.tanh(z)
@@ -496,11 +496,12 @@ def loss__tanh__log_cosh(z, y, n, xp, ops):
 
 
 def delta__tanh__log_cosh(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*exp(-2*Min(400, Abs(z)))*tanh(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))/(1 + exp(-2*Min(400, Abs(z))))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(400.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    return c2*(2.0 - c2)*xp.tanh(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y))
+    c3 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    return c2*(2.0 - c2)*xp.tanh(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c3/(1.0 + c3), z))), xp.tanh(z) - y))
 
 
 def loss__tanh__hinge(z, y, n, xp, ops):
@@ -509,8 +510,8 @@ def loss__tanh__hinge(z, y, n, xp, ops):
 
 
 def delta__tanh__hinge(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(400, Abs(z)))/(1 + exp(-2*Min(400, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(400.0, xp.abs(z)))
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.exp(-2.0*ops.minimum(374.0, xp.abs(z)))
     c1 = 2.0*c0/(1.0 + c0)
     return c1*(2.0 - c1)*ops.where((y*xp.tanh(z) < 1.0), -y, 0.0)
 
@@ -667,8 +668,8 @@ def loss__softplus__quadratic(z, y, n, xp, ops):
 
 
 def delta__softplus__quadratic(z, y, n, xp, ops):
-    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -678,8 +679,8 @@ def loss__softplus__sse(z, y, n, xp, ops):
 
 
 def delta__softplus__sse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -689,8 +690,8 @@ def loss__softplus__mse(z, y, n, xp, ops):
 
 
 def delta__softplus__mse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))/n
 
 
@@ -700,8 +701,8 @@ def loss__softplus__l1(z, y, n, xp, ops):
 
 
 def delta__softplus__l1(z, y, n, xp, ops):
-    """Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + log1p(exp(-Abs(z))) + Max(0, z))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ((c0)/(1.0 + c0))*xp.sign(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)
 
 
@@ -713,22 +714,23 @@ def loss__softplus__huber(z, y, n, xp, ops):
 
 
 def delta__softplus__huber(z, y, n, xp, ops):
-    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ops.clip(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, (-1.0), 1.0)*((c0)/(1.0 + c0))
 
 
 def loss__softplus__poisson(z, y, n, xp, ops):
-    """RowSum(-y*Piecewise((z, z < -40), (log(log1p(exp(-Abs(Min(40, -z)))) + Max(0, -Min(40, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))"""
-    c0 = ops.minimum(40.0, -z)
-    return (xp.sum(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y*ops.where((z < (-40.0)), z, xp.log(ops.maximum(0.0, -c0) + xp.log1p(xp.exp(-xp.abs(c0))))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(-y*Piecewise((z, sigmoid_saturation < -z), (log(log1p(exp(-Abs(Min(sigmoid_saturation, -z)))) + Max(0, -Min(sigmoid_saturation, -z))), True)) + log1p(exp(-Abs(z))) + Max(0, z))"""
+    c0 = -z
+    c1 = ops.minimum(39.0, c0)
+    return (xp.sum(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y*ops.where((39.0 < c0), z, xp.log(ops.maximum(0.0, -c1) + xp.log1p(xp.exp(-xp.abs(c1))))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softplus__poisson(z, y, n, xp, ops):
-    """-y*Piecewise((1, z < -40), (Quotient(exp(Min(40, Max(-40, z))), exp(Min(40, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """-y*Piecewise((1, z < -40), (Quotient(exp(Min(sigmoid_saturation, Max(-40, z))), exp(Min(sigmoid_saturation, Max(-40, z))) + 1)/(log1p(exp(-Abs(Max(-40, z)))) + Max(0, z)), True)) + Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ops.maximum((-40.0), z)
-    c2 = xp.exp(ops.minimum(40.0, c1))
+    c2 = xp.exp(ops.minimum(39.0, c1))
     return ((c0)/(1.0 + c0)) - y*ops.where((z < (-40.0)), 1.0, ((c2)/(1.0 + c2))/(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(c1)))))
 
 
@@ -739,8 +741,8 @@ def loss__softplus__log_cosh(z, y, n, xp, ops):
 
 
 def delta__softplus__log_cosh(z, y, n, xp, ops):
-    """tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """tanh(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
 
 
@@ -750,8 +752,8 @@ def loss__softplus__hinge(z, y, n, xp, ops):
 
 
 def delta__softplus__hinge(z, y, n, xp, ops):
-    """Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """Piecewise((-y, y*(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return ops.where((y*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) < 1.0), -y, 0.0)*((c0)/(1.0 + c0))
 
 
@@ -858,103 +860,103 @@ def delta__elu__hinge(z, y, n, xp, ops):
 
 
 def loss__silu__quadratic(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2/2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__silu__sse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__silu__mse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__silu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
 
 
 def loss__silu__l1(z, y, n, xp, ops):
-    """RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__l1(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.sign(c1*z - y)
 
 
 def loss__silu__huber(z, y, n, xp, ops):
-    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = z*((c0)/(1.0 + c0))
     c2 = ops.clip(y - c1, (-1.0), 1.0)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__huber(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, (-1.0), 1.0)
 
 
 def loss__silu__log_cosh(z, y, n, xp, ops):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
     return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__log_cosh(z, y, n, xp, ops):
-    """-(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """-(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.tanh(c1*z - y)
 
 
 def loss__silu__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__silu__hinge(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.where((c1*y*z < 1.0), -y, 0.0)
 
 
@@ -964,9 +966,9 @@ def loss__gelu__quadratic(z, y, n, xp, ops):
 
 
 def delta__gelu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
 
 
 def loss__gelu__sse(z, y, n, xp, ops):
@@ -975,9 +977,9 @@ def loss__gelu__sse(z, y, n, xp, ops):
 
 
 def delta__gelu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)
+    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
 
 
 def loss__gelu__mse(z, y, n, xp, ops):
@@ -986,9 +988,9 @@ def loss__gelu__mse(z, y, n, xp, ops):
 
 
 def delta__gelu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
+    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*(c0*z - y)/n
+    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)/n
 
 
 def loss__gelu__l1(z, y, n, xp, ops):
@@ -997,9 +999,9 @@ def loss__gelu__l1(z, y, n, xp, ops):
 
 
 def delta__gelu__l1(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.sign(c0*z - y)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.sign(c0*z - y)
 
 
 def loss__gelu__huber(z, y, n, xp, ops):
@@ -1010,9 +1012,9 @@ def loss__gelu__huber(z, y, n, xp, ops):
 
 
 def delta__gelu__huber(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.clip(c0*z - y, (-1.0), 1.0)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, (-1.0), 1.0)
 
 
 def loss__gelu__log_cosh(z, y, n, xp, ops):
@@ -1022,9 +1024,9 @@ def loss__gelu__log_cosh(z, y, n, xp, ops):
 
 
 def delta__gelu__log_cosh(z, y, n, xp, ops):
-    """(-sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
+    """(-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*xp.tanh(c0*z - y)
+    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.tanh(c0*z - y)
 
 
 def loss__gelu__hinge(z, y, n, xp, ops):
@@ -1033,9 +1035,9 @@ def loss__gelu__hinge(z, y, n, xp, ops):
 
 
 def delta__gelu__hinge(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -40, 40)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
+    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, (-40.0), 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
+    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
 
 
 def loss__softmax__quadratic(z, y, n, xp, ops):
@@ -1157,12 +1159,12 @@ def loss__mish__quadratic(z, y, n, xp, ops):
 
 
 def delta__mish__quadratic(z, y, n, xp, ops):
-    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return (c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1173,12 +1175,12 @@ def loss__mish__sse(z, y, n, xp, ops):
 
 
 def delta__mish__sse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1189,12 +1191,12 @@ def loss__mish__mse(z, y, n, xp, ops):
 
 
 def delta__mish__mse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
+    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)/n
 
@@ -1205,12 +1207,12 @@ def loss__mish__l1(z, y, n, xp, ops):
 
 
 def delta__mish__l1(z, y, n, xp, ops):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.sign(c1*z - y)
 
@@ -1223,12 +1225,12 @@ def loss__mish__huber(z, y, n, xp, ops):
 
 
 def delta__mish__huber(z, y, n, xp, ops):
-    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)"""
+    """Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*ops.clip(c1*z - y, (-1.0), 1.0)
 
@@ -1240,12 +1242,12 @@ def loss__mish__log_cosh(z, y, n, xp, ops):
 
 
 def delta__mish__log_cosh(z, y, n, xp, ops):
-    """-Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
+    """-Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*tanh(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)*xp.tanh(c1*z - y)
 
@@ -1256,12 +1258,12 @@ def loss__mish__hinge(z, y, n, xp, ops):
 
 
 def delta__mish__hinge(z, y, n, xp, ops):
-    """Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/(1 + exp(-2*Min(400, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """Piecewise((-y, y*z*tanh(log1p(exp(-Abs(z))) + Max(0, z)) < 1), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
     c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(400.0, c0))
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(40.0, z))
+    c4 = xp.exp(ops.minimum(39.0, z))
     c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
     return ops.where((c1*y*z < 1.0), -y, 0.0)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
 
@@ -1515,103 +1517,103 @@ def delta__hard_sigmoid__hinge(z, y, n, xp, ops):
 
 
 def loss__swish__quadratic(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2/2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2/2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__quadratic(z, y, n, xp, ops):
-    """(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__swish__sse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__sse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
 
 
 def loss__swish__mse(z, y, n, xp, ops):
-    """RowSum((-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))**2)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))**2)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__swish__mse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)/n"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
 
 
 def loss__swish__l1(z, y, n, xp, ops):
-    """RowSum(Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(xp.abs(y - z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__l1(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)*sign(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.sign(c1*z - y)
 
 
 def loss__swish__huber(z, y, n, xp, ops):
-    """RowSum((y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) - Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum((y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) - Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)/2)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = z*((c0)/(1.0 + c0))
     c2 = ops.clip(y - c1, (-1.0), 1.0)
     return (xp.sum(c2*(y - c1 - (0.5)*c2), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__huber(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1), -1, 1)*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.clip(c1*z - y, (-1.0), 1.0)
 
 
 def loss__swish__log_cosh(z, y, n, xp, ops):
-    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)))) - log(2), True)))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Piecewise((log1p(2*sinh(Min(1, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))/2)**2), Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) < 1), (Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)) + log1p(exp(-2*Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)))) - log(2), True)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = xp.abs(y - z*((c0)/(1.0 + c0)))
     return (xp.sum(ops.where((c1 < 1.0), xp.log1p(2.0*xp.sinh((0.5)*ops.minimum(1.0, c1))**2), c1 + xp.log1p(xp.exp(-2.0*c1)) - 0.6931471805599453), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__log_cosh(z, y, n, xp, ops):
-    """-(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """-(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*xp.tanh(c1*z - y)
 
 
 def loss__swish__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """RowSum(Max(0, -y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     return (xp.sum(ops.maximum(0.0, 1.0 - y*z*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__swish__hinge(z, y, n, xp, ops):
-    """(z*Quotient(exp(Min(40, -z)), exp(Min(40, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1) < 1), (0, True))*Quotient(exp(Min(40, z)), exp(Min(40, z)) + 1)"""
-    c0 = xp.exp(ops.minimum(40.0, z))
+    """(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(40.0, -z))
+    c2 = xp.exp(ops.minimum(39.0, -z))
     return c1*(1.0 + z*((c2)/(1.0 + c2)))*ops.where((c1*y*z < 1.0), -y, 0.0)
 
 
