@@ -45,7 +45,11 @@ _D = sp.Symbol("D", nonnegative=True)  # stands for DiracDelta(u): a point mass,
 def _targets_samples(targets: sp.Set):
     if targets == S.Reals:
         return [-3, -1, 0, Rational(1, 2), 1, 3]
+    if isinstance(targets, sp.FiniteSet):  # hinge's {-1, 1}
+        return sorted(targets)
     lo, hi = targets.start, targets.end
+    if not hi.is_finite:  # poisson's [0, oo)
+        return [lo, lo + Rational(1, 2), lo + 1, lo + 3]
     return sorted({lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4})
 
 
@@ -292,8 +296,8 @@ def _bounded(act, loss, h) -> CurvatureVerdict | None:
     ends = [targets.start, targets.end] if h.has(Y) and isinstance(targets, Interval) and targets.is_finite_set is not True else [None]
     if h.has(Y) and ends == [None]:
         return None
-    if h.has(Y) and sp.degree(sp.expand(h), Y) != 1:
-        return None  # linear in y: its sup over an interval of y is at an end
+    if h.has(Y) and not (sp.expand(h).is_polynomial(Y) and sp.degree(sp.expand(h), Y) == 1):
+        return None  # only linear in y is handled: its sup over an interval of y is at an end
     rng = catalogue.activation(act).range
     best = None
     for t in ends:

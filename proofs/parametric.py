@@ -25,9 +25,9 @@ from derive.symbolic.functions import expand_named, silu
 from proofs.certificate import Proof, Verdict
 from proofs.checker import check_eq, check_le, check_lt
 from proofs.extrema import silu_minimum
+from proofs.continuity import continuity
 from proofs.given import by_fact
 from proofs.limits import limit_is, z
-from proofs.ranges import continuity
 
 __all__ = ["PARAMETRIC_PROOFS", "elu_range", "leaky_relu_range", "swish_range"]
 

@@ -29,8 +29,10 @@ from derive.symbolic.symbols import z as zi
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_le, check_lt
 from proofs.extrema import gelu_minimum, mish_minimum, silu_minimum
+from proofs.continuity import continuity
 from proofs.given import by_fact
 from proofs.limits import REALS, limit_is, z
+from proofs.parametric import PARAMETRIC_PROOFS
 from proofs.refutation import certified_value
 
 __all__ = ["End", "RangeProof", "RANGE_PROOFS", "range_proof", "proved_range", "softmax_range", "continuity",
@@ -136,29 +138,6 @@ def softmax_range() -> Verdict:
     )
 
 
-def continuity(f) -> Verdict:
-    """A Piecewise activation is continuous: at each boundary p, the branches in force just left and just right
-    of p (found at p -+ eps, eps below half the gap to the next boundary) both take the value f(p) there."""
-    g = sp.piecewise_fold(expand_named(f))
-    if not g.has(Piecewise):
-        return Verdict("continuous", "proved", "an elementary function with no singular point on R")
-    checks = []
-    for pw in g.atoms(Piecewise):
-        points = sorted({p for _, cond in pw.args for rel in cond.atoms(sp.core.relational.Relational)
-                         for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), z, S.Reals)}, key=float)
-        gaps = [b - a for a, b in zip(points, points[1:])]
-        eps = min([*gaps, S.One]) / 4
-        for p in points:
-            at = pw.subs(z, p)
-            for side in (p - eps, p + eps):
-                branch = next((e for e, cond in pw.args if cond.subs(z, side) == sp.true), None)
-                if branch is None:
-                    checks.append(Verdict(f"branch at z = {side}", "not proved", "no condition decides there"))
-                else:
-                    checks.append(check_eq(branch.subs(z, p), at, claim=f"the branch in force at {side} equals f({p})"))
-    return all_proved("continuous", checks, "the branches on either side of each boundary agree there")
-
-
 def _entry(act) -> Activation:
     return catalogue.activation(act) if isinstance(act, str) else act
 
@@ -174,6 +153,8 @@ def range_proof(act: Activation | str, rp: RangeProof | None = None) -> Proof:
 
     ``rp``: its RangeProof; by default ``RANGE_PROOFS[act.name]``. None there: "not proved", saying so."""
     act = _entry(act)
+    if rp is None and act.name in PARAMETRIC_PROOFS:  # proved for every value of its parameters
+        return PARAMETRIC_PROOFS[act.name]()
     name, declared = act.name, act.range
     rp = _proof_of(act, rp)
     tex_name = name.replace("_", r"\_")
@@ -219,6 +200,8 @@ def proved_range(act: Activation | str, rp: RangeProof | None = None) -> sp.Set 
     act = _entry(act)
     if not act.elementwise:
         return Interval.open(0, 1)
+    if rp is None and act.name in PARAMETRIC_PROOFS:  # at the defaults, from the proof for every value
+        return act.range if PARAMETRIC_PROOFS[act.name]().verdict.proved else None
     rp = _proof_of(act, rp)
     if rp is None:
         return None
@@ -250,6 +233,8 @@ def invalidity_witness(act: Activation | str, loss) -> Verdict:
     act, loss = _entry(act), catalogue.loss(loss) if isinstance(loss, str) else loss
     claim = f"{act.name}+{loss.name}: invalid"
     domain = loss.domain
+    if loss.per_unit and not act.elementwise:  # refused for what the loss is, not for a range
+        return Verdict(claim, "proved", f"by declaration, not a range question: {catalogue.invalid_reason(act, loss)}")
     if not act.elementwise or not isinstance(domain, Interval):
         return Verdict(claim, "not proved", "no witness rule for a vector activation or a non-interval domain")
     f = act.f(z)

@@ -267,7 +267,8 @@ def missing_reason(activation: str, loss: str) -> str | None:
     for name, expr in hessian_exprs(activation, loss).items():
         dens = _vanishing_denominators(expr) or _underflowing_denominators(expr)
         if dens:
-            return (f"its Hessian's {name} divides by {sp.sstr(dens[0])}, which rounds to 0 at saturated logits "
+            first = min(dens, key=sp.default_sort_key)  # not the set's order, which varies between runs
+            return (f"its Hessian's {name} divides by {sp.sstr(first)}, which rounds to 0 at saturated logits "
                     "(z = -1000, or [1000, 0, -1000]) while the Hessian is finite there; no stable form is derived yet")
     return None
 

@@ -3739,7 +3739,7 @@ SECOND = {
 
 MISSING = {
     ('softplus', 'poisson'): "its Hessian's diagonal divides by log1p(exp(-Abs(z))) + Max(0, z), which rounds to 0 at saturated logits (z = -1000, or [1000, 0, -1000]) while the Hessian is finite there; no stable form is derived yet",
-    ('softmax', 'bce'): "its Hessian's diagonal divides by softmax_complement(z), which rounds to 0 at saturated logits (z = -1000, or [1000, 0, -1000]) while the Hessian is finite there; no stable form is derived yet",
+    ('softmax', 'bce'): "its Hessian's diagonal divides by softmax(z)**2 - 2*softmax(z) + 1, which rounds to 0 at saturated logits (z = -1000, or [1000, 0, -1000]) while the Hessian is finite there; no stable form is derived yet",
 }
 
 PARAMETERS = {

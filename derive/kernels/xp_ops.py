@@ -30,6 +30,9 @@ class Ops:
 
     # --- elementwise ----------------------------------------------------------------------------
     def _a(self, v):
+        # a Python bool is an int: it stays a boolean (a Piecewise of conditions is a where over masks)
+        if isinstance(v, bool):
+            return self.xp.asarray(v, dtype=self.xp.bool, device=self.device)
         return self.xp.asarray(v, dtype=self.dtype, device=self.device) if isinstance(v, (int, float)) else v
 
     def maximum(self, p, q):

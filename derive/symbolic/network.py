@@ -47,6 +47,28 @@ class Network:
     activation: str
 
 
+def _prime(act):
+    t = sp.Dummy("t", real=True)
+    return sp.Lambda(t, sp.diff(act.f(t), t))
+
+
+def _hidden(act):
+    """f(z) as one unknown per application, with f' = d/dz of the catalogue's f, and f's value at a number.
+
+    The direct derivative then holds the same f'(z) the recursion uses, so the check is the chain rule's
+    bookkeeping through the layers, not a simplification of nested activations (which SymPy may not finish).
+    """
+    prime = _prime(act)
+
+    def eval(cls, arg):  # at a number, the definition (tests evaluate there)
+        return act.f(arg) if arg.is_number else None
+
+    def fdiff(self, argindex=1):
+        return prime(self.args[0])
+
+    return type(f"f_{act.name}", (sp.Function,), {"eval": classmethod(eval), "fdiff": fdiff, "is_real": True})
+
+
 def build_network(activation: str, widths=(2, 2, 2, 2)) -> Network:
     """x (widths[0]) -> hidden layers with ``activation`` -> z^L (widths[-1]) -> C(z^L)."""
     act = catalogue_activation(activation)
@@ -54,6 +76,7 @@ def build_network(activation: str, widths=(2, 2, 2, 2)) -> Network:
         raise ValueError(
             f"the hidden-layer recursion is for elementwise activations; {activation} is not one"
         )
+    hidden = _hidden(act)
     x = sp.Matrix(sp.symbols(f"x1:{widths[0] + 1}", real=True))
     a_prev, Ws, bs, zs, as_ = x, [], [], [], [x]
     last = len(widths) - 1
@@ -62,7 +85,7 @@ def build_network(activation: str, widths=(2, 2, 2, 2)) -> Network:
         W = sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"w^{layer}_{r + 1}{c + 1}", real=True))
         b = sp.Matrix(rows, 1, lambda r, _: sp.Symbol(f"b^{layer}_{r + 1}", real=True))
         z = W * a_prev + b
-        a_prev = z if layer == last else z.applyfunc(act.f)
+        a_prev = z if layer == last else z.applyfunc(hidden)
         Ws.append(W), bs.append(b), zs.append(z), as_.append(a_prev)
     out = sp.symbols(f"u1:{widths[-1] + 1}", real=True)
     cost = sp.Function("C")(*out)
@@ -75,9 +98,7 @@ def _at_network(net: Network, expr):
 
 def recursion_deltas(net: Network) -> list[sp.Matrix]:
     """delta^l for l = 1..L from the recursion, starting at delta^L = dC/dz^L."""
-    act = catalogue_activation(net.activation)
-    t = sp.Dummy("t", real=True)
-    f_prime = sp.Lambda(t, sp.diff(act.f(t), t))
+    f_prime = _prime(catalogue_activation(net.activation))
     delta = sp.Matrix([_at_network(net, sp.diff(net.cost, u)) for u in net.out])
     deltas = [delta]
     for layer in range(len(net.W) - 1, 0, -1):  # hidden layers, last to first
@@ -88,7 +109,10 @@ def recursion_deltas(net: Network) -> list[sp.Matrix]:
 
 
 def _is_zero(expr) -> bool:
-    return sp.expand(expr) == 0 or sp.simplify(expr) == 0
+    """expr == 0: first as a polynomial in the function values (equal applications are one unknown, so a zero
+    there is exact and cheap), then expanded, then simplified."""
+    values = {app: sp.Dummy() for app in expr.atoms(sp.Function)}
+    return sp.expand(expr.xreplace(values)) == 0 or sp.expand(expr) == 0 or sp.simplify(expr) == 0
 
 
 def recursion_holds(activation: str, widths=(2, 2, 2, 2)) -> bool:
