@@ -42,6 +42,11 @@ _SHOWN = {sp.Derivative(_f(_zs), (_zs, 2)): sp.Symbol("f''"), sp.Derivative(_f(_
           _f(_zs): sp.Symbol("a")}
 
 
+
+def _tex(name: str) -> str:
+    """A catalogue name in running text: log_cosh's underscore escaped."""
+    return name.replace("_", r"\_")
+
 def family_hessian(loss: str) -> sp.Expr:
     """h = d^2/dz^2 l(f(z), y) for a generic real f (one unit; a mean divides by n)."""
     lo = LOSSES[loss]
@@ -111,7 +116,7 @@ def curvature_section(figure: str | None) -> str:
         r"delta where the loss has a kink):",
     ]
     for loss in LOSSES:
-        lines.append(rf"\fiteq{{\text{{{loss}:}}\quad h = {_plain(_shown(family_hessian(loss)))}}}")
+        lines.append(rf"\fiteq{{\text{{{_tex(loss)}:}}\quad h = {_plain(_shown(family_hessian(loss)))}}}")
     entries = {loss: sp.factor_terms(derive_pair(act, loss).hessian.entry)
                for act, loss in valid_pairings() if not ACTIVATIONS[act].elementwise}
     long = [loss for loss, e in entries.items() if len(_plain(e)) > LONGEST]
@@ -119,9 +124,9 @@ def curvature_section(figure: str | None) -> str:
                  r"$H_{jk}$ (with $a = \operatorname{softmax}(z)$):")
     for loss, entry in entries.items():
         if loss not in long:
-            lines.append(rf"\fiteq{{\text{{softmax + {loss}:}}\quad H_{{jk}} = {_plain(entry)}}}")
+            lines.append(rf"\fiteq{{\text{{softmax + {_tex(loss)}:}}\quad H_{{jk}} = {_plain(entry)}}}")
     if long:
-        lines.append(rf"The entries for softmax with {', '.join(long)} run to more than {LONGEST} characters of "
+        lines.append(rf"The entries for softmax with {', '.join(map(_tex, long))} run to more than {LONGEST} characters of "
                      rf"LaTeX each and are not printed: {name('derive_pair(...).hessian.entry')} gives them.")
     if figure:
         lines += [
