@@ -3,6 +3,7 @@
     derive list                      the pairing matrix: valid / invalid (why), delta of each valid pair
     derive show ACTIVATION LOSS      one derivation, step by step
     derive latex ACTIVATION LOSS     the derivation as a standalone LaTeX document
+    ... --param NAME=VALUE           (show, latex) a parameter's value: elu's alpha=0.5, huber's delta=2
     derive report [--out DIR]        the full report: DIR/report.tex, figures, DIR/report.pdf
     derive prove                     every theorem (added by the ``proofs`` package)
 
@@ -110,7 +111,8 @@ def cmd_latex(args) -> int:
     """One derivation as a standalone LaTeX document, to stdout or ``-o FILE``."""
     from derive.docs.latex import pairing_document
 
-    document = pairing_document(_derivation(args.activation, args.loss).activation, args.loss)
+    d = _derivation(args.activation, args.loss, args.param)
+    document = pairing_document(d.activation, d.loss, **dict(d.values))
     if args.output in (None, "-"):
         sys.stdout.write(document)
     else:
@@ -162,14 +164,13 @@ def build_parser(plugins) -> argparse.ArgumentParser:
                       help="define a loss (summed over units) from a term in a and y first, e.g. 'l4=(a - y)**4'")
     sub.add_parser("list", help="the pairing matrix and every delta", parents=[defs]).set_defaults(run=cmd_list)
     show = sub.add_parser("show", help="one derivation, step by step", parents=[defs])
-    show.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
-    show.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
-    show.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                      help="a parameter's value (elu's alpha=0.5, huber's delta=2); the derivation keeps its symbol")
     show.set_defaults(run=cmd_show)
     latex = sub.add_parser("latex", help="one derivation as a standalone LaTeX document", parents=[defs])
-    latex.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
-    latex.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
+    for one in (show, latex):
+        one.add_argument("activation", help=f"one of: {', '.join(ACTIVATIONS)}")
+        one.add_argument("loss", help=f"one of: {', '.join(LOSSES)}")
+        one.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                         help="a parameter's value (elu's alpha=0.5, huber's delta=2); the derivation keeps its symbol")
     latex.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (- is stdout)")
     latex.set_defaults(run=cmd_latex)
     report = sub.add_parser("report", help="the full report of every pairing and proof, compiled to PDF", parents=[defs])

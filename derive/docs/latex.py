@@ -16,11 +16,12 @@ the indexed symbols and writes derivatives as partial-derivative fractions.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import sympy as sp
 
 from derive.docs.printer import NOTATION, LayerPrinter, layer_latex
-from derive.symbolic.pairing import Derivation, derive_pair
+from derive.symbolic.pairing import Derivation, derive_pair, outputs_as_logits
 from derive.symbolic.symbols import C, a, b, j, k, w, y
 
 __all__ = ["NOTATION", "LayerPrinter", "layer_latex", "text", "math_signs", "name", "equation", "label", "pairing_body", "pairing_document", "PREAMBLE"]
@@ -111,6 +112,7 @@ def pairing_body(d: Derivation, section: str = "section", notation: bool = True)
     lines = [rf"\{section}{{{name(d.activation)} + {name(d.loss)}}}\label{{{label(d.activation, d.loss)}}}"]
     if notation:
         lines.append(rf"\paragraph{{Definitions.}} {NOTATION_TEXT}")
+    lines += _parameters(d)
     lines += [
         r"\paragraph{Chain rule, step by step.} Each line is what SymPy computed; the first three define the layer and its cost.",
         r"\begin{enumerate}",
@@ -118,12 +120,19 @@ def pairing_body(d: Derivation, section: str = "section", notation: bool = True)
     for step in d.steps:
         lines += [rf"\item {text(step.description)}", equation(step.lhs, step.rhs)]
     lines += [r"\end{enumerate}", r"\paragraph{Result.}"]
-    lines.append(equation(sp.Symbol(r"\delta^{L}_{j}"), d.delta))
-    in_z = d.in_z(d.delta)
+    error = sp.Symbol(r"\delta^{L}_{j}")
+    lines.append(equation(error, d.delta))
+    in_z = outputs_as_logits(d.delta, d.activation)  # parameters kept as symbols
     if in_z != d.delta:
-        lines += ["written in $z$:", equation(sp.Symbol(r"\delta^{L}_{j}"), in_z)]
+        lines += ["written in $z$:", equation(error, in_z)]
     lines.append(equation(_partial(C, b[j]), d.grad_b))
     lines.append(equation(_partial(C, w[j, k]), d.grad_w))
+    if d.values:
+        at = {p.symbol: v for p in d.params for name, v in d.values if name == p.name}
+        shown = ", ".join(f"${layer_latex(s)} = {_number(v)}$" for s, v in at.items())
+        lines += [f"At {shown}:", equation(error, _at(d.delta, at))]
+        if in_z != d.delta:
+            lines.append(equation(error, _at(in_z, at)))
     if d.canonical:
         lines.append(
             r"This is a \emph{canonical pairing}: the activation's derivative cancels against the "
@@ -135,9 +144,35 @@ def pairing_body(d: Derivation, section: str = "section", notation: bool = True)
     return "\n".join(lines) + "\n"
 
 
-def pairing_document(activation: str, loss: str) -> str:
-    """A standalone LaTeX document deriving ``activation`` + ``loss`` (PairingError if invalid)."""
-    d = derive_pair(activation, loss)
+def _number(v) -> str:
+    """A parameter's value as given: 0.5 stays 0.5 (not 1/2), a SymPy number in SymPy's LaTeX."""
+    return repr(v) if isinstance(v, (int, float)) else sp.latex(v)
+
+
+def _at(expr, values: dict):
+    """``expr`` with the parameters at the given values, a float as the decimal it reads as (0.1 -> 1/10, not
+    its binary value: the value the user wrote, which ``repr`` gives back)."""
+    exact = {s: sp.Rational(*Fraction(repr(v)).as_integer_ratio()) if isinstance(v, float) else v for s, v in values.items()}
+    return sp.factor_terms(expr.xreplace(exact))
+
+
+def _parameters(d: Derivation) -> list[str]:
+    """The parameters paragraph: each symbol with its domain, and the value given or its default."""
+    if not d.params:
+        return []
+    given = dict(d.values)
+    items = [rf"${layer_latex(p.symbol)} \in {sp.latex(p.domain)}$, "
+             + (f"given ${_number(given[p.name])}$" if p.name in given else f"default ${sp.latex(p.default)}$")
+             for p in d.params]
+    then = " The result is then shown at the given values." if given else " No value is given: the result holds for every value in the domain."
+    return [r"\paragraph{Parameters.} " + "; ".join(items) + ". Every step keeps the parameters as symbols." + then]
+
+
+def pairing_document(activation: str, loss: str, **values) -> str:
+    """A standalone LaTeX document deriving ``activation`` + ``loss`` (PairingError if invalid); ``values``:
+    parameters given (``alpha=0.5``), checked against their domains: the steps keep the symbols, the result
+    is also shown at the values."""
+    d = derive_pair(activation, loss, **values)
     return "\n".join(
         [
             r"\documentclass[11pt]{article}",

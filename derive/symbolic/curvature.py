@@ -66,7 +66,7 @@ def hessian(activation: str, delta: sp.Expr) -> Hessian:
     """The Hessian of the pairing whose error is ``delta`` (``Derivation.delta``) for ``activation``."""
     act = catalogue_activation(activation)
     if act.elementwise:
-        prime = act.prime(a[j], z[j])
+        prime = act.prime(a[j], z[j], **act.symbols)  # the parameters as symbols, as in delta
         h = sp.factor_terms(sp.diff(delta, a[j]) * prime + sp.diff(delta, z[j]))
         steps = (
             ("elementwise: delta_j depends on z_j only, so the Hessian is diagonal",
