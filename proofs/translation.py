@@ -34,7 +34,7 @@ from derive.symbolic.functions import Phi, expand_named
 from derive.symbolic.pairing import derive_pair
 from derive.symbolic.symbols import a, i, j, n, y, z
 from proofs.certificate import Verdict
-from proofs.equality import cases, is_zero
+from proofs.case_split import zero_by_cases as _zero_by_cases
 from proofs.identity import identity_holds
 from proofs.deadline import Undecided, deadline
 from proofs.rounding import FORMATS, all_clamps, clamp_verdicts, clamps, is_clamp, unclamped
@@ -126,17 +126,6 @@ MEANING.update({getattr(nodes, node): meant for node, meant in (
 ) if hasattr(nodes, node)})
 
 
-def _piecewise_atoms(expr):
-    """Abs, sign, Min, Max as Piecewise: each condition then is one the split can decide."""
-    rules = {
-        sp.Abs: lambda u: sp.Piecewise((u, u >= 0), (-u, True)),
-        sp.sign: lambda u: sp.Piecewise((1, u > 0), (-1, u < 0), (0, True)),
-        sp.Min: lambda p, q: sp.Piecewise((p, p <= q), (q, True)),
-        sp.Max: lambda p, q: sp.Piecewise((p, p >= q), (q, True)),
-    }
-    return expr.replace(lambda e: type(e) in rules and len(e.args) <= 2, lambda e: rules[type(e)](*e.args))
-
-
 def meaning(kernel, unclamp: bool = True):
     """The mathematics a kernel expression stands for (``MEANING``); clamps removed when ``unclamp``."""
     if unclamp:
@@ -145,49 +134,6 @@ def meaning(kernel, unclamp: bool = True):
 
 
 # --- the equality ------------------------------------------------------------------------------------
-
-
-def _decide(expr, v):
-    """[expr decided on each piece of the line] (``proofs.equality.cases``), v set on a point piece."""
-    split = cases(expr, v)
-    if split is None:
-        return None
-    return [expr.xreplace(truth).subs(v, next(iter(piece))) if isinstance(piece, sp.FiniteSet)
-            else expr.xreplace(truth) for piece, truth in split]
-
-
-def _tidy_conditions(expr, variables):
-    """A condition in several variables rewritten as one in the last of them where its side is +-that
-    variable plus a constant (the residual r: sigma(z) - (sigma(z) - r) - 1 > 0 is r - 1 > 0)."""
-    r = variables[-1]
-
-    def tidy(rel):
-        side = rel.lhs - rel.rhs
-        for sgn in (1, -1):
-            rest = sp.cancel(side - sgn * r)  # a constant, when the other variables cancel (over one denominator)
-            if r in sp.expand(rest).free_symbols:
-                continue
-            k = rest.subs({v: 0 for v in variables})
-            if k.is_number and k.is_finite and is_zero(rest - k) is True:
-                return rel.func(sgn * r + k, 0)
-        return rel
-
-    rels = {x for pw in expr.atoms(sp.Piecewise) for _, c in pw.args for x in c.atoms(sp.core.relational.Relational)
-            if len(x.free_symbols & set(variables)) > 1}
-    return expr.xreplace({x: tidy(x) for x in rels}) if rels else expr
-
-
-def _zero_by_cases(expr, variables, depth=0) -> bool:
-    """expr == 0 proved, splitting into cases on each variable in turn."""
-    expr = sp.piecewise_fold(_piecewise_atoms(expr))
-    if not expr.has(sp.Piecewise) or depth > 2 * len(variables):
-        return is_zero(expr) is True
-    expr = _tidy_conditions(expr, variables)
-    for v in variables:
-        split = _decide(expr, v)
-        if split is not None:
-            return all(_zero_by_cases(e, variables, depth + 1) for e in split)
-    return is_zero(expr) is True
 
 
 def _scalar(expr, act):
@@ -254,7 +200,8 @@ def _abstract_residual_functions(exprs):
 
 def _softmax_equal(kernel, derivation, targets_sum_to_one) -> bool:
     K = meaning(kernel.xreplace({Y: y[j], Z: z[j], N: n}))
-    given = {sp.Sum(y[i], (i, 1, n)): 1} if targets_sum_to_one else None
+    # sum_i a_i = 1: the softmax's own identity (sum_i e^{z_i} / sum_k e^{z_k}), used by every rewrite of a row
+    given = {sp.Sum(a[i], (i, 1, n)): 1} | ({sp.Sum(y[i], (i, 1, n)): 1} if targets_sum_to_one else {})
     if not (K - derivation).has(sp.Piecewise) and identity_holds(K - derivation, given=given) is True:
         return True
     per_unit = lambda s: s.function.xreplace({s.limits[0][0]: i})  # noqa: E731

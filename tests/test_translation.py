@@ -16,6 +16,7 @@ import sympy as sp
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
+from proofs.case_split import zero_by_exp
 from proofs.rounding import FORMATS, bounds_in
 from proofs.translation import (MEANING, _check, _log_space_equal, clamp_verdicts, clamps, meaning, proves,
                                 sample_kernels, summary)
@@ -40,9 +41,6 @@ UNPROVED = {
     ("delta", "mish+quadratic"): "the slow path's log|f'|: SymPy gives up",
     ("delta", "softsign+quadratic"): "the slow path's log|f'|: SymPy gives up (an inexact value)",
     ("delta", "swish+quadratic"): "the slow path's log|f'| (an Abs of a sum) is not reduced by SymPy",
-    ("delta", "softmax+poisson"): "the rewritten delta (a - y) - a (1 - sum y) is not matched to the derivation",
-    ("loss", "softmax+log_cosh"): "log cosh's two-branch stable form is not reduced per unit",
-    ("loss", "sigmoid+log_cosh"): "log cosh's two-branch stable form is not matched to ln cosh(a - y)",
 }
 
 
@@ -96,6 +94,11 @@ MUTANTS = [
     ("delta", "softmax", "l1", lambda k: nodes.softmax_vjp(Z, sp.sign(nodes.softmax_residual(Z, Y)) / 2)),
     ("loss", "identity", "mse", lambda k: loss_expr("identity", "sse")),  # the mean's 1/n dropped
     ("loss", "sigmoid", "bce", lambda k: k.subs(sp.Max(0, -Z), sp.Max(0, Z))),
+    # log cosh's two branches, each proved on its own piece (the large one through e^D == 1)
+    ("loss", "sigmoid", "log_cosh", lambda k: k.subs(sp.log(2), sp.log(3))),
+    ("loss", "softmax", "log_cosh", lambda k: k.replace(lambda e: isinstance(e, sp.sinh), lambda e: sp.sinh(e.args[0] * 2))),
+    # (a - y) - a (1 - sum y), proved with sum a = 1: halving the target sum is not
+    ("delta", "softmax", "poisson", lambda k: k.replace(lambda e: isinstance(e, nodes.RowSum), lambda e: nodes.RowSum(e.args[0] / 2))),
 ]
 
 
@@ -168,6 +171,14 @@ def test_a_log_space_value_that_is_not_the_product_is_not_proved():
     assert _log_space_equal(p, r, v)
     assert not _log_space_equal(p, r, nodes.SignedExp(v.args[0], v.args[1] + sp.Rational(1, 10**6)))
     assert not _log_space_equal(p, r, nodes.SignedExp(-v.args[0], v.args[1]))
+
+
+def test_a_sum_of_logarithms_is_zero_only_where_its_exponential_is_one():
+    u, w = sp.Symbol("u", real=True), sp.Symbol("w", positive=True)
+    assert zero_by_exp(w + sp.log(1 + sp.exp(-2 * w)) - sp.log(2) - sp.log(sp.cosh(w)))
+    assert not zero_by_exp(w + sp.log(1 + sp.exp(-2 * w)) - sp.log(3) - sp.log(sp.cosh(w)))
+    assert not zero_by_exp(sp.log(-1) - sp.I * sp.pi)  # e^D == 1, but log(-1) is not real: D == 0 is not claimed
+    assert not zero_by_exp(sp.log(u) - sp.log(u))  # u may be <= 0: no log of a number not proved positive
 
 
 def test_python_m_proofs_names_itself_and_prints_the_translation_line():
