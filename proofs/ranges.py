@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
-from sympy import Interval, Piecewise, S, exp, latex, oo
+from sympy import Interval, Piecewise, S, exp, oo
 
+from derive.docs.printer import layer_latex
 from derive.symbolic import catalogue
 from derive.symbolic.catalogue import GELU_MIN, MISH_MIN, SILU_MIN, Activation
 from derive.symbolic.functions import SELU_ALPHA, SELU_SCALE, expand_named
+from derive.symbolic.named import NamedFunction
 from derive.symbolic.softmax import softmax_entry
 from derive.symbolic.symbols import i, k, m, n
 from derive.symbolic.symbols import z as zi
@@ -62,6 +64,11 @@ class End:
 class RangeProof:
     lower: End
     upper: End
+
+
+def latex(expr) -> str:
+    """The report's LaTeX of ``expr`` (plain indices; named constants by name: SELU's lambda alpha)."""
+    return layer_latex(expr, layers=False)
 
 
 def _end_verdicts(f, end: End, side: str) -> list[Verdict]:
@@ -185,7 +192,7 @@ def range_proof(act: Activation | str, rp: RangeProof | None = None) -> Proof:
             statement += r"\qquad (n \ge 2 \text{ units; for } n = 1,\ S_1 = 1)"
     verdict = all_proved(what, [verdict, Verdict("catalogue agrees", "proved" if same else "not proved",
                                                   f"catalogue: {declared}")])
-    return Proof(statement, _range_cert(rp, act.f(z) if act.elementwise else None), verdict)
+    return Proof(statement, _range_cert(rp, act.f(z) if act.elementwise else None, rf"\operatorname{{{tex_name}}}"), verdict)
 
 
 def _enclosed(end: End) -> bool:
@@ -276,7 +283,7 @@ def _pairing_validity(activations, losses) -> Proof:
                  all_proved("pairing validity", steps))
 
 
-def _range_cert(rp: RangeProof, f=None) -> str:
+def _range_cert(rp: RangeProof, f=None, shown_as: str | None = None) -> str:
     """Each end's certificate, naming the function: lim_{z -> -oo} f(z) = ..., f(z) - value = g."""
     parts = []
     for side, end in (("lower", rp.lower), ("upper", rp.upper)):
@@ -287,7 +294,9 @@ def _range_cert(rp: RangeProof, f=None) -> str:
             parts.append("see the minimum theorem")
         elif end.certificate is not None and f is not None:
             gap = f - end.value if side == "lower" else end.value - f
-            parts.append(f"${latex(gap)} = {latex(end.certificate)}$")
+            # f by its name where its definition is a formula (hard_sigmoid's three cases), not the formula twice
+            shown = gap.xreplace({f: sp.Function(shown_as)(z)}) if shown_as and not isinstance(f, NamedFunction) else gap
+            parts.append(f"${latex(shown)} = {latex(end.certificate)}$")
         else:
             parts.append(r"$S_i = e/(e+R)$, $e, R > 0$")
     return "; ".join(parts)

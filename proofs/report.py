@@ -209,6 +209,7 @@ def _curvature() -> str:
     rows = [rf"{tex_text(pairing)} & {c.status} & {_value(s.value)} & {'' if s.step is None else _value(s.step)} \\"
             for pairing, c, s in curvature_table()]
     undecided = [p for p, c, s in curvature_table() if "undecided" in (c.status, s.status)]
+    breakable = [tex_text(p).replace("+", r"+\allowbreak{}") for p in undecided]  # leaky_relu+log_cosh: no hyphen
     return "\n".join([
         "\\subsection*{Curvature of every valid pairing}",
         "\\noindent Convex in $z$: a certificate that the Hessian is positive semidefinite for every admissible "
@@ -220,7 +221,7 @@ def _curvature() -> str:
         *rows,
         "\\bottomrule",
         "\\end{longtable}",
-        f"\\noindent Undecided ({len(undecided)}): {tex_text(', '.join(undecided)) or 'none'}.\\par",
+        f"\\noindent Undecided ({len(undecided)}): {', '.join(breakable) or 'none'}.\\par",
     ])
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from derive.symbolic.functions import CONSTANTS
 from derive.symbolic.symbols import C, b, j, k, w, x, y, z
 from derive.symbolic.symbols import a as a_base
 
@@ -27,6 +28,9 @@ NOTATION = {
     y.label.name: ("y", None),
 }
 
+# value and its negative -> a symbol printed as the constant's name
+_NAMED = {sign * v: sign * sp.Symbol(tex) for v, tex in CONSTANTS.items() for sign in (1, -1)}
+
 
 class LayerPrinter(LatexPrinter):
     """SymPy's LaTeX printer with seed 002's layer notation: a[j] -> a^L_j, x[k] -> a^{L-1}_k."""
@@ -35,6 +39,12 @@ class LayerPrinter(LatexPrinter):
 
     def __init__(self, settings=None):
         super().__init__({"ln_notation": True, **(settings or {})})
+
+    def doprint(self, expr):
+        # a named constant by its name (SELU's -lambda alpha), not as its 60-digit fraction
+        if isinstance(expr, sp.Basic) and (found := expr.atoms(sp.Rational) & _NAMED.keys()):
+            expr = expr.xreplace({v: _NAMED[v] for v in found})
+        return super().doprint(expr)
 
     def _print_Indexed(self, expr):
         name = expr.base.label.name

@@ -14,7 +14,7 @@ import sympy as sp
 from derive.docs.figures import SATURATION, derivative_bound, elementwise
 from derive.docs.latex import label, layer_latex, name, text
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES
-from derive.symbolic.functions import expand_named
+from derive.symbolic.functions import NAMED, expand_named
 from derive.symbolic.pairing import derive_pair
 from derive.symbolic.softmax import jacobian_entry, softmax_entry
 from derive.symbolic.symbols import as_, i, j, zs
@@ -46,6 +46,10 @@ def activations_section(figures: dict[str, str]) -> str:
         for act in elementwise()
         if (bound := derivative_bound(act)) is not None
     )
+    constants = [  # one display per function with named constants (SELU's lambda, alpha)
+        rf"\fiteq{{\text{{{fname}:}}\quad " + r",\quad ".join(rf"{tex} = {sp.N(value, 32)}" for value, tex in cls.constants.items()) + "}"
+        for fname, cls in NAMED.items() if cls.constants
+    ]
     images = [rf"\includegraphics[width=0.32\linewidth]{{{path}}}" for path in figures.values()]
     grid = [r"\hfill".join(images[row : row + 3]) + r"\\[1ex]" for row in range(0, len(images), 3)]
     return "\n".join(
@@ -56,12 +60,14 @@ def activations_section(figures: dict[str, str]) -> str:
             r"matrix rests. Conventions: $\operatorname{ReLU}'(0) = 0$ and $|r|' = \operatorname{sign}(r)$ "
             r"with $\operatorname{sign}(0) = 0$, as PyTorch and JAX.",
             r"\begin{center}\small",
-            r"\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.33\linewidth}>{\raggedright\arraybackslash}p{0.29\linewidth}l@{}}",
+            r"\begin{longtable}{@{}l>{\raggedright\arraybackslash}p{0.30\linewidth}>{\raggedright\arraybackslash}p{0.31\linewidth}l@{}}",
             r"\toprule activation & $f(z)$ & derivative & range \\ \midrule \endhead",
             *rows,
             r"\bottomrule",
             r"\end{longtable}",
             r"\end{center}",
+            r"Constants shown by name are exact rationals (the published digits) in every derivation and proof:",
+            *constants,
             r"\begin{figure}[tb]\centering",  # at a page top, text below: no half-empty float page
             *grid,
             r"\caption{Each elementwise activation $f$ (blue) and its derivative $f'$ (red). "
@@ -126,7 +132,8 @@ def matrix_section(table) -> str:
             r"the loss's domain. Each mark of a valid pairing links to its derivation.",
             r"\begin{center}",
             r"\begin{tabular}{@{}l" + "c" * len(losses) + "@{}}",
-            r"\toprule activation & " + " & ".join(name(lo) for lo in losses) + r" \\ \midrule",
+            # the loss names upright: 12 columns of names side by side are wider than the page
+            r"\toprule activation & " + " & ".join(rf"\rotatebox{{90}}{{{name(lo)}}}" for lo in losses) + r" \\ \midrule",
             *rows,
             r"\bottomrule",
             r"\end{tabular}",

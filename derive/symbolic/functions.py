@@ -19,6 +19,8 @@ exponentials, and adding a function is adding one class.
 
 from __future__ import annotations
 
+import itertools
+
 import sympy as sp
 from sympy import Abs, Max, Min, Piecewise, Rational, S, exp, log, oo, sqrt
 from sympy.codegen.cfunctions import expm1, log1p
@@ -28,7 +30,7 @@ from derive.symbolic.named import Facts, NamedFunction, expand_named, facts, ncd
 
 __all__ = [
     "NamedFunction", "sigmoid", "softplus", "relu", "leaky_relu", "elu", "silu", "gelu", "Phi", "Facts", "facts",
-    "ncdf", "expand_named", "selu", "xlogx", "SELU_SCALE", "SELU_ALPHA",
+    "ncdf", "expand_named", "selu", "xlogx", "SELU_SCALE", "SELU_ALPHA", "CONSTANTS",
 ]
 
 LEAKY_SLOPE = Rational(1, 100)
@@ -266,6 +268,7 @@ class selu(NamedFunction):
     """selu(x) = lambda x if x > 0 else lambda alpha (e^x - 1); selu' = lambda if x > 0 else lambda alpha e^x."""
 
     latex_name, pretty_name = r"\operatorname{SELU}", "SELU"
+    constants = {SELU_SCALE: r"\lambda", SELU_ALPHA: r"\alpha"}
     at_zero = S.Zero
     positive_where_argument_is = True
     increasing, ends = True, (-SELU_SCALE * SELU_ALPHA, oo)
@@ -304,3 +307,18 @@ _Named = NamedFunction  # the name proofs.equality imports
 
 # every named function of this module, in the order defined: a new class is in it
 NAMED = {cls.__name__: cls for cls in NamedFunction.__subclasses__() if cls.__module__ == __name__}
+
+
+def _named_constants() -> dict:
+    """value -> LaTeX name of every named constant and of each product of one function's constants (SymPy
+    multiplies lambda alpha into one Rational, which is then named lambda alpha)."""
+    out = {}
+    for cls in NAMED.values():
+        items = list(cls.constants.items())
+        for size in range(1, len(items) + 1):
+            for combo in itertools.combinations(items, size):
+                out[sp.Mul(*(v for v, _ in combo))] = " ".join(tex for _, tex in combo)
+    return out
+
+
+CONSTANTS = _named_constants()

@@ -43,6 +43,9 @@ class NamedFunction(Function):
     real_on_reals = True  # f(x) is real for every real x
     positive_where_argument_is = False  # f(x) > 0 exactly when x > 0
     at_zero = None  # f(0) in closed form, when it has one
+    # Exact constants of the definition -> their LaTeX names (SELU's lambda, alpha): printed by name, so a
+    # 32-digit rational is not typeset as a page-wide fraction; their values are stated once in the report.
+    constants: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
