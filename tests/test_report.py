@@ -138,6 +138,18 @@ def test_theorem_sections_are_in_or_noted(built):
         assert (f"section '{ep.name}' left out" in stderr) == (noted in tex), ep.name
 
 
+def test_the_proofs_section_is_in(built):
+    """proofs.report.latex_section, as the report includes (and pdflatex compiles) it: every theorem, a counterexample."""
+    from proofs.theorems import THEOREMS
+
+    tex = (built[0] / "report.tex").read_text(encoding="utf-8")
+    section = tex[tex.index(r"\section{Proofs}"):]
+    assert section.count(r"\documentclass") == 0 and r"\begin{document}" not in section
+    for t in THEOREMS:
+        assert f"Theorem {t.number}:" in section, t.number
+    assert "counterexample" in section.lower()
+
+
 def test_tex_is_deterministic(built, tmp_path):
     out = built[0]
     again = tmp_path / "again"

@@ -117,15 +117,8 @@ def test_derive_prove_entry_point():
     assert ep.load() is main
 
 
-def test_latex_section():
-    from proofs.report import latex_section
-
-    tex = latex_section()
-    assert r"\documentclass" not in tex and r"\begin{document}" not in tex
-    for t in THEOREMS:
-        assert f"Theorem {t.number}" in tex
-    assert tex.count(r"\begin{") == tex.count(r"\end{")
-    assert "counterexample" in tex.lower()
+# proofs.report.latex_section is read in the built report: tests/test_report.py::test_the_proofs_section_is_in
+# (building it costs minutes: the suite builds it once, in the report)
 
 
 def test_main_exits_nonzero_when_a_theorem_is_not_proved(monkeypatch, capsys):
