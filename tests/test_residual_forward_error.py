@@ -64,13 +64,9 @@ SATURATED = {
     + [([0.0, m], [0.0, 1.0]) for m in (20.0, 60.0)],
 }
 
-_RAW = [(act, lo, dt, z, y) for act, lo, reason in pairings() if reason is None and act in SATURATED
+CASES = [(act, lo, dt, z, y) for act, lo, reason in pairings() if reason is None and act in SATURATED
         for dt in (np.float64, np.float32) for z, y in SATURATED[act]]
-IDS = [f"{a}+{lo}-{np.dtype(d).name}-{z}-{y}" for a, lo, d, z, y in _RAW]
-# A known fault, kept visible: hinge's 1 - y a is formed by subtraction (no residual rule for it yet), so at a
-# saturated output its kink condition rounds to 0 and the delta is 0 where the true value is e.g. -4e-18.
-CASES = [pytest.param(*c, marks=pytest.mark.xfail(reason="hinge: no residual rule for 1 - y a yet", strict=False))
-         if c[1] == "hinge" else c for c in _RAW]
+IDS = [f"{a}+{lo}-{np.dtype(d).name}-{z}-{y}" for a, lo, d, z, y in CASES]
 
 
 def want_delta(activation: str, loss: str, z: list, y: list) -> list:
@@ -135,18 +131,22 @@ def _kernel_without(rule, activation: str, loss: str):
     return lambda z, y: namespace["weakened"](z, y, z.shape, z.dtype)
 
 
-@pytest.mark.parametrize(("rule", "activation", "z", "y"), [
-    (rewrite.elu_residual, "elu", [-40.0], [-1.0]),
-    (rewrite.sigmoid_residual, "sigmoid", [40.0], [1.0]),
-    (rewrite.tanh_residual, "tanh", [-20.0], [-1.0]),
-    (rewrite.softmax_residual_rule, "softmax", [40.0, 0.0, -40.0], [1.0, 0.0, 0.0]),
+@pytest.mark.parametrize(("rule", "activation", "loss", "z", "y"), [
+    (rewrite.elu_residual, "elu", "quadratic", [-40.0], [-1.0]),
+    (rewrite.sigmoid_residual, "sigmoid", "quadratic", [40.0], [1.0]),
+    (rewrite.tanh_residual, "tanh", "quadratic", [-20.0], [-1.0]),
+    (rewrite.softmax_residual_rule, "softmax", "quadratic", [40.0, 0.0, -40.0], [1.0, 0.0, 0.0]),
+    (rewrite.hinge_margin, "sigmoid", "hinge", [40.0], [1.0]),
+    (rewrite.hinge_margin, "tanh", "hinge", [-20.0], [-1.0]),
+    (rewrite.hinge_margin, "elu", "hinge", [-40.0], [-1.0]),
+    (rewrite.hinge_margin, "softmax", "hinge", [40.0, 0.0, -40.0], [1.0, -1.0, -1.0]),
 ])
-def test_weakened_rule_is_caught(rule, activation, z, y):
+def test_weakened_rule_is_caught(rule, activation, loss, z, y):
     """Each residual rule matters: without it the kernel loses every digit and this module's check says so."""
     z64, y64 = np.array(z), np.array(y)
-    want = want_delta(activation, "quadratic", z, y)
-    assert accurate(kernels.get(activation, "quadratic").delta(z64, y64), want, np.float64)
-    weakened = _kernel_without(rule, activation, "quadratic")(z64, y64)
+    want = want_delta(activation, loss, z, y)
+    assert accurate(kernels.get(activation, loss).delta(z64, y64), want, np.float64)
+    weakened = _kernel_without(rule, activation, loss)(z64, y64)
     assert not accurate(weakened, want, np.float64), weakened
 
 

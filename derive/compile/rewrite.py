@@ -289,6 +289,38 @@ weighted_log_softmax = Rule("stability", _xlog, _xlog)
 # 1 - tanh(x)**2 -> m (2 - m), m = 1 - |tanh x| = 2 e^{-2|x|} / (1 + e^{-2|x|})   (1 - tanh(20)^2 is 0; the value is 1.7e-17)
 sech_squared = Rule("stability", lambda e: _one_minus_tanh_squared(e) is not None, _sech_squared)
 
+# the outputs with a residual rule (above): each saturates to a limit L = +-1 that a target reaches
+SATURATING = (sigmoid, sp.tanh, elu, softmax)
+
+
+def _margin_parts(e):
+    """(y, a) for e = 1 - y a or the relation y a < 1, a = f(x) of a SATURATING f and y a symbol, else None."""
+    if isinstance(e, sp.StrictLessThan) and e.rhs == 1:
+        product = e.lhs
+    elif e.is_Add and len(e.args) == 2 and S.One in e.args:
+        product = 1 - e
+    else:
+        return None
+    y, a = product.as_two_terms() if product.is_Mul and len(product.args) == 2 else (None, None)
+    y, a = (a, y) if isinstance(y, SATURATING) else (y, a)
+    return (y, a) if isinstance(y, sp.Symbol) and isinstance(a, SATURATING) else None
+
+
+def _margin_value(e):
+    # 1 - y a = (1 - y)(1 + y) - y (a - y), exact; where 1/2 <= |y| <= 2, 1 - y is exact and neither term is far
+    # larger than the value's conditioning allows, and a - y is written by the residual rules (no cancellation)
+    y, a = _margin_parts(e)
+    near = (Abs(y) >= S.Half) & (Abs(y) <= 2)
+    m = Minus((1 - y) * (1 + y), y * optimize(a - y, RESIDUALS))
+    if e.is_Relational:
+        return (near & (m > 0)) | (~near & e)
+    return Piecewise((m, near), (e, True))
+
+
+# 1 - y a -> (1 - y)(1 + y) - y (a - y) where 1/2 <= |y| <= 2, a saturating, a - y by its residual rule; y a < 1 -> that
+#   margin > 0   (hinge: 1 - sigma(40) is 0, and the kink test y a < 1 false; the value is 4.2e-18, the delta -4.2e-18)
+hinge_margin = Rule("stability", lambda e: _margin_parts(e) is not None, _margin_value)
+
 # --- phase "lowering": each named function into the stable form its class declares ---------------
 
 

@@ -1577,49 +1577,93 @@ def delta__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = sigmoid(z)
 
-    evaluated as: RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))
+    evaluated as: RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1, True))))
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
-    np.minimum((sigmoid_saturation), z, out=b0)
+    bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.subtract(1.0, b0, out=b0)
-    np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.abs(y, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(1.0, b2, out=b2)
+    t0 = np.greater_equal(b1, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b1, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(1.0, y, out=b3)
+    np.multiply(b1, b3, out=b1)
+    t3 = np.signbit(z, out=empty(shape, np.bool_))
+    t4 = np.logical_not(t3, out=empty(shape, np.bool_))
+    np.subtract(t4, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b0, out=b4)
+    np.divide(b0, b4, out=b0)
+    bits.copysign(b0, z, scratch=b4, out=b0)
+    np.subtract(b3, b0, out=b3)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b1, b3, out=b1)
+    bits.select(t2, b1, out=b2, scratch=b3)
+    np.maximum(0.0, b2, out=b2)
+    t5 = np.sum(b2, axis=-1, keepdims=True)
+    return t5[..., 0]
 
 
 def delta__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(1 - a)*Piecewise((-y, a*y < 1), (0, True)),  a = sigmoid(z)
 
-    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) > 0))), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
+    np.abs(y, out=b1)
+    t0 = np.greater_equal(b1, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b1, 2.0, out=empty(shape, np.bool_))
     np.minimum((sigmoid_saturation), z, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype)
+    b2 = empty(shape, dtype) if out is None else out
     np.subtract(1.0, b0, out=b2)
-    np.multiply(b0, b2, out=b0)
-    np.copyto(b2, 0.0)
+    np.multiply(b0, b2, out=b2)
     b3 = empty(shape, dtype)
-    np.add(1.0, b1, out=b3)
-    np.divide(b1, b3, out=b1)
+    np.copyto(b3, 0.0)
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
+    b4 = empty(shape, dtype)
+    np.add(1.0, b1, out=b4)
+    np.divide(b1, b4, out=b1)
     np.multiply(y, b1, out=b1)
-    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    t4 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_and(t3, t4, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b1, b4, out=b1)
+    t6 = np.signbit(z, out=empty(shape, np.bool_))
+    t7 = np.logical_not(t6, out=empty(shape, np.bool_))
+    np.subtract(t7, y, out=b4)
+    b5 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b5, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.multiply(y, b4, out=b4)
+    np.subtract(b1, b4, out=b1)
+    t8 = np.greater(b1, 0.0, out=empty(shape, np.bool_))
+    t9 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t9, t8, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t5, t10, out=empty(shape, np.bool_))
     np.negative(y, out=b1)
-    bits.select(t0, b1, out=b2, scratch=b3)
-    np.multiply(b0, b2, out=b0)
-    return b0
+    bits.select(t11, b1, out=b3, scratch=b4)
+    np.multiply(b2, b3, out=b2)
+    return b2
 
 
 def loss__sigmoid__focal(z, y, shape, dtype, empty=np.empty):
@@ -2555,44 +2599,112 @@ def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = tanh(z)
 
-    evaluated as: RowSum(Max(0, -y*tanh(z) + 1))
+    evaluated as: RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*tanh(z) + 1, True))))
     """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    np.tanh(z, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.subtract(1.0, b0, out=b0)
-    np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.add(1.0, y, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.tanh(z, out=b3)
+    b4 = empty(shape, dtype)
+    np.abs(y, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b3, y, out=b5)
+    np.subtract(1.0, b5, out=b5)
+    t0 = np.greater_equal(b4, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b4, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.subtract(b3, y, out=b3)
+    t3 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    t4 = np.signbit(z, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t4, out=empty(shape, np.bool_))
+    np.multiply(t5, 2.0, out=b1)
+    np.subtract(b1, b0, out=b1)
+    np.add(1.0, b2, out=b0)
+    np.divide(b2, b0, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    bits.copysign(b2, z, scratch=b0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    bits.select(t3, b1, out=b3, scratch=b2)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b4, b3, out=b4)
+    bits.select(t2, b4, out=b5, scratch=b3)
+    np.maximum(0.0, b5, out=b5)
+    t6 = np.sum(b5, axis=-1, keepdims=True)
+    return t6[..., 0]
 
 
 def delta__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (1 - a**2)*Piecewise((-y, a*y < 1), (0, True)),  a = tanh(z)
 
-    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, ITE(Abs(z) > 1/2, ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) > 0)), ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + tanh(z))) > 0)))), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
     tanh_clamp = bits.bound('tanh_clamp', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     np.abs(z, out=b0)
-    np.minimum((tanh_clamp), b0, out=b0)
-    np.multiply(b0, -2.0, out=b0)
-    np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
-    np.add(1.0, b0, out=b1)
-    np.divide(b0, b1, out=b0)
-    np.multiply(b0, 2.0, out=b0)
-    np.subtract(2.0, b0, out=b1)
-    np.multiply(b0, b1, out=b0)
-    np.copyto(b1, 0.0)
+    np.minimum((tanh_clamp), b0, out=b1)
+    np.multiply(b1, -2.0, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, 2.0, out=b1)
     np.tanh(z, out=b2)
-    np.multiply(y, b2, out=b2)
-    t0 = np.less(b2, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b2)
     b3 = empty(shape, dtype)
-    bits.select(t0, b2, out=b1, scratch=b3)
-    np.multiply(b0, b1, out=b0)
-    return b0
+    np.abs(y, out=b3)
+    t0 = np.greater_equal(b3, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b3, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.multiply(b2, y, out=b3)
+    t4 = np.less(b3, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_and(t3, t4, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b3, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.subtract(2.0, b1, out=b5)
+    np.multiply(b1, b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.copyto(b6, 0.0)
+    t6 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.subtract(b2, y, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b4, b2, out=b2)
+    t7 = np.greater(b2, 0.0, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t9 = np.logical_and(t8, t7, out=empty(shape, np.bool_))
+    t10 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t10, t9, out=empty(shape, np.bool_))
+    t12 = np.less_equal(b0, 0.5, out=empty(shape, np.bool_))
+    t13 = np.signbit(z, out=empty(shape, np.bool_))
+    t14 = np.logical_not(t13, out=empty(shape, np.bool_))
+    np.multiply(t14, 2.0, out=b2)
+    np.subtract(b2, b3, out=b2)
+    bits.copysign(b1, z, scratch=b3, out=b1)
+    np.subtract(b2, b1, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b4, b2, out=b4)
+    t15 = np.greater(b4, 0.0, out=empty(shape, np.bool_))
+    t16 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t17 = np.logical_and(t16, t15, out=empty(shape, np.bool_))
+    t18 = np.logical_or(t5, t12, out=empty(shape, np.bool_))
+    t19 = np.logical_or(t18, t17, out=empty(shape, np.bool_))
+    t20 = np.logical_and(t11, t19, out=empty(shape, np.bool_))
+    np.negative(y, out=b4)
+    bits.select(t20, b4, out=b6, scratch=b2)
+    np.multiply(b5, b6, out=b5)
+    return b5
 
 
 def loss__relu__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -4295,13 +4407,30 @@ def xp_loss__elu__quadratic__p(z, y, n, xp, ops, alpha=1.0):
     return (xp.sum((0.5)*ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def xp_delta__elu__quadratic__p__slow(z, y, n, xp, ops, alpha=1.0):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = (z < (-0.5))
+    c2 = ops.maximum(0.0, z)
+    c3 = xp.expm1(c0)
+    c4 = ops.where(c1, ((alpha*xp.exp(c0)) - (y + alpha)), c2 + alpha*c3 - y)
+    c5 = (z > 0.0)
+    c6 = xp.log(alpha)
+    c7 = xp.abs(c3)
+    c8 = ops.maximum(c6, ops.maximum(xp.log(c2), c6 + xp.log(c7)))
+    c9 = xp.exp(-c8)
+    c10 = alpha*c9
+    c11 = c10 + c10*c7*xp.sign(c3) + c2*c9*xp.sign(c2)
+    return (ops.where(c5, 1.0, ops.where(c1, 1.0, xp.sign(c11)))*xp.sign(c4))*xp.exp(ops.where(c5, 0.0, ops.where(c1, c0 + c6, c8 + xp.log(xp.abs(c11)))) + xp.log(xp.abs(c4)))
+
+
 def xp_delta__elu__quadratic__p(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+    """LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))"""
     c0 = ops.minimum(0.0, z)
     c1 = alpha*xp.exp(c0)
     c2 = (z < (-0.5))
     c3 = ops.maximum(0.0, z)
-    return ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+    return ops.log_product(ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3)), ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), lambda: xp_delta__elu__quadratic__p__slow(z, y, n, xp, ops, alpha=alpha))
 
 
 def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
@@ -4516,13 +4645,30 @@ def xp_loss__elu__sse__p(z, y, n, xp, ops, alpha=1.0):
     return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def xp_delta__elu__sse__p__slow(z, y, n, xp, ops, alpha=1.0):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = (z < (-0.5))
+    c2 = ops.maximum(0.0, z)
+    c3 = xp.expm1(c0)
+    c4 = ops.where(c1, ((alpha*xp.exp(c0)) - (y + alpha)), c2 + alpha*c3 - y)
+    c5 = (z > 0.0)
+    c6 = xp.log(alpha)
+    c7 = xp.abs(c3)
+    c8 = ops.maximum(c6, ops.maximum(xp.log(c2), c6 + xp.log(c7)))
+    c9 = xp.exp(-c8)
+    c10 = alpha*c9
+    c11 = c10 + c10*c7*xp.sign(c3) + c2*c9*xp.sign(c2)
+    return (ops.where(c5, 1.0, ops.where(c1, 1.0, xp.sign(c11)))*xp.sign(c4))*xp.exp(ops.where(c5, 0.0, ops.where(c1, c0 + c6, c8 + xp.log(xp.abs(c11)))) + xp.log(xp.abs(c4)))
+
+
 def xp_delta__elu__sse__p(z, y, n, xp, ops, alpha=1.0):
-    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))"""
+    """2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))"""
     c0 = ops.minimum(0.0, z)
     c1 = alpha*xp.exp(c0)
     c2 = (z < (-0.5))
     c3 = ops.maximum(0.0, z)
-    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3)), ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), lambda: xp_delta__elu__sse__p__slow(z, y, n, xp, ops, alpha=alpha))
 
 
 def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
@@ -4743,13 +4889,30 @@ def xp_loss__elu__mse__p(z, y, n, xp, ops, alpha=1.0):
     return (xp.sum(ops.where((z < (-0.5)), ((alpha*xp.exp(c0)) - (y + alpha))**2, (alpha*xp.expm1(c0) + ops.maximum(0.0, z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
+def xp_delta__elu__mse__p__slow(z, y, n, xp, ops, alpha=1.0):
+    """SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = (z < (-0.5))
+    c2 = ops.maximum(0.0, z)
+    c3 = xp.expm1(c0)
+    c4 = ops.where(c1, ((alpha*xp.exp(c0)) - (y + alpha)), c2 + alpha*c3 - y)
+    c5 = (z > 0.0)
+    c6 = xp.log(alpha)
+    c7 = xp.abs(c3)
+    c8 = ops.maximum(c6, ops.maximum(xp.log(c2), c6 + xp.log(c7)))
+    c9 = xp.exp(-c8)
+    c10 = alpha*c9
+    c11 = c10 + c10*c7*xp.sign(c3) + c2*c9*xp.sign(c2)
+    return (ops.where(c5, 1.0, ops.where(c1, 1.0, xp.sign(c11)))*xp.sign(c4))*xp.exp(ops.where(c5, 0.0, ops.where(c1, c0 + c6, c8 + xp.log(xp.abs(c11)))) + xp.log(xp.abs(c4)))
+
+
 def xp_delta__elu__mse__p(z, y, n, xp, ops, alpha=1.0):
-    """2*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))/n"""
+    """2*LogProduct(Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True)), Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), SignedExp(Piecewise((1, z > 0), (Piecewise((1, z < -1/2), (sign(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z)), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))), Piecewise((0, z > 0), (Piecewise((log(alpha) + Min(0, z), z < -1/2), (log(Abs(alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*Abs(expm1(Min(0, z)))*sign(expm1(Min(0, z))) + alpha*exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z)))) + exp(-Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))))*sign(Max(0, z))*Max(0, z))) + Max(log(alpha) + log(Abs(expm1(Min(0, z)))), log(alpha), log(Max(0, z))), True)), True)) + log(Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))/n"""
     c0 = ops.minimum(0.0, z)
     c1 = alpha*xp.exp(c0)
     c2 = (z < (-0.5))
     c3 = ops.maximum(0.0, z)
-    return 2.0*ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3))*ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y)/n
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0, ops.where(c2, c1, c1 + c3)), ops.where(c2, ((c1) - (y + alpha)), c3 + alpha*xp.expm1(c0) - y), lambda: xp_delta__elu__mse__p__slow(z, y, n, xp, ops, alpha=alpha))/n
 
 
 def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
@@ -5209,19 +5372,37 @@ def loss__elu__hinge(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: alpha = 1
 
-    evaluated as: RowSum(Max(0, -y*(expm1(Min(0, z)) + Max(0, z)) + 1))
+    evaluated as: RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*(expm1(Min(0, z)) + Max(0, z)) + 1, True))))
     """
     b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.add(1.0, y, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.subtract(1.0, b0, out=b0)
-    np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.expm1(b1, out=b3)
+    np.add(b2, b3, out=b2)
+    np.abs(y, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b2, y, out=b4)
+    np.subtract(1.0, b4, out=b4)
+    t0 = np.greater_equal(b3, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b3, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    np.subtract(1.0, y, out=b3)
+    np.multiply(b0, b3, out=b3)
+    np.subtract(b2, y, out=b2)
+    t3 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b1, out=b1)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t3, b1, out=b2, scratch=b0)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b3, b2, out=b3)
+    bits.select(t2, b3, out=b4, scratch=b2)
+    np.maximum(0.0, b4, out=b4)
+    t4 = np.sum(b4, axis=-1, keepdims=True)
+    return t4[..., 0]
 
 
 def delta__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
@@ -5229,27 +5410,58 @@ def delta__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: alpha = 1
 
-    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
+    evaluated as: Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, ITE(z < -1/2, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0)), (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)))), (0, True))
     """
-    b0 = empty(shape, dtype)
+    b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.exp(b1, out=b2)
-    np.add(b0, b2, out=b2)
-    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b3 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b2, scratch=b3)
-    np.copyto(b3, 0.0)
+    np.negative(y, out=b3)
+    b4 = empty(shape, dtype)
+    np.abs(y, out=b4)
+    t0 = np.greater_equal(b4, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b4, 2.0, out=empty(shape, np.bool_))
     np.expm1(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.multiply(y, b0, out=b0)
-    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b0)
-    bits.select(t1, b0, out=b3, scratch=b1)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.add(b0, b1, out=b1)
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.multiply(b1, y, out=b4)
+    t4 = np.less(b4, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_and(t3, t4, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b5)
+    np.multiply(b4, b5, out=b5)
+    np.add(b0, b2, out=b0)
+    t6 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b6 = empty(shape, dtype)
+    bits.select(t6, 1.0, out=b0, scratch=b6)
+    np.copyto(b6, 0.0)
+    t7 = np.greater_equal(z, -0.5, out=empty(shape, np.bool_))
+    np.subtract(b2, b4, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b5, b2, out=b2)
+    t8 = np.greater(b2, 0.0, out=empty(shape, np.bool_))
+    t9 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t9, t8, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t5, t7, out=empty(shape, np.bool_))
+    t12 = np.logical_or(t11, t10, out=empty(shape, np.bool_))
+    t13 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(b3, b1, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.subtract(b5, b1, out=b5)
+    t14 = np.greater(b5, 0.0, out=empty(shape, np.bool_))
+    t15 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t16 = np.logical_and(t15, t14, out=empty(shape, np.bool_))
+    t17 = np.logical_or(t5, t13, out=empty(shape, np.bool_))
+    t18 = np.logical_or(t17, t16, out=empty(shape, np.bool_))
+    t19 = np.logical_and(t12, t18, out=empty(shape, np.bool_))
+    bits.select(t19, b3, out=b6, scratch=b5)
+    np.multiply(b0, b6, out=b0)
+    return b0
 
 
 def loss__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
@@ -5257,20 +5469,40 @@ def loss__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))
+    evaluated as: RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1, True))))
     """
     b0 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b0)
-    np.expm1(b0, out=b0)
-    np.multiply(alpha, b0, out=b0)
+    np.add(1.0, y, out=b0)
     b1 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b1)
-    np.add(b0, b1, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.subtract(1.0, b0, out=b0)
-    np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.expm1(b1, out=b3)
+    b4 = empty(shape, dtype)
+    np.abs(y, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b3, alpha, out=b5)
+    np.add(b2, b5, out=b5)
+    np.multiply(y, b5, out=b5)
+    np.subtract(1.0, b5, out=b5)
+    t0 = np.greater_equal(b4, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b4, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.add(b2, b3, out=b2)
+    np.subtract(b2, y, out=b2)
+    t3 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.exp(b1, out=b1)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t3, b1, out=b2, scratch=b0)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b4, b2, out=b4)
+    bits.select(t2, b4, out=b5, scratch=b2)
+    np.maximum(0.0, b5, out=b5)
+    t4 = np.sum(b5, axis=-1, keepdims=True)
+    return t4[..., 0]
 
 
 def delta__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
@@ -5278,45 +5510,92 @@ def delta__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None
 
     parameters: alpha in (0, oo), default 1
 
-    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
+    evaluated as: Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, ITE(z < -1/2, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0)), (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)))), (0, True))
     """
     b0 = empty(shape, dtype)
-    np.maximum(0.0, z, out=b0)
+    np.minimum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
-    np.minimum(0.0, z, out=b1)
+    np.exp(b0, out=b1)
     b2 = empty(shape, dtype)
-    np.exp(b1, out=b2)
-    np.multiply(alpha, b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
-    np.add(b0, b2, out=b3)
+    np.multiply(b1, alpha, out=b2)
     t0 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b3)
     b4 = empty(shape, dtype)
-    bits.select(t0, b2, out=b3, scratch=b4)
-    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
-    bits.select(t1, 1.0, out=b3, scratch=b2)
+    np.negative(y, out=b4)
+    b5 = empty(shape, dtype)
+    np.abs(y, out=b5)
+    t1 = np.greater_equal(b5, 0.5, out=empty(shape, np.bool_))
+    t2 = np.less_equal(b5, 2.0, out=empty(shape, np.bool_))
+    np.expm1(b0, out=b0)
+    t3 = np.logical_and(t1, t2, out=empty(shape, np.bool_))
+    t4 = np.logical_not(t3, out=empty(shape, np.bool_))
+    np.multiply(b0, alpha, out=b5)
+    np.add(b3, b5, out=b5)
+    np.multiply(y, b5, out=b5)
+    t5 = np.less(b5, 1.0, out=empty(shape, np.bool_))
+    t6 = np.logical_and(t4, t5, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b5)
+    b6 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b6)
+    np.multiply(b5, b6, out=b6)
+    b7 = empty(shape, dtype) if out is None else out
+    np.add(b2, b3, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t0, b2, out=b7, scratch=b8)
+    t7 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    bits.select(t7, 1.0, out=b7, scratch=b2)
     np.copyto(b2, 0.0)
-    np.expm1(b1, out=b1)
-    np.multiply(alpha, b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.multiply(y, b0, out=b0)
-    t2 = np.less(b0, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b0)
-    bits.select(t2, b0, out=b2, scratch=b1)
-    np.multiply(b3, b2, out=b3)
-    return b3
+    np.add(b3, b4, out=b3)
+    np.add(b3, b0, out=b3)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b6, b3, out=b3)
+    t8 = np.greater(b3, 0.0, out=empty(shape, np.bool_))
+    t9 = np.logical_and(t1, t2, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t9, t8, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t6, t0, out=empty(shape, np.bool_))
+    t12 = np.logical_or(t11, t10, out=empty(shape, np.bool_))
+    t13 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.subtract(b1, b5, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.subtract(b6, b1, out=b6)
+    t14 = np.greater(b6, 0.0, out=empty(shape, np.bool_))
+    t15 = np.logical_and(t1, t2, out=empty(shape, np.bool_))
+    t16 = np.logical_and(t15, t14, out=empty(shape, np.bool_))
+    t17 = np.logical_or(t6, t13, out=empty(shape, np.bool_))
+    t18 = np.logical_or(t17, t16, out=empty(shape, np.bool_))
+    t19 = np.logical_and(t12, t18, out=empty(shape, np.bool_))
+    bits.select(t19, b4, out=b2, scratch=b6)
+    np.multiply(b7, b2, out=b7)
+    return b7
 
 
 def xp_loss__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
-    """RowSum(Max(0, -y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*(alpha*xp.expm1(ops.minimum(0.0, z)) + ops.maximum(0.0, z))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*(alpha*expm1(Min(0, z)) + Max(0, z)) + 1, True))))"""
+    c0 = 1.0 + y
+    c1 = ops.minimum(0.0, z)
+    c2 = ops.maximum(0.0, z)
+    c3 = xp.expm1(c1)
+    c4 = xp.abs(y)
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c4 >= 0.5),(c4 <= 2.0))), ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), c2 + c3 - y))), 1.0 - y*(c2 + alpha*c3))), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
-    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
-    c0 = ops.maximum(0.0, z)
-    c1 = ops.minimum(0.0, z)
-    c2 = alpha*xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, ops.where((z < (-0.5)), c2, c0 + c2))*ops.where((y*(c0 + alpha*xp.expm1(c1)) < 1.0), -y, 0.0)
+    """Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, ITE(z < -1/2, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0)), (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(alpha*expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)))), (0, True))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = xp.exp(c0)
+    c2 = alpha*c1
+    c3 = (z < (-0.5))
+    c4 = ops.maximum(0.0, z)
+    c5 = -y
+    c6 = xp.abs(y)
+    c7 = (c6 >= 0.5)
+    c8 = (c6 <= 2.0)
+    c9 = xp.expm1(c0)
+    c10 = xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c7,c8))),(y*(c4 + alpha*c9) < 1.0)))
+    c11 = 1.0 + y
+    c12 = c11*(1.0 - y)
+    return ops.where((z > 0.0), 1.0, ops.where(c3, c2, c2 + c4))*ops.where(ops.where(c3, xp.logical_or.reduce((c10,xp.logical_and.reduce((c7,c8,(((c12) - (y*((c1) - (c11)))) > 0.0))))), xp.logical_or.reduce((c10,xp.logical_and.reduce((c7,c8,(((c12) - (y*(c4 + c5 + c9))) > 0.0)))))), c5, 0.0)
 
 
 def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
@@ -6775,31 +7054,60 @@ def delta__softmax__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__hinge(z, y, shape, dtype, empty=np.empty):
     """C = Sum(relu(-a[i]*y[i] + 1), (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(Max(0, -y*softmax(z) + 1))
+    evaluated as: RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*softmax_residual(z, y)), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*softmax(z) + 1, True))))
     """
     b0 = empty(shape, dtype)
-    rows.softmax(z, empty=empty, out=b0)
-    np.multiply(y, b0, out=b0)
-    np.subtract(1.0, b0, out=b0)
-    np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.abs(y, out=b0)
+    b1 = empty(shape, dtype)
+    rows.softmax(z, empty=empty, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.subtract(1.0, b1, out=b1)
+    t0 = np.greater_equal(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b0, 2.0, out=empty(shape, np.bool_))
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b0)
+    b2 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b2)
+    np.multiply(b0, b2, out=b0)
+    rows.softmax_residual(z, y, empty=empty, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b0, b2, out=b0)
+    bits.select(t2, b0, out=b1, scratch=b2)
+    np.maximum(0.0, b1, out=b1)
+    t3 = np.sum(b1, axis=-1, keepdims=True)
+    return t3[..., 0]
 
 
 def delta__softmax__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = a*(Piecewise((-y, a*y < 1), (0, True)) - Sum(Piecewise((-a[i]*y[i], a[i]*y[i] < 1), (0, True)), (i, 1, n))),  a = softmax(z)
 
-    evaluated as: softmax_vjp(z, Piecewise((-y, y*softmax(z) < 1), (0, True)))
+    evaluated as: softmax_vjp(z, Piecewise((-y, ((y*softmax(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*softmax_residual(z, y)) > 0))), (0, True)))
     """
     b0 = empty(shape, dtype) if out is None else out
+    np.abs(y, out=b0)
+    t0 = np.greater_equal(b0, 0.5, out=empty(shape, np.bool_))
+    t1 = np.less_equal(b0, 2.0, out=empty(shape, np.bool_))
     np.copyto(b0, 0.0)
+    t2 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
     b1 = empty(shape, dtype)
     rows.softmax(z, empty=empty, out=b1)
     np.multiply(y, b1, out=b1)
-    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b1)
+    t4 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_and(t3, t4, out=empty(shape, np.bool_))
+    np.add(1.0, y, out=b1)
     b2 = empty(shape, dtype)
-    bits.select(t0, b1, out=b0, scratch=b2)
+    np.subtract(1.0, y, out=b2)
+    np.multiply(b1, b2, out=b1)
+    rows.softmax_residual(z, y, empty=empty, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b1, b2, out=b1)
+    t6 = np.greater(b1, 0.0, out=empty(shape, np.bool_))
+    t7 = np.logical_and(t0, t1, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t7, t6, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t5, t8, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    bits.select(t9, b1, out=b0, scratch=b2)
     rows.softmax_vjp(z, b0, empty=empty, out=b0)
     return b0
 
@@ -9318,13 +9626,29 @@ def xp_loss__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def xp_delta__swish__quadratic__p__slow(z, y, n, xp, ops, beta=1.0):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = y - z*((c1)/(1.0 + c1))
+    c3 = xp.abs(z)
+    c4 = beta*c3
+    c5 = -xp.log1p(xp.exp(-c4))
+    c6 = ops.maximum(0.0, c5 + xp.log(c3) + xp.log(beta) - ops.maximum(0.0, c0))
+    c7 = xp.exp(-c6)
+    c8 = -c0
+    c9 = xp.exp(ops.minimum(39.0, c8))
+    c10 = c7 + c4*c7*((c9)/(1.0 + c9))*xp.sign(z)
+    return (-xp.sign(c10)*xp.sign(c2))*xp.exp(c5 + c6 + xp.log(xp.abs(c10)) + xp.log(xp.abs(c2)) - ops.maximum(0.0, c8))
+
+
 def xp_delta__swish__quadratic__p(z, y, n, xp, ops, beta=1.0):
-    """(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    """LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))"""
     c0 = beta*z
     c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
     c3 = xp.exp(ops.minimum(39.0, -c0))
-    return c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+    return ops.log_product(c2*(1.0 + c0*((c3)/(1.0 + c3))), c2*z - y, lambda: xp_delta__swish__quadratic__p__slow(z, y, n, xp, ops, beta=beta))
 
 
 def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
@@ -9558,13 +9882,29 @@ def xp_loss__swish__sse__p(z, y, n, xp, ops, beta=1.0):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def xp_delta__swish__sse__p__slow(z, y, n, xp, ops, beta=1.0):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = y - z*((c1)/(1.0 + c1))
+    c3 = xp.abs(z)
+    c4 = beta*c3
+    c5 = -xp.log1p(xp.exp(-c4))
+    c6 = ops.maximum(0.0, c5 + xp.log(c3) + xp.log(beta) - ops.maximum(0.0, c0))
+    c7 = xp.exp(-c6)
+    c8 = -c0
+    c9 = xp.exp(ops.minimum(39.0, c8))
+    c10 = c7 + c4*c7*((c9)/(1.0 + c9))*xp.sign(z)
+    return (-xp.sign(c10)*xp.sign(c2))*xp.exp(c5 + c6 + xp.log(xp.abs(c10)) + xp.log(xp.abs(c2)) - ops.maximum(0.0, c8))
+
+
 def xp_delta__swish__sse__p(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)"""
+    """2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))"""
     c0 = beta*z
     c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
     c3 = xp.exp(ops.minimum(39.0, -c0))
-    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)
+    return 2.0*ops.log_product(c2*(1.0 + c0*((c3)/(1.0 + c3))), c2*z - y, lambda: xp_delta__swish__sse__p__slow(z, y, n, xp, ops, beta=beta))
 
 
 def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
@@ -9804,13 +10144,29 @@ def xp_loss__swish__mse__p(z, y, n, xp, ops, beta=1.0):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def xp_delta__swish__mse__p__slow(z, y, n, xp, ops, beta=1.0):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))"""
+    c0 = beta*z
+    c1 = xp.exp(ops.minimum(39.0, c0))
+    c2 = y - z*((c1)/(1.0 + c1))
+    c3 = xp.abs(z)
+    c4 = beta*c3
+    c5 = -xp.log1p(xp.exp(-c4))
+    c6 = ops.maximum(0.0, c5 + xp.log(c3) + xp.log(beta) - ops.maximum(0.0, c0))
+    c7 = xp.exp(-c6)
+    c8 = -c0
+    c9 = xp.exp(ops.minimum(39.0, c8))
+    c10 = c7 + c4*c7*((c9)/(1.0 + c9))*xp.sign(z)
+    return (-xp.sign(c10)*xp.sign(c2))*xp.exp(c5 + c6 + xp.log(xp.abs(c10)) + xp.log(xp.abs(c2)) - ops.maximum(0.0, c8))
+
+
 def xp_delta__swish__mse__p(z, y, n, xp, ops, beta=1.0):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)/n"""
+    """2*LogProduct((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*sign(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))) + log(Abs(beta*exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)*sign(z) + exp(-Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))) - log1p(exp(-beta*Abs(z))) - Max(0, -beta*z) + Max(0, log(beta) + log(Abs(z)) - log1p(exp(-beta*Abs(z))) - Max(0, beta*z))))/n"""
     c0 = beta*z
     c1 = xp.exp(ops.minimum(39.0, c0))
     c2 = ((c1)/(1.0 + c1))
     c3 = xp.exp(ops.minimum(39.0, -c0))
-    return 2.0*c2*(1.0 + c0*((c3)/(1.0 + c3)))*(c2*z - y)/n
+    return 2.0*ops.log_product(c2*(1.0 + c0*((c3)/(1.0 + c3))), c2*z - y, lambda: xp_delta__swish__mse__p__slow(z, y, n, xp, ops, beta=beta))/n
 
 
 def loss__swish__l1(z, y, shape, dtype, empty=np.empty):

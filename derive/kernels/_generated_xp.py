@@ -248,11 +248,19 @@ def loss__sigmoid__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__sigmoid__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    c0 = y - ops.step(z)
+    c1 = xp.exp(-xp.abs(z))
+    c2 = ops.copysign(((c1)/(1.0 + c1)), z)
+    return (xp.sign(((-c0) - (c2))))*xp.exp(xp.log(xp.abs(((-c0) - (c2)))) - ops.maximum(0.0, z) - ops.maximum(0.0, -z) - 2.0*xp.log1p(c1))
+
+
 def delta__sigmoid__quadratic(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    return c1*(1.0 - c1)*((ops.step(z) - y) - (ops.copysign(c1, z)))
+    return ops.log_product(c1*(1.0 - c1), ((ops.step(z) - y) - (ops.copysign(c1, z))), lambda: delta__sigmoid__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__sigmoid__sse(z, y, n, xp, ops):
@@ -261,11 +269,19 @@ def loss__sigmoid__sse(z, y, n, xp, ops):
     return (xp.sum(((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__sigmoid__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    c0 = y - ops.step(z)
+    c1 = xp.exp(-xp.abs(z))
+    c2 = ops.copysign(((c1)/(1.0 + c1)), z)
+    return (xp.sign(((-c0) - (c2))))*xp.exp(xp.log(xp.abs(((-c0) - (c2)))) - ops.maximum(0.0, z) - ops.maximum(0.0, -z) - 2.0*xp.log1p(c1))
+
+
 def delta__sigmoid__sse(z, y, n, xp, ops):
-    """2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    return 2.0*c1*(1.0 - c1)*((ops.step(z) - y) - (ops.copysign(c1, z)))
+    return 2.0*ops.log_product(c1*(1.0 - c1), ((ops.step(z) - y) - (ops.copysign(c1, z))), lambda: delta__sigmoid__sse__slow(z, y, n, xp, ops))
 
 
 def loss__sigmoid__mse(z, y, n, xp, ops):
@@ -274,11 +290,19 @@ def loss__sigmoid__mse(z, y, n, xp, ops):
     return (xp.sum(((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__sigmoid__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z))"""
+    c0 = y - ops.step(z)
+    c1 = xp.exp(-xp.abs(z))
+    c2 = ops.copysign(((c1)/(1.0 + c1)), z)
+    return (xp.sign(((-c0) - (c2))))*xp.exp(xp.log(xp.abs(((-c0) - (c2)))) - ops.maximum(0.0, z) - ops.maximum(0.0, -z) - 2.0*xp.log1p(c1))
+
+
 def delta__sigmoid__mse(z, y, n, xp, ops):
-    """2*(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))/n"""
+    """2*LogProduct((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - 2*log1p(exp(-Abs(z))) - Max(0, -z) - Max(0, z)))/n"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    return 2.0*c1*(1.0 - c1)*((ops.step(z) - y) - (ops.copysign(c1, z)))/n
+    return 2.0*ops.log_product(c1*(1.0 - c1), ((ops.step(z) - y) - (ops.copysign(c1, z))), lambda: delta__sigmoid__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__sigmoid__bce(z, y, n, xp, ops):
@@ -349,11 +373,19 @@ def loss__sigmoid__poisson(z, y, n, xp, ops):
     return (xp.sum(((y*(ops.maximum(0.0, -z) + xp.log1p(c0)) + ops.step(z)) - (ops.copysign(((c0)/(1.0 + c0)), z))), axis=-1, keepdims=True))[..., 0]
 
 
+def delta__sigmoid__poisson__slow(z, y, n, xp, ops):
+    """SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z))"""
+    c0 = y - ops.step(z)
+    c1 = xp.exp(-xp.abs(z))
+    c2 = ops.copysign(((c1)/(1.0 + c1)), z)
+    return (-xp.sign(((-c0) - (c2))))*xp.exp(xp.log(xp.abs(((-c0) - (c2)))) - ops.maximum(0.0, z) - xp.log1p(c1))
+
+
 def delta__sigmoid__poisson(z, y, n, xp, ops):
-    """Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)"""
+    """-LogProduct(-Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1), Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), SignedExp(-sign(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), log(Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))) - log1p(exp(-Abs(z))) - Max(0, z)))"""
     c0 = xp.exp(ops.minimum(39.0, -z))
     c1 = xp.exp(-xp.abs(z))
-    return ((ops.step(z) - y) - (ops.copysign(((c1)/(1.0 + c1)), z)))*((c0)/(1.0 + c0))
+    return -ops.log_product(-((c0)/(1.0 + c0)), ((ops.step(z) - y) - (ops.copysign(((c1)/(1.0 + c1)), z))), lambda: delta__sigmoid__poisson__slow(z, y, n, xp, ops))
 
 
 def loss__sigmoid__log_cosh(z, y, n, xp, ops):
@@ -371,17 +403,22 @@ def delta__sigmoid__log_cosh(z, y, n, xp, ops):
 
 
 def loss__sigmoid__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1))"""
-    c0 = xp.exp(ops.minimum(39.0, z))
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*((c0)/(1.0 + c0))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1, True))))"""
+    c0 = xp.exp(-xp.abs(z))
+    c1 = xp.abs(y)
+    c2 = xp.exp(ops.minimum(39.0, z))
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c1 >= 0.5),(c1 <= 2.0))), (((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z))))), 1.0 - y*((c2)/(1.0 + c2)))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__sigmoid__hinge(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) > 0))), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.exp(ops.minimum(39.0, z))
-    return c1*(1.0 - c1)*ops.where((y*((c2)/(1.0 + c2)) < 1.0), -y, 0.0)
+    c2 = xp.abs(y)
+    c3 = (c2 >= 0.5)
+    c4 = (c2 <= 2.0)
+    c5 = xp.exp(ops.minimum(39.0, z))
+    return c1*(1.0 - c1)*ops.where(xp.logical_or.reduce((xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c3,c4))),(y*((c5)/(1.0 + c5)) < 1.0))),xp.logical_and.reduce((c3,c4,((((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(c1, z))))) > 0.0))))), -y, 0.0)
 
 
 def loss__sigmoid__focal(z, y, n, xp, ops):
@@ -412,12 +449,24 @@ def loss__tanh__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def delta__tanh__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    c0 = 1.0 + y - 2.0*ops.step(z)
+    c1 = xp.abs(z)
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c1))
+    c3 = ops.copysign(2.0*c2/(1.0 + c2), z)
+    c4 = (c1 > 0.5)
+    c5 = y - xp.tanh(z)
+    c6 = 2.0*z
+    return (xp.sign(ops.where(c4, ((-c0) - (c3)), -c5)))*xp.exp(c6 + 1.3862943611198906 + xp.log(xp.abs(ops.where(c4, ((-c0) - (c3)), -c5))) - 2.0*ops.maximum(0.0, c6) - 2.0*xp.log1p(xp.exp(-2.0*c1)))
+
+
 def delta__tanh__quadratic(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    """LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    return c2*(2.0 - c2)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y)
+    return ops.log_product(c2*(2.0 - c2), ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), lambda: delta__tanh__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__tanh__sse(z, y, n, xp, ops):
@@ -427,13 +476,24 @@ def loss__tanh__sse(z, y, n, xp, ops):
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def delta__tanh__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    c0 = 1.0 + y - 2.0*ops.step(z)
+    c1 = xp.abs(z)
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c1))
+    c3 = ops.copysign(2.0*c2/(1.0 + c2), z)
+    c4 = (c1 > 0.5)
+    c5 = y - xp.tanh(z)
+    c6 = 2.0*z
+    return (xp.sign(ops.where(c4, ((-c0) - (c3)), -c5)))*xp.exp(c6 + 1.3862943611198906 + xp.log(xp.abs(ops.where(c4, ((-c0) - (c3)), -c5))) - 2.0*ops.maximum(0.0, c6) - 2.0*xp.log1p(xp.exp(-2.0*c1)))
+
+
 def delta__tanh__sse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    """2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
-    c2 = c1/(1.0 + c1)
-    c3 = 2.0*c2
-    return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)
+    c2 = 2.0*c1/(1.0 + c1)
+    return 2.0*ops.log_product(c2*(2.0 - c2), ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), lambda: delta__tanh__sse__slow(z, y, n, xp, ops))
 
 
 def loss__tanh__mse(z, y, n, xp, ops):
@@ -443,13 +503,24 @@ def loss__tanh__mse(z, y, n, xp, ops):
     return (xp.sum(ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(2.0*c1/(1.0 + c1), z)))**2, (xp.tanh(z) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__tanh__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4))"""
+    c0 = 1.0 + y - 2.0*ops.step(z)
+    c1 = xp.abs(z)
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c1))
+    c3 = ops.copysign(2.0*c2/(1.0 + c2), z)
+    c4 = (c1 > 0.5)
+    c5 = y - xp.tanh(z)
+    c6 = 2.0*z
+    return (xp.sign(ops.where(c4, ((-c0) - (c3)), -c5)))*xp.exp(c6 + 1.3862943611198906 + xp.log(xp.abs(ops.where(c4, ((-c0) - (c3)), -c5))) - 2.0*ops.maximum(0.0, c6) - 2.0*xp.log1p(xp.exp(-2.0*c1)))
+
+
 def delta__tanh__mse(z, y, n, xp, ops):
-    """4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))*exp(-2*Min(tanh_clamp, Abs(z)))/(n*(1 + exp(-2*Min(tanh_clamp, Abs(z)))))"""
+    """2*LogProduct(2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), SignedExp(sign(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), 2*z + log(Abs(Piecewise((Minus(-(y - 2*step(z) + 1), copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-(y - tanh(z)), True)))) - 2*log1p(exp(-2*Abs(z))) - 2*Max(0, 2*z) + log(4)))/n"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
-    c2 = c1/(1.0 + c1)
-    c3 = 2.0*c2
-    return 4.0*c2*(2.0 - c3)*ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c3, z))), xp.tanh(z) - y)/n
+    c2 = 2.0*c1/(1.0 + c1)
+    return 2.0*ops.log_product(c2*(2.0 - c2), ops.where((c0 > 0.5), (((-1.0) - y + 2.0*ops.step(z)) - (ops.copysign(c2, z))), xp.tanh(z) - y), lambda: delta__tanh__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__tanh__l1(z, y, n, xp, ops):
@@ -505,15 +576,28 @@ def delta__tanh__log_cosh(z, y, n, xp, ops):
 
 
 def loss__tanh__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*tanh(z) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*xp.tanh(z)), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*tanh(z) + 1, True))))"""
+    c0 = 1.0 + y
+    c1 = xp.abs(z)
+    c2 = xp.exp(-2.0*ops.minimum(374.0, c1))
+    c3 = xp.tanh(z)
+    c4 = xp.abs(y)
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c4 >= 0.5),(c4 <= 2.0))), ((c0*(1.0 - y)) - (y*ops.where((c1 > 0.5), ((2.0*ops.step(z) - c0) - (ops.copysign(2.0*c2/(1.0 + c2), z))), c3 - y))), 1.0 - c3*y)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__hinge(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
-    c0 = xp.exp(-2.0*ops.minimum(374.0, xp.abs(z)))
-    c1 = 2.0*c0/(1.0 + c0)
-    return c1*(2.0 - c1)*ops.where((y*xp.tanh(z) < 1.0), -y, 0.0)
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, ITE(Abs(z) > 1/2, ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) > 0)), ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + tanh(z))) > 0)))), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    c3 = xp.tanh(z)
+    c4 = xp.abs(y)
+    c5 = (c4 >= 0.5)
+    c6 = (c4 <= 2.0)
+    c7 = xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c5,c6))),(c3*y < 1.0)))
+    c8 = 1.0 + y
+    c9 = c8*(1.0 - y)
+    return c2*(2.0 - c2)*ops.where(ops.where((c0 > 0.5), xp.logical_or.reduce((c7,xp.logical_and.reduce((c5,c6,(((c9) - (y*((2.0*ops.step(z) - c8) - (ops.copysign(c2, z))))) > 0.0))))), xp.logical_or.reduce((c7,xp.logical_and.reduce((c5,c6,(((c9) - (y*(c3 - y))) > 0.0)))))), -y, 0.0)
 
 
 def loss__relu__quadratic(z, y, n, xp, ops):
@@ -667,10 +751,17 @@ def loss__softplus__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__softplus__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    c0 = xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = c0 + ops.maximum(0.0, z) - y
+    return (xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - c0 - ops.maximum(0.0, -z))
+
+
 def delta__softplus__quadratic(z, y, n, xp, ops):
-    """(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))"""
     c0 = xp.exp(ops.minimum(39.0, z))
-    return (ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
+    return ops.log_product(((c0)/(1.0 + c0)), ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, lambda: delta__softplus__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__softplus__sse(z, y, n, xp, ops):
@@ -678,10 +769,17 @@ def loss__softplus__sse(z, y, n, xp, ops):
     return (xp.sum((ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__softplus__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    c0 = xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = c0 + ops.maximum(0.0, z) - y
+    return (xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - c0 - ops.maximum(0.0, -z))
+
+
 def delta__softplus__sse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))"""
     c0 = xp.exp(ops.minimum(39.0, z))
-    return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))
+    return 2.0*ops.log_product(((c0)/(1.0 + c0)), ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, lambda: delta__softplus__sse__slow(z, y, n, xp, ops))
 
 
 def loss__softplus__mse(z, y, n, xp, ops):
@@ -689,10 +787,17 @@ def loss__softplus__mse(z, y, n, xp, ops):
     return (xp.sum((ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__softplus__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z))"""
+    c0 = xp.log1p(xp.exp(-xp.abs(z)))
+    c1 = c0 + ops.maximum(0.0, z) - y
+    return (xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - c0 - ops.maximum(0.0, -z))
+
+
 def delta__softplus__mse(z, y, n, xp, ops):
-    """2*(-y + log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    """2*LogProduct(Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + log1p(exp(-Abs(z))) + Max(0, z), SignedExp(sign(-y + log1p(exp(-Abs(z))) + Max(0, z)), log(Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))) - log1p(exp(-Abs(z))) - Max(0, -z)))/n"""
     c0 = xp.exp(ops.minimum(39.0, z))
-    return 2.0*(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y)*((c0)/(1.0 + c0))/n
+    return 2.0*ops.log_product(((c0)/(1.0 + c0)), ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z))) - y, lambda: delta__softplus__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__softplus__l1(z, y, n, xp, ops):
@@ -763,12 +868,19 @@ def loss__elu__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def delta__elu__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)
+    return (xp.sign(c1))*xp.exp(ops.where((z > 0.0), 0.0, z) + xp.log(xp.abs(c1)))
+
+
 def delta__elu__quadratic(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
+    """LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
     c2 = xp.exp(c1)
-    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
+    return ops.log_product(ops.where((z > 0.0), 1.0, c0 + c2), ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y), lambda: delta__elu__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__elu__sse(z, y, n, xp, ops):
@@ -777,12 +889,19 @@ def loss__elu__sse(z, y, n, xp, ops):
     return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True))[..., 0]
 
 
+def delta__elu__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)
+    return (xp.sign(c1))*xp.exp(ops.where((z > 0.0), 0.0, z) + xp.log(xp.abs(c1)))
+
+
 def delta__elu__sse(z, y, n, xp, ops):
-    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))"""
+    """2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
     c2 = xp.exp(c1)
-    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0, c0 + c2), ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y), lambda: delta__elu__sse__slow(z, y, n, xp, ops))
 
 
 def loss__elu__mse(z, y, n, xp, ops):
@@ -791,12 +910,19 @@ def loss__elu__mse(z, y, n, xp, ops):
     return (xp.sum(ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y))**2, (ops.maximum(0.0, z) + xp.expm1(c0) - y)**2), axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__elu__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
+    c0 = ops.minimum(0.0, z)
+    c1 = ops.where((z < (-0.5)), ((xp.exp(c0)) - (1.0 + y)), ops.maximum(0.0, z) + xp.expm1(c0) - y)
+    return (xp.sign(c1))*xp.exp(ops.where((z > 0.0), 0.0, z) + xp.log(xp.abs(c1)))
+
+
 def delta__elu__mse(z, y, n, xp, ops):
-    """2*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))/n"""
+    """2*LogProduct(Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True)), Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), SignedExp(sign(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), Piecewise((0, z > 0), (z, True)) + log(Abs(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))))))/n"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
     c2 = xp.exp(c1)
-    return 2.0*ops.where((z > 0.0), 1.0, c0 + c2)*ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y)/n
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0, c0 + c2), ops.where((z < (-0.5)), ((c2) - (1.0 + y)), c0 + xp.expm1(c1) - y), lambda: delta__elu__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__elu__l1(z, y, n, xp, ops):
@@ -848,15 +974,28 @@ def delta__elu__log_cosh(z, y, n, xp, ops):
 
 
 def loss__elu__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*(expm1(Min(0, z)) + Max(0, z)) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*(ops.maximum(0.0, z) + xp.expm1(ops.minimum(0.0, z)))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*(expm1(Min(0, z)) + Max(0, z)) + 1, True))))"""
+    c0 = 1.0 + y
+    c1 = ops.minimum(0.0, z)
+    c2 = ops.maximum(0.0, z) + xp.expm1(c1)
+    c3 = xp.abs(y)
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c3 >= 0.5),(c3 <= 2.0))), ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), c2 - y))), 1.0 - c2*y)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__elu__hinge(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))"""
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, ITE(z < -1/2, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0)), (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)))), (0, True))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    return ops.where((z > 0.0), 1.0, c0 + xp.exp(c1))*ops.where((y*(c0 + xp.expm1(c1)) < 1.0), -y, 0.0)
+    c2 = xp.exp(c1)
+    c3 = -y
+    c4 = xp.abs(y)
+    c5 = (c4 >= 0.5)
+    c6 = (c4 <= 2.0)
+    c7 = c0 + xp.expm1(c1)
+    c8 = xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c5,c6))),(c7*y < 1.0)))
+    c9 = 1.0 + y
+    c10 = c9*(1.0 - y)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where(ops.where((z < (-0.5)), xp.logical_or.reduce((c8,xp.logical_and.reduce((c5,c6,(((c10) - (y*((c2) - (c9)))) > 0.0))))), xp.logical_or.reduce((c8,xp.logical_and.reduce((c5,c6,(((c10) - (y*(c3 + c7))) > 0.0)))))), c3, 0.0)
 
 
 def loss__silu__quadratic(z, y, n, xp, ops):
@@ -865,12 +1004,26 @@ def loss__silu__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__silu__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__silu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
+    return ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__silu__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__silu__sse(z, y, n, xp, ops):
@@ -879,12 +1032,26 @@ def loss__silu__sse(z, y, n, xp, ops):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__silu__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__silu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
+    return 2.0*ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__silu__sse__slow(z, y, n, xp, ops))
 
 
 def loss__silu__mse(z, y, n, xp, ops):
@@ -893,12 +1060,26 @@ def loss__silu__mse(z, y, n, xp, ops):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__silu__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__silu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    """2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
+    return 2.0*ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__silu__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__silu__l1(z, y, n, xp, ops):
@@ -965,10 +1146,21 @@ def loss__gelu__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(z*ops.ndtr(z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__gelu__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    c0 = y - z*ops.ndtr(z)
+    c1 = ops.log_ndtr(z)
+    c2 = xp.abs(z)
+    c5 = (0.5)*ops.clip(z, -55.0, 55.0)**2
+    c6 = ops.maximum(c1, 0.34657359027997264 + (-0.5723649429247001) - 0.6931471805599453 + xp.log(c2) - c5)
+    c7 = 0.3989422804014327*(c2*xp.exp(-c5 - c6)*xp.sign(z)) + xp.exp(c1 - c6)
+    return (-xp.sign(c0)*xp.sign(c7))*xp.exp(c6 + xp.log(xp.abs(c0)) + xp.log(xp.abs(c7)))
+
+
 def delta__gelu__quadratic(z, y, n, xp, ops):
-    """(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
+    return ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__gelu__sse(z, y, n, xp, ops):
@@ -976,10 +1168,21 @@ def loss__gelu__sse(z, y, n, xp, ops):
     return (xp.sum((z*ops.ndtr(z) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__gelu__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    c0 = y - z*ops.ndtr(z)
+    c1 = ops.log_ndtr(z)
+    c2 = xp.abs(z)
+    c5 = (0.5)*ops.clip(z, -55.0, 55.0)**2
+    c6 = ops.maximum(c1, 0.34657359027997264 + (-0.5723649429247001) - 0.6931471805599453 + xp.log(c2) - c5)
+    c7 = 0.3989422804014327*(c2*xp.exp(-c5 - c6)*xp.sign(z)) + xp.exp(c1 - c6)
+    return (-xp.sign(c0)*xp.sign(c7))*xp.exp(c6 + xp.log(xp.abs(c0)) + xp.log(xp.abs(c7)))
+
+
 def delta__gelu__sse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))"""
+    """2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)
+    return 2.0*ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__sse__slow(z, y, n, xp, ops))
 
 
 def loss__gelu__mse(z, y, n, xp, ops):
@@ -987,10 +1190,21 @@ def loss__gelu__mse(z, y, n, xp, ops):
     return (xp.sum((z*ops.ndtr(z) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__gelu__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))"""
+    c0 = y - z*ops.ndtr(z)
+    c1 = ops.log_ndtr(z)
+    c2 = xp.abs(z)
+    c5 = (0.5)*ops.clip(z, -55.0, 55.0)**2
+    c6 = ops.maximum(c1, 0.34657359027997264 + (-0.5723649429247001) - 0.6931471805599453 + xp.log(c2) - c5)
+    c7 = 0.3989422804014327*(c2*xp.exp(-c5 - c6)*xp.sign(z)) + xp.exp(c1 - c6)
+    return (-xp.sign(c0)*xp.sign(c7))*xp.exp(c6 + xp.log(xp.abs(c0)) + xp.log(xp.abs(c7)))
+
+
 def delta__gelu__mse(z, y, n, xp, ops):
-    """2*(-y + z*Phi(z))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))/n"""
+    """2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n"""
     c0 = ops.ndtr(z)
-    return 2.0*(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*(c0*z - y)/n
+    return 2.0*ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__gelu__l1(z, y, n, xp, ops):
@@ -1144,13 +1358,17 @@ def delta__softmax__log_cosh(z, y, n, xp, ops):
 
 
 def loss__softmax__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, -y*softmax(z) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.softmax(z)), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*softmax_residual(z, y)), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*softmax(z) + 1, True))))"""
+    c0 = xp.abs(y)
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c0 >= 0.5),(c0 <= 2.0))), (((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y))), 1.0 - y*ops.softmax(z))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__hinge(z, y, n, xp, ops):
-    """softmax_vjp(z, Piecewise((-y, y*softmax(z) < 1), (0, True)))"""
-    return ops.softmax_vjp(z, ops.where((y*ops.softmax(z) < 1.0), -y, 0.0))
+    """softmax_vjp(z, Piecewise((-y, ((y*softmax(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*softmax_residual(z, y)) > 0))), (0, True)))"""
+    c0 = xp.abs(y)
+    c1 = (c0 >= 0.5)
+    c2 = (c0 <= 2.0)
+    return ops.softmax_vjp(z, ops.where(xp.logical_or.reduce((xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c1,c2))),(y*ops.softmax(z) < 1.0))),xp.logical_and.reduce((c1,c2,((((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y))) > 0.0))))), -y, 0.0))
 
 
 def loss__mish__quadratic(z, y, n, xp, ops):
@@ -1158,15 +1376,33 @@ def loss__mish__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__mish__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    c0 = xp.abs(z)
+    c1 = y - z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-c0)))
+    c3 = 3.0*z
+    c4 = 2.0*z
+    c5 = 1.3862943611198906 + xp.log(c0)
+    c6 = ops.maximum(c3, ops.maximum(c5, ops.maximum(1.3862943611198906, ops.maximum(c5 + z, ops.maximum(c4 + 1.3862943611198906, z + 1.791759469228055)))))
+    c7 = -c6
+    c8 = 4.0*xp.exp(c7)
+    c9 = xp.exp(c7 + z)
+    c10 = c0*xp.sign(z)
+    c11 = c8 + 4.0*xp.exp(c4 + c7) + 6.0*c9 + c10*c8 + 4.0*c10*c9 + xp.exp(c3 + c7)
+    c13 = ops.maximum(c4, ops.maximum(0.6931471805599453, z + 0.6931471805599453))
+    c14 = -c13
+    return (-xp.sign(c1)*xp.sign(c11))*xp.exp(c6 + z + xp.log(xp.abs(c1)) + xp.log(xp.abs(c11)) - 2.0*c13 - 2.0*xp.log(2.0*xp.exp(c14) + 2.0*xp.exp(c14 + z) + xp.exp(c14 + c4)))
+
+
 def delta__mish__quadratic(z, y, n, xp, ops):
-    """(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
-    c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(39.0, z))
-    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
-    return (c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    c3 = xp.exp(ops.minimum(39.0, z))
+    c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
+    c5 = xp.tanh(c0)
+    return ops.log_product(ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + c5), c5*z - y, lambda: delta__mish__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__mish__sse(z, y, n, xp, ops):
@@ -1174,15 +1410,33 @@ def loss__mish__sse(z, y, n, xp, ops):
     return (xp.sum((z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__mish__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    c0 = xp.abs(z)
+    c1 = y - z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-c0)))
+    c3 = 3.0*z
+    c4 = 2.0*z
+    c5 = 1.3862943611198906 + xp.log(c0)
+    c6 = ops.maximum(c3, ops.maximum(c5, ops.maximum(1.3862943611198906, ops.maximum(c5 + z, ops.maximum(c4 + 1.3862943611198906, z + 1.791759469228055)))))
+    c7 = -c6
+    c8 = 4.0*xp.exp(c7)
+    c9 = xp.exp(c7 + z)
+    c10 = c0*xp.sign(z)
+    c11 = c8 + 4.0*xp.exp(c4 + c7) + 6.0*c9 + c10*c8 + 4.0*c10*c9 + xp.exp(c3 + c7)
+    c13 = ops.maximum(c4, ops.maximum(0.6931471805599453, z + 0.6931471805599453))
+    c14 = -c13
+    return (-xp.sign(c1)*xp.sign(c11))*xp.exp(c6 + z + xp.log(xp.abs(c1)) + xp.log(xp.abs(c11)) - 2.0*c13 - 2.0*xp.log(2.0*xp.exp(c14) + 2.0*xp.exp(c14 + z) + xp.exp(c14 + c4)))
+
+
 def delta__mish__sse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))"""
+    """2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
-    c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(39.0, z))
-    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
-    return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    c3 = xp.exp(ops.minimum(39.0, z))
+    c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
+    c5 = xp.tanh(c0)
+    return 2.0*ops.log_product(ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + c5), c5*z - y, lambda: delta__mish__sse__slow(z, y, n, xp, ops))
 
 
 def loss__mish__mse(z, y, n, xp, ops):
@@ -1190,15 +1444,33 @@ def loss__mish__mse(z, y, n, xp, ops):
     return (xp.sum((z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__mish__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))"""
+    c0 = xp.abs(z)
+    c1 = y - z*xp.tanh(ops.maximum(0.0, z) + xp.log1p(xp.exp(-c0)))
+    c3 = 3.0*z
+    c4 = 2.0*z
+    c5 = 1.3862943611198906 + xp.log(c0)
+    c6 = ops.maximum(c3, ops.maximum(c5, ops.maximum(1.3862943611198906, ops.maximum(c5 + z, ops.maximum(c4 + 1.3862943611198906, z + 1.791759469228055)))))
+    c7 = -c6
+    c8 = 4.0*xp.exp(c7)
+    c9 = xp.exp(c7 + z)
+    c10 = c0*xp.sign(z)
+    c11 = c8 + 4.0*xp.exp(c4 + c7) + 6.0*c9 + c10*c8 + 4.0*c10*c9 + xp.exp(c3 + c7)
+    c13 = ops.maximum(c4, ops.maximum(0.6931471805599453, z + 0.6931471805599453))
+    c14 = -c13
+    return (-xp.sign(c1)*xp.sign(c11))*xp.exp(c6 + z + xp.log(xp.abs(c1)) + xp.log(xp.abs(c11)) - 2.0*c13 - 2.0*xp.log(2.0*xp.exp(c14) + 2.0*xp.exp(c14 + z) + xp.exp(c14 + c4)))
+
+
 def delta__mish__mse(z, y, n, xp, ops):
-    """2*(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))/n"""
+    """2*LogProduct(Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True)), -y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), SignedExp(sign(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))*sign(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))), z - 2*log(2*exp(z - Max(2*z, z + log(2), log(2))) + exp(2*z - Max(2*z, z + log(2), log(2))) + 2*exp(-Max(2*z, z + log(2), log(2)))) + log(Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))) + log(Abs(4*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 6*exp(z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(2*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + exp(3*z - Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4)))*Abs(z)*sign(z) + 4*exp(-Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))) - 2*Max(2*z, z + log(2), log(2)) + Max(3*z, z + log(6), 2*z + log(4), log(Abs(z)) + log(4), z + log(Abs(z)) + log(4), log(4))))/n"""
     c0 = ops.maximum(0.0, z) + xp.log1p(xp.exp(-xp.abs(z)))
-    c1 = xp.tanh(c0)
-    c2 = xp.exp(-2.0*ops.minimum(374.0, c0))
-    c3 = 2.0*c2/(1.0 + c2)
-    c4 = xp.exp(ops.minimum(39.0, z))
-    c5 = c3*z*(2.0 - c3)*((c4)/(1.0 + c4))
-    return 2.0*(c1*z - y)*ops.where((c0 > 0.5), ((c5 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c3, c0))), c1 + c5)/n
+    c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
+    c2 = 2.0*c1/(1.0 + c1)
+    c3 = xp.exp(ops.minimum(39.0, z))
+    c4 = c2*z*(2.0 - c2)*((c3)/(1.0 + c3))
+    c5 = xp.tanh(c0)
+    return 2.0*ops.log_product(ops.where((c0 > 0.5), ((c4 + 2.0*ops.step(c0) - 1.0) - (ops.copysign(c2, c0))), c4 + c5), c5*z - y, lambda: delta__mish__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__mish__l1(z, y, n, xp, ops):
@@ -1273,11 +1545,17 @@ def loss__selu__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__selu__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
+    return (xp.sign(c0))*xp.exp(ops.where((z > 0.0), 0.04945754842422913, z + 0.564233305543254) + xp.log(xp.abs(c0)))
+
+
 def delta__selu__quadratic(z, y, n, xp, ops):
-    """(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))"""
+    """LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))"""
     c0 = (1.0507009873554805)*ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    return (c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))
+    return ops.log_product(ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1)), c0 + (1.7580993408473768)*xp.expm1(c1) - y, lambda: delta__selu__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__selu__sse(z, y, n, xp, ops):
@@ -1285,11 +1563,17 @@ def loss__selu__sse(z, y, n, xp, ops):
     return (xp.sum(((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__selu__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
+    return (xp.sign(c0))*xp.exp(ops.where((z > 0.0), 0.04945754842422913, z + 0.564233305543254) + xp.log(xp.abs(c0)))
+
+
 def delta__selu__sse(z, y, n, xp, ops):
-    """2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))"""
+    """2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))"""
     c0 = (1.0507009873554805)*ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    return 2.0*(c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1)), c0 + (1.7580993408473768)*xp.expm1(c1) - y, lambda: delta__selu__sse__slow(z, y, n, xp, ops))
 
 
 def loss__selu__mse(z, y, n, xp, ops):
@@ -1297,11 +1581,17 @@ def loss__selu__mse(z, y, n, xp, ops):
     return (xp.sum(((1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__selu__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)))"""
+    c0 = (1.0507009873554805)*ops.maximum(0.0, z) + (1.7580993408473768)*xp.expm1(ops.minimum(0.0, z)) - y
+    return (xp.sign(c0))*xp.exp(ops.where((z > 0.0), 0.04945754842422913, z + 0.564233305543254) + xp.log(xp.abs(c0)))
+
+
 def delta__selu__mse(z, y, n, xp, ops):
-    """2*(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))/n"""
+    """2*LogProduct(Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True)), -y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, SignedExp(sign(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000), Piecewise((log(5253504936777402467096674926473/5000000000000000000000000000000), z > 0), (z + log(87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000), True)) + log(Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000))))/n"""
     c0 = (1.0507009873554805)*ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
-    return 2.0*(c0 + (1.7580993408473768)*xp.expm1(c1) - y)*ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1))/n
+    return 2.0*ops.log_product(ops.where((z > 0.0), 1.0507009873554805, c0 + (1.7580993408473768)*xp.exp(c1)), c0 + (1.7580993408473768)*xp.expm1(c1) - y, lambda: delta__selu__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__selu__l1(z, y, n, xp, ops):
@@ -1360,10 +1650,18 @@ def loss__softsign__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__softsign__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = y - z/(1.0 + c0)
+    c2 = xp.log(c0)
+    return (-xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - 2.0*ops.maximum(0.0, c2) - 2.0*xp.log1p(xp.exp(-xp.abs(c2))))
+
+
 def delta__softsign__quadratic(z, y, n, xp, ops):
-    """(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    """LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))"""
     c0 = 1.0 + xp.abs(z)
-    return (z/c0 - y)/c0**2
+    return ops.log_product(1.0/(c0**2), z/c0 - y, lambda: delta__softsign__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__softsign__sse(z, y, n, xp, ops):
@@ -1371,10 +1669,18 @@ def loss__softsign__sse(z, y, n, xp, ops):
     return (xp.sum((z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__softsign__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = y - z/(1.0 + c0)
+    c2 = xp.log(c0)
+    return (-xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - 2.0*ops.maximum(0.0, c2) - 2.0*xp.log1p(xp.exp(-xp.abs(c2))))
+
+
 def delta__softsign__sse(z, y, n, xp, ops):
-    """2*(-y + z/(Abs(z) + 1))/(Abs(z) + 1)**2"""
+    """2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))"""
     c0 = 1.0 + xp.abs(z)
-    return 2.0*(z/c0 - y)/c0**2
+    return 2.0*ops.log_product(1.0/(c0**2), z/c0 - y, lambda: delta__softsign__sse__slow(z, y, n, xp, ops))
 
 
 def loss__softsign__mse(z, y, n, xp, ops):
@@ -1382,10 +1688,18 @@ def loss__softsign__mse(z, y, n, xp, ops):
     return (xp.sum((z/(1.0 + xp.abs(z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__softsign__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z))))"""
+    c0 = xp.abs(z)
+    c1 = y - z/(1.0 + c0)
+    c2 = xp.log(c0)
+    return (-xp.sign(c1))*xp.exp(xp.log(xp.abs(c1)) - 2.0*ops.maximum(0.0, c2) - 2.0*xp.log1p(xp.exp(-xp.abs(c2))))
+
+
 def delta__softsign__mse(z, y, n, xp, ops):
-    """2*(-y + z/(Abs(z) + 1))/(n*(Abs(z) + 1)**2)"""
+    """2*LogProduct((Abs(z) + 1)**(-2), -y + z/(Abs(z) + 1), SignedExp(sign(-y + z/(Abs(z) + 1)), log(Abs(y - z/(Abs(z) + 1))) - 2*log1p(exp(-Abs(log(Abs(z))))) - 2*Max(0, log(Abs(z)))))/n"""
     c0 = 1.0 + xp.abs(z)
-    return 2.0*(z/c0 - y)/(c0**2*n)
+    return 2.0*ops.log_product(1.0/(c0**2), z/c0 - y, lambda: delta__softsign__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__softsign__l1(z, y, n, xp, ops):
@@ -1522,12 +1836,26 @@ def loss__swish__quadratic(z, y, n, xp, ops):
     return (xp.sum((0.5)*(z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__swish__quadratic__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__swish__quadratic(z, y, n, xp, ops):
-    """(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
+    return ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__swish__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__swish__sse(z, y, n, xp, ops):
@@ -1536,12 +1864,26 @@ def loss__swish__sse(z, y, n, xp, ops):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
+def delta__swish__sse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__swish__sse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)"""
+    """2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))
+    return 2.0*ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__swish__sse__slow(z, y, n, xp, ops))
 
 
 def loss__swish__mse(z, y, n, xp, ops):
@@ -1550,12 +1892,26 @@ def loss__swish__mse(z, y, n, xp, ops):
     return (xp.sum((z*((c0)/(1.0 + c0)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
+def delta__swish__mse__slow(z, y, n, xp, ops):
+    """SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))"""
+    c0 = xp.exp(ops.minimum(39.0, z))
+    c1 = y - z*((c0)/(1.0 + c0))
+    c2 = xp.abs(z)
+    c3 = xp.log1p(xp.exp(-c2))
+    c4 = ops.maximum(0.0, xp.log(c2) - c3 - ops.maximum(0.0, z))
+    c5 = xp.exp(-c4)
+    c6 = -z
+    c7 = xp.exp(ops.minimum(39.0, c6))
+    c8 = c5 + c2*c5*((c7)/(1.0 + c7))*xp.sign(z)
+    return (-xp.sign(c1)*xp.sign(c8))*xp.exp(c4 + xp.log(xp.abs(c1)) + xp.log(xp.abs(c8)) - c3 - ops.maximum(0.0, c6))
+
+
 def delta__swish__mse(z, y, n, xp, ops):
-    """2*(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/n"""
+    """2*LogProduct((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), SignedExp(sign(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*sign(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))), log(Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))) + log(Abs(exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z)))*Abs(z)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)*sign(z) + exp(-Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))) - log1p(exp(-Abs(z))) - Max(0, -z) + Max(0, log(Abs(z)) - log1p(exp(-Abs(z))) - Max(0, z))))/n"""
     c0 = xp.exp(ops.minimum(39.0, z))
     c1 = ((c0)/(1.0 + c0))
     c2 = xp.exp(ops.minimum(39.0, -z))
-    return 2.0*c1*(c1*z - y)*(1.0 + z*((c2)/(1.0 + c2)))/n
+    return 2.0*ops.log_product(c1*(1.0 + z*((c2)/(1.0 + c2))), c1*z - y, lambda: delta__swish__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__swish__l1(z, y, n, xp, ops):

@@ -35,6 +35,10 @@ SPECIAL = {
     "cupy": "cupyx.scipy.special:ndtr",
 }
 FALLBACK_NDTR = "scipy.special:ndtr"  # others (array-api-strict): SciPy on a NumPy view of the data
+# log Phi, finite where Phi underflows (the underflow rule's log-space values: derive.compile.underflow)
+LOG_NDTR = {"torch": "torch.special:log_ndtr", "jax": "jax.scipy.special:log_ndtr",
+            "jaxlib": "jax.scipy.special:log_ndtr", "cupy": "cupyx.scipy.special:log_ndtr"}
+FALLBACK_LOG_NDTR = "scipy.special:log_ndtr"
 NAMESPACES = ("torch", "jax", "jaxlib", "cupy", "dask", "array_api_strict")
 
 
@@ -87,13 +91,15 @@ def namespace(*arrays):
     return first.__array_namespace__()
 
 
-_NDTR = {}
+_SPECIALS = {}
 
 
-def _ndtr_of(library: str):
-    if library in _NDTR:
-        return _NDTR[library]
-    module, _, name = SPECIAL.get(library, FALLBACK_NDTR).partition(":")
+def _special_of(library: str, table=SPECIAL, fallback=FALLBACK_NDTR):
+    """The library's function named in ``table`` (Phi by erfc where it says erfc), else ``fallback`` through NumPy."""
+    key = (library, fallback)
+    if key in _SPECIALS:
+        return _SPECIALS[key]
+    module, _, name = table.get(library, fallback).partition(":")
     fn = getattr(importlib.import_module(module), name)
     if name == "erfc":
         erfc = fn
@@ -101,10 +107,10 @@ def _ndtr_of(library: str):
         def fn(x):
             return erfc(x * -0.7071067811865476) / 2
 
-    def ndtr(x):  # through NumPy: the array's own buffer where it allows (dlpack), a copy otherwise
+    def through_numpy(x):  # the array's own buffer where it allows (dlpack), a copy otherwise
         return namespace(x).asarray(fn(to_numpy(x)), device=x.device)
-    _NDTR[library] = fn if library in SPECIAL else ndtr
-    return _NDTR[library]
+    _SPECIALS[key] = fn if library in table else through_numpy
+    return _SPECIALS[key]
 
 
 def to_numpy(arr):
@@ -202,7 +208,7 @@ def call(fn, values, shape, *, library, xp=None, check_rows=None, result_shape=N
     xp = xp or namespace(*values)
     dtype, work = dtypes(xp, *values)
     arrays, dev = prepare(xp, values, shape, work)
-    ops = Ops(xp, work, dev, _ndtr_of(library))
+    ops = Ops(xp, work, dev, _special_of(library), _special_of(library, LOG_NDTR, FALLBACK_LOG_NDTR))
     out = fn(*arrays, shape[-1], xp, ops)
     want = tuple(shape if result_shape is None else result_shape)
     if isinstance(out, (int, float)):  # a constant (identity' = 1)

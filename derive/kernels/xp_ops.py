@@ -19,12 +19,13 @@ __all__ = ["Ops"]
 
 
 class Ops:
-    """The primitives for one call: namespace ``xp``, working ``dtype``, ``device``, and ``ndtr`` (Phi)."""
+    """The primitives for one call: namespace ``xp``, working ``dtype``, ``device``, ``ndtr`` (Phi) and
+    ``log_ndtr`` (log Phi)."""
 
-    def __init__(self, xp, dtype, device, ndtr):
-        self.xp, self.dtype, self.device, self.ndtr = xp, dtype, device, ndtr
+    def __init__(self, xp, dtype, device, ndtr, log_ndtr=None):
+        self.xp, self.dtype, self.device, self.ndtr, self.log_ndtr = xp, dtype, device, ndtr, log_ndtr
         info = xp.finfo(dtype)
-        self.max = float(info.max)
+        self.max, self.tiny = float(info.max), float(info.smallest_normal)
         # rows whose other classes sum to under 2^-10 (float32: 2^-6) of the top's mass: see rows._tight
         self.tight = 1.0 + (2.0**-6 if info.bits <= 32 else 2.0**-10)
 
@@ -54,6 +55,25 @@ class Ops:
     def step(self, x):
         """1 where the sign bit of x is clear, else 0: consistent with copysign."""
         return self.where(self.xp.signbit(x), 0.0, 1.0)
+
+    def log_product(self, p, r, slow):
+        """p r, and ``slow()`` (the same value in log space, s e^{log|p| + log|r|}) on the lanes where |p| < tiny
+        and |r| > 1: p underflowed (or lost digits as a subnormal) where p r need not have. ``slow`` is called
+        only when a lane needs it (always under ``jax.jit``, where the lanes are not known: a ``where`` then)."""
+        xp = self.xp
+        p, r = self._a(p), self._a(r)
+        out = p * r
+        lanes = (xp.abs(p) < self.tiny) & (xp.abs(r) > 1.0)
+        try:
+            needed = bool(xp.any(lanes))
+        except Exception as err:  # a tracer (jax.jit): no value to branch on
+            if "Tracer" not in type(err).__name__ and "Concretization" not in type(err).__name__:
+                raise
+            needed = True
+        if not needed:
+            return out
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # log 0 on lanes not taken (NumPy-backed)
+            return self.where(lanes, slow(), out)
 
     # --- rows: helpers -------------------------------------------------------------------------
     def _top(self, z):

@@ -1,0 +1,82 @@
+"""The margin lemma: a kernel's 1 - y a written as M = (1 - y)(1 + y) - y R is 1 - y a.
+
+    M = Minus((1 - y)(1 + y), y R),  R the residual rule's a - y      (derive.compile.rewrite.hinge_margin)
+    claim  meaning(M) = 1 - y f(z)   elementwise: y = f(z) - r, split into cases on z and r
+                                     softmax: a polynomial identity in a_j and y_j
+
+The rule puts M beside the plain form it stands for: Piecewise((M, 1/2 <= |y| <= 2), (1 - y a, True)) and
+(near & (M > 0)) | (~near & (y a < 1)). Once every M of a kernel is proved, ``reduced`` puts the plain form
+back (both branches are then the same function), so the translation check (``proofs.translation``) reads
+the kernel the rule was applied to, whose proof it already has.
+
+>>> from derive.compile.expressions import delta_expr
+>>> from derive.symbolic.catalogue import ACTIVATIONS
+>>> from proofs.translation import meaning
+>>> k = delta_expr("sigmoid", "hinge")
+>>> len(margins(k)), margins(reduced(k, ACTIVATIONS["sigmoid"], meaning))
+(1, set())
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.compile.expressions import N, Y, Z
+from derive.compile.nodes import Minus
+from derive.symbolic.functions import expand_named
+from derive.symbolic.symbols import a, j, n, y, z
+from proofs.case_split import zero_by_cases
+
+__all__ = ["margins", "margin_proved", "reduced"]
+
+
+def margins(kernel) -> set:
+    """The margins M = Minus((1 - y)(1 + y), y R) in ``kernel``."""
+    return {m for m in kernel.atoms(Minus) if m.args[0] == (1 - Y) * (1 + Y)}
+
+
+def margin_proved(m, act, meaning) -> bool:
+    """meaning(m) = 1 - y f(z), m a margin or a Piecewise of margins (``meaning``: ``proofs.translation.meaning``, passed in: it imports this module)."""
+    if act.elementwise:
+        r = sp.Dummy("r", real=True)  # the residual a - y: y = f(z) - r
+        return zero_by_cases(expand_named((meaning(m) - (1 - Y * act.f(Z))).subs(Y, act.f(Z) - r)), [Z, r])
+    return sp.expand(meaning(m.xreplace({Y: y[j], Z: z[j], N: n})) - (1 - y[j] * a[j])) == 0
+
+
+def _plain(e, found):
+    """The plain form the rule kept beside a margin: a Piecewise's fallback, an Or's branch without M."""
+    if isinstance(e, sp.Piecewise):
+        return e.args[-1].expr
+    (rest,) = [c for c in e.args if not c.has(*found)]  # ~near & (y a < 1)
+    (relation,) = [c for c in rest.args if not isinstance(c, sp.Not)]
+    return relation
+
+
+def _claims(kernel, found) -> list:
+    """What to prove: each margin, and a margin the kernel decides per branch of an ITE (SymPy hoists a residual
+    rule's Piecewise out of M > 0: ITE(z < -1/2, M_1 > 0, M_2 > 0)) as the Piecewise of its branches' margins."""
+    claims, covered = [], set()
+    for e in kernel.atoms(sp.ITE):
+        inside = [[m for m in found if branch.has(m)] for branch in e.args[1:]]
+        if all(len(ms) == 1 for ms in inside):
+            claims.append(sp.Piecewise((inside[0][0], e.args[0]), (inside[1][0], True)))
+            covered |= {inside[0][0], inside[1][0]}
+    return claims + [m for m in found if m not in covered]
+
+
+def reduced(kernel, act, meaning):
+    """``kernel`` with each margin's branch replaced by the plain form beside it, once every margin is proved;
+    None when one is not."""
+    found = margins(kernel)
+    if not all(margin_proved(m, act, meaning) for m in _claims(kernel, found)):
+        return None
+    if not found:
+        return kernel
+    plain = kernel.replace(lambda e: _kept_beside(e, found), lambda e: _plain(e, found))
+    return plain.replace(lambda e: isinstance(e, sp.ITE) and e.args[1] == e.args[2], lambda e: e.args[1])
+
+
+def _kept_beside(e, found) -> bool:
+    if isinstance(e, sp.Piecewise):
+        return e.args[0].expr.has(*found) and not e.args[-1].expr.has(*found)
+    return isinstance(e, sp.Or) and any(c.has(*found) for c in e.args)
