@@ -1,39 +1,49 @@
-"""Second order per pairing: convexity in z (proved or refuted) and the smoothness constant L.
+"""Second order per pairing: convexity in z (proved or refuted) and the smoothness constant L, with parameters.
 
     convex:      h = d^2 C / dz_j^2 >= 0 for every admissible y (certificate), and delta never jumps down
-    not convex:  z1, z2, y with C((z1 + z2)/2) > (C(z1) + C(z2))/2, certified to 60 digits
+    not convex:  z1, z2, y with C((z1 + z2)/2) > (C(z1) + C(z2))/2, certified to 60 digits; or delta jumps
+                 down at a kink; or h -> -oo as y -> +-oo at a z away from every kink
     L = sup over z and admissible y of h: proved upper bound, attained (or approached); oo with a witness
 
 For an elementwise f the Hessian is diagonal and C = sum_i l(f(z_i), y_i) is separable, so each
-unit decides. Kinks: a jump of delta is checked at each Piecewise boundary; a DiracDelta(u) in h
-(the jump of a sign function) is a point mass, nonnegative where its coefficient is. What is not
+unit decides. Kinks: the jumps of delta at Piecewise boundaries (``proofs.kinks``); a DiracDelta(u)
+in h (the jump of a sign function) is a point mass, nonnegative where its coefficient is. What is not
 decided says so ("undecided", with the reason), never a guess.
+
+Parameters (elu's alpha, huber's delta, ...): without values, each is a symbol over its domain and a
+verdict found so holds for every value (``scope``: "for every alpha in (0, oo)"); where none is found,
+the verdict is the one at the defaults, its scope saying so and why. With values
+(``convexity("elu", "quadratic", alpha=Rational(1, 2))``) the verdict is at those values; they must
+be exact (floats are refused: ``proofs.values``) and inside their domains.
 
 >>> convexity("sigmoid", "bce").status, smoothness("sigmoid", "bce").value
 ('convex', 1/4)
+>>> convexity("leaky_relu", "quadratic").scope
+'for every slope in [0, 1)'
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from itertools import product
 
 import sympy as sp
-from sympy import Interval, Rational, S, oo
+from sympy import Interval, S, oo
 
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
-from derive.symbolic.pairing import derive_pair, outputs_as_logits
 from derive.symbolic.symbols import a, j, n, y, z
 from proofs.certificate import Proof, Verdict, all_proved
 from proofs.checker import check_eq, check_le
+from proofs.curvature_setting import Setting, signed, targets_samples, z_samples
 from proofs.given import by_fact
+from proofs.kinks import jump_witness, jumps
 from proofs.softmax_curvature import CurvatureVerdict, softmax_convexity, softmax_smoothness
 from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
-from proofs.sign import sign
-from proofs.values import InexactValue
+from proofs.sign import NEG, POS
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
 
@@ -42,68 +52,32 @@ _u, _v, _t = sp.symbols("z_1 z_2 y", real=True)  # the points of a midpoint coun
 _D = sp.Symbol("D", nonnegative=True)  # stands for DiracDelta(u): a point mass, nonnegative
 
 
-def _targets_samples(targets: sp.Set):
-    if targets == S.Reals:
-        return [-3, -1, 0, Rational(1, 2), 1, 3]
-    if isinstance(targets, sp.FiniteSet):  # hinge's {-1, 1}
-        return sorted(targets)
-    lo, hi = targets.start, targets.end
-    if not hi.is_finite:  # poisson's [0, oo)
-        return [lo, lo + Rational(1, 2), lo + 1, lo + 3]
-    return sorted({lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4})
+def _scoped(decide, act, loss, values) -> CurvatureVerdict:
+    """decide(setting) for the values given; with parameters left symbols and no verdict for every value,
+    the verdict at the defaults, its scope saying so and why the symbolic one was not found."""
+    s = Setting.of(act, loss, **values)
+    got = decide(s)
+    if got.status != "undecided" or not s.free:
+        return got
+    at = decide(s.at_defaults())
+    return replace(at, scope=f"{at.scope}, the default{'s' if len(s.free) > 1 else ''} (not decided {s.scope}: "
+                             f"{got.verdict.reason})")
 
 
-def _z_samples():
-    return [Rational(p, 2) for p in range(-8, 9)]
-
-
-def _range_samples(act):
+def _range_samples(s: Setting):
     """Points inside the activation's range: eighths of a bounded one, else the z samples it holds."""
-    rng = catalogue.activation(act).range
+    rng = s.range
     if rng.start.is_finite and rng.end.is_finite:
-        return [rng.start + (rng.end - rng.start) * Rational(q, 8) for q in range(1, 8)]
-    return [p for p in _z_samples() if rng.contains(p) is sp.true]
+        return [rng.start + (rng.end - rng.start) * sp.Rational(q, 8) for q in range(1, 8)]
+    return [p for p in z_samples() if rng.contains(p) is sp.true]
 
 
-def _domain(act, loss, h):
+def _domain(s: Setting, h):
     """(h, its domain): in a = a_j over the activation's range when h has no z_j, else in z_j over
-    the reals (a_j written as f(z_j)); y_j over the loss's targets."""
-    targets = catalogue.loss(loss).targets
+    the reals (a_j written as f(z_j)); y_j over the loss's targets; the parameters left over theirs."""
     if h.has(Z):
-        return outputs_as_logits(h, act), {Z: S.Reals, Y: targets}
-    return h, {A: catalogue.activation(act).range, Y: targets}
-
-
-def _jumps(act, delta):
-    """[(a0, jump of delta from left to right in z at a0)] at each boundary of a Piecewise condition in
-    a_j alone that the activation reaches; (None, None) when that is not computed here (a condition in
-    other symbols too, or an activation not shown nondecreasing: then a in order is not z in order),
-    so that no proof rests on the absence of a jump."""
-    conds = [rel for pw in delta.atoms(sp.Piecewise) for _, c in pw.args for rel in c.atoms(sp.core.relational.Relational)]
-    if not conds:
-        return []
-    if any(rel.atoms(sp.Indexed) != {A} or rel.free_symbols - A.free_symbols for rel in conds):
-        return [(None, None)]
-    entry = catalogue.activation(act)
-    try:
-        rises = sign(entry.prime(A, Z), {A: entry.range, Z: S.Reals}) in ("positive", "nonnegative", "zero")
-    except InexactValue:  # a range with a float end (gelu's enclosed minimum): nothing is read from it
-        rises = False
-    if not rises:
-        return [(None, None)]
-    reach = entry.range.closure
-    cuts = sorted({p for rel in conds for p in sp.solveset(sp.Eq(rel.lhs, rel.rhs), A, S.Reals)
-                   if reach.contains(p) is sp.true}, key=float)
-    eps = min([Rational(1)] + [(q - p) / 2 for p, q in zip(cuts, cuts[1:])])
-    out = []
-    for a0 in cuts:
-        # beyond an end of the range, f stays at a0 (relu at 0 for z <= 0): that side is a0 itself
-        sides = [at if reach.contains(at) is sp.true else a0 for at in (a0 + eps, a0 - eps)]
-        right, left = [delta.replace(lambda e: isinstance(e, sp.Piecewise),
-                                     lambda e, at=at: next(x for x, c in e.args if bool(c.subs(A, at))))
-                       for at in sides]
-        out.append((a0, sp.expand(right.subs(A, a0) - left.subs(A, a0))))
-    return out
+        return s.in_z(h), s.dom({Z: S.Reals, Y: s.targets})
+    return h, s.dom({A: s.range, Y: s.targets})
 
 
 def _interior(iv: Interval):
@@ -117,44 +91,43 @@ def _interior(iv: Interval):
     return (iv.start + iv.end) / 2
 
 
-def _admissible_targets(act, loss):
+def _admissible_targets(s: Setting):
     """Sample targets y, inside the loss's targets, that the activation's output can equal."""
-    rng = catalogue.activation(act).range
-    return [t for t in _targets_samples(catalogue.loss(loss).targets) if rng.contains(t) is sp.true]
+    return [t for t in targets_samples(s.targets) if s.range.contains(t) is sp.true]
+
+
+def _continuous(s: Setting) -> bool:
+    """delta is shown continuous: every jump at a Piecewise boundary computed, and 0."""
+    return all(jump is not None and jump == 0 for _, jump, _ in jumps(s))
 
 
 # ---------------------------------------------------------------- convexity
 
 
-def _convex_proof(act, loss) -> Verdict:
-    d = derive_pair(act, loss)
-    name = f"{act}+{loss}"
-    if any(len(e.args) > 1 for e in d.hessian.diagonal.atoms(sp.DiracDelta)):  # a derivative of a point mass
+def _convex_proof(s: Setting) -> Verdict:
+    name = s.name
+    if any(len(e.args) > 1 for e in s.h.atoms(sp.DiracDelta)):  # a derivative of a point mass
         return Verdict(f"{name} is convex in z", "not proved", "h holds a derivative of DiracDelta: not a measure of one sign")
-    h = d.hessian.diagonal.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: _D)
-    expr, dom = _domain(act, loss, h)
+    h = s.h.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: _D)
+    expr, dom = _domain(s, h)
     certs = [check_le(0, expr, g, dom, claim=f"{name}: h = d2C/dz^2 >= 0") for g in (expr, sp.factor(expr))]
     h_ok = next((c for c in certs if c.proved), certs[-1])
-    targets = {Y: catalogue.loss(loss).targets}
-    jumps = [check_le(0, jump, jump, targets, claim=f"{name}: delta jumps up (or not at all) at a = {a0}")
+    kinks = [check_le(0, jump, jump, s.dom({Y: s.targets}), claim=f"{name}: delta jumps up (or not at all) at a = {a0}")
              if jump is not None else Verdict(f"{name}: jumps of delta", "not proved",
-                                               "a Piecewise condition in a and other symbols: jumps not computed")
-             for a0, jump in _jumps(act, d.delta)]
+                                               "a Piecewise boundary not resolved here: jumps not computed")
+             for a0, jump, _ in jumps(s)]
     # C = l(f(z), y) is continuous: f is (checked here), each catalogue loss is on its domain
-    return by_fact("convexity", f"{name} is convex in z", [continuity(catalogue.activation(act).f(z_real)), h_ok, *jumps])
+    return by_fact("convexity", f"{name} is convex in z", [continuity(s.f(z_real)), h_ok, *kinks])
 
 
-def _cost_of(act, loss, at, target):
-    return catalogue.loss(loss).term(catalogue.activation(act).f(at), target)
-
-
-def _midpoint_counterexample(act, loss) -> Verdict | None:
-    """The first certified z1, z2, y with C(mid) > mean of C(z1), C(z2), screened on a grid."""
-    mid, ends = _cost_of(act, loss, (_u + _v) / 2, _t), (_cost_of(act, loss, _u, _t) + _cost_of(act, loss, _v, _t)) / 2
+def _midpoint_counterexample(s: Setting) -> Verdict | None:
+    """The first certified z1, z2, y with C(mid) > mean of C(z1), C(z2), screened on a grid (values given)."""
+    if s.free:
+        return None
+    mid, ends = s.term(s.f((_u + _v) / 2), _t), (s.term(s.f(_u), _t) + s.term(s.f(_v), _t)) / 2
     gap = sp.lambdify((_u, _v, _t), expand_named(mid - ends), modules="math")  # a float screen only
-    targets = catalogue.loss(loss).targets
     best = None
-    for z1, width, t in product(_z_samples(), (1, 2, 4), _targets_samples(targets)):
+    for z1, width, t in product(z_samples(), (1, 2, 4), targets_samples(s.targets)):
         try:
             g = gap(float(z1), float(z1 + width), float(t))
         except (ValueError, ZeroDivisionError, OverflowError, TypeError):
@@ -164,84 +137,109 @@ def _midpoint_counterexample(act, loss) -> Verdict | None:
     if best is None:
         return None
     _, z1, z2, t = best
-    return refute(mid, ends, {_u: z1, _v: z2, _t: t}, "<=", domain={_t: targets},
-                  claim=f"{act}+{loss}: C((z1 + z2)/2) <= (C(z1) + C(z2))/2 (midpoint convexity)")
+    return refute(mid, ends, {_u: z1, _v: z2, _t: t}, "<=", domain={_t: s.targets},
+                  claim=f"{s.name}: C((z1 + z2)/2) <= (C(z1) + C(z2))/2 (midpoint convexity)")
+
+
+def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
+    """h -> +oo (direction +1: L = oo) or -oo (-1: not convex) as y -> +-oo (targets: all reals) at a z0 away
+    from every kink of z (so h is C's second derivative near z0): h is a polynomial in y there whose leading
+    coefficient is nonzero, with the needed sign when the degree is even."""
+    if s.targets != S.Reals or h.has(sp.DiracDelta):
+        return None
+    hz = s.in_z(h)
+    if not hz.has(Y):
+        return None
+    kinks = [r.lhs - r.rhs for r in expand_named(hz).atoms(sp.core.relational.Relational) if not r.has(Y)]
+    want = POS if direction > 0 else NEG
+    for z0 in z_samples():
+        if any(signed(k.subs(Z, z0), s.dom({})) not in (POS, NEG) for k in kinks):
+            continue  # z0 on a kink, or its side not shown
+        at = expand_named(hz.subs(Z, z0))
+        try:
+            poly = sp.Poly(sp.expand(at), Y)
+        except sp.PolynomialError:
+            continue
+        degree, c = poly.degree(), poly.LC()
+        got = signed(c, s.dom({})) if degree >= 1 and not c.has(Y) else None
+        if got in (POS, NEG) and (degree % 2 == 1 or got == want):
+            scope = f" ({s.scope})" if s.free else ""
+            return Verdict(f"{s.name}: {'sup' if direction > 0 else 'inf'} h = {'' if direction > 0 else '-'}oo", "proved",
+                           f"at z = {z0}, h is a polynomial of degree {degree} in y with leading coefficient "
+                           f"{sp.sstr(c)} ({got}; n = 1: its sign is the same for every n): "
+                           f"h -> {'' if direction > 0 else '-'}oo as y -> {_toward(degree, got == want)}{scope}")
+    return None
+
+
+def _toward(degree: int, same: bool) -> str:
+    """Where y goes for c y^degree to take the wanted sign: either way for an even degree."""
+    return "+-oo" if degree % 2 == 0 else "oo" if same else "-oo"
 
 
 @cache
-def convexity(act: str, loss: str) -> CurvatureVerdict:
-    """Convex in z (a certificate that h >= 0 and no downward jump of delta), not convex (a 60-digit
-    midpoint counterexample: negative curvature along z2 - z1), or undecided (saying why)."""
-    name = f"{act}+{loss}"
-    if not catalogue.activation(act).elementwise:
-        return softmax_convexity(loss)
-    proof = _convex_proof(act, loss)
+def _convexity(s: Setting) -> CurvatureVerdict:
+    name = s.name
+    proof = _convex_proof(s)
     if proof.proved:
-        return CurvatureVerdict(name, "convex", None, proof)
-    ref = _midpoint_counterexample(act, loss)
+        return CurvatureVerdict(name, "convex", None, proof, s.scope)
+    ref = _midpoint_counterexample(s)
     if ref is not None and ref.refuted:
         return CurvatureVerdict(name, "not convex", None, Verdict(f"{name} is not convex", "proved",
-                                                                  f"the opposite is refuted: {ref.reason}", details=(ref,)))
+                                                                  f"the opposite is refuted: {ref.reason}", details=(ref,)), s.scope)
+    for witness in (jump_witness(s, -1), _y_tail(s, s.h, -1)):
+        if witness is not None:
+            return CurvatureVerdict(name, "not convex", None, Verdict(f"{name} is not convex", "proved", witness.reason,
+                                                                      details=(witness,)), s.scope)
     return CurvatureVerdict(name, "undecided", None, Verdict(f"{name} convex?", "not proved",
-                                                            f"no certificate ({proof.reason}) and no counterexample found"))
+                                                            f"no certificate ({proof.reason}) and no counterexample found"), s.scope)
+
+
+def convexity(act: str, loss: str, **values) -> CurvatureVerdict:
+    """Convex in z (a certificate that h >= 0 and no downward jump of delta), not convex (a 60-digit
+    midpoint counterexample, a downward jump of delta or h -> -oo along y: negative curvature), or
+    undecided (saying why); ``values``: exact parameter values (else: for every value, see the module)."""
+    if not catalogue.activation(act).elementwise:
+        Setting.of(act, loss, **values)  # the values are checked all the same
+        return softmax_convexity(loss)
+    return _scoped(_convexity, act, loss, values)
 
 
 # ---------------------------------------------------------------- smoothness
 
 
-def _unbounded_witness(act, loss, h) -> Verdict | None:
-    """h a polynomial in y (targets: all reals) whose leading coefficient c is certified nonzero at some
-    z, and positive when the degree is even: sup over y is oo."""
-    targets = catalogue.loss(loss).targets
-    expr, dom = _domain(act, loss, h)
-    if targets != S.Reals or not expr.has(Y):
-        return None
-    try:
-        poly = sp.Poly(sp.expand(expr), Y)
-    except sp.PolynomialError:
-        return None
-    degree, c = poly.degree(), poly.LC()
-    if degree < 1 or c.has(Y):
-        return None
-    atom = Z if Z in dom else A
-    for p in (_z_samples() if atom is Z else _range_samples(act)):
-        at = c.subs(atom, p)
-        value = certified_value(expand_named(at).subs(n, 1)) if at.free_symbols <= {n} else None
-        if value is not None and value != 0 and (degree % 2 == 1 or value > 0):
-            return Verdict(f"{act}+{loss}: sup h = oo", "proved",
-                           f"at {atom} = {p}, h is a polynomial of degree {degree} in y with leading coefficient "
-                           f"{sp.N(value, 20)} (n = 1; its sign is the same for every n): unbounded over y")
-    return None
-
-
-def _dirac_witness(act, loss) -> Verdict | None:
+def _dirac_witness(s: Setting) -> Verdict | None:
     """A point mass c DiracDelta(a - y) in h with c > 0 at a = y: infinite curvature."""
-    h = derive_pair(act, loss).hessian.diagonal
-    diracs = h.atoms(sp.DiracDelta)
-    if not diracs:
+    h = s.h
+    if not h.atoms(sp.DiracDelta):
         return None
     coeff = sp.diff(h.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: _D), _D).subs(A, Y)
-    for t in _admissible_targets(act, loss):  # the mass sits where a = y: y must be an output
+    for t in _admissible_targets(s):  # the mass sits where a = y: y must be an output
         c = coeff.subs(Y, t)
         if c.has(Z) or c.has(A):
             return None
-        value = certified_value(expand_named(c).subs(n, 1))
-        if value is not None and value > 0:
-            return Verdict(f"{act}+{loss}: sup h = oo", "proved",
+        if signed(c, s.dom({})) == POS:
+            return Verdict(f"{s.name}: sup h = oo", "proved",
                            f"h holds the point mass {sp.sstr(c)} DiracDelta(a - y) > 0 at y = {t}: the gradient jumps")
     return None
 
 
-def _jump_witness(act, loss) -> Verdict | None:
-    for a0, jump in _jumps(act, derive_pair(act, loss).delta):
-        if jump is None:
-            continue
-        for t in _targets_samples(catalogue.loss(loss).targets):
-            point = {Y: t, n: 1} if jump.has(n) else {Y: t}  # n = 1 unit: the sign of the jump is n's for every n
-            r = refute(jump, 0, point, "<=", claim=f"delta does not jump up at a = {a0}")
-            if r.refuted:
-                return Verdict(f"{act}+{loss}: sup h = oo", "proved", f"delta jumps up at a = {a0}: {r.reason}")
-    return None
+def _bounded_by_branches(s: Setting, h) -> CurvatureVerdict | None:
+    """h a Piecewise whose branches hold a alone (conditions in y and the parameters too: huber's |a - y| <=
+    delta): L = the largest sup of a branch over the range, attained where its condition holds at y = a."""
+    if not isinstance(h, sp.Piecewise) or any(e.has(Y) or e.has(Z) for e, _ in h.args) or not _continuous(s):
+        return None
+    sups = [_sup(e, s.range) for e, _ in h.args]
+    if None in sups or any(isinstance(w, tuple) for _, _, w in sups):
+        return None
+    (_, L, where), k = max((got, k) for k, got in enumerate(sups))
+    point = {A: where, Y: where}
+    if s.targets.contains(where) is not sp.true or not (h.args[k].cond.subs(point) is sp.true
+                                                        and all(c.subs(point) is sp.false for _, c in h.args[:k])):
+        return None
+    bound = check_le(h, L, sp.Piecewise(*[(L - e, c) for e, c in h.args]), s.dom({A: s.range, Y: s.targets}),
+                     claim=f"{s.name}: h <= {L}")
+    tight = check_eq(h.subs(point), L, claim=f"{s.name}: h = {L} at a = y = {where}")
+    return CurvatureVerdict(s.name, "bounded", L, all_proved(f"{s.name}: L = {L}", [bound, tight]), s.scope)
 
 
 def _pieces(expr, rng: Interval):
@@ -288,17 +286,17 @@ def _factored(gap):
     return sp.Piecewise(*[(sp.factor(e), c) for e, c in gap.args]) if isinstance(gap, sp.Piecewise) else sp.factor(gap)
 
 
-def _bounded(act, loss, h) -> CurvatureVerdict | None:
-    name = f"{act}+{loss}"
-    if h.has(Z) or h.has(sp.DiracDelta):
+def _bounded(s: Setting, h) -> CurvatureVerdict | None:
+    """sup h over the range and the targets: h in a alone, or linear in y; delta shown continuous."""
+    name, targets = s.name, s.targets
+    if h.has(Z) or h.has(sp.DiracDelta) or s.free or not _continuous(s):
         return None
-    targets = catalogue.loss(loss).targets
     ends = [targets.start, targets.end] if h.has(Y) and isinstance(targets, Interval) and targets.is_finite_set is not True else [None]
     if h.has(Y) and ends == [None]:
         return None
     if h.has(Y) and not (sp.expand(h).is_polynomial(Y) and sp.degree(sp.expand(h), Y) == 1):
         return None  # only linear in y is handled: its sup over an interval of y is at an end
-    rng = catalogue.activation(act).range
+    rng = s.range
     best = None
     for t in ends:
         got = _sup(h if t is None else h.subs(Y, t), rng)
@@ -308,7 +306,8 @@ def _bounded(act, loss, h) -> CurvatureVerdict | None:
             best = (*got, t)
     _, L, where, t = best
     if L is oo:
-        return CurvatureVerdict(name, "unbounded", oo, Verdict(f"{name}: sup h = oo", "proved", f"h -> oo as a -> {where}"))
+        return CurvatureVerdict(name, "unbounded", oo, Verdict(f"{name}: sup h = oo", "proved", f"h -> oo as a -> {where}"),
+                                s.scope)
     if ends == [None]:
         cert = _factored(L - h)
     else:  # h linear in y: L - h = (hi - y)/(hi - lo) (L - h(lo)) + (y - lo)/(hi - lo) (L - h(hi))
@@ -324,27 +323,31 @@ def _bounded(act, loss, h) -> CurvatureVerdict | None:
                         f"as a -> {where[1]}" + (f", y = {t}" if t is not None else ""))
     else:
         tight = check_eq(at.subs(A, where), L, claim=f"{name}: h = {L} at a = {where}" + (f", y = {t}" if t is not None else ""))
-    return CurvatureVerdict(name, "bounded", L, all_proved(f"{name}: L = {L}", [bound, tight]))
+    return CurvatureVerdict(name, "bounded", L, all_proved(f"{name}: L = {L}", [bound, tight]), s.scope)
 
 
 @cache
-def smoothness(act: str, loss: str) -> CurvatureVerdict:
-    """L = sup over z, admissible y of the Hessian's largest eigenvalue: proved bound, attained or
-    approached; unbounded (oo) with a witness; or undecided. The stable step is 2/L."""
-    name = f"{act}+{loss}"
-    if not catalogue.activation(act).elementwise:
-        return softmax_smoothness(loss)
-    h = derive_pair(act, loss).hessian.diagonal
-    for witness in (_jump_witness(act, loss), _dirac_witness(act, loss), _unbounded_witness(act, loss, h)):
+def _smoothness(s: Setting) -> CurvatureVerdict:
+    name, h = s.name, s.h
+    for witness in (jump_witness(s, +1), _dirac_witness(s), _y_tail(s, h, +1)):
         if witness is not None:
-            return CurvatureVerdict(name, "unbounded", oo, witness)
-    got = _bounded(act, loss, h)
+            return CurvatureVerdict(name, "unbounded", oo, witness, s.scope)
+    got = _bounded(s, h) or _bounded_by_branches(s, h)
     if got is not None and got.verdict.proved:
         return got
     why = (got.verdict.reason if got is not None else
            "a kink whose curvature is not resolved here" if h.has(sp.DiracDelta, sp.Piecewise) else
            "h depends on z beyond a = f(z), or its sup has no closed form here")
-    return CurvatureVerdict(name, "undecided", None, Verdict(f"{name}: L?", "not proved", why))
+    return CurvatureVerdict(name, "undecided", None, Verdict(f"{name}: L?", "not proved", why), s.scope)
+
+
+def smoothness(act: str, loss: str, **values) -> CurvatureVerdict:
+    """L = sup over z, admissible y of the Hessian's largest eigenvalue: proved bound, attained or
+    approached; unbounded (oo) with a witness; or undecided. The stable step is 2/L. ``values``: as convexity's."""
+    if not catalogue.activation(act).elementwise:
+        Setting.of(act, loss, **values)
+        return softmax_smoothness(loss)
+    return _scoped(_smoothness, act, loss, values)
 
 
 def curvature_table():

@@ -27,12 +27,15 @@ __all__ = ["CurvatureVerdict", "softmax_convexity", "softmax_smoothness"]
 class CurvatureVerdict:
     """``status``: convex / not convex / undecided (convexity); bounded / unbounded / undecided (smoothness).
 
-    ``value``: L (smoothness), oo when unbounded, None otherwise; ``verdict``: the checked steps."""
+    ``value``: L (smoothness), oo when unbounded, None otherwise; ``verdict``: the checked steps;
+    ``scope``: for which parameter values it holds ('' without parameters; "for every alpha in (0, oo)";
+    "at alpha = 1/2"; at the defaults only, with the reason the symbolic verdict was not found)."""
 
     pairing: str
     status: str
     value: sp.Expr | None
     verdict: Verdict
+    scope: str = ""
 
     @property
     def step(self):
