@@ -181,3 +181,16 @@ def test_unbounded_over_y_needs_a_leading_coefficient_that_grows():
     assert _y_tail(s, y[j] ** 2 + a[j], +1).proved
     assert _y_tail(s, -y[j] ** 3, +1).proved  # odd degree: either sign
     assert _y_tail(s, -y[j] ** 2 + a[j], -1).proved and _y_tail(s, y[j] ** 2 + a[j], -1) is None  # inf: the mirror
+
+
+def test_hinge_jumps_are_read_per_target_and_decide_identity_hinge():
+    # y in {-1, 1}: delta = -y [a y < 1] jumps up by 1 at a = y (never down): convex; the jump is a point mass: L = oo
+    c, s = convexity("identity", "hinge"), smoothness("identity", "hinge")
+    assert c.status == "convex" and c.verdict.proved
+    assert s.value is sp.oo and "jumps up" in s.verdict.reason
+    # independent: one-sided slopes of max(0, 1 - y a) at a = y: the right one is the larger
+    for t in (-1, 1):
+        cost = lambda u, t=t: max(0, 1 - t * u)  # noqa: E731
+        eps = sp.Rational(1, 10**6)
+        left, right = (cost(t) - cost(t - eps)) / eps, (cost(t + eps) - cost(t)) / eps
+        assert right - left == 1
