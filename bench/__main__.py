@@ -2,6 +2,7 @@
 
     python -m bench            # every pairing family, float32 and float64, 1e7 / 4096 x 1000, 1e5, 1e3
     python -m bench --quick    # the pairings users compare first, fewer repeats
+    python -m bench --only softmax+ --sizes large --dtypes float32   # a subset of the rows
 
 Rows (``bench.compare.rows``): each elementwise activation with quadratic, sigmoid with each
 loss, softmax with each loss, softmax + cce with class-index targets ("cce[index]"); loss and
@@ -79,6 +80,9 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None,
                    help="threads for derive, PyTorch and the floor alike (default: derive's, kernels.get_num_threads())")
     p.add_argument("--sizes", default=None, help=f"comma-separated, of {', '.join(SIZES)} (default: all)")
+    p.add_argument("--only", default=None, metavar="TEXT,...",
+                   help="rows whose name (as printed, e.g. 'softmax+bce delta') contains one of these, comma-separated")
+    p.add_argument("--dtypes", default="float64,float32", help="comma-separated, of float64, float32 (default: both)")
     args = p.parse_args(argv)
     if args.repeat < 5:
         p.error(f"--repeat must be at least 5 (a median and a spread), got {args.repeat}")
@@ -86,6 +90,14 @@ def main(argv=None) -> int:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         p.error(f"unknown size {unknown[0]!r}; the sizes are {', '.join(SIZES)}")
+    dtypes = args.dtypes.split(",")
+    if bad := [d for d in dtypes if d not in ("float64", "float32")]:
+        p.error(f"unknown dtype {bad[0]!r}; the dtypes are float64, float32")
+    only = [t for t in args.only.split(",") if t] if args.only else None
+    chosen = [(act, loss, what) for act, loss in rows(args.quick) for what in ("loss", "delta")
+              if only is None or any(t in f"{act}+{loss} {what}" for t in only)]
+    if not chosen:
+        p.error(f"--only {args.only!r} matches no row; rows are named like 'softmax+bce delta'")
     # PyTorch's OpenMP threads spin after each parallel region (libgomp's default): on a machine
     # whose cores are shared they take the core the next candidate runs on, and small PyTorch calls
     # wait milliseconds for a descheduled spinner. Passive waiting, unless the caller chose.
@@ -107,11 +119,10 @@ def main(argv=None) -> int:
           f" OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; median [min-max] of {args.repeat} rounds, ms per call")
     print(HEADER)
     for size in sizes:
-        for dtype in (np.float64, np.float32):
-            for act, loss in rows(args.quick):
-                for what in ("loss", "delta"):
-                    print(row(act, loss, what, dtype, size, args.repeat, rng))
-                    sys.stdout.flush()
+        for dtype in dtypes:
+            for act, loss, what in chosen:
+                print(row(act, loss, what, np.dtype(dtype).type, size, args.repeat, rng))
+                sys.stdout.flush()
     missing = left_out()
     print(f"({time.perf_counter() - start:.0f} s)" + (f"; left out, no hand-written form in bench.compare: {', '.join(missing)}" if missing else ""))
     return 0

@@ -11,6 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits
+from derive.kernels.row_parts import _at, _full, _redo, _shifted, _top  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
+
 
 def softmax(z, out, empty=np.empty):
     """e^z / sum e^z over the last axis, into ``out`` (max-shifted where ``_exp_rows`` says)."""
@@ -36,20 +39,6 @@ def _exp_rows(z, e, tight=True):
     if redo.size:  # 0 / 1 until redone: no inf / inf on the way
         e[_at(redo, e)], total[_at(redo, e)] = 0.0, 1.0
     return total, redo
-
-
-def _redo(redo, fn, out, *rows_of):  # out's rows ``redo`` as fn(*those rows of ``rows_of``, out)
-    if redo.size:
-        part = [_full(v, out.shape)[_at(redo, out)] for v in rows_of]
-        out[_at(redo, out)] = fn(*part, np.empty(part[0].shape, out.dtype))
-
-
-def _full(v, shape):  # np.broadcast_to costs a call of 1000 elements even where v has the shape
-    return v if getattr(v, "shape", None) == shape else np.broadcast_to(v, shape)
-
-
-def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
-    return np.unravel_index(rows, a.shape[:-1]) if a.ndim > 1 else ()
 
 
 def _tight(dtype):
@@ -109,62 +98,6 @@ def softmax_vjp(z, g, out, empty=np.empty):
     return out
 
 
-def softmax_vjp_clipped_residual(z, y, out, empty=np.empty):
-    """softmax_vjp(z, clip(a - y, -1, 1)): as ``softmax_vjp_residual`` where no residual is clipped."""
-    return softmax_vjp_residual(z, y, out, empty, clip=True)
-
-
-def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
-    """softmax_vjp(z, a - y): a (g - sum(a g)) for g = a - y, with g_t - g_k kept exact.
-
-    As in ``softmax_vjp``, g_j - sum(a g) = sum_k a_k D_k - D_j with D_k = g_t - g_k
-    = (a_t - a_k) - (y_t - y_k), t the top class. Two exact forms of a_t - a_k:
-    -expm1(z_k - z_t) / S (close logits: a_0 - a_1 at z = [1e-8, 0] is 5e-9) and
-    1 - (e_k + sum_{i != t} e_i) / S (saturated: with y_t - y_k = 1 only the small part is left).
-    """
-    z, y = _full(z, out.shape), _full(y, out.shape)
-    idx, top = _top(z)
-    d = empty(out.shape, out.dtype)
-    _shifted(z, top, d)  # z - z_t <= 0
-    e = np.exp(d, out=empty(out.shape, out.dtype))
-    np.put_along_axis(e, idx, 0.0, axis=-1)
-    rest = e.sum(axis=-1, keepdims=True)  # sum of e off the top
-    total = 1.0 + rest
-    dy = np.subtract(np.take_along_axis(y, idx, axis=-1), y, out=empty(out.shape, out.dtype))  # y_t - y_k
-    # close logits: D = -expm1(d)/S - dy
-    np.expm1(d, out=d)
-    d /= -total
-    d -= dy
-    # target at the top (dy > 1/2): D = (1 - dy) - (e_k + rest)/S (temporaries from empty(): fresh ones page-fault)
-    far = np.divide(np.add(e, rest, out=empty(out.shape, out.dtype)), total, out=empty(out.shape, out.dtype))
-    np.subtract(np.subtract(1.0, dy, out=out), far, out=far)
-    bits.select(np.greater(dy, 0.5, out=empty(out.shape, np.bool_)), far, d, scratch=out)
-    if clip:  # where a residual is clipped to s = +-1, D_k = clip(r_t) - clip(r_k) in exact pieces
-        a = np.divide(e, total, out=empty(out.shape, out.dtype))  # buffers from empty(): no allocation per block
-        a_top = 1.0 / total
-        np.put_along_axis(a, idx, a_top, axis=-1)
-        r = np.subtract(a, y, out=empty(out.shape, out.dtype))
-        r_top = np.take_along_axis(r, idx, axis=-1)
-        k_clipped, t_clipped = np.greater(np.abs(r, out=out), 1, out=empty(out.shape, np.bool_)), np.abs(r_top) > 1
-        if k_clipped.any() or t_clipped.any():
-            y_t = np.take_along_axis(y, idx, axis=-1)
-            s_k, s_t = np.sign(r), np.sign(r_top)
-            # r_t kept, r_k -> s_k:  r_t - 1 = -((1 - a_t) + y_t),  r_t + 1 = (1 - y_t) + a_t
-            t_kept = np.where(s_k > 0, -(rest / total + y_t), (1.0 - y_t) + a_top)
-            # r_t -> s_t, r_k kept:  s_t - r_k = (s_t + y_k) - a_k
-            k_kept = (s_t + y) - a
-            both = s_t - s_k
-            D = np.where(t_clipped, np.where(k_clipped, both, k_kept), t_kept)
-            np.copyto(d, D, where=k_clipped | t_clipped)
-    np.put_along_axis(d, idx, 0.0, axis=-1)
-    np.put_along_axis(e, idx, 1.0, axis=-1)
-    e /= total  # a
-    T = np.multiply(e, d, out=far).sum(axis=-1, keepdims=True)
-    np.subtract(T, d, out=out)
-    out *= e
-    return out
-
-
 def softmax_jacobian(z):
     """a_i (delta_ij - a_j): the diagonal a_i (1 - a_i) with 1 - a_t = sum_{k != t} a_k at the top class."""
     idx, a, rest = _off_top(z, np.empty(z.shape, z.dtype))
@@ -178,11 +111,6 @@ def softmax_jacobian(z):
     return jac
 
 
-def _top(z):
-    idx = np.argmax(z, axis=-1, keepdims=True)
-    return idx, np.take_along_axis(z, idx, axis=-1)
-
-
 def _off_top(z, out):
     """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top."""
     idx, top = _top(z)
@@ -190,22 +118,6 @@ def _off_top(z, out):
     np.exp(out, out=out)
     np.put_along_axis(out, idx, 0.0, axis=-1)
     return idx, out, out.sum(axis=-1, keepdims=True)
-
-
-def _shifted(z, top, out):
-    """z - max z, into ``out``; True when some difference overflowed to -inf.
-
-    Finite z can be 2e308 apart: that difference is -inf, exactly what e^{z - max} = 0
-    needs, so only the overflow flag is silenced, and the caller learns of it.
-    """
-    try:
-        with np.errstate(over="raise"):
-            np.subtract(z, top, out=out)
-        return False
-    except FloatingPointError:
-        with np.errstate(over="ignore"):
-            np.subtract(z, top, out=out)
-        return True
 
 
 def _log_total(e, dtype):
@@ -398,3 +310,4 @@ def softmax_odds_vjp(z, y, out, empty=np.empty):
     top_value = ((y_sum - y_t) - c_top * y_sum) + y_top * a_top - a_top * W
     np.put_along_axis(out, idx, top_value, axis=-1)
     return out
+

@@ -1,0 +1,40 @@
+"""Row helpers shared by the softmax row primitives (``rows``, ``rows_residual``): the last axis holds a row."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _redo(redo, fn, out, *rows_of):  # out's rows ``redo`` as fn(*those rows of ``rows_of``, out)
+    if redo.size:
+        part = [_full(v, out.shape)[_at(redo, out)] for v in rows_of]
+        out[_at(redo, out)] = fn(*part, np.empty(part[0].shape, out.dtype))
+
+
+def _full(v, shape):  # np.broadcast_to costs a call of 1000 elements even where v has the shape
+    return v if getattr(v, "shape", None) == shape else np.broadcast_to(v, shape)
+
+
+def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
+    return np.unravel_index(rows, a.shape[:-1]) if a.ndim > 1 else ()
+
+
+def _top(z):
+    idx = np.argmax(z, axis=-1, keepdims=True)
+    return idx, np.take_along_axis(z, idx, axis=-1)
+
+
+def _shifted(z, top, out):
+    """z - max z, into ``out``; True when some difference overflowed to -inf.
+
+    Finite z can be 2e308 apart: that difference is -inf, exactly what e^{z - max} = 0
+    needs, so only the overflow flag is silenced, and the caller learns of it.
+    """
+    try:
+        with np.errstate(over="raise"):
+            np.subtract(z, top, out=out)
+        return False
+    except FloatingPointError:
+        with np.errstate(over="ignore"):
+            np.subtract(z, top, out=out)
+        return True
