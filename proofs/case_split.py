@@ -74,12 +74,42 @@ def _cancelled(expr):
     return sp.cancel(sp.Add(*[t for t in terms if not t.has(sp.log)])) + sp.Add(*[t for t in terms if t.has(sp.log)])
 
 
+def zero_in_exponentials(expr) -> bool:
+    """expr == 0 as a rational function of v and t = e^{v/L}: each e^{c v + d} (c rational, L the lcm of
+    the c's denominators) written t^{cL} e^d. Zero for independent t and v is zero at t = e^{v/L} too;
+    cancel decides it where simplify would factor for tens of seconds (mish's tanh(softplus(z)); the
+    hyperbolic functions are first written in exp, e^{k log u} = u^k)."""
+    expr = expr.rewrite(sp.tanh, sp.exp).rewrite(sp.sinh, sp.exp).rewrite(sp.cosh, sp.exp)
+    exps = expr.atoms(sp.exp)
+    if len(expr.free_symbols) != 1 or len(exps) < 2:
+        return False
+    (v,) = expr.free_symbols
+    slopes = [sp.expand(e.args[0]).coeff(v) for e in exps]
+    if not all(c.is_Rational for c in slopes) or any(sp.expand(e.args[0] - c * v).has(v) for e, c in zip(exps, slopes)):
+        return False
+    big = sp.ilcm(*[c.q for c in slopes])
+    t = sp.Dummy("t", positive=True)
+    return sp.cancel(expr.xreplace({e: t ** (c * big) * sp.exp(sp.expand(e.args[0] - c * v)) for e, c in zip(exps, slopes)})) == 0
+
+
 def _leaf(expr) -> bool:
-    return is_zero(expr) is True or zero_by_exp(expr)
+    return zero_in_exponentials(expr) or is_zero(expr) is True or zero_by_exp(expr)
+
+
+def _branch_choice(expr):
+    """A Piecewise whose condition is transcendental (softplus(z) > 1/2: which of two forms of tanh to evaluate):
+    solveset may not finish on it, and where every branch equals the rest of expr on the whole line the
+    condition does not matter."""
+    return next((pw for pw in expr.atoms(sp.Piecewise) if any(
+        c.has(sp.exp, sp.log) and len(c.free_symbols) == 1 for _, c in pw.args)), None)
 
 
 def zero_by_cases(expr, variables, depth=0) -> bool:
-    """expr == 0 proved, splitting into cases on each variable in turn."""
+    """expr == 0 proved, splitting into cases on each variable in turn; a Piecewise with a transcendental
+    condition first by proving each branch in its place everywhere (then the condition never matters)."""
+    if (pw := _branch_choice(expr)) is not None and all(
+            zero_by_cases(expr.xreplace({pw: b.expr}), variables, depth) for b in pw.args):
+        return True
     expr = sp.piecewise_fold(piecewise_atoms(expr))
     if not expr.has(sp.Piecewise) or depth > 2 * len(variables):
         return _leaf(expr)

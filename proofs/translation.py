@@ -36,6 +36,7 @@ from derive.symbolic.symbols import a, i, j, n, y, z
 from proofs.certificate import Verdict
 from proofs.case_split import zero_by_cases as _zero_by_cases
 from proofs.identity import identity_holds
+from proofs.log_space import log_space_equal
 from proofs.deadline import Undecided, deadline
 from proofs.rounding import FORMATS, all_clamps, clamp_verdicts, clamps, is_clamp, unclamped
 
@@ -97,26 +98,8 @@ _RARE = sp.Symbol("the_lanes_where_p_underflows")  # no proof decides it: an unp
 
 
 def _log_space_equal(p, r, v) -> bool:
-    """v == p r: v = s e^{l} (a SignedExp) with e^{log|u|} -> |u| and sign(u)|u| -> u (real u), then the
-    case split on z and r. False where SymPy gives up."""
-    try:
-        return _log_space_proved(p, r, v)
-    except (TypeError, ValueError, NotImplementedError, RecursionError):
-        return False
-
-
-def _log_space_proved(p, r, v) -> bool:
-    mv = meaning(v, unclamp=True)
-    mv = sp.expand(sp.powsimp(sp.expand(mv, power_exp=True, mul=False, log=False), combine="exp"), power_exp=True)
-    mv = mv.replace(lambda e: isinstance(e, sp.exp) and isinstance(e.args[0], sp.log), lambda e: e.args[0].args[0])
-    mv = mv.replace(lambda e: e.is_Mul and any(isinstance(f, sp.sign) and sp.Abs(f.args[0]) in e.args for f in e.args),
-                    lambda e: _sign_times_abs(e))
-    return _zero_by_cases(expand_named(mv - meaning(p * r, unclamp=True)), [Z, Y])
-
-
-def _sign_times_abs(e):
-    f = next(f for f in e.args if isinstance(f, sp.sign) and sp.Abs(f.args[0]) in e.args)
-    return e / f / sp.Abs(f.args[0]) * f.args[0]
+    """v == p r by the log-space lemmas (``proofs.log_space``), in z and y."""
+    return log_space_equal(p, r, v, lambda e: meaning(e, unclamp=True), [Z, Y])
 
 
 # w log a_j and w log(1 - a_j) (0 where w = 0: a_j is in (0, 1), so the product is then 0 anyway); nodes

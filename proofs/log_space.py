@@ -1,0 +1,72 @@
+"""The underflow slow path proved equal to the product it stands for, node by node, not by simplifying log|f'|.
+
+    LogProduct(p, r, SignedExp(s, l)) means p r once s e^l == p r is proved (``derive.compile.underflow``)
+
+The value s e^l is read with four exact lemmas, then split into cases on z and y:
+
+1. e^{a + b} = e^a e^b and e^{log u} = u for u >= 0 (at u = +0 too: IEEE 754's log(+0) = -inf, e^{-inf} = +0);
+   sign(u) |u| = u for every real u.
+2. A log-space maximum is arbitrary: the sum rule writes log|sum_i s_i e^{l_i}| as M + log|sum_i s_i e^{l_i - M}|,
+   which holds for every real M (M = max l_i only keeps the terms finite). So each Max holding a logarithm is
+   first replaced by a free real symbol m: an identity proved for every m holds for the printed Max. Where that
+   proof fails (softplus's own Max(0, x) is not arbitrary) the Max is kept and the proof tried again.
+3. A logarithm left outside an exponential (log|z| inside softsign's log1p(e^{-|log|z||})) whose argument may
+   be 0 is IEEE's: Piecewise((log u, u > 0), (-oo, True)); at that point the expression is evaluated in the
+   extended reals (max(0, -oo) = 0, e^{-oo} = 0) and refused (not proved) if oo, nan or zoo is left.
+4. The remaining equality is ``proofs.case_split.zero_by_cases`` in z and y.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derive.symbolic.functions import expand_named
+from proofs.case_split import zero_by_cases
+
+__all__ = ["log_space_equal"]
+
+_GAVE_UP = (TypeError, ValueError, NotImplementedError, RecursionError)
+
+
+def _ieee_log(e):
+    x = e.args[0]
+    return e if x.is_positive else sp.Piecewise((e, x > 0), (sp.S.NegativeInfinity, True))
+
+
+def _signs_times_abs(e):
+    """sign(u) |u| -> u, each pair in turn (one can hold another: sign(z)|z| inside the sum's T)."""
+    while pairs := [g for g in e.atoms(sp.sign) if sp.Abs(g.args[0]) in e.atoms(sp.Abs)]:
+        new = e.subs(pairs[0] * sp.Abs(pairs[0].args[0]), pairs[0].args[0])
+        if new == e:
+            break
+        e = new
+    return e
+
+
+def _exponentials_read(e):
+    """Lemma 1: exp of a sum as a product, exp(log u) -> u, sign(u)|u| -> u; lemma 3 on the logs left."""
+    e = sp.expand(sp.powsimp(sp.expand(e, power_exp=True, mul=False, log=False), combine="exp"), power_exp=True)
+    e = e.replace(lambda x: isinstance(x, sp.exp) and isinstance(x.args[0], sp.log), lambda x: x.args[0].args[0])
+    return _signs_times_abs(e).replace(lambda x: isinstance(x, sp.log), _ieee_log)
+
+
+def _proved(value, product, variables, abstract) -> bool:
+    if abstract:  # lemma 2
+        maxima = {m: sp.Dummy("m", real=True) for m in value.atoms(sp.Max) if m.has(sp.log)}
+        if not maxima:
+            return False
+        value = value.xreplace(maxima)
+    return zero_by_cases(expand_named(_exponentials_read(value) - product), variables)
+
+
+def log_space_equal(p, r, v, meaning, variables) -> bool:
+    """s e^l == p r proved, v = SignedExp(s, l) (``meaning`` reads the printer's nodes, clamps removed);
+    False where it is not or SymPy gives up."""
+    value, product = meaning(v), meaning(p * r)
+    for abstract in (True, False):
+        try:
+            if _proved(value, product, variables, abstract):
+                return True
+        except _GAVE_UP:
+            continue
+    return False
