@@ -128,6 +128,19 @@ class XpPrinter(NumPyPrinter):
         op = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[expr.rel_op]
         return f"({self._print(expr.lhs)} {op} {self._print(expr.rhs)})"
 
+    def _print_And(self, expr, fn="logical_and"):
+        # pairwise: the standard's logical_and takes two arrays (NumPy's would print logical_and.reduce)
+        out = self._print(expr.args[0])
+        for c in expr.args[1:]:
+            out = f"xp.{fn}({out}, {self._print(c)})"
+        return out
+
+    def _print_Or(self, expr):
+        return self._print_And(expr, "logical_or")
+
+    def _print_Not(self, expr):
+        return f"xp.logical_not({self._print(expr.args[0])})"
+
     def _print_Piecewise(self, expr):
         # where(c1, e1, where(c2, e2, ... last)): every branch is evaluated, so the rules keep each finite
         (*branches, (last, cond)) = expr.args

@@ -5577,7 +5577,7 @@ def xp_loss__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
     c2 = ops.maximum(0.0, z)
     c3 = xp.expm1(c1)
     c4 = xp.abs(y)
-    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and.reduce(((c4 >= 0.5),(c4 <= 2.0))), ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), c2 + c3 - y))), 1.0 - y*(c2 + alpha*c3))), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and((c4 >= 0.5), (c4 <= 2.0)), ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), c2 + c3 - y))), 1.0 - y*(c2 + alpha*c3))), axis=-1, keepdims=True))[..., 0]
 
 
 def xp_delta__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
@@ -5592,10 +5592,10 @@ def xp_delta__elu__hinge__p(z, y, n, xp, ops, alpha=1.0):
     c7 = (c6 >= 0.5)
     c8 = (c6 <= 2.0)
     c9 = xp.expm1(c0)
-    c10 = xp.logical_and.reduce((xp.logical_not(xp.logical_and.reduce((c7,c8))),(y*(c4 + alpha*c9) < 1.0)))
+    c10 = xp.logical_and(xp.logical_not(xp.logical_and(c7, c8)), (y*(c4 + alpha*c9) < 1.0))
     c11 = 1.0 + y
     c12 = c11*(1.0 - y)
-    return ops.where((z > 0.0), 1.0, ops.where(c3, c2, c2 + c4))*ops.where(ops.where(c3, xp.logical_or.reduce((c10,xp.logical_and.reduce((c7,c8,(((c12) - (y*((c1) - (c11)))) > 0.0))))), xp.logical_or.reduce((c10,xp.logical_and.reduce((c7,c8,(((c12) - (y*(c4 + c5 + c9))) > 0.0)))))), c5, 0.0)
+    return ops.where((z > 0.0), 1.0, ops.where(c3, c2, c2 + c4))*ops.where(ops.where(c3, xp.logical_or(c10, xp.logical_and(xp.logical_and(c7, c8), (((c12) - (y*((c1) - (c11)))) > 0.0))), xp.logical_or(c10, xp.logical_and(xp.logical_and(c7, c8), (((c12) - (y*(c4 + c5 + c9))) > 0.0)))), c5, 0.0)
 
 
 def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
