@@ -20,6 +20,12 @@ def _at(rows, a):  # the index of a's rows ``rows``, flat over the leading axes
 
 
 def _top(z):
+    """(the index of each row's largest entry, keepdims; that entry). np.argmax copies a read-only array
+    whole (a block of the broadcast views ``blocks.evaluate`` passes): there the first index of z == max."""
+    if not z.flags.writeable:
+        top = z.max(axis=-1, keepdims=True)
+        if not np.isnan(top).any():  # argmax's nan is the first nan; z == nan finds none
+            return np.argmax(np.equal(z, top), axis=-1, keepdims=True), top
     idx = np.argmax(z, axis=-1, keepdims=True)
     return idx, np.take_along_axis(z, idx, axis=-1)
 

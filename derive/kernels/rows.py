@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.kernels import bits
+from derive.kernels import bits, rows_odds
 from derive.kernels.row_parts import _at, _full, _redo, _shifted, _top  # noqa: F401 (second_rows imports _full from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
@@ -252,6 +252,12 @@ def xlog1m_softmax(w, z, out, empty=np.empty):
 
 
 def softmax_odds_vjp(z, y, out, empty=np.empty):
+    """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z): plain passes on the rows that
+    allow them (``rows_odds``), ``_odds_vjp_exact`` on the others."""
+    return rows_odds.odds_vjp(z, y, out, empty, _odds_vjp_exact)
+
+
+def _odds_vjp_exact(z, y, out, empty=np.empty):
     """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z), in log space.
 
     = a sum(y) - y + w - a sum(w). The top class's odds a_t/(1 - a_t) can overflow (e^{1000}),

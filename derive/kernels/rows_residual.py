@@ -23,7 +23,7 @@ def _close(dtype):
     return 2.0**-2 if np.finfo(dtype).bits <= 32 else 2.0**-6
 
 
-def softmax_vjp_residual(z, y, out, empty=np.empty):
+def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     """a (r - sum(a r)), r = a - y, a = softmax(z), in one sweep of plain passes around the top class t:
 
     D_j = r_j - S with S = a_t r_t + S', S' = sum_{k != t} a_k r_k, and at the top D_t = (1 - a_t) r_t - S'
@@ -31,10 +31,12 @@ def softmax_vjp_residual(z, y, out, empty=np.empty):
     r_t = (1 - y_t) - (1 - a_t) where y_t > 1/2 (a target on the limit: a_t - y_t is below y_t's last digit). Lanes of
     logits close to the top's: D_j = (a_j - a_t) - (y_j - y_t) + D_t, a_j - a_t by expm1 (``_close``).
     Rows where some a_j is below the least normal number, or with infinite logits, take ``_exact``.
+    ``clip``: r clipped to [-1, 1] (huber); rows with a residual near or past +-1 take ``_exact``, where
+    lanes clipped alike differ by exactly 0.
     """
     z, y = _rows._full(z, out.shape), _rows._full(y, out.shape)
     if not out.flags.c_contiguous:  # the close lanes are found on rows flattened in place
-        return np.copyto(out, _exact(z, y, np.empty(out.shape, out.dtype))) or out
+        return np.copyto(out, _exact(z, y, np.empty(out.shape, out.dtype), clip=clip)) or out
     d = empty(out.shape, out.dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
         np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
@@ -57,6 +59,9 @@ def softmax_vjp_residual(z, y, out, empty=np.empty):
     inv = 1.0 / total
     a = np.multiply(e, inv, out=out)
     r = np.subtract(a, y, out=d)
+    if clip:
+        edge = 1.0 - 2.0**-20  # off the kink at |r| = 1 by more than r's rounding
+        redo = np.union1d(redo, np.flatnonzero((r.max(axis=-1) >= edge) | (r.min(axis=-1) <= -edge)))
     p = np.multiply(a, r, out=empty(out.shape, out.dtype))
     np.put_along_axis(p, idx, 0.0, axis=-1)
     s_off = p.sum(axis=-1, keepdims=True)
@@ -70,7 +75,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty):
     if close.size:
         _close_lanes(rows, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv)
     out *= r
-    _rows._redo(redo, _exact, out, z, y)
+    _rows._redo(redo, lambda zr, yr, o: _exact(zr, yr, o, clip=clip), out, z, y)
     return out
 
 
@@ -96,7 +101,7 @@ def _close_lanes(rows, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv):
 
 def softmax_vjp_clipped_residual(z, y, out, empty=np.empty):
     """softmax_vjp(z, clip(a - y, -1, 1)): as ``softmax_vjp_residual`` where no residual is clipped."""
-    return _exact(_rows._full(z, out.shape), _rows._full(y, out.shape), out, empty, clip=True)
+    return softmax_vjp_residual(z, y, out, empty, clip=True)
 
 
 def _exact(z, y, out, empty=np.empty, clip=False):
