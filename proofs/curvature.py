@@ -150,11 +150,8 @@ def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
     hz = s.in_z(h)
     if not hz.has(Y):
         return None
-    kinks = [r.lhs - r.rhs for r in expand_named(hz).atoms(sp.core.relational.Relational) if not r.has(Y)]
     want = POS if direction > 0 else NEG
-    for z0 in z_samples():
-        if any(signed(k.subs(Z, z0), s.dom({})) not in (POS, NEG) for k in kinks):
-            continue  # z0 on a kink, or its side not shown
+    for z0 in _off_kinks(s, hz):
         at = expand_named(hz.subs(Z, z0))
         try:
             poly = sp.Poly(sp.expand(at), Y)
@@ -168,6 +165,30 @@ def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
                            f"at z = {z0}, h is a polynomial of degree {degree} in y with leading coefficient "
                            f"{sp.sstr(c)} ({got}; n = 1: its sign is the same for every n): "
                            f"h -> {'' if direction > 0 else '-'}oo as y -> {_toward(degree, got == want)}{scope}")
+    return None
+
+
+def _off_kinks(s: Setting, hz):
+    """The sample points z0 shown off every kink in z of hz (each condition's two sides differ there)."""
+    kinks = [r.lhs - r.rhs for r in expand_named(hz).atoms(sp.core.relational.Relational) if not r.has(Y)]
+    return [z0 for z0 in z_samples() if all(signed(k.subs(Z, z0), s.dom({})) in (POS, NEG) for k in kinks)]
+
+
+def _far_target(s: Setting, h) -> Verdict | None:
+    """h < 0 at a z0 off every kink and a target past every threshold of the loss, y = f(z0) -+ (1 + the loss's
+    parameters) (huber: |a - y| > delta there, so h = delta sign(a - y) f''(z0)): negative curvature."""
+    lo = catalogue.loss(s.loss)
+    if s.targets != S.Reals or h.has(sp.DiracDelta) or not h.has(sp.Piecewise):
+        return None
+    shift = 1 + sum(s._own(lo).values())
+    hz = s.in_z(h)
+    for z0, c in product(_off_kinks(s, hz), (1, -1)):
+        target = s.f(z0) + c * shift
+        at = expand_named(hz.subs(Y, target).subs(Z, z0))
+        if not at.has(sp.Piecewise) and signed(at, s.dom({})) == NEG:
+            scope = f" ({s.scope})" if s.free else ""
+            return Verdict(f"{s.name}: h < 0 somewhere", "proved", f"at z = {z0}, y = f(z) {'+' if c > 0 else '-'} "
+                           f"({sp.sstr(shift)}): h = {sp.sstr(at)} < 0{scope}")
     return None
 
 
@@ -186,7 +207,7 @@ def _convexity(s: Setting) -> CurvatureVerdict:
     if ref is not None and ref.refuted:
         return CurvatureVerdict(name, "not convex", None, Verdict(f"{name} is not convex", "proved",
                                                                   f"the opposite is refuted: {ref.reason}", details=(ref,)), s.scope)
-    for witness in (jump_witness(s, -1), _y_tail(s, s.h, -1)):
+    for witness in (jump_witness(s, -1), _y_tail(s, s.h, -1), _far_target(s, s.h)):
         if witness is not None:
             return CurvatureVerdict(name, "not convex", None, Verdict(f"{name} is not convex", "proved", witness.reason,
                                                                       details=(witness,)), s.scope)

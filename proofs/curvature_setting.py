@@ -157,7 +157,13 @@ def signed(expr, dom: dict) -> str | None:
     if not expr.free_symbols:
         value = certified_value(expr)
         return None if value is None else POS if value > 0 else NEG if value < 0 else None
-    return sign(expr, dom)
+    got = sign(expr, dom)
+    pulled = sp.factor_terms(expr)  # delta (c1 - c2): the parameter's sign times a number's, certified
+    if got is None and pulled.is_Mul:
+        signs = [signed(f, dom) for f in pulled.args]
+        if all(g in (POS, NEG) for g in signs):
+            return NEG if signs.count(NEG) % 2 else POS
+    return got
 
 
 def z_samples():

@@ -178,3 +178,21 @@ def test_a_jump_of_unknown_sign_is_no_smoothness_constant():
     # hinge's delta jumps where a y = 1 and leaky_relu's where z = 0: L = 0 from h = 0 a.e. would be false
     for act in ("leaky_relu", "relu", "identity"):
         assert smoothness(act, "hinge").value != 0
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "elu", "swish"])
+def test_huber_pairings_are_not_convex_for_every_delta(act):
+    c = convexity(act, "huber")
+    assert c.status == "not convex" and "for every delta in (0, oo)" in c.scope and "h = " in c.verdict.reason
+    # independent: past the threshold (|a - y| > delta) huber is linear in a: C'' = +-delta f''(z), one side < 0
+    f = {"sigmoid": lambda u: 1 / (1 + mpmath.exp(-u)), "tanh": mpmath.tanh,
+         "elu": lambda u: elu(u, mpmath.mpf(2)), "swish": lambda u: swish(u, mpmath.mpf(3))}[act]
+    for d in (mpmath.mpf("0.1"), mpmath.mpf(1), mpmath.mpf(10)):
+        sides = [second(lambda u, t=f(mpmath.mpf(-1)) + c * (d + 1): huber(f(u) - t, d), -1) for c in (1, -1)]
+        assert min(sides) < 0
+
+
+def test_hard_sigmoid_huber_stays_at_the_default_and_says_why():
+    # hard_sigmoid'' = 0 off its kinks: no negative curvature to find off them, so only the default's counterexample
+    c = convexity("hard_sigmoid", "huber")
+    assert c.status == "not convex" and c.scope.startswith("at delta = 1, the default")
