@@ -2,11 +2,10 @@
 
     delta_j = a_j sum(y) - y_j + w_j - a_j sum(w),   w = (1 - y) a / (1 - a),   a = softmax(z)
 
-(p - a sum(p) for p_j = a_j dC/da_j = -y_j + w_j.) The plain passes keep their digits on rows where
+(p - a sum(p) for p_j = a_j dC/da_j = -y_j + w_j.) The plain passes (``odds_vjp``) keep their digits on rows where
 1 - a_t, the top class's complement, is at least ``_limits``'s ``saturated`` (its odds at most
-1/saturated) and no other logit is within ``close`` of the top's (a_j / (1 - a_j) - sum_k a_k / (1 - a_k)
-cancels to a_t - a_j's size there: z = [1e-8, 0]). The other rows, and rows of infinite or nan logits,
-are redone by the exact log-space form ``exact`` (``rows.softmax_odds_vjp``).
+1/saturated): the other rows, and rows of infinite or nan logits, are redone by the exact log-space
+form ``exact`` (``rows._odds_vjp_exact``).
 """
 
 from __future__ import annotations
@@ -17,12 +16,22 @@ from derive.kernels import row_parts
 
 
 def _limits(dtype):
-    """(saturated, close), as in ``rows_residual``: float32's tolerance leaves fewer bits to lose."""
+    """(saturated, close): sum_{k != t} e^{z_k - z_t} below ``saturated`` takes the exact form; lanes with
+    e^{z_k - z_t} above 1 - close take a_k - a_t by expm1. Tighter in float32, where the tolerance
+    leaves fewer bits to lose (rtol 1e-5 against eps 1.2e-7)."""
     return (2.0**-2, 2.0**-2) if np.finfo(dtype).bits <= 32 else (2.0**-6, 2.0**-6)
 
 
 def odds_vjp(z, y, out, empty, exact):
-    """``rows.softmax_odds_vjp`` with the plain passes on the rows that allow them, ``exact`` elsewhere."""
+    """``rows.softmax_odds_vjp`` with the plain passes on the rows that allow them, ``exact`` elsewhere:
+
+    delta_j = a_j q_j (D_j U - V) - y_j q_j + a_j sum_k y_k q_k,   q = 1 / (1 - a),  D = a - a_t,
+    U = sum_k a_k q_k,  V = sum_k a_k q_k D_k
+
+    (a_j sum_k a_k (g_j - g_k), g = dC/da, with 1/(1 - a_j) - 1/(1 - a_k) = (a_j - a_k) q_j q_k): the
+    differences a_j - a_k enter only through D, exact to a few ulps: (e_j - 1) / S, and by expm1 on
+    the lanes whose logit is within ``close`` of the top's (z = [1e-8, 0], y = 0: delta = a_0 - a_1).
+    """
     z, y = row_parts._full(z, out.shape), row_parts._full(y, out.shape)
     if out.shape[-1] == 1 or not out.flags.c_contiguous:
         return exact(z, y, out, empty)
@@ -31,23 +40,39 @@ def odds_vjp(z, y, out, empty, exact):
     with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
         np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
     e = np.exp(d, out=out)  # 1 at the top
-    total = e.sum(axis=-1, keepdims=True)
     idx = np.argmax(e, axis=-1, keepdims=True)
     np.put_along_axis(e, idx, 0.0, axis=-1)
-    second = e.max(axis=-1, keepdims=True)
+    rest = e.sum(axis=-1, keepdims=True)  # sum_{k != t} e_k
+    near = np.flatnonzero(e.max(axis=-1, keepdims=True) > 1.0 - close)  # rows with a close second
     np.put_along_axis(e, idx, 1.0, axis=-1)
-    plain = (total >= 1.0 + saturated) & (second <= 1.0 - close)  # False on nan rows
-    redo = np.flatnonzero(~plain)
+    redo = np.flatnonzero(~(rest >= saturated))  # nan rows too
+    if near.size:  # the close lanes: (row, lane), rows flattened; d there for expm1
+        sub, lanes = np.nonzero(e.reshape(-1, out.shape[-1])[near] > 1.0 - close)
+        keep = lanes != idx.reshape(-1)[near[sub]]  # not the top itself
+        rows_, lanes = near[sub][keep], lanes[keep]
+        d_near = d.reshape(-1, out.shape[-1])[rows_, lanes]
     if redo.size:  # 0 / 1 until redone: no inf or nan on the way
-        e[row_parts._at(redo, e)], total[row_parts._at(redo, e)] = 0.0, 1.0
-    a = np.divide(e, total, out=out)
-    w = np.subtract(1.0, a, out=d)  # 1 - a_t >= saturated / (1 + saturated): a few bits at most
-    np.divide(a, w, out=w)
-    w *= np.subtract(1.0, y, out=empty(out.shape, out.dtype))
-    if not y.flags.c_contiguous:  # the row sum's order, so its rounding, the same whatever y's layout
-        y = np.copyto(empty(out.shape, out.dtype), y) or y
-    a *= y.sum(axis=-1, keepdims=True) - w.sum(axis=-1, keepdims=True)
-    a -= y
-    a += w
+        e[row_parts._at(redo, e)], rest[row_parts._at(redo, e)] = 0.0, 1.0
+    inv = 1.0 / (1.0 + rest)
+    D = np.subtract(e, 1.0, out=d)
+    D *= inv  # a_k - a_t, 0 at the top
+    if near.size:
+        D.reshape(-1, out.shape[-1])[rows_, lanes] = np.expm1(d_near) * inv.reshape(-1)[rows_]
+    a = np.multiply(e, inv, out=out)
+    q = np.subtract(1.0, a, out=empty(out.shape, out.dtype))
+    np.put_along_axis(q, idx, rest * inv, axis=-1)  # 1 - a_t without the rounding of a_t
+    np.divide(1.0, q, out=q)
+    aq = np.multiply(a, q, out=empty(out.shape, out.dtype))
+    t = empty(out.shape, out.dtype)
+    U = aq.sum(axis=-1, keepdims=True)
+    V = np.multiply(aq, D, out=t).sum(axis=-1, keepdims=True)
+    yq = np.multiply(y, q, out=t)
+    YQ = yq.sum(axis=-1, keepdims=True)
+    D *= U
+    D -= V
+    D *= aq
+    D -= yq
+    a *= YQ
+    a += D
     row_parts._redo(redo, lambda zr, yr, o: exact(zr, yr, o), out, z, y)
     return out
