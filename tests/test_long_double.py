@@ -5,9 +5,9 @@ e^{-2|x|} (tanh') and e^{-x^2/2} (gelu') to 0 past tanh_clamp and gauss_clip. Th
 ``derive.kernels.bits.bound(name, dtype)``, computed from ``np.finfo``; float64's (39, 374, 40)
 are wrong in long double, whose 64-bit significand and 15-bit exponent hold 1 - sigma(42) = 5.7e-19
 and e^{-2000}. Each value is compared with mpmath (60 digits) of the textbook definition, to a few
-ulps of its dtype; Phi in long double carries float64's relative accuracy (SciPy has no long double
-loop), which gelu' for z <= -40 divides by z^2 (|Phi| <= |z phi|/z^2), and the constant 1/sqrt(2 pi)
-is printed as a float64 literal: gelu' is checked to float64's accuracy there (its clamp is long double's).
+ulps of its dtype. gelu' = Phi(z) + z phi(z) is long double accurate too: Phi by ``bits._ndtr_long`` (a
+series and Mills' continued fraction in long double; SciPy has no long double loop), and 1/sqrt(2 pi) as
+float64's rounding plus its tail (``rewrite.constant_head_and_tail``), where one float64 literal left 1e-17.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ mpmath.mp.dps = 60
 
 SIGMOID_Z = (40.5, 42.0, 44.0, 46.0, 100.0, 12000.0, -40.0, -100.0, -5000.0, -11000.0, -12000.0)
 TANH_Z = (400.0, 401.5, 1000.0, 3000.0, 5600.0, 6000.0, -400.0, -5600.0)
-GELU_Z = (40.0, 41.0, 60.0, 150.0, -40.0, -41.0, -60.0, -100.0, -150.0)
+GELU_Z = (40.0, 41.0, 60.0, 150.0, -40.0, -41.0, -60.0, -100.0, -150.0, -5.0, -2.0, 1.0, 3.0)
 
 
 def _mp(v):
@@ -50,10 +50,8 @@ def _within(got, want, dtype, ulps):
     return abs(_mp(got) - want) <= ulps * _mp(info.eps) * abs(want) + _mp(info.smallest_subnormal)
 
 
-# gelu' in long double: the printed constant 1/sqrt(2 pi) is a float64 literal, so its accuracy is float64's
-# (8 ulps of long double is 5e-19; the kernel's relative error at z = -40 is 6e-17); the clamp is long double's
 CASES = [("sigmoid", False, SIGMOID_Z, _sigmoid, 4), ("tanh", True, TANH_Z, _dtanh, 8),
-         ("gelu", True, GELU_Z, _dgelu, 8 * 2**11)]
+         ("gelu", True, GELU_Z, _dgelu, 16)]
 
 
 @pytest.mark.parametrize(("name", "derivative", "zs", "truth", "ulps"), CASES, ids=[c[0] for c in CASES])
@@ -74,6 +72,24 @@ def test_float32_and_float64_at_the_same_points(name, derivative, zs, truth, ulp
     got = (f.derivative if derivative else f)(z)
     assert got.dtype == dtype
     assert all(_within(g, truth(_mp(zi)), dtype, ulps) for zi, g in zip(z, got))
+
+
+def test_float64_constant_and_phi_fail_in_long_double():
+    # what gelu' was before: 1/sqrt(2 pi) as one float64 literal, Phi to float64's accuracy (erfcx in float64)
+    from scipy.special import ndtr
+
+    for v in (-40.0, -2.0, 1.0):
+        x = LD(v)
+        literal = x * np.exp(-x * x / 2) * 0.3989422804014327 + LD(ndtr(float(x)))
+        assert not _within(literal, _dgelu(_mp(x)), LD, 16), v
+        assert _within(kernels.activation("gelu").derivative(np.array([x]))[0], _dgelu(_mp(x)), LD, 16)
+
+
+def test_long_double_phi_to_a_few_ulps():
+    z = np.array([-150.0, -40.0, -5.0, -2.0001, -2.0, -1.9999, -1.5, -0.3, 0.0, 0.3, 1.9999, 2.0, 2.5, 9.0], LD)
+    out = np.empty_like(z)
+    bits.ndtr(z, out=out)
+    assert all(_within(g, mpmath.ncdf(_mp(v)), LD, 16) for v, g in zip(z, out))
 
 
 def test_float64_bounds_fail_in_long_double():

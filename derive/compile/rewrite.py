@@ -352,6 +352,25 @@ expm1_plus_one = Rule(
     lambda e: Add(*[t for t in e.args if t not in (S.One, _expm1_plus_one(e))]) + exp(_expm1_plus_one(e).args[0]),
 )
 
+
+def _irrational_coefficient(e):
+    """e = c g, g holding a Gaussian exp(-x**2/2), c an irrational number: c, else None."""
+    if not (e.is_Mul and any(is_gauss(f) for f in e.args)):
+        return None
+    c = Mul(*[f for f in e.args if f.is_number])
+    return None if c.is_Rational else c
+
+
+def _head_and_tail(e):
+    c = _irrational_coefficient(e)
+    head = Rational(float(c))  # float64's rounding of c, exact in every wider format
+    return head * (e / c) + (c - head) * (e / c)
+
+
+# c g -> h g + (c - h) g, h = float64's c, for a Gaussian term g   (gelu' = Phi(z) + z e^{-z^2/2}/sqrt(2 pi): the
+#   constant printed as a float64 literal leaves long double with float64's 1e-17; h + (c - h) keeps 1e-34)
+constant_head_and_tail = Rule("cleanup", lambda e: _irrational_coefficient(e) is not None, _head_and_tail)
+
 # --- the phases --------------------------------------------------------------------------------------
 
 RULES = tuple(v for v in tuple(globals().values()) if isinstance(v, Rule)) + loss_rules.RULES  # every rule above, in order

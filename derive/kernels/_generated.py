@@ -348,20 +348,22 @@ def act__gelu(z, shape, dtype, empty=np.empty, out=None):
 def dact__gelu(z, shape, dtype, empty=np.empty, out=None):
     """f'(z) = sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z),  a = gelu(z)
 
-    evaluated as: sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)
+    evaluated as: z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z)
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
     np.square(b0, out=b0)
     np.multiply(b0, -0.5, out=b0)
     np.exp(b0, out=b0)
     np.multiply(z, b0, out=b0)
-    np.multiply(b0, 0.3989422804014327, out=b0)
-    b1 = empty(shape, dtype)
-    bits.ndtr(z, out=b1)
-    np.add(b0, b1, out=b0)
-    return b0
+    b1 = empty(shape, dtype) if out is None else out
+    np.multiply(b0, 0.3989422804014327, out=b1)
+    np.multiply(b0, -2.49232720227773e-17, out=b0)
+    np.add(b1, b0, out=b1)
+    bits.ndtr(z, out=b0)
+    np.add(b1, b0, out=b1)
+    return b1
 
 
 def act__softmax(z, shape, dtype, empty=np.empty, out=None):
@@ -6276,26 +6278,28 @@ def delta__gelu__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
 def delta__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
+    evaluated as: LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b1, b0, out=b2)
+    np.multiply(b2, b0, out=b1)
     b3 = empty(shape, dtype)
-    bits.patch(b2, b1, b0, delta__gelu__quadratic__slow, z, y, dtype, scratch=b3)
-    return b2
+    bits.patch(b1, b2, b0, delta__gelu__quadratic__slow, z, y, dtype, scratch=b3)
+    return b1
 
 
 def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
@@ -6366,27 +6370,29 @@ def delta__gelu__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
 def delta__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z)),  a = gelu(z)
 
-    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
+    evaluated as: 2*LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b1, b0, out=b2)
+    np.multiply(b2, b0, out=b1)
     b3 = empty(shape, dtype)
-    bits.patch(b2, b1, b0, delta__gelu__sse__slow, z, y, dtype, scratch=b3)
-    np.multiply(b2, 2.0, out=b2)
-    return b2
+    bits.patch(b1, b2, b0, delta__gelu__sse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
 
 
 def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
@@ -6459,28 +6465,30 @@ def delta__gelu__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
 def delta__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = 2*(a - y)*(sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))/n,  a = gelu(z)
 
-    evaluated as: 2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n
+    evaluated as: 2*LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n
     """
     n = shape[-1]
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b1, b0, out=b2)
+    np.multiply(b2, b0, out=b1)
     b3 = empty(shape, dtype)
-    bits.patch(b2, b1, b0, delta__gelu__mse__slow, z, y, dtype, scratch=b3)
-    np.multiply(b2, (2/n), out=b2)
-    return b2
+    bits.patch(b1, b2, b0, delta__gelu__mse__slow, z, y, dtype, scratch=b3)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
 
 
 def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
@@ -6500,24 +6508,27 @@ def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sign(a - y),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))
+    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*sign(-y + z*Phi(z))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.sign(b0, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b2, b0, out=b2)
+    return b2
 
 
 def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
@@ -6547,24 +6558,27 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
+    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b2, b0, out=b2)
+    return b2
 
 
 def loss__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
@@ -6595,25 +6609,28 @@ def delta__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
+    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
-    np.multiply(b1, b0, out=b1)
-    return b1
+    np.multiply(b2, b0, out=b2)
+    return b2
 
 
 def xp_loss__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
@@ -6624,9 +6641,10 @@ def xp_loss__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
 
 
 def xp_delta__gelu__huber__p(z, y, n, xp, ops, delta=1.0):
-    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
+    """(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, -delta, delta)
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return (c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)))*ops.clip(c0*z - y, -delta, delta)
 
 
 def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
@@ -6661,27 +6679,29 @@ def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*sinh(a - y)/cosh(a - y),  a = gelu(z)
 
-    evaluated as: (-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))
+    evaluated as: (-7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + z*(-sqrt(2)/(2*sqrt(pi)) + 7186705221432913/18014398509481984)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) - Phi(z))*tanh(y - z*Phi(z))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
-    np.negative(b0, out=b1)
-    b2 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
-    np.square(b2, out=b2)
-    np.multiply(b2, -0.5, out=b2)
-    np.exp(b2, out=b2)
-    np.multiply(z, b2, out=b2)
-    np.multiply(b2, 0.3989422804014327, out=b2)
-    np.subtract(b1, b2, out=b1)
+    b1 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, -0.5, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, z, out=b2)
+    np.multiply(b2, 2.49232720227773e-17, out=b2)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, z, out=b1)
+    np.multiply(b1, 0.3989422804014327, out=b1)
+    np.subtract(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.tanh(b0, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.negative(b1, out=b1)
-    return b1
+    np.multiply(b2, b0, out=b2)
+    np.negative(b2, out=b2)
+    return b2
 
 
 def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
@@ -6703,29 +6723,31 @@ def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
 def delta__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """dC/dz = (sqrt(2)*z*exp(-z**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, a*y < 1), (0, True)),  a = gelu(z)
 
-    evaluated as: (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
+    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
     bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype) if out is None else out
+    b1 = empty(shape, dtype)
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(z, b1, out=b1)
-    np.multiply(b1, 0.3989422804014327, out=b1)
-    np.add(b0, b1, out=b1)
-    b2 = empty(shape, dtype)
-    np.copyto(b2, 0.0)
+    b2 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, 0.3989422804014327, out=b2)
+    np.add(b0, b2, out=b2)
+    np.multiply(b1, -2.49232720227773e-17, out=b1)
+    np.add(b2, b1, out=b2)
+    np.copyto(b1, 0.0)
     np.multiply(b0, y, out=b0)
     np.multiply(b0, z, out=b0)
     t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
     np.negative(y, out=b0)
     b3 = empty(shape, dtype)
-    bits.select(t0, b0, out=b2, scratch=b3)
-    np.multiply(b1, b2, out=b1)
-    return b1
+    bits.select(t0, b0, out=b1, scratch=b3)
+    np.multiply(b2, b1, out=b2)
+    return b2
 
 
 def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):

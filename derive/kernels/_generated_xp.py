@@ -103,8 +103,9 @@ def act__gelu(z, n, xp, ops):
 
 
 def dact__gelu(z, n, xp, ops):
-    """sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z)"""
-    return 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)) + ops.ndtr(z)
+    """z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z)"""
+    c0 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return (0.3989422804014327)*c0 + c0*((-2.49232720227773e-17)) + ops.ndtr(z)
 
 
 def act__softmax(z, n, xp, ops):
@@ -1158,9 +1159,10 @@ def delta__gelu__quadratic__slow(z, y, n, xp, ops):
 
 
 def delta__gelu__quadratic(z, y, n, xp, ops):
-    """LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
+    """LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
     c0 = ops.ndtr(z)
-    return ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__quadratic__slow(z, y, n, xp, ops))
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return ops.log_product(c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)), c0*z - y, lambda: delta__gelu__quadratic__slow(z, y, n, xp, ops))
 
 
 def loss__gelu__sse(z, y, n, xp, ops):
@@ -1180,9 +1182,10 @@ def delta__gelu__sse__slow(z, y, n, xp, ops):
 
 
 def delta__gelu__sse(z, y, n, xp, ops):
-    """2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
+    """2*LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))"""
     c0 = ops.ndtr(z)
-    return 2.0*ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__sse__slow(z, y, n, xp, ops))
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return 2.0*ops.log_product(c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)), c0*z - y, lambda: delta__gelu__sse__slow(z, y, n, xp, ops))
 
 
 def loss__gelu__mse(z, y, n, xp, ops):
@@ -1202,9 +1205,10 @@ def delta__gelu__mse__slow(z, y, n, xp, ops):
 
 
 def delta__gelu__mse(z, y, n, xp, ops):
-    """2*LogProduct(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n"""
+    """2*LogProduct(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z), -y + z*Phi(z), SignedExp(sign(-y + z*Phi(z))*sign(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))), log(Abs(y - z*Phi(z))) + log(Abs(sqrt(2)*exp(-Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z)))*Abs(z)*sign(z)/(2*sqrt(pi)) + exp(log_ndtr(z) - Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))) + Max(log(Abs(z)) - Clip(z, -gauss_log_clip, gauss_log_clip)**2/2 - log(2) + log(1/sqrt(pi)) + log(sqrt(2)), log_ndtr(z))))/n"""
     c0 = ops.ndtr(z)
-    return 2.0*ops.log_product(c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)), c0*z - y, lambda: delta__gelu__mse__slow(z, y, n, xp, ops))/n
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return 2.0*ops.log_product(c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)), c0*z - y, lambda: delta__gelu__mse__slow(z, y, n, xp, ops))/n
 
 
 def loss__gelu__l1(z, y, n, xp, ops):
@@ -1213,9 +1217,10 @@ def loss__gelu__l1(z, y, n, xp, ops):
 
 
 def delta__gelu__l1(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*sign(-y + z*Phi(z))"""
+    """(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*sign(-y + z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.sign(c0*z - y)
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return (c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)))*xp.sign(c0*z - y)
 
 
 def loss__gelu__huber(z, y, n, xp, ops):
@@ -1226,9 +1231,10 @@ def loss__gelu__huber(z, y, n, xp, ops):
 
 
 def delta__gelu__huber(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
+    """(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -1, 1)"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.clip(c0*z - y, (-1.0), 1.0)
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return (c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)))*ops.clip(c0*z - y, (-1.0), 1.0)
 
 
 def loss__gelu__log_cosh(z, y, n, xp, ops):
@@ -1238,9 +1244,10 @@ def loss__gelu__log_cosh(z, y, n, xp, ops):
 
 
 def delta__gelu__log_cosh(z, y, n, xp, ops):
-    """(-sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) - Phi(z))*tanh(y - z*Phi(z))"""
+    """(-7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + z*(-sqrt(2)/(2*sqrt(pi)) + 7186705221432913/18014398509481984)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) - Phi(z))*tanh(y - z*Phi(z))"""
     c0 = ops.ndtr(z)
-    return -(-c0 - 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*xp.tanh(c0*z - y)
+    c1 = xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return -(c1*z*(2.49232720227773e-17) - c0 - (0.3989422804014327)*c1*z)*xp.tanh(c0*z - y)
 
 
 def loss__gelu__hinge(z, y, n, xp, ops):
@@ -1249,9 +1256,10 @@ def loss__gelu__hinge(z, y, n, xp, ops):
 
 
 def delta__gelu__hinge(z, y, n, xp, ops):
-    """(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
+    """(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Piecewise((-y, y*z*Phi(z) < 1), (0, True))"""
     c0 = ops.ndtr(z)
-    return (c0 + 0.3989422804014327*(z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)))*ops.where((c0*y*z < 1.0), -y, 0.0)
+    c1 = z*xp.exp(-0.5*ops.clip(z, -40.0, 40.0)**2)
+    return (c0 + (0.3989422804014327)*c1 + c1*((-2.49232720227773e-17)))*ops.where((c0*y*z < 1.0), -y, 0.0)
 
 
 def loss__softmax__quadratic(z, y, n, xp, ops):
