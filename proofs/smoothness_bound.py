@@ -1,0 +1,169 @@
+"""L bounded along a line at fixed targets: no upward jump of delta, and on each gap between kinks a smooth
+branch of h bounded by L (check_le), L attained (check_eq) or approached (a one-sided limit).
+
+    sup_1d:   critical points (solveset: all of them, or nothing is claimed) and the ends of an interval
+    bound_1d: L - h factored, over the field of L's radicals if it has any (the double root at the
+              maximum then shows, and the checker reads the sign)
+    bounded:  every target of a finite set (hinge's {-1, 1}), or y = 0 for a loss of a - y with a = z
+              (C(z + c, y + c) = C(z, y), checked: y = 0 sees every value of h)
+
+>>> from proofs.smoothness_line import elementwise_line
+>>> bounded(elementwise_line("sigmoid", "hinge"))[0]
+sqrt(3)/18
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import Interval, S, oo
+
+from derive.symbolic.symbols import n
+from proofs.certificate import Verdict
+from proofs.checker import check_eq, check_le
+from proofs.refutation import certified_value
+from proofs.smoothness_line import W, Line, Undecided, beside, kink_args, one_sided, show, sign_of
+
+__all__ = ["sup_1d", "bound_1d", "tight_1d", "line_sup", "bounded"]
+
+
+def _radicals(value) -> list:
+    return sorted({p for p in value.atoms(sp.Pow) if p.exp.is_Rational and not p.exp.is_integer and p.base.is_Rational},
+                  key=sp.default_sort_key)
+
+
+def sup_1d(expr, var, iv: Interval, inside):
+    """(sup, where) of a smooth expr over an interval from its critical points (solveset: all of them) and
+    its ends; where is a point, or ("limit", end, "+"/"-") at an open or infinite end. None if not found.
+    A constant is attained at ``inside``, a point of the interval."""
+    if not expr.has(var):
+        return expr, inside
+    crit = sp.solveset(sp.diff(expr, var), var, Interval.open(iv.start, iv.end))
+    if not isinstance(crit, (sp.FiniteSet, sp.sets.sets.EmptySet)):
+        return None
+    cands = [(sp.simplify(expr.subs(var, p)), p) for p in crit]
+    for end, is_open, side in ((iv.start, iv.left_open, "+"), (iv.end, iv.right_open, "-")):
+        if end.is_infinite or is_open:
+            cands.append((sp.limit(expr, var, end, side), ("limit", end, side)))
+        else:
+            cands.append((sp.simplify(expr.subs(var, end)), end))
+    best = None
+    for value, where in cands:
+        v = oo if value is oo else certified_value(value.subs(n, 1))
+        if v is None:
+            return None
+        if best is None or v > best[0]:
+            best = (v, value, where)
+    return best[1:]
+
+
+def bound_1d(expr, var, iv: Interval, L, claim: str) -> Verdict:
+    """expr <= L on the interval by check_le, with L - expr factored (over the field of L's radicals if
+    it has any: the double root at the maximum then shows) so that the checker reads its sign."""
+    gap, ext = L - expr, _radicals(L)
+    forms = [sp.factor(gap)] + ([sp.factor(gap, extension=ext)] if ext else []) + [gap]
+    got = None
+    for cert in forms:
+        got = check_le(expr, L, cert, {var: iv}, claim=claim)
+        if got.proved:
+            break
+    return got
+
+
+def tight_1d(expr, var, L, where, claim: str) -> Verdict:
+    """L attained at the point (check_eq), or approached: the one-sided limit at the end equals L."""
+    if isinstance(where, tuple):
+        _, end, side = where
+        got = sp.limit(expr, var, end, side)
+        return Verdict(f"{claim}: approached as {var} -> {end}{side}", "proved" if sp.simplify(got - L) == 0 else "not proved",
+                       f"lim = {sp.sstr(got)}")
+    return check_eq(expr.subs(var, where), L, claim=f"{claim}: attained at {var} = {sp.sstr(where)}")
+
+
+def _kinks(expr) -> list | None:
+    """Every real z where a kink argument of expr vanishes (sorted), or None when a zero set is not a finite set."""
+    args = kink_args(expr) + [e.args[0] for e in expr.atoms(sp.Abs, sp.DiracDelta) if e.args[0].has(W)]
+    out = set()
+    for g in args:
+        got = sp.solveset(sp.Eq(g, 0), W, S.Reals)
+        if not isinstance(got, (sp.FiniteSet, sp.sets.sets.EmptySet)):
+            return None
+        out |= set(got)
+    return sorted(out, key=lambda p: float(p))
+
+
+def _gaps(cuts) -> list:
+    """[(open interval, a point of it)] between consecutive cuts, the outer two reaching -oo and oo."""
+    ends = [-oo, *cuts, oo]
+    inner = [(lo + hi) / 2 for lo, hi in zip(cuts, cuts[1:])]
+    points = [S.Zero] if not cuts else [cuts[0] - 1, *inner, cuts[-1] + 1]
+    return [(Interval.open(lo, hi), p) for lo, hi, p in zip(ends, ends[1:], points)]
+
+
+def line_sup(line: Line, point: dict):
+    """(L, steps) for the line at fixed targets: delta has no upward jump (each kink's one-sided values), and on
+    each gap between kinks h is one smooth branch bounded by L (check_le), L attained or approached; None if
+    a step is out of reach here, (oo, [witness]) if delta jumps up."""
+    delta = line.slope.subs(point)
+    h = sp.diff(delta, W)
+    cuts = _kinks(h)
+    if cuts is None:
+        return None
+    steps = []
+    try:
+        for z0 in cuts:
+            jump = one_sided(delta, z0, 1) - one_sided(delta, z0, -1)
+            s = sign_of(jump)
+            if s > 0:
+                return oo, [Verdict(f"{line.name}: delta jumps up at z = {z0}", "proved", f"by {show(jump)}")]
+            steps.append(Verdict(f"{line.name}: delta does not jump up at z = {show(z0)}, {line.shown(point)}",
+                                 "proved", f"its one-sided values differ by {show(jump)} ({'0' if s == 0 else '< 0'}, certified)"))
+        branches = [(beside(h, inside, 1).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: S.Zero), iv, inside)
+                    for iv, inside in _gaps(cuts)]
+    except Undecided:
+        return None
+    best = None
+    for expr, iv, inside in branches:
+        got = sup_1d(expr, W, iv, inside)
+        if got is None:
+            return None
+        if got[0] is oo:
+            return oo, [Verdict(f"{line.name}: h -> oo", "proved", f"as z -> {got[1][1]} ({line.shown(point)})")]
+        try:
+            if best is None or sign_of(got[0] - best[0]) > 0:
+                best = (*got, expr)
+        except Undecided:
+            return None
+    L = sp.simplify(best[0])
+    at = f"{line.where}, {line.shown(point)}"
+    steps += [bound_1d(expr, W, iv, L, f"{line.name}: h <= {L} on z in {iv} ({at})") for expr, iv, _ in branches]
+    steps.append(tight_1d(best[2], W, L, best[1], f"{line.name}: h = {L} ({at})"))
+    return L, steps
+
+
+def _shift_invariant(line: Line) -> Verdict:
+    """C(z + c, y + c) = C(z, y) for every real c: h depends on z - y alone, so y = 0 sees every value of h."""
+    (T, _), = line.targets
+    c = sp.Symbol("c", real=True)
+    return check_eq(line.cost.subs({W: W + c, T: T + c}, simultaneous=True), line.cost,
+                    claim=f"{line.name}: C(z + c, y + c) = C(z, y) (a loss of a - y, a = z)")
+
+
+def bounded(line: Line) -> tuple | None:
+    """(L, steps) over every admissible target: each point of a finite target set, or y = 0 for a
+    shift-invariant C over all reals; None otherwise or when a step is out of reach."""
+    (T, targets), = line.targets
+    if isinstance(targets, sp.FiniteSet):
+        got = [line_sup(line, {T: t}) for t in sorted(targets)]
+        if any(g is None for g in got):
+            return None
+        if any(g[0] is oo for g in got):
+            return oo, next(g[1] for g in got if g[0] is oo)
+        top = max(got, key=lambda g: certified_value(g[0]))
+        return top[0], [step for g in got for step in g[1]]
+    if targets != S.Reals or not line.identity:
+        return None
+    shift = _shift_invariant(line)
+    if not shift.proved:
+        return None
+    got = line_sup(line, {T: S.Zero})
+    return None if got is None else (got[0], [shift, *got[1]])
