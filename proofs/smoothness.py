@@ -67,7 +67,7 @@ def _points(line: Line):
 def jump_witness(line: Line) -> Verdict | None:
     """delta jumps up at an exact z0 for an exact target: a positive point mass in h, sup h = oo."""
     for z0, point in _points(line):
-        if any(st.contains(point[s]) is not sp.true for s, st in line.targets):
+        if sp.sympify(z0).is_real is not True or any(st.contains(point[s]) is not sp.true for s, st in line.targets):
             continue
         delta = line.slope.subs(point)
         try:
@@ -82,8 +82,8 @@ def jump_witness(line: Line) -> Verdict | None:
                            f"at {line.where}, z = {show(z0)}, {line.shown(point)} (inside the targets, z real): "
                            f"delta = dC/dz jumps from {show(left)} to {show(right)}"
                            f"{' (times ' + sp.sstr(line.scale) + ' > 0)' if line.scale != 1 else ''}, "
-                           f"up by {sp.N(right - left, 20)} > 0 ({up.reason}): a positive point mass in h",
-                           details=(up,))
+                           f"up by {sp.N(right - left, 20)} > 0 (refute: {up.reason.split('certified ')[-1]}): a positive point mass in h",
+                           details=(up, z0, point))
     return None
 
 
@@ -127,7 +127,8 @@ def unbounded_witness(line: Line) -> Verdict | None:
                 return Verdict(f"{line.name}: sup h = oo", "proved",
                                f"at {line.where}, z = {sp.sstr(z0)} (C is smooth near it): h is a polynomial of degree "
                                f"{degree} in {s} with leading coefficient {show(lead)} = {sp.N(value, 20)} "
-                               f"(certified): h -> oo as {s} -> {toward} (inside the targets)")
+                               f"(certified): h -> oo as {s} -> {toward} (inside the targets)",
+                               details=(z0, s, -1 if value < 0 else 1))
     return None
 
 
