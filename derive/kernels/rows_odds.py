@@ -40,11 +40,12 @@ def odds_vjp(z, y, out, empty, exact):
     with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
         np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
     e = np.exp(d, out=out)  # 1 at the top
-    idx = np.argmax(e, axis=-1, keepdims=True)
-    np.put_along_axis(e, idx, 0.0, axis=-1)
+    idx = np.argmax(e, axis=-1).reshape(out.shape[:-1] + (1,))
+    tops = row_parts._tops(idx, out.shape[-1])  # flat positions of the top lanes
+    e.reshape(-1)[tops] = 0.0
     rest = e.sum(axis=-1, keepdims=True)  # sum_{k != t} e_k
     near = np.flatnonzero(e.max(axis=-1, keepdims=True) > 1.0 - close)  # rows with a close second
-    np.put_along_axis(e, idx, 1.0, axis=-1)
+    e.reshape(-1)[tops] = 1.0
     redo = np.flatnonzero(~(rest >= saturated))  # nan rows too
     if near.size:  # the close lanes: (row, lane), rows flattened; d there for expm1
         sub, lanes = np.nonzero(e.reshape(-1, out.shape[-1])[near] > 1.0 - close)
@@ -60,7 +61,7 @@ def odds_vjp(z, y, out, empty, exact):
         D.reshape(-1, out.shape[-1])[rows_, lanes] = np.expm1(d_near) * inv.reshape(-1)[rows_]
     a = np.multiply(e, inv, out=out)
     q = np.subtract(1.0, a, out=empty(out.shape, out.dtype))
-    np.put_along_axis(q, idx, rest * inv, axis=-1)  # 1 - a_t without the rounding of a_t
+    q.reshape(-1)[tops] = (rest * inv).reshape(-1)  # 1 - a_t without the rounding of a_t
     np.divide(1.0, q, out=q)
     aq = np.multiply(a, q, out=empty(out.shape, out.dtype))
     t = empty(out.shape, out.dtype)

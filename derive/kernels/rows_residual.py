@@ -41,9 +41,11 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
         np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
     e = np.exp(d, out=out)  # 1 at the top
-    idx = np.argmax(e, axis=-1, keepdims=True)
+    keep = out.shape[:-1] + (1,)  # the shape of a value per row
+    idx = np.argmax(e, axis=-1).reshape(keep)
+    tops = _rows._tops(idx, out.shape[-1])  # flat positions of the top lanes: no put/take_along_axis per call
     e_min = e.min(axis=-1, keepdims=True)
-    np.put_along_axis(e, idx, 0.0, axis=-1)
+    e.reshape(-1)[tops] = 0.0
     rest = e.sum(axis=-1, keepdims=True)  # sum_{k != t} e_k, without the 1
     total = 1.0 + rest
     redo = np.flatnonzero(~(e_min >= np.finfo(out.dtype).smallest_normal * total))  # nan rows too
@@ -55,7 +57,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
         d_near, y_near = d.reshape(-1, out.shape[-1])[rows, lanes], y[_rows._at(rows, out) + (lanes,)]
     if redo.size:  # 0 / 1 until redone: no inf or nan on the way
         e[_rows._at(redo, e)], total[_rows._at(redo, e)], rest[_rows._at(redo, e)] = 0.0, 1.0, 0.0
-    np.put_along_axis(e, idx, 1.0, axis=-1)
+    e.reshape(-1)[tops] = 1.0
     inv = 1.0 / total
     a = np.multiply(e, inv, out=out)
     r = np.subtract(a, y, out=d)
@@ -63,37 +65,37 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
         edge = 1.0 - 2.0**-20  # off the kink at |r| = 1 by more than r's rounding
         redo = np.union1d(redo, np.flatnonzero((r.max(axis=-1) >= edge) | (r.min(axis=-1) <= -edge)))
     p = np.multiply(a, r, out=empty(out.shape, out.dtype))
-    np.put_along_axis(p, idx, 0.0, axis=-1)
+    p.reshape(-1)[tops] = 0.0
     s_off = p.sum(axis=-1, keepdims=True)
-    y_top = np.take_along_axis(y, idx, axis=-1)
-    r_top = np.take_along_axis(r, idx, axis=-1)
+    y_top = _rows._at_tops(y, idx, tops)
+    r_top = r.reshape(-1)[tops].reshape(keep)
     high = y_top > 0.5  # a target near 1 at the top: r_t = (1 - y_t) - (1 - a_t), exact where a_t rounds to 1
     r_top = np.where(high, (1.0 - y_top) - rest * inv, r_top) if high.any() else r_top
     r -= s_off + inv * r_top  # D = r - S
     d_top = (rest * inv) * r_top - s_off
-    np.put_along_axis(r, idx, d_top, axis=-1)
+    r.reshape(-1)[tops] = d_top.reshape(-1)
     if close.size:
-        _close_lanes(rows, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv)
+        _close_lanes(close, sub, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv)
     out *= r
     _rows._redo(redo, lambda zr, yr, o: _exact(zr, yr, o, clip=clip), out, z, y)
     return out
 
 
-def _close_lanes(rows, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv):
-    """D on the rows with close logits (``rows``, ``lanes``: the close lanes, rows flattened), from
+def _close_lanes(first, local, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv):
+    """D on the rows ``first`` (flattened) with close logits, their close lanes ``lanes`` in the rows
+    ``first[local]``, from
     X_k = r_t - r_k = -expm1(z_k - z_t) / S - (y_t - y_k) there: D_t = sum_{far k} a_k (r_t - r_k)
     + sum_{close k} a_k X_k and D_k = D_t - X_k (a_t (1 - a_t) - sum_k a_k^2 would cancel down to
     a_t - a_k's size: 5e-9 at z = [1e-8, 0])."""
     n = D.shape[-1]
     a2, p2, D2 = (v.reshape(-1, n) for v in (a, p, D))  # C-ordered: views
     top, r_t, y_t, inv1 = (v.reshape(-1) for v in (idx, r_top, y_top, inv))
+    rows = first[local]
     X = -np.expm1(d_near) * inv1[rows] - (y_t[rows] - y_near)
-    first, local = np.unique(rows, return_inverse=True)
     a_far, p_far = a2[first], p2[first]  # copies of those rows (p is 0 at the top already)
     a_far[np.arange(len(first)), top[first]] = 0.0
     a_far[local, lanes] = p_far[local, lanes] = 0.0
-    close_sum = np.zeros(len(first), D.dtype)
-    np.add.at(close_sum, local, a2[rows, lanes] * X)
+    close_sum = np.bincount(local, a2[rows, lanes] * X, minlength=len(first)).astype(D.dtype, copy=False)
     d_top = a_far.sum(axis=-1) * r_t[first] - p_far.sum(axis=-1) + close_sum
     D2[rows, lanes] = d_top[local] - X
     D2[first, top[first]] = d_top
