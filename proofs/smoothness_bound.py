@@ -79,14 +79,14 @@ def tight_1d(expr, var, L, where, claim: str) -> Verdict:
     return check_eq(expr.subs(var, where), L, claim=f"{claim}: attained at {var} = {sp.sstr(where)}")
 
 
-def _kinks(expr) -> list | None:
-    """Every real z where a kink argument of expr vanishes (sorted), or None when a zero set is not a finite set."""
+def _kinks(expr) -> list | str:
+    """Every real z where a kink argument of expr vanishes (sorted), or why not (a zero set solveset leaves open)."""
     args = kink_args(expr) + [e.args[0] for e in expr.atoms(sp.Abs, sp.DiracDelta) if e.args[0].has(W)]
     out = set()
     for g in args:
         got = sp.solveset(sp.Eq(g, 0), W, S.Reals)
         if not isinstance(got, (sp.FiniteSet, sp.sets.sets.EmptySet)):
-            return None
+            return f"the zeros of the kink argument {show(g)} have no closed form (solveset)"
         out |= set(got)
     return sorted(out, key=lambda p: float(p))
 
@@ -101,13 +101,13 @@ def _gaps(cuts) -> list:
 
 def line_sup(line: Line, point: dict):
     """(L, steps) for the line at fixed targets: delta has no upward jump (each kink's one-sided values), and on
-    each gap between kinks h is one smooth branch bounded by L (check_le), L attained or approached; None if
-    a step is out of reach here, (oo, [witness]) if delta jumps up."""
+    each gap between kinks h is one smooth branch bounded by L (check_le), L attained or approached; why not if
+    a step is out of reach here (why, in words), (oo, [witness]) if delta jumps up."""
     delta = line.slope.subs(point)
     h = sp.diff(delta, W)
     cuts = _kinks(h)
-    if cuts is None:
-        return None
+    if isinstance(cuts, str):
+        return cuts
     steps = []
     try:
         for z0 in cuts:
@@ -119,20 +119,20 @@ def line_sup(line: Line, point: dict):
                                  "proved", f"its one-sided values differ by {show(jump)} ({'0' if s == 0 else '< 0'}, certified)"))
         branches = [(beside(h, inside, 1).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: S.Zero), iv, inside)
                     for iv, inside in _gaps(cuts)]
-    except Undecided:
-        return None
+    except Undecided as exc:
+        return str(exc)
     best = None
     for expr, iv, inside in branches:
         got = sup_1d(expr, W, iv, inside)
         if got is None:
-            return None
+            return f"the critical points of h = {show(expr)} on {iv} have no closed form (solveset)"
         if got[0] is oo:
             return oo, [Verdict(f"{line.name}: h -> oo", "proved", f"as z -> {got[1][1]} ({line.shown(point)})")]
         try:
             if best is None or sign_of(got[0] - best[0]) > 0:
                 best = (*got, expr)
-        except Undecided:
-            return None
+        except Undecided as exc:
+            return str(exc)
     L = sp.simplify(best[0])
     at = f"{line.where}, {line.shown(point)}"
     steps += [bound_1d(expr, W, iv, L, f"{line.name}: h <= {L} on z in {iv} ({at})") for expr, iv, _ in branches]
@@ -148,22 +148,24 @@ def _shift_invariant(line: Line) -> Verdict:
                     claim=f"{line.name}: C(z + c, y + c) = C(z, y) (a loss of a - y, a = z)")
 
 
-def bounded(line: Line) -> tuple | None:
+def bounded(line: Line) -> tuple | str:
     """(L, steps) over every admissible target: each point of a finite target set, or y = 0 for a
-    shift-invariant C over all reals; None otherwise or when a step is out of reach."""
+    shift-invariant C over all reals; otherwise why not, in words."""
     (T, targets), = line.targets
     if isinstance(targets, sp.FiniteSet):
         got = [line_sup(line, {T: t}) for t in sorted(targets)]
-        if any(g is None for g in got):
-            return None
+        why = next((f"at y = {t}: {g}" for t, g in zip(sorted(targets), got) if isinstance(g, str)), None)
+        if why is not None:
+            return why
         if any(g[0] is oo for g in got):
             return oo, next(g[1] for g in got if g[0] is oo)
         top = max(got, key=lambda g: certified_value(g[0]))
         return top[0], [step for g in got for step in g[1]]
     if targets != S.Reals or not line.identity:
-        return None
+        return ("h varies with z through f and with y over an interval: its sup over (z, y) is two-dimensional; "
+                "only a finite target set, or a = z (a loss of a - y), is reduced to one variable here")
     shift = _shift_invariant(line)
     if not shift.proved:
-        return None
+        return f"C(z + c, y + c) = C(z, y) not proved ({shift.reason})"
     got = line_sup(line, {T: S.Zero})
-    return None if got is None else (got[0], [shift, *got[1]])
+    return f"at y = 0: {got}" if isinstance(got, str) else (got[0], [shift, *got[1]])

@@ -4,9 +4,9 @@
     a = (e^z/(e^z + 1), 1/(e^z + 1)),  C(z) = l(a_1, y_1) + l(a_2, y_2)   (times 1/2 for a mean)
 
 so a jump up of dC/dz_1 or a curvature unbounded along the targets on that line (the witnesses of
-``proofs.smoothness``) makes sup lambda_max = oo. kl = sum y ln y - sum y ln a differs from cce by a term
+``proofs.smoothness_witness``) makes sup lambda_max = oo. kl = sum y ln y - sum y ln a differs from cce by a term
 free of z: the same Hessian (check_eq), hence cce's L = 1/2. Bounded L for the other losses needs the
-eigenvalues at every n: not decided here (None, the caller keeps its reason).
+eigenvalues at every n: "undecided" here, with that reason.
 
 >>> decide_softmax("quadratic").status, decide_softmax("kl").value
 ('unbounded', 1/2)
@@ -23,8 +23,8 @@ from derive.symbolic import catalogue
 from derive.symbolic.pairing import derive_pair
 from proofs.certificate import Verdict, all_proved
 from proofs.checker import check_eq
-from proofs.smoothness import jump_witness, unbounded_witness
 from proofs.smoothness_line import W, Line
+from proofs.smoothness_witness import jump_witness, unbounded_witness
 from proofs.softmax_curvature import CurvatureVerdict, softmax_smoothness
 
 __all__ = ["softmax_line", "decide_softmax"]
@@ -67,7 +67,7 @@ def _same_hessian_as_cce(loss: str) -> CurvatureVerdict | None:
 
 
 @cache
-def decide_softmax(loss: str, **values) -> CurvatureVerdict | None:
+def decide_softmax(loss: str, **values) -> CurvatureVerdict:
     """softmax + loss: oo by a witness on the line z = (z, 0) at n = 2; cce's L where the Hessian is cce's; else None."""
     line = softmax_line(loss, **values)
     for witness in (jump_witness, unbounded_witness):
@@ -76,4 +76,7 @@ def decide_softmax(loss: str, **values) -> CurvatureVerdict | None:
             return CurvatureVerdict(line.name, "unbounded", oo,
                                     Verdict(f"{line.name}: sup lambda_max(H) = oo", "proved",
                                             f"{RAYLEIGH}, and on that line {got.reason}", details=(got,)))
-    return _same_hessian_as_cce(loss) if not values else None
+    same = _same_hessian_as_cce(loss) if not values else None
+    return same or CurvatureVerdict(line.name, "undecided", None, Verdict(
+        f"{line.name}: L?", "not proved", "no jump of dC/dz_1 and no target direction where d2C/dz_1^2 grows on the "
+        "line z = (z, 0), n = 2; a bounded L needs the eigenvalues of H at every n (not reduced here)"))

@@ -14,9 +14,10 @@ from sympy import Rational, S, oo
 
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
-from proofs.smoothness import decide, jump_witness
+from proofs.smoothness import decide
 from proofs.smoothness_line import W, elementwise_line
 from proofs.smoothness_softmax import decide_softmax, softmax_line
+from proofs.smoothness_witness import jump_witness
 from proofs.values import InexactValue
 
 DPS = 60
@@ -158,6 +159,10 @@ def test_softmax_kl_has_cces_constant_and_l1_jumps():
     assert right - left > mpmath.mpf(1) / 10
 
 
-def test_undecided_pairings_are_left_to_the_caller():
-    """sigmoid + huber: L is a root of a cubic here; no verdict is guessed."""
-    assert decide("sigmoid", "huber") is None
+def test_undecided_pairings_say_why():
+    """sigmoid + huber (y over all reals, a = sigmoid(z)) and gelu + hinge (gelu(z) = 1 has no closed form):
+    no verdict is guessed, and the reason names what is missing."""
+    got = decide("sigmoid", "huber")
+    assert got.status == "undecided" and got.value is None and "two-dimensional" in got.verdict.reason
+    got = decide("gelu", "hinge")
+    assert got.status == "undecided" and "no closed form" in got.verdict.reason
