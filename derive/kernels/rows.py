@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import _at, _full, _redo, _shifted, _top  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -87,14 +87,15 @@ def softmax_vjp(z, g, out, empty=np.empty):
     """
     z, g = _full(z, out.shape), _full(g, out.shape)
     idx, a, rest = _off_top(z, empty(out.shape, out.dtype))
-    g_top = np.take_along_axis(g, idx, axis=-1).copy()
+    tops = _tops(idx, out.shape[-1])
+    g_top = _at_tops(g, idx, tops).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     p = np.multiply(a, out, out=empty(out.shape, out.dtype))  # a_k (g_k - g_t), 0 at the top
-    T = -p.sum(axis=-1, keepdims=True) / (1.0 + rest)
-    np.put_along_axis(a, idx, 1.0, axis=-1)
-    a /= 1.0 + rest
-    out += T
+    inv = 1.0 / (1.0 + rest)
+    out += -p.sum(axis=-1, keepdims=True) * inv  # + T
+    a.reshape(-1)[tops] = 1.0
     out *= a
+    out *= inv
     return out
 
 
@@ -112,11 +113,13 @@ def softmax_jacobian(z):
 
 
 def _off_top(z, out):
-    """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top."""
-    idx, top = _top(z)
-    _shifted(z, top, out)
+    """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top.
+    ``out`` C-ordered (a buffer of ``empty``). t is taken from z - max z, in ``out``: np.argmax of a read-only z
+    (a block of a broadcast view) copies it whole, and z_k - max z is 0 only where z_k is the max."""
+    _shifted(z, z.max(axis=-1, keepdims=True), out)
+    idx = np.argmax(out, axis=-1).reshape(out.shape[:-1] + (1,))
     np.exp(out, out=out)
-    np.put_along_axis(out, idx, 0.0, axis=-1)
+    out.reshape(-1)[_tops(idx, out.shape[-1])] = 0.0
     return idx, out, out.sum(axis=-1, keepdims=True)
 
 
