@@ -23,6 +23,7 @@ from functools import cache
 
 from sympy import oo
 
+from derive.errors import PairingError
 from derive.symbolic import catalogue
 from proofs.certificate import Verdict, all_proved
 from proofs.smoothness_bound import bounded
@@ -39,14 +40,19 @@ def decide(act: str, loss: str, **values) -> CurvatureVerdict:
     """L = sup h (point masses included) for an elementwise pairing at its parameters: oo with an exact witness
     (a jump of delta, or h unbounded along the targets), or a bound proved and attained or approached;
     "undecided" with the reason where none of these rules applies. Softmax: proofs.smoothness_softmax."""
+    why = catalogue.invalid_reason(catalogue.activation(act), catalogue.loss(loss))
+    if why is not None:
+        raise PairingError(f"{act}+{loss} is not a valid pairing: {why}")
     if not catalogue.activation(act).elementwise:
         return decide_softmax(loss, **values)
     line = elementwise_line(act, loss, **values)
-    for witness in (jump_witness, unbounded_witness):
-        got = witness(line)
+    try:
+        got = jump_witness(line) or unbounded_witness(line)
         if got is not None:
             return CurvatureVerdict(line.name, "unbounded", oo, got)
-    got = bounded(line)
+        got = bounded(line)
+    except (NotImplementedError, RecursionError, TypeError, ValueError) as exc:  # SymPy gave up: say so, never guess
+        got = f"SymPy stopped ({type(exc).__name__}: {str(exc)[:80]})"
     if isinstance(got, str):
         return CurvatureVerdict(line.name, "undecided", None, Verdict(f"{line.name}: L?", "not proved",
                                                                       f"no jump of delta found, no target direction "

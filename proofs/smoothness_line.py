@@ -157,6 +157,8 @@ def beside(expr, z0, side: int):
         return expr
 
     def rel(r):
+        if type(r) not in _TRUTH:
+            raise Undecided(f"the condition {r} is not a comparison of two reals")
         return sp.true if _TRUTH[type(r)](orient(r.lhs - r.rhs, z0, side)) else sp.false
 
     def piece(pw):

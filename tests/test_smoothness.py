@@ -12,6 +12,7 @@ import pytest
 import sympy as sp
 from sympy import Rational, S, oo
 
+from derive.errors import PairingError
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
 from proofs.smoothness import decide
@@ -120,6 +121,10 @@ def test_parameters_are_read_exactly_and_checked():
         decide("leaky_relu", "quadratic", slope=0.5)
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         decide("leaky_relu", "quadratic", slope=2)
+    with pytest.raises(PairingError, match="softmax"):
+        decide("softmax", "focal")
+    with pytest.raises(ValueError, match="relu"):  # an unknown name lists the known ones
+        decide("rleu", "quadratic")
 
 
 def _softmax_lambda_max(loss, z1, ys):
