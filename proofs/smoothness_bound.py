@@ -42,10 +42,10 @@ def sup_1d(expr, var, iv: Interval, inside):
         return None
     cands = [(sp.simplify(expr.subs(var, p)), p) for p in crit]
     for end, is_open, side in ((iv.start, iv.left_open, "+"), (iv.end, iv.right_open, "-")):
-        if end.is_infinite or is_open:
-            cands.append((sp.limit(expr, var, end, side), ("limit", end, side)))
-        else:
-            cands.append((sp.simplify(expr.subs(var, end)), end))
+        value = sp.limit(expr, var, end, side) if end.is_infinite else _continuous_at(expr, var, end)
+        if value is None:
+            return None
+        cands.append((value, ("limit", end, side) if end.is_infinite or is_open else end))
     best = None
     for value, where in cands:
         v = oo if value is oo else certified_value(value.subs(n, 1))
@@ -54,6 +54,13 @@ def sup_1d(expr, var, iv: Interval, inside):
         if best is None or v > best[0]:
             best = (v, value, where)
     return best[1:]
+
+
+def _continuous_at(expr, var, end):
+    """expr at a finite end when it is defined there (an elementary expression: continuous there, so this is
+    also the one-sided limit from inside); None when it is not (0/0, a pole)."""
+    value = sp.simplify(expr.subs(var, end))
+    return None if value.has(sp.nan, sp.zoo, oo, -oo) else value
 
 
 def bound_1d(expr, var, iv: Interval, L, claim: str) -> Verdict:
@@ -73,9 +80,12 @@ def tight_1d(expr, var, L, where, claim: str) -> Verdict:
     """L attained at the point (check_eq), or approached: the one-sided limit at the end equals L."""
     if isinstance(where, tuple):
         _, end, side = where
+        if end.is_finite:  # the branch is defined and continuous at the open end: its value there is the limit
+            got = check_eq(_continuous_at(expr, var, end), L, claim=f"{claim}: approached as {var} -> {end}{side}")
+            return Verdict(got.claim, got.status, f"the branch is continuous at {end}; {got.reason}")
         got = sp.limit(expr, var, end, side)
-        return Verdict(f"{claim}: approached as {var} -> {end}{side}", "proved" if sp.simplify(got - L) == 0 else "not proved",
-                       f"lim = {sp.sstr(got)}")
+        return Verdict(f"{claim}: approached as {var} -> {end}", "proved" if sp.simplify(got - L) == 0 else "not proved",
+                       f"lim = {sp.sstr(got)} (sympy.limit at +-oo: the fact 'limits' of proofs.given)")
     return check_eq(expr.subs(var, where), L, claim=f"{claim}: attained at {var} = {sp.sstr(where)}")
 
 
