@@ -5,10 +5,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def _redo(redo, fn, out, *rows_of):  # out's rows ``redo`` as fn(*those rows of ``rows_of``, out)
-    if redo.size:
+def _redo(redo, fn, out, *rows_of, empty=None):
+    """out's rows ``redo`` as fn(*those rows of ``rows_of``, out); with ``empty``, fn(..., out, empty), the
+    rows copied into buffers from ``empty`` (the block's scratch: no allocation per call)."""
+    if not redo.size:
+        return
+    if empty is None or out.ndim == 1:
         part = [_full(v, out.shape)[_at(redo, out)] for v in rows_of]
-        out[_at(redo, out)] = fn(*part, np.empty(part[0].shape, out.dtype))
+        buf = np.empty(part[0].shape, out.dtype)
+        out[_at(redo, out)] = fn(*part, buf) if empty is None else fn(*part, buf, np.empty)
+        return
+    n, shape = out.shape[-1], (redo.size, out.shape[-1])
+    part = []
+    for v in rows_of:
+        v = _full(v, out.shape)
+        flat = v.reshape(-1, n) if v.flags.c_contiguous else None
+        part.append(np.take(flat, redo, axis=0, out=empty(shape, v.dtype)) if flat is not None else v[_at(redo, out)])
+    out[_at(redo, out)] = fn(*part, empty(shape, out.dtype), empty)
 
 
 def _full(v, shape):  # np.broadcast_to costs a call of 1000 elements even where v has the shape

@@ -75,5 +75,5 @@ def odds_vjp(z, y, out, empty, exact):
     D -= yq
     a *= YQ
     a += D
-    row_parts._redo(redo, lambda zr, yr, o: exact(zr, yr, o), out, z, y)
+    row_parts._redo(redo, exact, out, z, y, empty=empty)
     return out

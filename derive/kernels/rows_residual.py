@@ -75,13 +75,13 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     d_top = (rest * inv) * r_top - s_off
     r.reshape(-1)[tops] = d_top.reshape(-1)
     if close.size:
-        _close_lanes(close, sub, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv)
+        _close_lanes(close, sub, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv, empty)
     out *= r
-    _rows._redo(redo, lambda zr, yr, o: _exact(zr, yr, o, clip=clip), out, z, y)
+    _rows._redo(redo, lambda zr, yr, o, emp: _exact(zr, yr, o, emp, clip=clip), out, z, y, empty=empty)
     return out
 
 
-def _close_lanes(first, local, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv):
+def _close_lanes(first, local, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv, empty):
     """D on the rows ``first`` (flattened) with close logits, their close lanes ``lanes`` in the rows
     ``first[local]``, from
     X_k = r_t - r_k = -expm1(z_k - z_t) / S - (y_t - y_k) there: D_t = sum_{far k} a_k (r_t - r_k)
@@ -92,7 +92,8 @@ def _close_lanes(first, local, lanes, d_near, y_near, a, p, D, idx, r_top, y_top
     top, r_t, y_t, inv1 = (v.reshape(-1) for v in (idx, r_top, y_top, inv))
     rows = first[local]
     X = -np.expm1(d_near) * inv1[rows] - (y_t[rows] - y_near)
-    a_far, p_far = a2[first], p2[first]  # copies of those rows (p is 0 at the top already)
+    # copies of those rows, in buffers from empty() (p is 0 at the top already)
+    a_far, p_far = (np.take(v, first, axis=0, out=empty((len(first), n), D.dtype)) for v in (a2, p2))
     a_far[np.arange(len(first)), top[first]] = 0.0
     a_far[local, lanes] = p_far[local, lanes] = 0.0
     close_sum = np.bincount(local, a2[rows, lanes] * X, minlength=len(first)).astype(D.dtype, copy=False)
