@@ -164,13 +164,16 @@ def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
             return Verdict(f"{s.name}: {'sup' if direction > 0 else 'inf'} h = {'' if direction > 0 else '-'}oo", "proved",
                            f"at z = {z0}, h is a polynomial of degree {degree} in y with leading coefficient "
                            f"{sp.sstr(c)} ({got}; n = 1: its sign is the same for every n): "
-                           f"h -> {'' if direction > 0 else '-'}oo as y -> {_toward(degree, got == want)}{scope}")
+                           f"h -> {'' if direction > 0 else '-'}oo as y -> {'+-oo' if degree % 2 == 0 else 'oo' if got == want else '-oo'}{scope}")
     return None
 
 
 def _off_kinks(s: Setting, hz):
-    """The sample points z0 shown off every kink in z of hz (each condition's two sides differ there)."""
-    kinks = [r.lhs - r.rhs for r in expand_named(hz).atoms(sp.core.relational.Relational) if not r.has(Y)]
+    """The sample points z0 shown off every kink in z of hz (each condition's two sides differ there, and each
+    argument of sign, Abs, Heaviside is nonzero)."""
+    e = expand_named(hz)
+    kinks = [r.lhs - r.rhs for r in e.atoms(sp.core.relational.Relational) if not r.has(Y)] + [
+        k.args[0] for k in e.atoms(sp.sign, sp.Abs, sp.Heaviside) if not k.args[0].has(Y)]
     return [z0 for z0 in z_samples() if all(signed(k.subs(Z, z0), s.dom({})) in (POS, NEG) for k in kinks)]
 
 
@@ -190,11 +193,6 @@ def _far_target(s: Setting, h) -> Verdict | None:
             return Verdict(f"{s.name}: h < 0 somewhere", "proved", f"at z = {z0}, y = f(z) {'+' if c > 0 else '-'} "
                            f"({sp.sstr(shift)}): h = {sp.sstr(at)} < 0{scope}")
     return None
-
-
-def _toward(degree: int, same: bool) -> str:
-    """Where y goes for c y^degree to take the wanted sign: either way for an even degree."""
-    return "+-oo" if degree % 2 == 0 else "oo" if same else "-oo"
 
 
 @cache
