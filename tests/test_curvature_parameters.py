@@ -196,3 +196,18 @@ def test_hard_sigmoid_huber_stays_at_the_default_and_says_why():
     # hard_sigmoid'' = 0 off its kinks: no negative curvature to find off them, so only the default's counterexample
     c = convexity("hard_sigmoid", "huber")
     assert c.status == "not convex" and c.scope.startswith("at delta = 1, the default")
+
+
+def test_a_user_activation_with_a_parameter_gets_a_verdict_for_every_value(tmp_path, monkeypatch):
+    from derive.define import define_activation
+    from derive.symbolic import catalogue
+
+    monkeypatch.setenv("DERIVE_CACHE_DIR", str(tmp_path))
+    with catalogue.extended():
+        define_activation("scaled_tanh", "c*tanh(z)", params={"c": (1, "(0, oo)")})
+        c, s = convexity("scaled_tanh", "quadratic"), smoothness("scaled_tanh", "quadratic")
+        assert (c.status, c.scope) == ("not convex", "for every c in (0, oo)") and s.value is sp.oo
+        assert convexity("scaled_tanh", "quadratic", c=2).scope == "at c = 2"
+        # independent: c tanh(z) with y large: C'' = c^2 sech^4 - (c tanh - y) 2 c tanh sech^2 < 0 at z = -4, y = 10 c
+        for k in (mpmath.mpf("0.1"), mpmath.mpf(3)):
+            assert second(lambda u: (k * mpmath.tanh(u) - 10 * k - 10) ** 2 / 2, -4) < 0
