@@ -60,8 +60,8 @@ def _scoped(decide, act, loss, values) -> CurvatureVerdict:
     if got.status != "undecided" or not s.free:
         return got
     at = decide(s.at_defaults())
-    return replace(at, scope=f"{at.scope}, the default{'s' if len(s.free) > 1 else ''} (not decided {s.scope}: "
-                             f"{got.verdict.reason})")
+    return replace(at, scope=f"{at.scope}, the default{'s' if len(s.free) > 1 else ''} (not decided {s.scope})",
+                   general=got)
 
 
 def _range_samples(s: Setting):

@@ -29,13 +29,15 @@ class CurvatureVerdict:
 
     ``value``: L (smoothness), oo when unbounded, None otherwise; ``verdict``: the checked steps;
     ``scope``: for which parameter values it holds ('' without parameters; "for every alpha in (0, oo)";
-    "at alpha = 1/2"; at the defaults only, with the reason the symbolic verdict was not found)."""
+    "at alpha = 1/2"; "at alpha = 1, the default (not decided for every alpha in (0, oo))", and then
+    ``general`` is the undecided verdict for every value, its reason saying why)."""
 
     pairing: str
     status: str
     value: sp.Expr | None
     verdict: Verdict
     scope: str = ""
+    general: CurvatureVerdict | None = None
 
     @property
     def step(self):

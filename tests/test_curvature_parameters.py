@@ -140,9 +140,11 @@ def test_focal_is_convex_at_gamma_0_and_not_at_gamma_one_half():
 
 def test_undecided_for_every_value_falls_back_to_the_defaults_and_says_so():
     c = convexity("sigmoid", "focal")
-    assert c.status == "not convex" and c.scope.startswith("at gamma = 2, the default (not decided for every gamma in [0, oo)")
+    assert c.status == "not convex" and c.scope == "at gamma = 2, the default (not decided for every gamma in [0, oo))"
+    assert c.general.status == "undecided" and c.general.scope == "for every gamma in [0, oo)" and c.general.verdict.reason
     s = smoothness("sigmoid", "huber")
-    assert s.status == "undecided" and s.scope.startswith("at delta = 1, the default (not decided for every delta")
+    assert s.status == "undecided" and s.scope == "at delta = 1, the default (not decided for every delta in (0, oo))"
+    assert convexity("sigmoid", "huber").general is None  # decided for every delta
 
 
 def test_a_value_changes_the_elu_jump():
