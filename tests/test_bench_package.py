@@ -33,3 +33,14 @@ def test_a_missing_pytorch_is_named_with_the_extra_to_install(tmp_path):
     code = "import sys; sys.modules['torch'] = None; from bench.__main__ import main; main(['--quick'])"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "pip install 'derive[torch]'" in done.stderr, done.stderr
+
+
+def test_only_and_dtypes_filter_the_rows_and_name_what_is_allowed(capsys):
+    import pytest
+
+    from bench.__main__ import main
+
+    for argv, said in ((["--only", "no such row"], "matches no row"), (["--dtypes", "float16"], "the dtypes are float64, float32")):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2 and said in capsys.readouterr().err
