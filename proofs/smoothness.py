@@ -5,6 +5,7 @@
                  leading coefficient > 0 (nonzero) at z0  =>  sup over y of h = oo
     bounded:     L = max over the targets of sup over z of h (proofs.smoothness_bound): hinge's {-1, 1},
                  or y = 0 for a loss of a - y with a = z
+    enclosed:    a jump at a kink z0 with no closed form, z0 bracketed (proofs.smoothness_enclosed)
 
 Every witness is exact: z0 and t are closed forms inside the assumptions (z0 real, t a target), the
 jump is the difference of the one-sided values of delta (each branch chosen by the sign of its
@@ -27,6 +28,7 @@ from derive.errors import PairingError
 from derive.symbolic import catalogue
 from proofs.certificate import Verdict, all_proved
 from proofs.smoothness_bound import bounded
+from proofs.smoothness_enclosed import enclosed_jump_witness
 from proofs.smoothness_line import elementwise_line
 from proofs.smoothness_softmax import decide_softmax
 from proofs.smoothness_witness import jump_witness, unbounded_witness
@@ -51,6 +53,10 @@ def decide(act: str, loss: str, **values) -> CurvatureVerdict:
         if got is not None:
             return CurvatureVerdict(line.name, "unbounded", oo, got)
         got = bounded(line)
+        if isinstance(got, str):  # last: a kink without a closed-form z, its root enclosed (slower)
+            enclosed = enclosed_jump_witness(line)
+            if enclosed is not None:
+                return CurvatureVerdict(line.name, "unbounded", oo, enclosed)
     except (NotImplementedError, RecursionError, TypeError, ValueError) as exc:  # SymPy gave up: say so, never guess
         got = f"SymPy stopped ({type(exc).__name__}: {str(exc)[:80]})"
     if isinstance(got, str):

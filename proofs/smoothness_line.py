@@ -132,9 +132,12 @@ def at(expr, z0):
     return value
 
 
-def orient(g, z0, side: int) -> int:
+def orient(g, z0, side: int, fixed=None) -> int:
     """The sign of g on (z0, z0 + e) (side 1) or (z0 - e, z0) (side -1) for small e: the sign of its first
-    nonzero Taylor coefficient g^(k)(z0) times side^k (g smooth beside z0 once its own branches are chosen)."""
+    nonzero Taylor coefficient g^(k)(z0) times side^k (g smooth beside z0 once its own branches are chosen).
+    ``fixed``: {g: sign} known by other means (an enclosed root's side), read first."""
+    if fixed and g in fixed:
+        return fixed[g]
     first = sign_of(at(g, z0))
     if first:
         return first
@@ -151,7 +154,7 @@ _TRUTH = {sp.StrictGreaterThan: lambda s: s > 0, sp.GreaterThan: lambda s: s > 0
           sp.Equality: lambda s: False, sp.Unequality: lambda s: True}
 
 
-def beside(expr, z0, side: int):
+def beside(expr, z0, side: int, fixed=None):
     """expr on one side of z0: each condition, sign and Heaviside replaced by its value there, |g| by +-g."""
     if not expr.has(sp.Piecewise, sp.sign, sp.Heaviside, sp.Abs):
         return expr
@@ -159,19 +162,21 @@ def beside(expr, z0, side: int):
     def rel(r):
         if type(r) not in _TRUTH:
             raise Undecided(f"the condition {r} is not a comparison of two reals")
-        return sp.true if _TRUTH[type(r)](orient(r.lhs - r.rhs, z0, side)) else sp.false
+        return sp.true if _TRUTH[type(r)](orient(r.lhs - r.rhs, z0, side, fixed)) else sp.false
 
     def piece(pw):
-        args = [(beside(e, z0, side), c.replace(lambda x: isinstance(x, sp.core.relational.Relational), rel)
+        args = [(beside(e, z0, side, fixed), c.replace(lambda x: isinstance(x, sp.core.relational.Relational), rel)
                  if isinstance(c, sp.Basic) and not isinstance(c, sp.logic.boolalg.BooleanAtom) else c)
                 for e, c in pw.args]
         return sp.Piecewise(*args)
 
     out = expr.replace(lambda e: isinstance(e, sp.Piecewise), piece)
-    out = out.replace(lambda e: isinstance(e, sp.sign) and e.args[0].has(W), lambda e: S(orient(e.args[0], z0, side)))
-    out = out.replace(lambda e: isinstance(e, sp.Abs) and e.args[0].has(W), lambda e: orient(e.args[0], z0, side) * e.args[0])
+    out = out.replace(lambda e: isinstance(e, sp.sign) and e.args[0].has(W),
+                      lambda e: S(orient(e.args[0], z0, side, fixed)))
+    out = out.replace(lambda e: isinstance(e, sp.Abs) and e.args[0].has(W),
+                      lambda e: orient(e.args[0], z0, side, fixed) * e.args[0])
     return out.replace(lambda e: isinstance(e, sp.Heaviside) and e.args[0].has(W),
-                       lambda e: S.One if orient(e.args[0], z0, side) > 0 else S.Zero)
+                       lambda e: S.One if orient(e.args[0], z0, side, fixed) > 0 else S.Zero)
 
 
 def one_sided(expr, z0, side: int):

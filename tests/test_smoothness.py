@@ -15,6 +15,7 @@ from sympy import Rational, S, oo
 from derive.errors import PairingError
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
+from proofs.certificate import steps_of
 from proofs.smoothness import decide
 from proofs.smoothness_line import W, elementwise_line
 from proofs.smoothness_softmax import decide_softmax, softmax_line
@@ -165,9 +166,22 @@ def test_softmax_kl_has_cces_constant_and_l1_jumps():
 
 
 def test_undecided_pairings_say_why():
-    """sigmoid + huber (y over all reals, a = sigmoid(z)) and gelu + hinge (gelu(z) = 1 has no closed form):
-    no verdict is guessed, and the reason names what is missing."""
+    """sigmoid + huber (y over all reals, a = sigmoid(z)): no verdict is guessed, and the reason names what is missing."""
     got = decide("sigmoid", "huber")
     assert got.status == "undecided" and got.value is None and "two-dimensional" in got.verdict.reason
-    got = decide("gelu", "hinge")
-    assert got.status == "undecided" and "no closed form" in got.verdict.reason
+
+
+@pytest.mark.parametrize("act", ["gelu", "mish"])
+def test_a_kink_without_closed_form_is_bracketed(act):
+    """gelu(z) = 1 has no closed form: the root is bracketed (dyadic ends, certified signs), and the slope of the
+    definition does jump up by the enclosed amount at a point of the bracket."""
+    got = decide(act, "hinge")
+    assert got.status == "unbounded" and got.verdict.proved
+    root = next(s for s in steps_of(got.verdict) if s.claim.startswith("exactly one z0"))
+    lo, hi = (sp.Rational(x) for x in root.claim.split("[")[1].split("]")[0].split(", "))
+    assert 0 < hi - lo < sp.Rational(1, 10**12)
+    cost = _numeric_cost(act, "hinge")
+    with mpmath.workdps(DPS):
+        far_left, _ = _one_sided_slopes(lambda v: cost(v, 1), mpmath.mpf(lo.p) / lo.q - mpmath.mpf(10) ** -6)
+        _, far_right = _one_sided_slopes(lambda v: cost(v, 1), mpmath.mpf(hi.p) / hi.q + mpmath.mpf(10) ** -6)
+    assert far_right - far_left > mpmath.mpf(1)  # across the bracket the definition's slope jumps up by more than 1
