@@ -151,7 +151,7 @@ def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
     if not hz.has(Y):
         return None
     want = POS if direction > 0 else NEG
-    for z0 in _off_kinks(s, hz):
+    for z0 in filter(lambda p: _off(s, hz, {Z: p}, False), z_samples()):
         at = expand_named(hz.subs(Z, z0))
         try:
             poly = sp.Poly(sp.expand(at), Y)
@@ -168,30 +168,31 @@ def _y_tail(s: Setting, h, direction: int) -> Verdict | None:
     return None
 
 
-def _off_kinks(s: Setting, hz):
-    """The sample points z0 shown off every kink in z of hz (each condition's two sides differ there, and each
-    argument of sign, Abs, Heaviside is nonzero)."""
-    e = expand_named(hz)
-    kinks = [r.lhs - r.rhs for r in e.atoms(sp.core.relational.Relational) if not r.has(Y)] + [
-        k.args[0] for k in e.atoms(sp.sign, sp.Abs, sp.Heaviside) if not k.args[0].has(Y)]
-    return [z0 for z0 in z_samples() if all(signed(k.subs(Z, z0), s.dom({})) in (POS, NEG) for k in kinks)]
+def _off(s: Setting, hz, at: dict, in_y: bool) -> bool:
+    """``at`` is off every kink of hz with y (the loss's) or without (the activation's): each condition's two
+    sides differ there, each argument of sign, Abs, Heaviside, DiracDelta is nonzero (y's: in the branch at z)."""
+    e = expand_named(hz.subs(Z, at[Z]) if in_y else hz)
+    found = [r.lhs - r.rhs for r in e.atoms(sp.core.relational.Relational)]
+    found += [k.args[0] for k in e.atoms(sp.sign, sp.Abs, sp.Heaviside, sp.DiracDelta)]
+    return all(any(signed(v, s.dom({})) in (POS, NEG) for v in (expand_named(k.subs(at)), sp.expand(expand_named(k.subs(at)))))
+               for k in found if k.has(Y) == in_y)
 
 
 def _far_target(s: Setting, h) -> Verdict | None:
     """h < 0 at a z0 off every kink and a target past every threshold of the loss, y = f(z0) -+ (1 + the loss's
-    parameters) (huber: |a - y| > delta there, so h = delta sign(a - y) f''(z0)): negative curvature."""
-    lo = catalogue.loss(s.loss)
-    if s.targets != S.Reals or h.has(sp.DiracDelta) or not h.has(sp.Piecewise):
+    parameters), off its kinks too (huber: |a - y| > delta there, so h = delta sign(a - y) f''(z0); l1: h =
+    sign(a - y) f''(z0)): negative curvature."""
+    if s.targets != S.Reals or not h.has(Y):
         return None
-    shift = 1 + sum(s._own(lo).values())
+    shift = 1 + sum(s._own(catalogue.loss(s.loss)).values())
     hz = s.in_z(h)
-    for z0, c in product(_off_kinks(s, hz), (1, -1)):
-        target = s.f(z0) + c * shift
-        at = expand_named(hz.subs(Y, target).subs(Z, z0))
-        if not at.has(sp.Piecewise) and signed(at, s.dom({})) == NEG:
+    for z0, c in product(filter(lambda p: _off(s, hz, {Z: p}, False), z_samples()), (1, -1)):
+        at = {Y: s.f(z0) + c * shift, Z: z0}
+        value = expand_named(hz.subs(Y, at[Y]).subs(Z, z0))
+        if _off(s, hz, at, True) and not value.has(sp.Piecewise, sp.DiracDelta) and signed(value, s.dom({})) == NEG:
             scope = f" ({s.scope})" if s.free else ""
             return Verdict(f"{s.name}: h < 0 somewhere", "proved", f"at z = {z0}, y = f(z) {'+' if c > 0 else '-'} "
-                           f"({sp.sstr(shift)}): h = {sp.sstr(at)} < 0{scope}")
+                           f"({sp.sstr(shift)}): h = {sp.sstr(value)} < 0{scope}")
     return None
 
 

@@ -213,3 +213,15 @@ def test_a_user_activation_with_a_parameter_gets_a_verdict_for_every_value(tmp_p
         # independent: c tanh(z) with y large: C'' = c^2 sech^4 - (c tanh - y) 2 c tanh sech^2 < 0 at z = -4, y = 10 c
         for k in (mpmath.mpf("0.1"), mpmath.mpf(3)):
             assert second(lambda u: (k * mpmath.tanh(u) - 10 * k - 10) ** 2 / 2, -4) < 0
+
+
+@pytest.mark.parametrize("act, name", [("elu", "alpha"), ("swish", "beta")])
+def test_l1_with_a_parametric_activation_is_not_convex_for_every_value(act, name):
+    c = convexity(act, "l1")
+    assert c.status == "not convex" and c.scope == f"for every {name} in (0, oo)" and "h = " in c.verdict.reason
+    # independent: below the target, |f(z) - y| = y - f(z), whose C'' = -f'' < 0 where f is convex (z = -4 for elu,
+    # 0 for swish)
+    f, at = {"elu": (lambda u, p: elu(u, p), -4), "swish": (lambda u, p: swish(u, p), 0)}[act]
+    for p in (mpmath.mpf("0.1"), mpmath.mpf(5)):
+        target = f(mpmath.mpf(at), p) + 1
+        assert second(lambda u: abs(f(u, p) - target), at) < 0
