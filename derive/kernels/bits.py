@@ -95,6 +95,37 @@ def _ndtr_long(x, out):
     return out
 
 
+def log_ndtr(x, out):
+    """log Phi(x) by scipy.special.log_ndtr (long double: in float64, SciPy has no long double loop)."""
+    from scipy.special import log_ndtr as _log_ndtr
+
+    if out.dtype not in (np.float32, np.float64):
+        out[...] = _log_ndtr(np.asarray(x, np.float64))
+        return out
+    return _log_ndtr(x, out=out)
+
+
+def patch(out, p, r, slow, z, y, dtype, scratch, **params):
+    """out = slow(z, y) on the lanes where |p| < tiny and |r| > 1 (out = p r elsewhere): a product whose
+    factor p underflowed (or lost digits as a subnormal) while p r need not have. The check costs |p| and
+    its minimum, two passes; the rest runs only when a lane needs it, and slow on those lanes only; ``slow(z, y, shape, dtype)`` is the kernel's
+    log-space form, called on the lanes' values (and the kernel's ``params``). ``scratch`` is a buffer like ``out``."""
+    shape, tiny = out.shape, bound("tiny", dtype)
+    a = np.abs(np.broadcast_to(p, shape), out=scratch)
+    if not a.size or a.min() >= tiny:  # one read pass: no mask unless a lane needs it
+        return out
+    lanes = np.less(a, tiny)
+    lanes &= np.greater(np.abs(np.broadcast_to(r, shape)), 1)
+    where = np.nonzero(lanes)
+    if where[0].size:
+        zs, ys = (np.broadcast_to(v, shape)[where] for v in (z, y))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a branch of slow not taken on these lanes: log 0
+            out[where] = slow(zs, ys, zs.shape, dtype, **params)
+    return out
+
+
+# erfc(u) = t exp(-u^2 + P(t)), t = 1/(1 + u/2), u >= 0, relative error under 1.2e-7 (Numerical
+# Recipes in C, 2nd ed., 6.2, erfcc: a Chebyshev fit); P's coefficients from t^9 down to t^0
 _ERFC_P = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418,
            0.37409196, 1.00002368, -1.26551223)
 
