@@ -14,7 +14,7 @@ import sympy as sp
 
 from proofs.equality import cases, is_zero
 
-__all__ = ["zero_by_cases", "zero_by_exp", "piecewise_atoms"]
+__all__ = ["zero_by_cases", "zero_by_exp", "zero_in_exponentials", "piecewise_atoms"]
 
 
 def piecewise_atoms(expr):
@@ -81,13 +81,16 @@ def zero_in_exponentials(expr) -> bool:
     hyperbolic functions are first written in exp, e^{k log u} = u^k)."""
     expr = expr.rewrite(sp.tanh, sp.exp).rewrite(sp.sinh, sp.exp).rewrite(sp.cosh, sp.exp)
     exps = expr.atoms(sp.exp)
-    if len(expr.free_symbols) != 1 or len(exps) < 2:
+    if not exps:
         return False
-    (v,) = expr.free_symbols
+    return any(_rational_in(expr, exps, v) for v in sorted(expr.free_symbols, key=sp.default_sort_key))
+
+
+def _rational_in(expr, exps, v) -> bool:
     slopes = [sp.expand(e.args[0]).coeff(v) for e in exps]
     if not all(c.is_Rational for c in slopes) or any(sp.expand(e.args[0] - c * v).has(v) for e, c in zip(exps, slopes)):
         return False
-    big = sp.ilcm(*[c.q for c in slopes])
+    big = sp.ilcm(1, *[c.q for c in slopes])
     t = sp.Dummy("t", positive=True)
     return sp.cancel(expr.xreplace({e: t ** (c * big) * sp.exp(sp.expand(e.args[0] - c * v)) for e, c in zip(exps, slopes)})) == 0
 

@@ -8,8 +8,8 @@ The value s e^l is read with four exact lemmas, then split into cases on z and y
    sign(u) |u| = u for every real u.
 2. A log-space maximum is arbitrary: the sum rule writes log|sum_i s_i e^{l_i}| as M + log|sum_i s_i e^{l_i - M}|,
    which holds for every real M (M = max l_i only keeps the terms finite). So each Max holding a logarithm is
-   first replaced by a free real symbol m: an identity proved for every m holds for the printed Max. Where that
-   proof fails (softplus's own Max(0, x) is not arbitrary) the Max is kept and the proof tried again.
+   first replaced by a free real symbol m: an identity proved for every m holds for the printed Max. Only the
+   maxima inside an exponential are the sum rule's (softplus's own Max(0, x), never inside one, is not arbitrary).
 3. A logarithm left outside an exponential (log|z| inside softsign's log1p(e^{-|log|z||})) whose argument may
    be 0 is IEEE's: Piecewise((log u, u > 0), (-oo, True)); at that point the expression is evaluated in the
    extended reals (max(0, -oo) = 0, e^{-oo} = 0) and refused (not proved) if oo, nan or zoo is left.
@@ -50,23 +50,16 @@ def _exponentials_read(e):
     return _signs_times_abs(e).replace(lambda x: isinstance(x, sp.log), _ieee_log)
 
 
-def _proved(value, product, variables, abstract) -> bool:
-    if abstract:  # lemma 2
-        maxima = {m: sp.Dummy("m", real=True) for m in value.atoms(sp.Max) if m.has(sp.log)}
-        if not maxima:
-            return False
-        value = value.xreplace(maxima)
-    return zero_by_cases(expand_named(_exponentials_read(value) - product), variables)
-
-
 def log_space_equal(p, r, v, meaning, variables) -> bool:
     """s e^l == p r proved, v = SignedExp(s, l) (``meaning`` reads the printer's nodes, clamps removed);
-    False where it is not or SymPy gives up."""
-    value, product = meaning(v), meaning(p * r)
-    for abstract in (True, False):
-        try:
-            if _proved(value, product, variables, abstract):
-                return True
-        except _GAVE_UP:
-            continue
-    return False
+    False where it is not or SymPy gives up. The maxima abstracted (lemma 2) are those inside an exponential:
+    the sum rule's e^{l_i - M}; softplus's Max(0, x) is never inside one."""
+    s, lg = (meaning(e) for e in v.args)
+    exponents = [e.args[0] for e in (s * lg).atoms(sp.exp)]  # inside s and l, not e^l itself
+    value = (s * sp.exp(lg)).xreplace({m: sp.Dummy("m", real=True) for m in (s * lg).atoms(sp.Max)
+                                       if m.has(sp.log) and any(x.has(m) for x in exponents)})
+    product = meaning(p * r)
+    try:
+        return zero_by_cases(expand_named(_exponentials_read(value) - product), variables)
+    except _GAVE_UP:
+        return False

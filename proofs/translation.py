@@ -15,7 +15,10 @@ For an elementwise pairing the target is written y = a - r (a change of variable
 condition of the loss (|a - y| <= 1, sign(a - y)) is a condition in r alone; the proof then splits
 into cases on z and on r at the boundaries of every condition. A softmax kernel is read per unit:
 its row nodes mean a_j (``softmax``), log a_j, a_j (g_j - sum_k a_k g_k), ... in the derivation's
-own indexed notation, and the sums are compared by ``proofs.identity.identity_holds``.
+own indexed notation, and the sums are compared by ``proofs.identity.identity_holds`` given
+sum_i a_i = 1 (the softmax's own identity: the rewritten poisson delta (a - y) - a (1 - sum y) needs it).
+The underflow slow path (``LogProduct``) is proved equal to its product by the lemmas of
+``proofs.log_space``; a sum of logarithms (log cosh's large branch) by e^D == 1 (``proofs.case_split``).
 """
 
 from __future__ import annotations
@@ -92,7 +95,8 @@ MEANING.update({
     nodes.log_ndtr: lambda x: sp.log(Phi(x)),
     # p r, where its log-space value v (used on the lanes where p underflows) is proved equal to p r:
     # ``_log_space_equal``; where it is not, the meaning keeps v apart and the kernel stays unproved
-    nodes.LogProduct: lambda p, r, v: p * r if _log_space_equal(p, r, v) else sp.Piecewise((v, _RARE), (p * r, True)),
+    nodes.LogProduct: lambda p, r, v: p * r if isinstance(v, nodes.SignedExp) and _log_space_equal(p, r, v)
+    else sp.Piecewise((v, _RARE), (p * r, True)),
 })
 _RARE = sp.Symbol("the_lanes_where_p_underflows")  # no proof decides it: an unproved LogProduct stays unproved
 
@@ -113,6 +117,8 @@ def meaning(kernel, unclamp: bool = True):
     """The mathematics a kernel expression stands for (``MEANING``); clamps removed when ``unclamp``."""
     if unclamp:
         kernel = kernel.replace(is_clamp, unclamped)
+    # a LogProduct first, its log-space value still in the printer's nodes (``proofs.log_space`` reads them)
+    kernel = kernel.replace(lambda e: isinstance(e, nodes.LogProduct), lambda e: MEANING[nodes.LogProduct](*e.args))
     return kernel.replace(lambda e: type(e) in MEANING, lambda e: MEANING[type(e)](*e.args))
 
 
