@@ -69,3 +69,6 @@ def decide(act: str, loss: str, **values) -> CurvatureVerdict:
     L = L * line.scale
     verdict = all_proved(f"{line.name}: L = {L}", steps)
     return CurvatureVerdict(line.name, "bounded" if verdict.proved else "undecided", L if verdict.proved else None, verdict)
+
+
+catalogue.on_change(decide.cache_clear)  # a name may come to mean another entry (register, extended)

@@ -80,3 +80,6 @@ def decide_softmax(loss: str, **values) -> CurvatureVerdict:
     return same or CurvatureVerdict(line.name, "undecided", None, Verdict(
         f"{line.name}: L?", "not proved", "no jump of dC/dz_1 and no target direction where d2C/dz_1^2 grows on the "
         "line z = (z, 0), n = 2; a bounded L needs the eigenvalues of H at every n (not reduced here)"))
+
+
+catalogue.on_change(decide_softmax.cache_clear)  # a name may come to mean another entry (register, extended)

@@ -185,3 +185,13 @@ def test_a_kink_without_closed_form_is_bracketed(act):
         far_left, _ = _one_sided_slopes(lambda v: cost(v, 1), mpmath.mpf(lo.p) / lo.q - mpmath.mpf(10) ** -6)
         _, far_right = _one_sided_slopes(lambda v: cost(v, 1), mpmath.mpf(hi.p) / hi.q + mpmath.mpf(10) ** -6)
     assert far_right - far_left > mpmath.mpf(1)  # across the bracket the definition's slope jumps up by more than 1
+
+
+def test_a_registered_entry_is_decided_from_its_own_definition():
+    """A loss added for a block (catalogue.extended) gets its own verdict, and the cache forgets it afterwards."""
+    shifted = catalogue.Loss("l1_twice", lambda a, y: 2 * sp.Abs(a - y), "sum", S.Reals, S.Reals)
+    with catalogue.extended(losses=[shifted]):
+        got = decide("softplus", "l1_twice")
+        assert got.status == "unbounded" and abs(got.verdict.details[0].details[1] - 2) < 1e-50  # 2 * (1/2 + 1/2)
+    with pytest.raises(ValueError, match="l1"):
+        decide("softplus", "l1_twice")
