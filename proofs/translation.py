@@ -213,7 +213,7 @@ class KernelCheck:
     seconds: float
 
 
-SECONDS_PER_KERNEL = 30  # a proof SymPy has not finished by then is reported undecided, by name
+SECONDS_PER_KERNEL = 30  # CPU seconds (proofs.deadline): a proof SymPy has not finished by then is undecided, by name
 
 
 def _check(family, name, kernel, prove) -> KernelCheck:
@@ -223,7 +223,7 @@ def _check(family, name, kernel, prove) -> KernelCheck:
         with deadline(SECONDS_PER_KERNEL):
             ok = prove()
     except Undecided:
-        ok, why = False, f"undecided: SymPy did not finish within {SECONDS_PER_KERNEL} s"
+        ok, why = False, f"undecided: SymPy did not finish within {SECONDS_PER_KERNEL} s of CPU time"
     except (TypeError, ValueError, NotImplementedError, RecursionError) as exc:  # SymPy gave up
         ok, why = False, f"SymPy gave up: {type(exc).__name__}"
     else:
