@@ -4,10 +4,10 @@
     claim  meaning(M) = 1 - y f(z)   elementwise: y = f(z) - r, split into cases on z and r
                                      softmax: a polynomial identity in a_j and y_j
 
-The rule puts M beside the plain form it stands for: Piecewise((M, 1/2 <= |y| <= 2), (1 - y a, True)) and
-(near & (M > 0)) | (~near & (y a < 1)). Once every M of a kernel is proved, ``reduced`` puts the plain form
-back (both branches are then the same function), so the translation check (``proofs.translation``) reads
-the kernel the rule was applied to, whose proof it already has.
+Once every M of a kernel is proved, ``reduced`` writes 1 - y f(z) in its place (M > 0 becomes 1 - y f(z) > 0),
+so the translation check (``proofs.translation``) compares the derivation with a kernel of the form it
+already proves. SymPy hoists a residual rule's Piecewise out of M > 0 (ITE(z < -1/2, M_1 > 0, M_2 > 0)):
+such a pair is proved as the Piecewise of its margins.
 
 >>> from derive.compile.expressions import delta_expr
 >>> from derive.symbolic.catalogue import ACTIVATIONS
@@ -22,7 +22,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.compile.expressions import N, Y, Z
-from derive.compile.nodes import Minus
+from derive.compile.nodes import Minus, softmax
 from derive.symbolic.functions import expand_named
 from derive.symbolic.symbols import a, j, n, y, z
 from proofs.case_split import zero_by_cases
@@ -43,15 +43,6 @@ def margin_proved(m, act, meaning) -> bool:
     return sp.expand(meaning(m.xreplace({Y: y[j], Z: z[j], N: n})) - (1 - y[j] * a[j])) == 0
 
 
-def _plain(e, found):
-    """The plain form the rule kept beside a margin: a Piecewise's fallback, an Or's branch without M."""
-    if isinstance(e, sp.Piecewise):
-        return e.args[-1].expr
-    (rest,) = [c for c in e.args if not c.has(*found)]  # ~near & (y a < 1)
-    (relation,) = [c for c in rest.args if not isinstance(c, sp.Not)]
-    return relation
-
-
 def _claims(kernel, found) -> list:
     """What to prove: each margin, and a margin the kernel decides per branch of an ITE (SymPy hoists a residual
     rule's Piecewise out of M > 0: ITE(z < -1/2, M_1 > 0, M_2 > 0)) as the Piecewise of its branches' margins."""
@@ -65,18 +56,10 @@ def _claims(kernel, found) -> list:
 
 
 def reduced(kernel, act, meaning):
-    """``kernel`` with each margin's branch replaced by the plain form beside it, once every margin is proved;
-    None when one is not."""
+    """``kernel`` with 1 - y f(z) for each margin, once every margin is proved; None when one is not."""
     found = margins(kernel)
     if not all(margin_proved(m, act, meaning) for m in _claims(kernel, found)):
         return None
-    if not found:
-        return kernel
-    plain = kernel.replace(lambda e: _kept_beside(e, found), lambda e: _plain(e, found))
-    return plain.replace(lambda e: isinstance(e, sp.ITE) and e.args[1] == e.args[2], lambda e: e.args[1])
-
-
-def _kept_beside(e, found) -> bool:
-    if isinstance(e, sp.Piecewise):
-        return e.args[0].expr.has(*found) and not e.args[-1].expr.has(*found)
-    return isinstance(e, sp.Or) and any(c.has(*found) for c in e.args)
+    plain = 1 - Y * (act.f(Z) if act.elementwise else softmax(Z))
+    out = kernel.xreplace({m: plain for m in found})
+    return out.replace(lambda e: isinstance(e, sp.ITE) and e.args[1] == e.args[2], lambda e: e.args[1])

@@ -404,22 +404,16 @@ def delta__sigmoid__log_cosh(z, y, n, xp, ops):
 
 
 def loss__sigmoid__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1, True))))"""
+    """RowSum(Max(0, Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))))"""
     c0 = xp.exp(-xp.abs(z))
-    c1 = xp.abs(y)
-    c2 = xp.exp(ops.minimum(39.0, z))
-    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and((c1 >= 0.5), (c1 <= 2.0)), (((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z))))), 1.0 - y*((c2)/(1.0 + c2)))), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.maximum(0.0, (((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(((c0)/(1.0 + c0)), z)))))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__sigmoid__hinge(z, y, n, xp, ops):
-    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) > 0))), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
+    """(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) > 0), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))"""
     c0 = xp.exp(-xp.abs(z))
     c1 = ((c0)/(1.0 + c0))
-    c2 = xp.abs(y)
-    c3 = (c2 >= 0.5)
-    c4 = (c2 <= 2.0)
-    c5 = xp.exp(ops.minimum(39.0, z))
-    return c1*(1.0 - c1)*ops.where(xp.logical_or(xp.logical_and(xp.logical_not(xp.logical_and(c3, c4)), (y*((c5)/(1.0 + c5)) < 1.0)), xp.logical_and(xp.logical_and(c3, c4), ((((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(c1, z))))) > 0.0))), -y, 0.0)
+    return c1*(1.0 - c1)*ops.where(((((1.0 - y)*(1.0 + y)) - (y*((ops.step(z) - y) - (ops.copysign(c1, z))))) > 0.0), -y, 0.0)
 
 
 def loss__sigmoid__focal(z, y, n, xp, ops):
@@ -577,28 +571,21 @@ def delta__tanh__log_cosh(z, y, n, xp, ops):
 
 
 def loss__tanh__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*tanh(z) + 1, True))))"""
+    """RowSum(Max(0, Minus((1 - y)*(y + 1), y*Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)))))"""
     c0 = 1.0 + y
     c1 = xp.abs(z)
     c2 = xp.exp(-2.0*ops.minimum(374.0, c1))
-    c3 = xp.tanh(z)
-    c4 = xp.abs(y)
-    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and((c4 >= 0.5), (c4 <= 2.0)), ((c0*(1.0 - y)) - (y*ops.where((c1 > 0.5), ((2.0*ops.step(z) - c0) - (ops.copysign(2.0*c2/(1.0 + c2), z))), c3 - y))), 1.0 - c3*y)), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.maximum(0.0, ((c0*(1.0 - y)) - (y*ops.where((c1 > 0.5), ((2.0*ops.step(z) - c0) - (ops.copysign(2.0*c2/(1.0 + c2), z))), xp.tanh(z) - y)))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__tanh__hinge(z, y, n, xp, ops):
-    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, ITE(Abs(z) > 1/2, ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) > 0)), ((y*tanh(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + tanh(z))) > 0)))), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
+    """2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, ITE(Abs(z) > 1/2, Minus((1 - y)*(y + 1), y*Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) > 0, Minus((1 - y)*(y + 1), y*(-y + tanh(z))) > 0)), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))"""
     c0 = xp.abs(z)
     c1 = xp.exp(-2.0*ops.minimum(374.0, c0))
     c2 = 2.0*c1/(1.0 + c1)
-    c3 = xp.tanh(z)
-    c4 = xp.abs(y)
-    c5 = (c4 >= 0.5)
-    c6 = (c4 <= 2.0)
-    c7 = xp.logical_and(xp.logical_not(xp.logical_and(c5, c6)), (c3*y < 1.0))
-    c8 = 1.0 + y
-    c9 = c8*(1.0 - y)
-    return c2*(2.0 - c2)*ops.where(ops.where((c0 > 0.5), xp.logical_or(c7, xp.logical_and(xp.logical_and(c5, c6), (((c9) - (y*((2.0*ops.step(z) - c8) - (ops.copysign(c2, z))))) > 0.0))), xp.logical_or(c7, xp.logical_and(xp.logical_and(c5, c6), (((c9) - (y*(c3 - y))) > 0.0)))), -y, 0.0)
+    c3 = 1.0 + y
+    c4 = c3*(1.0 - y)
+    return c2*(2.0 - c2)*ops.where(ops.where((c0 > 0.5), (((c4) - (y*((2.0*ops.step(z) - c3) - (ops.copysign(c2, z))))) > 0.0), (((c4) - (y*(xp.tanh(z) - y))) > 0.0)), -y, 0.0)
 
 
 def loss__relu__quadratic(z, y, n, xp, ops):
@@ -975,28 +962,21 @@ def delta__elu__log_cosh(z, y, n, xp, ops):
 
 
 def loss__elu__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True))), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*(expm1(Min(0, z)) + Max(0, z)) + 1, True))))"""
+    """RowSum(Max(0, Minus((1 - y)*(y + 1), y*Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)))))"""
     c0 = 1.0 + y
     c1 = ops.minimum(0.0, z)
-    c2 = ops.maximum(0.0, z) + xp.expm1(c1)
-    c3 = xp.abs(y)
-    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and((c3 >= 0.5), (c3 <= 2.0)), ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), c2 - y))), 1.0 - c2*y)), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.maximum(0.0, ((c0*(1.0 - y)) - (y*ops.where((z < (-0.5)), ((xp.exp(c1)) - (c0)), ops.maximum(0.0, z) + xp.expm1(c1) - y)))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__elu__hinge(z, y, n, xp, ops):
-    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, ITE(z < -1/2, (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0)), (~((Abs(y) >= 1/2) & (Abs(y) <= 2)) & (y*(expm1(Min(0, z)) + Max(0, z)) < 1)) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)))), (0, True))"""
+    """Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, ITE(z < -1/2, Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0, Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)), (0, True))"""
     c0 = ops.maximum(0.0, z)
     c1 = ops.minimum(0.0, z)
     c2 = xp.exp(c1)
     c3 = -y
-    c4 = xp.abs(y)
-    c5 = (c4 >= 0.5)
-    c6 = (c4 <= 2.0)
-    c7 = c0 + xp.expm1(c1)
-    c8 = xp.logical_and(xp.logical_not(xp.logical_and(c5, c6)), (c7*y < 1.0))
-    c9 = 1.0 + y
-    c10 = c9*(1.0 - y)
-    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where(ops.where((z < (-0.5)), xp.logical_or(c8, xp.logical_and(xp.logical_and(c5, c6), (((c10) - (y*((c2) - (c9)))) > 0.0))), xp.logical_or(c8, xp.logical_and(xp.logical_and(c5, c6), (((c10) - (y*(c3 + c7))) > 0.0)))), c3, 0.0)
+    c4 = 1.0 + y
+    c5 = c4*(1.0 - y)
+    return ops.where((z > 0.0), 1.0, c0 + c2)*ops.where(ops.where((z < (-0.5)), (((c5) - (y*((c2) - (c4)))) > 0.0), (((c5) - (y*(c0 + c3 + xp.expm1(c1)))) > 0.0)), c3, 0.0)
 
 
 def loss__silu__quadratic(z, y, n, xp, ops):
@@ -1366,17 +1346,13 @@ def delta__softmax__log_cosh(z, y, n, xp, ops):
 
 
 def loss__softmax__hinge(z, y, n, xp, ops):
-    """RowSum(Max(0, Piecewise((Minus((1 - y)*(y + 1), y*softmax_residual(z, y)), (Abs(y) >= 1/2) & (Abs(y) <= 2)), (-y*softmax(z) + 1, True))))"""
-    c0 = xp.abs(y)
-    return (xp.sum(ops.maximum(0.0, ops.where(xp.logical_and((c0 >= 0.5), (c0 <= 2.0)), (((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y))), 1.0 - y*ops.softmax(z))), axis=-1, keepdims=True))[..., 0]
+    """RowSum(Max(0, Minus((1 - y)*(y + 1), y*softmax_residual(z, y))))"""
+    return (xp.sum(ops.maximum(0.0, (((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y)))), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__hinge(z, y, n, xp, ops):
-    """softmax_vjp(z, Piecewise((-y, ((y*softmax(z) < 1) & ~((Abs(y) >= 1/2) & (Abs(y) <= 2))) | ((Abs(y) >= 1/2) & (Abs(y) <= 2) & (Minus((1 - y)*(y + 1), y*softmax_residual(z, y)) > 0))), (0, True)))"""
-    c0 = xp.abs(y)
-    c1 = (c0 >= 0.5)
-    c2 = (c0 <= 2.0)
-    return ops.softmax_vjp(z, ops.where(xp.logical_or(xp.logical_and(xp.logical_not(xp.logical_and(c1, c2)), (y*ops.softmax(z) < 1.0)), xp.logical_and(xp.logical_and(c1, c2), ((((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y))) > 0.0))), -y, 0.0))
+    """softmax_vjp(z, Piecewise((-y, Minus((1 - y)*(y + 1), y*softmax_residual(z, y)) > 0), (0, True)))"""
+    return ops.softmax_vjp(z, ops.where(((((1.0 - y)*(1.0 + y)) - (y*ops.softmax_residual(z, y))) > 0.0), -y, 0.0))
 
 
 def loss__mish__quadratic(z, y, n, xp, ops):
