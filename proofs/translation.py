@@ -132,6 +132,11 @@ def _scalar(expr, act):
     return expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: {a: act.f(Z), y: Y, z: Z}[e.base]).subs(n, N)
 
 
+def _expanded_kinks(expr):
+    """Each Max, Min and Abs with its arguments expanded: max(0, (1 - y)(1 + y) - (a - y) y) is max(0, 1 - a y)."""
+    return expr.replace(lambda e: isinstance(e, (sp.Max, sp.Min, sp.Abs)), lambda e: e.func(*map(sp.expand, e.args)))
+
+
 def _one_sum(expr, cls, body):
     """expr = c S, S its one ``cls`` (Sum, RowSum) and c free of the variables: (c, body(S)); else None."""
     sums = expr.atoms(cls)
@@ -197,7 +202,8 @@ def _softmax_equal(kernel, derivation, targets_sum_to_one) -> bool:
     # a loss: the same per-unit term
     if (sk := _one_sum(K, sp.Sum, per_unit)) and (sd := _one_sum(derivation, sp.Sum, per_unit)):
         rho = sp.Dummy("r", real=True)
-        return all(_zero_by_cases((p - q).xreplace({y[i]: a[i] - rho}), [rho]) for p, q in zip(sk, sd))
+        return all(_zero_by_cases(_expanded_kinks(expand_named(p - q)).xreplace({y[i]: a[i] - rho}), [rho])
+                   for p, q in zip(sk, sd))
     K, D = _abstract_residual_functions([K, derivation])
     return identity_holds(K - D, given=given) is True
 

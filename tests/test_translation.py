@@ -88,6 +88,8 @@ MUTANTS = [
     # log cosh's two branches, each proved on its own piece (the large one through e^D == 1)
     ("loss", "sigmoid", "log_cosh", lambda k: k.subs(sp.log(2), sp.log(3))),
     ("loss", "softmax", "log_cosh", lambda k: k.replace(lambda e: isinstance(e, sp.sinh), lambda e: sp.sinh(e.args[0] * 2))),
+    # max(0, (1 - y)(1 + y) - (a - y) y) per unit, its argument expanded: shifted by 1/10 it is not relu(1 - a y)
+    ("loss", "softmax", "hinge", lambda k: k.replace(lambda e: isinstance(e, sp.Max), lambda e: sp.Max(e.args[0], e.args[1] + sp.Rational(1, 10)))),
     # (a - y) - a (1 - sum y), proved with sum a = 1: halving the target sum is not
     ("delta", "softmax", "poisson", lambda k: k.replace(lambda e: isinstance(e, nodes.RowSum), lambda e: nodes.RowSum(e.args[0] / 2))),
 ]
