@@ -16,7 +16,7 @@ import sympy as sp
 from derive.cli import reader_may_leave
 from proofs.certificate import steps_of
 from proofs.claims import CLAIMS, check_claim
-from proofs.curvature import curvature_table
+from proofs.second_order import curvature_table
 from proofs.given import FACTS
 from proofs.report import latex_section
 from proofs import theorems, translation, translation_second

@@ -44,6 +44,7 @@ from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
 from proofs.sign import NEG, POS
+from proofs.smoothness import decide as decide_smoothness
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
 
@@ -355,6 +356,8 @@ def _smoothness(s: Setting) -> CurvatureVerdict:
     got = _bounded(s, h) or _bounded_by_branches(s, h)
     if got is not None and got.verdict.proved:
         return got
+    if not s.free and (read := decide_smoothness(s.act, s.loss, **dict(s.values))).status != "undecided":
+        return replace(read, scope=s.scope)  # read off C's definition: jumps, growth along y, a line's sup
     why = (got.verdict.reason if got is not None else
            "a kink whose curvature is not resolved here" if h.has(sp.DiracDelta, sp.Piecewise) else
            "h depends on z beyond a = f(z), or its sup has no closed form here")
@@ -366,32 +369,6 @@ def smoothness(act: str, loss: str, **values) -> CurvatureVerdict:
     approached; unbounded (oo) with a witness; or undecided. The stable step is 2/L. ``values``: as convexity's."""
     if not catalogue.activation(act).elementwise:
         Setting.of(act, loss, **values)
-        return softmax_smoothness(loss)
+        got = softmax_smoothness(loss)
+        return got if got.status != "undecided" else decide_smoothness(act, loss, **values)
     return _scoped(_smoothness, act, loss, values)
-
-
-def curvature_table():
-    """[(pairing, convexity, smoothness)] for every valid pairing of the catalogue."""
-    return [(f"{act}+{loss}", convexity(act, loss), smoothness(act, loss)) for act, loss in catalogue.valid_pairings()]
-
-
-# the pairings the seeds compare (000: sigmoid + L2 against a linear output; 002/003: cross-entropy)
-SEED_PAIRINGS = (("sigmoid", "quadratic"), ("sigmoid", "bce"), ("identity", "quadratic"), ("softmax", "cce"))
-
-
-def _tex(value) -> str:
-    return r"\infty" if value is oo else sp.latex(value)
-
-
-@cache
-def second_order() -> Proof:
-    """Theorem 12: the seeds' pairings, second order: sigmoid + quadratic is not convex in z (and its
-    curvature is unbounded over real targets), sigmoid + bce is convex with L = 1/4, identity + quadratic
-    convex with L = 1, softmax + cce convex with L = 1/2."""
-    rows = [(act, loss, convexity(act, loss), smoothness(act, loss)) for act, loss in SEED_PAIRINGS]
-    steps = [v.verdict for _, _, c, s in rows for v in (c, s)]
-    parts = [rf"\text{{{act}+{loss}: {c.status}}},\ L = {_tex(s.value)}" for act, loss, c, s in rows]
-    statement = r";\quad ".join(parts)
-    cert = ("convex: h = d2C/dz2 >= 0 by certificate (softmax+cce: v^T H v = sum_i a_i (v_i - a.v)^2); "
-            "not convex: a 60-digit midpoint counterexample; L: a proved bound attained, or a witness of unboundedness")
-    return Proof(statement, cert, all_proved("second order of the seeds' pairings", steps))

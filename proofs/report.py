@@ -17,7 +17,7 @@ from derive.docs.latex import math_signs
 from derive.docs.sources import cite
 from proofs import Verdict
 from proofs.claims import CLAIMS, QUOTES_TEX, check_claim
-from proofs.curvature import curvature_table
+from proofs.second_order import curvature_table
 from proofs.given import FACTS
 from proofs.theorems import run_all
 from proofs.translation import kernel_count, sample_table

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from derive.symbolic import catalogue
-from proofs import bounds, claims, curvature, extrema, identities, ranges
+from proofs import bounds, claims, extrema, identities, ranges, second_order
 from proofs.certificate import Proof, Verdict, all_proved
 
 
@@ -59,7 +59,7 @@ THEOREMS: tuple[Theorem, ...] = (
     Theorem(11, "logistic", "logistic regression NLL gradient = (a - y) x (one sigmoid neuron with bce)",
             identities.logistic_regression, ("001",)),
     Theorem(12, "second-order", "sigmoid+quadratic not convex in z; sigmoid+bce convex, L = 1/4; identity+quadratic convex, "
-            "L = 1; softmax+cce convex, L = 1/2 (step 2/L)", curvature.second_order, ("000", "002", "003")),
+            "L = 1; softmax+cce convex, L = 1/2 (step 2/L)", second_order.second_order, ("000", "002", "003")),
 )
 # fmt: on
 
