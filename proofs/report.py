@@ -204,10 +204,17 @@ def _value(v) -> str:
     return "undecided" if v is None else "$" + (r"\infty" if v is sp.oo else sp.latex(v)) + "$"
 
 
+def _scope(c, s) -> str:
+    """For which parameter values the verdicts hold (empty: a pairing without parameters)."""
+    if c.scope == s.scope:
+        return _text_tex(c.scope)
+    return _text_tex(f"convexity {c.scope}; L {s.scope}")
+
+
 def _curvature() -> str:
     """Convexity in z and the smoothness constant L (with the step 2/L) of every valid pairing."""
-    rows = [rf"{tex_text(pairing)} & {c.status} & {_value(s.value)} & {'' if s.step is None else _value(s.step)} \\"
-            for pairing, c, s in curvature_table()]
+    rows = [rf"{tex_text(pairing)} & {c.status} & {_value(s.value)} & {'' if s.step is None else _value(s.step)} & "
+            rf"{_scope(c, s)} \\" for pairing, c, s in curvature_table()]
     undecided = [p for p, c, s in curvature_table() if "undecided" in (c.status, s.status)]
     breakable = [tex_text(p).replace("+", r"+\allowbreak{}") for p in undecided]  # leaky_relu+log_cosh: no hyphen
     return "\n".join([
@@ -216,8 +223,8 @@ def _curvature() -> str:
         "target, or a 60-digit counterexample (not convex). $L$ is the supremum of the Hessian's largest eigenvalue "
         "over $z$ and the admissible targets, proved an upper bound and attained (or shown unbounded: $\\infty$); "
         "$2/L$ is the largest stable gradient step. The Hessians are in Section~\\ref{sec:curvature}.",
-        "\\begin{longtable}{@{}llll@{}}",
-        "\\toprule pairing & convexity & $L$ & $2/L$ \\\\ \\midrule \\endhead",
+        "\\begin{longtable}{@{}llll>{\\raggedright\\arraybackslash}p{0.36\\linewidth}@{}}",
+        "\\toprule pairing & convexity & $L$ & $2/L$ & for which parameters \\\\ \\midrule \\endhead",
         *rows,
         "\\bottomrule",
         "\\end{longtable}",
