@@ -150,6 +150,25 @@ def test_the_proofs_section_is_in(built):
     assert "counterexample" in section.lower()
 
 
+def test_the_proofs_section_has_the_curvature_table_the_kernels_and_the_facts(built):
+    from proofs.given import FACTS
+
+    tex = (built[0] / "report.tex").read_text(encoding="utf-8")
+    table = tex.split(r"\subsection*{Curvature of every valid pairing}")[1].split(r"\end{longtable}")[0]
+    assert r"sigmoid+bce & convex & $\frac{1}{4}$ & $8$ &  \\" in table  # no parameters: the last column empty
+    assert r"identity+huber & convex & $1$ & $2$ & for every delta in (0, $\infty$) \\" in table
+    assert r"sigmoid+quadratic & not convex & $\infty$ &  &  \\" in table
+    assert r"softmax+cce & convex & $\frac{1}{2}$ & $4$ &  \\" in table
+    assert table.count(r"\\") == len(valid_pairings()) + 1  # every pairing, and the header
+    kernels = tex.split(r"\subsection*{Kernels proved equal to their derivations}")[1]
+    for family in ("activation", "derivative", "loss", "delta"):
+        assert rf"\item {family}" in kernels
+    given = tex.split(r"\subsection*{Taken as given}")[1]
+    for fact in FACTS:
+        assert rf"\textbf{{{fact.key}}}" in given
+    assert "Theorem 12" in tex
+
+
 def test_tex_is_deterministic(built, tmp_path):
     out = built[0]
     again = tmp_path / "again"
