@@ -40,6 +40,7 @@ from proofs.certificate import Verdict
 from proofs.case_split import zero_by_cases as _zero_by_cases
 from proofs.identity import identity_holds
 from proofs.log_space import log_space_equal
+from proofs.margin import margins, reduced
 from proofs.deadline import Undecided, deadline
 from proofs.rounding import FORMATS, all_clamps, clamp_verdicts, clamps, is_clamp, unclamped
 
@@ -253,6 +254,10 @@ def proves(family: str, activation: str, loss: str | None, kernel) -> bool:
     d = derive_pair(activation, loss)
     # the plain kernels are printed at the parameters' defaults; the derivation keeps them as symbols
     raw = {"loss": d.cost, "delta": d.delta}[family].xreplace({p.symbol: p.default for p in d.params})
+    if margins(kernel):  # hinge's 1 - y a as (1 - y)(1 + y) - y (a - y): each proved 1 - y a first (proofs.margin)
+        kernel = reduced(kernel, act, meaning)
+        if kernel is None:
+            return False
     if act.elementwise:
         return _elementwise_equal(kernel, raw, act)
     return _softmax_equal(kernel, raw, LOSSES[loss].targets_sum_to_one)
