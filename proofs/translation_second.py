@@ -31,6 +31,7 @@ from derive.symbolic.pairing import derive_pair
 from derive.symbolic.symbols import a, i, j, k, n, y
 from proofs import translation
 from proofs.identity import identity_holds
+from proofs.margin import margins, reduced
 
 __all__ = ["FAMILIES", "kernels", "translation_table", "summary", "assembly"]
 
@@ -63,6 +64,10 @@ def proves_piece(activation: str, loss: str, name: str, kernel) -> bool:
     raw = _at_defaults(_piece(second_order.hessian_parts(activation, loss), name), activation, loss)
     act = ACTIVATIONS[activation]
     kernel = _plain(kernel)
+    if margins(kernel):  # hinge's 1 - y a, each margin proved first (proofs.margin)
+        kernel = reduced(kernel, act, translation.meaning)
+        if kernel is None:
+            return False
     if act.elementwise:
         return translation._elementwise_equal(kernel, raw, act)
     return translation._softmax_equal(kernel, raw, LOSSES[loss].targets_sum_to_one)
