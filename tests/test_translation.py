@@ -214,3 +214,12 @@ def test_derive_prove_names_itself():
     out = subprocess.run([sys.executable, "-m", "derive", "prove", "--help"], capture_output=True, text=True,
                          check=True).stdout
     assert out.startswith("usage: derive prove")
+
+
+def test_a_second_order_piece_with_a_margin_is_proved_and_a_wrong_one_is_not():
+    from derive.compile import second_order
+    from proofs.translation_second import proves_piece
+
+    k = second_order.hessian_exprs("sigmoid", "hinge")["diagonal"]
+    assert proves_piece("sigmoid", "hinge", "diagonal", k)
+    assert not proves_piece("sigmoid", "hinge", "diagonal", 2 * k)
