@@ -125,8 +125,10 @@ def line_sup(line: Line, point: dict):
             s = sign_of(jump)
             if s > 0:
                 return oo, [Verdict(f"{line.name}: delta jumps up at z = {z0}", "proved", f"by {show(jump)}")]
-            steps.append(Verdict(f"{line.name}: delta does not jump up at z = {show(z0)}, {line.shown(point)}",
-                                 "proved", f"its one-sided values differ by {show(jump)} ({'0' if s == 0 else '< 0'}, certified)"))
+            if s < 0:  # as proofs.curvature: a bounded L needs delta continuous (else 2/L is no stable step)
+                return f"delta jumps down at z = {show(z0)} ({line.shown(point)}): the gradient is not Lipschitz there"
+            steps.append(Verdict(f"{line.name}: delta is continuous at z = {show(z0)}, {line.shown(point)}",
+                                 "proved", f"its one-sided values differ by {show(jump)} (0, certified)"))
         branches = [(beside(h, inside, 1).replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: S.Zero), iv, inside)
                     for iv, inside in _gaps(cuts)]
     except Undecided as exc:

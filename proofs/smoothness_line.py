@@ -138,6 +138,8 @@ def orient(g, z0, side: int, fixed=None) -> int:
     ``fixed``: {g: sign} known by other means (an enclosed root's side), read first."""
     if fixed and g in fixed:
         return fixed[g]
+    if fixed and -g in fixed:  # the same root written the other way round (y a - 1 against 1 - y a)
+        return -fixed[-g]
     first = sign_of(at(g, z0))
     if first:
         return first

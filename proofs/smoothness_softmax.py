@@ -26,6 +26,7 @@ from proofs.checker import check_eq
 from proofs.smoothness_line import W, Line
 from proofs.smoothness_witness import jump_witness, unbounded_witness
 from proofs.softmax_curvature import CurvatureVerdict, softmax_smoothness
+from proofs.values import exact
 
 __all__ = ["softmax_line", "decide_softmax"]
 
@@ -39,7 +40,7 @@ def softmax_line(loss: str, **values) -> Line:
     if set(values) - names:
         raise TypeError(f"unknown parameter {sorted(set(values) - names)[0]!r} of softmax+{loss}; "
                         f"known: {', '.join(sorted(names)) or 'none'}")
-    params = {p.name: p.check(values.get(p.name, p.default), loss) for p in entry.params}
+    params = {p.name: p.check(exact(values.get(p.name, p.default), p.name), loss) for p in entry.params}  # no floats
     t1, t2 = sp.symbols("y_1 y_2", real=True)
     outputs = (sp.exp(W) / (sp.exp(W) + 1), 1 / (sp.exp(W) + 1))
     targets = ((t1, entry.targets), (t2, entry.targets))

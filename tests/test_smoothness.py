@@ -195,3 +195,20 @@ def test_a_registered_entry_is_decided_from_its_own_definition():
         assert got.status == "unbounded" and abs(got.verdict.details[0].details[1] - 2) < 1e-50  # 2 * (1/2 + 1/2)
     with pytest.raises(ValueError, match="l1"):
         decide("softplus", "l1_twice")
+
+
+def test_softmax_values_are_exact_as_the_elementwise_ones():
+    # a float reached softmax's line unchecked (its certificates would hold a Float); refused as elementwise
+    with pytest.raises(InexactValue, match="Rational"):
+        decide("softmax", "huber", delta=0.5)
+    assert decide("softmax", "huber", delta=Rational(1, 2)).status == "undecided"
+
+
+def test_an_enclosed_root_orients_its_negative_too():
+    # the sign known for g fixes the sign of -g (y a - 1 against 1 - y a): before, -g was oriented at the
+    # bracket's midpoint, the same on both sides of the root
+    from proofs.smoothness_line import orient
+
+    g, mid = W - Rational(1, 3), Rational(1, 3) + Rational(1, 1000)  # the root 1/3 inside a bracket with this midpoint
+    for side in (1, -1):
+        assert orient(-g, mid, side, fixed={g: side}) == -side

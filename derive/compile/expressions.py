@@ -19,7 +19,7 @@ from sympy import Sum
 
 from derive.compile import parametric
 from derive.compile.nodes import ROW_FUNCTIONS, RowSum, softmax
-from derive.compile.rewrite import RULES, phases
+from derive.compile.rewrite import RULES, phases, targets_of
 from derive.compile.rewrite import stabilize as _stabilize
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, on_change
 from derive.symbolic.pairing import derive_pair, pairing_params
@@ -61,14 +61,16 @@ def _at(params, symbolic: bool) -> dict:
 def delta_expr(activation: str, loss: str, symbolic: bool = False):
     """delta = dC/dz in the logits, stabilised."""
     d = derive_pair(activation, loss)
-    return stabilize(sp.factor_terms(_in_logits(d.delta, activation).xreplace(_at(d.params, symbolic))))
+    with targets_of(LOSSES[loss].targets):
+        return stabilize(sp.factor_terms(_in_logits(d.delta, activation).xreplace(_at(d.params, symbolic))))
 
 
 @cache
 def loss_expr(activation: str, loss: str, symbolic: bool = False):
     """C per sample in the logits, stabilised: RowSum(term) [/ n]."""
     d = derive_pair(activation, loss)
-    return stabilize(_in_logits(d.cost, activation).xreplace(_at(d.params, symbolic)))
+    with targets_of(LOSSES[loss].targets):
+        return stabilize(_in_logits(d.cost, activation).xreplace(_at(d.params, symbolic)))
 
 
 @cache

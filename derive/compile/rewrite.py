@@ -31,7 +31,7 @@ from sympy.codegen.rewriting import optimize
 from derive.compile.nodes import (BOUNDS, Clip, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax, softmax,
                                   softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step, xlog1m_softmax, xlog_softmax)
-from derive.compile.rule import PHASE_ORDER, Rule, phases
+from derive.compile.rule import PHASE_ORDER, Rule, phases, small_targets, targets_of
 from derive.compile.underflow import underflow_product  # noqa: F401  (imported first: first of its phase in RULES)
 from derive.compile import loss_rules
 from derive.compile.patterns import (gauss_clipped_value, huber_loss_value, is_gauss, is_huber_gradient,
@@ -40,7 +40,7 @@ from derive.symbolic.functions import NamedFunction, Phi, elu, sigmoid, silu, so
 
 __all__ = [
     "Rule", "PHASE_ORDER", "phases", "NAIVE_FORMS", "STRUCTURE", "RESIDUALS", "STABILITY", "LOWERING", "CLEANUP",
-    "PHASES", "RULES", "stabilize", "optimize",
+    "PHASES", "RULES", "stabilize", "optimize", "targets_of",
     # the node classes, for callers that match on them
     "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "log_softmax", "log1m_softmax",
     "softmax_odds_vjp", "softmax_residual", "softmax_vjp", "softmax_vjp_residual", "softmax_vjp_clipped_residual",
@@ -293,8 +293,12 @@ sech_squared = Rule("stability", lambda e: _one_minus_tanh_squared(e) is not Non
 SATURATING = (sigmoid, sp.tanh, elu, softmax)
 
 
+# The margin form cancels as y^2 past |y| = 2: it applies only inside ``targets_of(targets)`` with the targets in
+# [-2, 2] (hinge's {-1, 1}), never to a user's 1 - y a with y real.
 def _margin_parts(e):
     """(y, a) for e = 1 - y a or the relation y a < 1, a = f(x) of a SATURATING f and y a symbol, else None."""
+    if not small_targets():
+        return None
     if isinstance(e, sp.StrictLessThan) and e.rhs == 1:
         product = e.lhs
     elif e.is_Add and len(e.args) == 2 and S.One in e.args:
@@ -309,7 +313,7 @@ def _margin_parts(e):
 def _margin_value(e):
     # 1 - y a = (1 - y)(1 + y) - y (a - y), exact, with a - y by the residual rules: for y = +-1 (hinge's targets)
     # the first term is 0 and the value keeps the residual's digits; for |y| <= 2 the terms are at most a few
-    # times the value's conditioning; past that they grow as y^2 (no guard: a where costs 3-10x the kernel)
+    # times the value's conditioning (a per-lane guard would cost 3-10x the kernel: the targets' set decides)
     y, a = _margin_parts(e)
     m = Minus((1 - y) * (1 + y), y * optimize(a - y, RESIDUALS))
     return m > 0 if e.is_Relational else m
