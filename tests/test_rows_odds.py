@@ -71,3 +71,22 @@ def test_huber_rows_with_a_clipped_residual_are_exact(monkeypatch):
     # all lanes of a row clipped alike: g_j - g_k = 0 exactly, so the delta is exactly 0
     assert not kernels.get("softmax", "huber").delta(np.array([0.3, -0.2, 0.1]), np.array([5.0, 6.0, 7.0])).any()
     assert np.isfinite(d).all()
+
+
+def _naive_bce_delta(z, y):
+    """The textbook chain rule: a = softmax(z) (max-shifted), g = -y/a + (1 - y)/(1 - a), delta = a (g - a.g)."""
+    e = np.exp(z - z.max(-1, keepdims=True))
+    a = e / e.sum(-1, keepdims=True)
+    g = -y / a + (1 - y) / (1 - a)
+    return a * (g - (a * g).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("z, y", [([1e-8, 0.0], [0.0, 0.0]), ([40.0, 0.0, -40.0], [0.0, 1.0, 0.5])],
+                         ids=["close logits", "saturated top"])
+def test_the_naive_bce_delta_fails_where_the_rows_do_not(z, y, dtype):
+    # the rows above that the plain and exact forms pass: the textbook form fails the same rule there
+    z, y = np.array(z, dtype), np.array(y, dtype)
+    check_output(kernels.get("softmax", "bce").delta(z, y), "softmax", "bce", "delta", {"z": z, "y": y})
+    with np.errstate(all="ignore"), pytest.raises(AssertionError):
+        check_output(_naive_bce_delta(z, y), "softmax", "bce", "delta", {"z": z, "y": y})
