@@ -21,6 +21,7 @@ from derive.compile.nodes import Minus, Quotient
 from derive.compile.printer_xp import print_xp
 from derive.kernels.xp import kind, to_numpy
 from derive.symbolic.catalogue import ACTIVATIONS, LOSSES, valid_pairings
+from derive.testing.matching import check_output
 
 BIG = [1000.0, -1000.0, 745.0, -745.0, 710.0, -710.0, 50.0, -50.0, 1e17, -1e17, 1e-8, 0.0]
 # (rows spanning the whole float range, [1.7e308, -1.7e308, 0], are left to the kernels' accuracy
@@ -294,9 +295,11 @@ def test_jax_loss_fn_gradient_is_the_delta_under_jit():
     for activation, loss in [("softmax", "cce"), ("softmax", "bce"), ("sigmoid", "bce")]:
         f = loss_fn(activation, loss)
         grad = jax.jit(jax.grad(lambda v: (f(v, convert(y)) * convert(w)).sum()))(convert(z))
-        # the delta kernel on the same backend (NumPy's rows may differ by a few ulps: test_backends_agreement)
-        want = w[:, None] * np.asarray(kernels.get(activation, loss).delta(convert(z), convert(y)))
-        np.testing.assert_allclose(np.asarray(grad), want, rtol=1e-15, atol=0)
+        # the gradient is the delta kernel on the same backend (NumPy's rows may differ by a few ulps) ...
+        delta = np.asarray(kernels.get(activation, loss).delta(convert(z), convert(y)))
+        np.testing.assert_allclose(np.asarray(grad), w[:, None] * delta, rtol=1e-15, atol=0)
+        # ... and that delta is right: the mpmath oracle from the textbook definition, derive.testing's rule
+        check_output(delta, activation, loss, "delta", {"z": z, "y": y})
         assert np.all(np.isfinite(np.asarray(grad)))
 
 
