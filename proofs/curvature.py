@@ -45,6 +45,7 @@ from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
 from proofs.sign import NEG, POS
 from proofs.smoothness import decide as decide_smoothness
+from proofs.smoothness_bound import tight_1d
 
 __all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
 
@@ -339,9 +340,9 @@ def _bounded(s: Setting, h) -> CurvatureVerdict | None:
     at = h.subs(Y, t) if t is not None else h
     if t is not None and targets.contains(t) is not sp.true:
         return None  # the sup over y sits on an open end of the targets: not attained, not handled here
-    if isinstance(where, tuple):
-        tight = Verdict(f"{name}: sup h = {L}, approached", "proved" if sp.limit(at, A, where[1]) == L else "not proved",
-                        f"as a -> {where[1]}" + (f", y = {t}" if t is not None else ""))
+    if isinstance(where, tuple):  # approached at an end: its value there if defined, else the fact 'limits' at +-oo
+        side = "+" if where[1] == rng.start else "-"
+        tight = tight_1d(at, A, L, ("limit", where[1], side), f"{name}: sup h = {L}" + (f", y = {t}" if t is not None else ""))
     else:
         tight = check_eq(at.subs(A, where), L, claim=f"{name}: h = {L} at a = {where}" + (f", y = {t}" if t is not None else ""))
     return CurvatureVerdict(name, "bounded", L, all_proved(f"{name}: L = {L}", [bound, tight]), s.scope)
