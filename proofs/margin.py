@@ -58,7 +58,13 @@ def _claims(kernel, found) -> list:
 def reduced(kernel, act, meaning):
     """``kernel`` with 1 - y f(z) for each margin, once every margin is proved; None when one is not."""
     found = margins(kernel)
-    if not all(margin_proved(m, act, meaning) for m in _claims(kernel, found)):
+    claims = _claims(kernel, found)
+    if not all(margin_proved(m, act, meaning) for m in claims):
+        return None
+    # a margin proved only as one branch of an ITE is 1 - y f(z) on that branch alone: anywhere else in the
+    # kernel it needs its own proof before it is replaced there
+    outside = margins(kernel.xreplace({e: sp.Dummy() for e in kernel.atoms(sp.ITE)}))
+    if not all(m in claims or margin_proved(m, act, meaning) for m in outside):
         return None
     plain = 1 - Y * (act.f(Z) if act.elementwise else softmax(Z))
     out = kernel.xreplace({m: plain for m in found})

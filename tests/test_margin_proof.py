@@ -37,3 +37,22 @@ def test_a_wrong_margin_is_not_proved():
     assert margin_proved(right, ACTIVATIONS["sigmoid"], meaning)
     assert not margin_proved(wrong, ACTIVATIONS["sigmoid"], meaning)
     assert not margin_proved(Minus((1 - Y) * (1 + Y), Y * Z), ACTIVATIONS["tanh"], meaning)
+
+
+def test_a_margin_proved_on_a_branch_is_not_replaced_outside_it():
+    # M_b = (1 - y)(1 + y) - y (|tanh z| - y) is 1 - y tanh z only where z >= 0: proved inside ITE(z >= 0, M_b > 0,
+    # M > 0) as a Piecewise, it must not be replaced where the kernel uses it outside that ITE
+    import sympy as sp
+    from derive.compile.expressions import Y, Z
+    from derive.compile.nodes import Minus
+    from derive.symbolic.catalogue import ACTIVATIONS
+    from proofs.margin import reduced
+    from proofs.translation import meaning
+
+    tanh = ACTIVATIONS["tanh"]
+    good = Minus((1 - Y) * (1 + Y), Y * (sp.tanh(Z) - Y))
+    branch = Minus((1 - Y) * (1 + Y), Y * (sp.Abs(sp.tanh(Z)) - Y))
+    ite = sp.ITE(Z >= 0, branch > 0, good > 0)
+    kernel = sp.Piecewise((Y, ite), (0, True))
+    assert reduced(kernel, tanh, meaning) is not None  # inside its ITE: proved as the Piecewise of its branches
+    assert reduced(kernel + sp.Symbol("w") * branch, tanh, meaning) is None  # outside it: not 1 - y tanh z
