@@ -110,9 +110,6 @@ def test_at_the_defaults_it_is_the_default_kernel(generated, act, loss):
                                rtol=1e-13, atol=0)
 
 
-@pytest.mark.xfail(strict=True, reason="derive/kernels/second.py reads self.params, but a kernel with values keeps them "
-                   "in self.values: its Hessian is silently the defaults'. Remove this mark when second.py binds "
-                   "PARAMETRIC_SECOND (or refuses)")
 def test_a_kernel_at_other_values_gives_their_hessian_or_refuses():
     from derive import kernels
 
@@ -125,3 +122,11 @@ def test_a_kernel_at_other_values_gives_their_hessian_or_refuses():
         return
     want = [_oracle("elu", "quadratic", {"alpha": 0.5}, zi, 0.3) for zi in (-2.0, 1.0)]
     assert all(abs(mpmath.mpf(float(g)) - w) <= 1e-11 * abs(w) for g, w in zip(got, want)), (got, want)
+
+
+def test_a_pairing_without_a_parametric_kernel_refuses_other_values():
+    from derive import kernels
+
+    k = kernels.get("sigmoid", "focal", gamma=0.5)  # no PARAMETRIC_SECOND entry: (1 - a)^gamma/(1 - a) is 0/0
+    with pytest.raises(NotImplementedError, match="gamma"):
+        k.hessian_diag(np.array([[0.0]]), np.array([[1.0]]))

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 
 import numpy as np
@@ -91,7 +92,8 @@ def diagonal(activation: str, loss: str) -> sp.Expr:
     """H_jj of the pairing, stabilised, its parameters symbols: second_order's piece without the defaults."""
     parts = second_order.hessian_parts(activation, loss)
     in_z = second_order._in_logits(parts.diagonal, activation)
-    return rewrite.stabilize(sp.factor_terms(in_z), second_order.PHASES)
+    with rewrite.targets_of(LOSSES[loss].targets):
+        return rewrite.stabilize(sp.factor_terms(in_z), second_order.PHASES)
 
 
 def hessian_sources(which=None) -> str:
@@ -109,3 +111,14 @@ def hessian_sources(which=None) -> str:
 
 on_change(diagonal.cache_clear)
 on_change(missing_reason.cache_clear)
+
+
+def main(argv=None) -> int:
+    """Write ``_generated_second.py``: second_order's kernels at the defaults, then these diagonals with the
+    parameters as keywords (``python -m derive.compile`` calls this after the first-order modules)."""
+    second_order.TARGET.write_text(second_order.generate() + "\n\n" + hessian_sources())
+    return print(f"wrote {second_order.TARGET}", file=sys.stderr) or 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -401,34 +401,40 @@ def hdiagonal__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """sigmoid + hinge: Hessian piece diagonal = (1 - 2*a[j])*(1 - a[j])*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*a[j]  (unit j; a = f(z))
 
-    evaluated as: -(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, y*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*tanh(z/2)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    evaluated as: -(1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((-y, Minus((1 - y)*(y + 1), y*Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z))) > 0), (0, True))*tanh(z/2)*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
     """
-    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
     np.exp(b0, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.minimum((sigmoid_saturation), z, out=b1)
-    np.exp(b1, out=b1)
+    np.subtract(1.0, b0, out=b1)
+    np.multiply(b0, b1, out=b1)
     b2 = empty(shape, dtype)
-    np.subtract(1.0, b0, out=b2)
-    np.multiply(b0, b2, out=b0)
     np.copyto(b2, 0.0)
     b3 = empty(shape, dtype)
-    np.add(1.0, b1, out=b3)
-    np.divide(b1, b3, out=b1)
-    np.multiply(y, b1, out=b1)
-    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b1)
-    bits.select(t0, b1, out=b2, scratch=b3)
-    np.multiply(b0, b2, out=b0)
+    np.add(1.0, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b3, b4, out=b3)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.subtract(t1, y, out=b4)
+    b5 = empty(shape, dtype)
+    bits.copysign(b0, z, scratch=b5, out=b0)
+    np.subtract(b4, b0, out=b4)
+    np.multiply(y, b4, out=b4)
+    np.subtract(b3, b4, out=b3)
+    t2 = np.greater(b3, 0.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b3)
+    bits.select(t2, b3, out=b2, scratch=b4)
+    np.multiply(b1, b2, out=b1)
     np.multiply(z, 0.5, out=b2)
     np.tanh(b2, out=b2)
-    np.multiply(b0, b2, out=b0)
-    np.negative(b0, out=b0)
-    return b0
+    np.multiply(b1, b2, out=b1)
+    np.negative(b1, out=b1)
+    return b1
 
 
 def hdiagonal__sigmoid__focal(z, y, shape, dtype, empty=np.empty, out=None):
@@ -784,32 +790,54 @@ def hdiagonal__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__tanh__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """tanh + hinge: Hessian piece diagonal = -2*(1 - a[j]**2)*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*a[j]  (unit j; a = f(z))
 
-    evaluated as: -4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, y*tanh(z) < 1), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))*tanh(z)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
+    evaluated as: -4*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((-y, ITE(Abs(z) > 1/2, Minus((1 - y)*(y + 1), y*Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))) > 0, Minus((1 - y)*(y + 1), y*(-y + tanh(z))) > 0)), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))*tanh(z)/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
     """
     tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    np.tanh(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.abs(z, out=b1)
-    np.minimum((tanh_clamp), b1, out=b1)
+    np.abs(z, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((tanh_clamp), b0, out=b1)
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
+    b2 = empty(shape, dtype)
     np.add(1.0, b1, out=b2)
     np.divide(b1, b2, out=b1)
-    np.multiply(b0, b1, out=b2)
-    np.multiply(b1, 2.0, out=b1)
-    np.subtract(2.0, b1, out=b1)
-    np.multiply(b2, b1, out=b2)
-    np.copyto(b1, 0.0)
-    np.multiply(b0, y, out=b0)
-    t0 = np.less(b0, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b0)
+    np.multiply(b1, 2.0, out=b2)
     b3 = empty(shape, dtype)
-    bits.select(t0, b0, out=b1, scratch=b3)
-    np.multiply(b2, b1, out=b2)
-    np.multiply(b2, -4.0, out=b2)
-    return b2
+    np.add(1.0, y, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b4)
+    np.multiply(b3, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.tanh(z, out=b5)
+    np.multiply(b1, b5, out=b1)
+    b6 = empty(shape, dtype)
+    np.subtract(2.0, b2, out=b6)
+    np.multiply(b1, b6, out=b1)
+    np.copyto(b6, 0.0)
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    np.subtract(b5, y, out=b5)
+    np.multiply(y, b5, out=b5)
+    np.subtract(b4, b5, out=b5)
+    t1 = np.greater(b5, 0.0, out=empty(shape, np.bool_))
+    t2 = np.logical_or(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.less_equal(b0, 0.5, out=empty(shape, np.bool_))
+    t4 = np.signbit(z, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t4, out=empty(shape, np.bool_))
+    np.multiply(t5, 2.0, out=b5)
+    np.subtract(b5, b3, out=b5)
+    bits.copysign(b2, z, scratch=b3, out=b2)
+    np.subtract(b5, b2, out=b5)
+    np.multiply(y, b5, out=b5)
+    np.subtract(b4, b5, out=b4)
+    t6 = np.greater(b4, 0.0, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t3, t6, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t2, t7, out=empty(shape, np.bool_))
+    np.negative(y, out=b4)
+    bits.select(t8, b4, out=b6, scratch=b5)
+    np.multiply(b1, b6, out=b1)
+    np.multiply(b1, -4.0, out=b1)
+    return b1
 
 
 def hdiagonal__relu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1489,31 +1517,49 @@ def hdiagonal__elu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__elu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """elu + hinge: Hessian piece diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))  (unit j; a = f(z))
 
-    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, y*(expm1(Min(0, z)) + Max(0, z)) < 1), (0, True))
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (exp(Min(0, z)) + Max(0, z), True))*Piecewise((-y, ITE(z < -1/2, Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0, Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)), (0, True))
     """
     t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     b1 = empty(shape, dtype)
     np.minimum(0.0, z, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.copyto(b2, 1.0)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
     b3 = empty(shape, dtype)
-    bits.select(t0, 0.0, out=b2, scratch=b3)
-    np.exp(b1, out=b3)
-    np.add(b0, b3, out=b3)
+    np.negative(y, out=b3)
     b4 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b3, scratch=b4)
-    np.multiply(b2, b3, out=b2)
-    np.copyto(b3, 0.0)
+    np.add(1.0, y, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b5)
+    np.multiply(b4, b5, out=b5)
+    b6 = empty(shape, dtype) if out is None else out
+    np.copyto(b6, 1.0)
+    b7 = empty(shape, dtype)
+    bits.select(t0, 0.0, out=b6, scratch=b7)
+    np.add(b0, b2, out=b7)
+    b8 = empty(shape, dtype)
+    bits.select(t0, 1.0, out=b7, scratch=b8)
+    np.multiply(b6, b7, out=b6)
+    np.copyto(b7, 0.0)
+    t1 = np.greater_equal(z, -0.5, out=empty(shape, np.bool_))
+    np.subtract(b2, b4, out=b2)
+    np.multiply(y, b2, out=b2)
+    np.subtract(b5, b2, out=b2)
+    t2 = np.greater(b2, 0.0, out=empty(shape, np.bool_))
+    t3 = np.logical_or(t1, t2, out=empty(shape, np.bool_))
+    t4 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    np.add(b0, b3, out=b0)
     np.expm1(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
-    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b0)
-    bits.select(t1, b0, out=b3, scratch=b1)
-    np.multiply(b2, b3, out=b2)
-    return b2
+    np.subtract(b5, b0, out=b5)
+    t5 = np.greater(b5, 0.0, out=empty(shape, np.bool_))
+    t6 = np.logical_or(t4, t5, out=empty(shape, np.bool_))
+    t7 = np.logical_and(t3, t6, out=empty(shape, np.bool_))
+    bits.select(t7, b3, out=b7, scratch=b5)
+    np.multiply(b6, b7, out=b6)
+    return b6
 
 
 def hdiagonal__silu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1797,110 +1843,133 @@ def hdiagonal__silu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__gelu__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + quadratic: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/(2*sqrt(pi)) + (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2/4
+    evaluated as: (-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + (z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2/4
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
-    bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
-    np.square(b1, out=b1)
-    np.multiply(b1, -0.5, out=b1)
-    np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b0, 2.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.square(z, out=b2)
+    np.subtract(2.0, b2, out=b2)
+    np.multiply(b0, b2, out=b2)
     b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
-    np.add(b2, b3, out=b2)
-    np.square(b2, out=b2)
-    np.multiply(b2, 0.25, out=b2)
-    np.square(z, out=b3)
-    np.subtract(2.0, b3, out=b3)
-    np.multiply(b1, b3, out=b1)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b2)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.multiply(b1, 0.5, out=b1)
-    np.add(b2, b1, out=b2)
-    return b2
+    np.multiply(b1, 2.0, out=b1)
+    np.multiply(b0, 0.7978845608028654, out=b3)
+    np.add(b1, b3, out=b1)
+    t0 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t1 = np.subtract(t0, 0.7978845608028654)
+    np.multiply(b0, t1, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.25, out=b1)
+    np.multiply(b2, 0.3989422804014327, out=b0)
+    np.add(b1, b0, out=b1)
+    t2 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t3 = np.multiply(t2, 0.5)
+    t4 = np.subtract(t3, 0.3989422804014327)
+    np.multiply(b2, t4, out=b2)
+    np.add(b1, b2, out=b1)
+    return b1
 
 
 def hdiagonal__gelu__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + sse: Hessian piece diagonal = 2*sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/sqrt(pi) + 2*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2/2
+    evaluated as: (-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + (z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2/2
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
-    bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
-    np.square(b1, out=b1)
-    np.multiply(b1, -0.5, out=b1)
-    np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b0, 2.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.square(z, out=b2)
+    np.subtract(2.0, b2, out=b2)
+    np.multiply(b0, b2, out=b2)
     b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
-    np.add(b2, b3, out=b2)
-    np.square(b2, out=b2)
-    np.multiply(b2, 0.5, out=b2)
-    np.square(z, out=b3)
-    np.subtract(2.0, b3, out=b3)
-    np.multiply(b1, b3, out=b1)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b2)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
-    np.add(b2, b1, out=b2)
-    return b2
+    np.multiply(b1, 2.0, out=b1)
+    np.multiply(b0, 0.7978845608028654, out=b3)
+    np.add(b1, b3, out=b1)
+    np.multiply(-4.98465440455546e-17, b0, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    np.multiply(b2, 0.7978845608028654, out=b0)
+    np.add(b1, b0, out=b1)
+    np.multiply(b2, -4.98465440455546e-17, out=b2)
+    np.add(b1, b2, out=b1)
+    return b1
 
 
 def hdiagonal__gelu__mse(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + mse: Hessian piece diagonal = 2*sqrt(2)*(1 - z[j]**2/2)*(a[j] - y[j])*exp(-z[j]**2/2)/(sqrt(pi)*n) + 2*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2/n  (unit j; a = f(z))
 
-    evaluated as: (2*sqrt(2)*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2)/(2*n)
+    evaluated as: ((-7186705221432913/4503599627370496 + 2*sqrt(2)/sqrt(pi))*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*(2 - z**2)*(-y + z*Phi(z))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/4503599627370496 + (z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2)/(2*n)
     """
     n = shape[-1]
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
-    bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
-    np.square(b1, out=b1)
-    np.multiply(b1, -0.5, out=b1)
-    np.exp(b1, out=b1)
-    np.multiply(b1, 0.7978845608028654, out=b1)
-    b2 = empty(shape, dtype) if out is None else out
-    np.multiply(b0, 2.0, out=b2)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.square(z, out=b2)
+    np.subtract(2.0, b2, out=b2)
+    np.multiply(b0, b2, out=b2)
     b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
-    np.add(b2, b3, out=b2)
-    np.square(b2, out=b2)
-    np.square(z, out=b3)
-    np.subtract(2.0, b3, out=b3)
-    np.multiply(b1, b3, out=b1)
+    np.subtract(b3, y, out=b3)
+    np.multiply(b2, b3, out=b2)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.multiply(b1, b0, out=b1)
     np.multiply(b1, 2.0, out=b1)
-    np.add(b2, b1, out=b2)
-    np.multiply(b2, ((1/2)/n), out=b2)
-    return b2
+    np.multiply(b0, 0.7978845608028654, out=b3)
+    np.add(b1, b3, out=b1)
+    t0 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t1 = np.subtract(t0, 0.7978845608028654)
+    np.multiply(b0, t1, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b2, 1.5957691216057308, out=b0)
+    np.add(b1, b0, out=b1)
+    t2 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t3 = np.multiply(t2, 2.0)
+    t4 = np.subtract(t3, 1.5957691216057308)
+    np.multiply(b2, t4, out=b2)
+    np.add(b1, b2, out=b1)
+    np.multiply(b1, ((1/2)/n), out=b1)
+    return b1
 
 
 def hdiagonal__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + l1: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*exp(-z[j]**2/2)*sign(a[j] - y[j])/sqrt(pi)  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(1 - z**2/2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*sign(-y + z*Phi(z))/sqrt(pi)
+    evaluated as: (-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*(1 - z**2/2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*sign(-y + z*Phi(z)) + 7186705221432913*(1 - z**2/2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*sign(-y + z*Phi(z))/9007199254740992
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     np.square(z, out=b0)
     np.multiply(b0, 0.5, out=b0)
     np.subtract(1.0, b0, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.clip(z, (-gauss_clip), (gauss_clip), out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, -0.5, out=b1)
@@ -1911,107 +1980,125 @@ def hdiagonal__gelu__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
     np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 0.7978845608028654, out=b0)
-    return b0
+    np.multiply(b0, 0.7978845608028654, out=b1)
+    np.multiply(b0, -4.98465440455546e-17, out=b0)
+    np.add(b1, b0, out=b1)
+    return b1
 
 
 def hdiagonal__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + huber: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -1, 1)/(2*sqrt(pi)) + (sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2*Piecewise((1, Abs(y - z*Phi(z)) <= 1), (0, True))/4
+    evaluated as: (-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -1, 1) + 7186705221432913*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -1, 1)/18014398509481984 + (z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2*Piecewise((1, Abs(y - z*Phi(z)) <= 1), (0, True))/4
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
-    b0 = empty(shape, dtype) if out is None else out
-    bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
-    np.subtract(y, b1, out=b1)
-    b2 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
-    np.square(b2, out=b2)
-    np.multiply(b2, -0.5, out=b2)
-    np.exp(b2, out=b2)
-    np.multiply(b2, 0.7978845608028654, out=b2)
-    np.multiply(b0, 2.0, out=b0)
-    b3 = empty(shape, dtype)
-    np.multiply(b2, z, out=b3)
-    np.add(b0, b3, out=b0)
+    b0 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
     np.square(b0, out=b0)
-    np.abs(b1, out=b3)
-    np.less_equal(b3, 1.0, out=b3)
-    np.multiply(b0, b3, out=b0)
-    np.multiply(b0, 0.25, out=b0)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, z, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
     np.square(z, out=b3)
     np.subtract(2.0, b3, out=b3)
-    np.multiply(b2, b3, out=b2)
-    np.negative(b1, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.multiply(b2, b1, out=b2)
-    np.multiply(b2, 0.5, out=b2)
-    np.add(b0, b2, out=b0)
-    return b0
+    np.multiply(b0, b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b2, out=b4)
+    np.clip(b4, -1.0, 1.0, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b0, z, out=b0)
+    np.multiply(b3, 0.3989422804014327, out=b4)
+    t0 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t1 = np.multiply(t0, 0.5)
+    t2 = np.subtract(t1, 0.3989422804014327)
+    np.multiply(b3, t2, out=b3)
+    np.add(b4, b3, out=b4)
+    np.multiply(b1, 2.0, out=b1)
+    np.multiply(b0, 0.7978845608028654, out=b3)
+    np.add(b1, b3, out=b1)
+    t3 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t4 = np.subtract(t3, 0.7978845608028654)
+    np.multiply(b0, t4, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.abs(b2, out=b2)
+    np.less_equal(b2, 1.0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, 0.25, out=b1)
+    np.add(b4, b1, out=b4)
+    return b4
 
 
 def hdiagonal__gelu__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + log_cosh: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*exp(-z[j]**2/2)*sinh(a[j] - y[j])/(sqrt(pi)*cosh(a[j] - y[j])) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*(Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2  (unit j; a = f(z))
 
-    evaluated as: -sqrt(2)*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*tanh(y - z*Phi(z))/(2*sqrt(pi)) + (2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))*(sqrt(2)*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi) + 2*Phi(z))**2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(2*(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))
+    evaluated as: -7186705221432913*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*tanh(y - z*Phi(z))/18014398509481984 + (2 - z**2)*(-sqrt(2)/(2*sqrt(pi)) + 7186705221432913/18014398509481984)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*tanh(y - z*Phi(z)) + (2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))*(z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2*exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))/(2*(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Phi(z))))))
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
-    bits.ndtr(z, out=b0)
-    b1 = empty(shape, dtype)
-    np.multiply(b0, z, out=b1)
-    np.subtract(y, b1, out=b1)
-    b2 = empty(shape, dtype)
-    np.clip(z, (-gauss_clip), (gauss_clip), out=b2)
-    np.square(b2, out=b2)
-    np.multiply(b2, -0.5, out=b2)
-    np.exp(b2, out=b2)
-    np.multiply(b2, 0.7978845608028654, out=b2)
-    b3 = empty(shape, dtype)
-    np.abs(b1, out=b3)
-    np.minimum((tanh_clamp), b3, out=b3)
-    np.multiply(b3, -2.0, out=b3)
-    np.exp(b3, out=b3)
-    b4 = empty(shape, dtype)
-    np.add(1.0, b3, out=b4)
-    np.divide(1.0, b4, out=b4)
-    b5 = empty(shape, dtype) if out is None else out
-    np.multiply(b3, b4, out=b5)
-    np.multiply(b0, 2.0, out=b0)
-    b6 = empty(shape, dtype)
-    np.multiply(b2, z, out=b6)
-    np.add(b0, b6, out=b0)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
     np.square(b0, out=b0)
-    np.multiply(b5, b0, out=b5)
-    np.multiply(b3, b4, out=b3)
-    np.multiply(b3, 2.0, out=b3)
-    np.subtract(2.0, b3, out=b3)
-    np.multiply(b5, b3, out=b5)
-    np.multiply(b5, 0.5, out=b5)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, z, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
     np.square(z, out=b3)
     np.subtract(2.0, b3, out=b3)
-    np.multiply(b2, b3, out=b2)
-    np.tanh(b1, out=b1)
-    np.multiply(b2, b1, out=b2)
-    np.multiply(b2, 0.5, out=b2)
-    np.subtract(b5, b2, out=b5)
-    return b5
+    np.multiply(b0, b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.tanh(b2, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b0, z, out=b0)
+    np.abs(b2, out=b2)
+    np.minimum((tanh_clamp), b2, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    t0 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t1 = np.multiply(t0, 0.5)
+    t2 = np.subtract(0.3989422804014327, t1)
+    np.multiply(b3, t2, out=b4)
+    np.multiply(b1, 2.0, out=b1)
+    b5 = empty(shape, dtype)
+    np.multiply(b0, 0.7978845608028654, out=b5)
+    np.add(b1, b5, out=b1)
+    t3 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t4 = np.subtract(t3, 0.7978845608028654)
+    np.multiply(b0, t4, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b2, b1, out=b1)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(2.0, b2, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, 0.5, out=b1)
+    np.add(b4, b1, out=b4)
+    np.multiply(b3, 0.3989422804014327, out=b3)
+    np.subtract(b4, b3, out=b4)
+    return b4
 
 
 def hdiagonal__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """gelu + hinge: Hessian piece diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*exp(-z[j]**2/2)/sqrt(pi)  (unit j; a = f(z))
 
-    evaluated as: sqrt(2)*(1 - z**2/2)*Piecewise((-y, y*z*Phi(z) < 1), (0, True))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/sqrt(pi)
+    evaluated as: (-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*(1 - z**2/2)*Piecewise((-y, y*z*Phi(z) < 1), (0, True))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*(1 - z**2/2)*Piecewise((-y, y*z*Phi(z) < 1), (0, True))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     np.square(z, out=b0)
     np.multiply(b0, 0.5, out=b0)
     np.subtract(1.0, b0, out=b0)
-    b1 = empty(shape, dtype)
+    b1 = empty(shape, dtype) if out is None else out
     np.copyto(b1, 0.0)
     b2 = empty(shape, dtype)
     np.multiply(y, z, out=b2)
@@ -2027,8 +2114,10 @@ def hdiagonal__gelu__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, -0.5, out=b1)
     np.exp(b1, out=b1)
     np.multiply(b0, b1, out=b0)
-    np.multiply(b0, 0.7978845608028654, out=b0)
-    return b0
+    np.multiply(b0, 0.7978845608028654, out=b1)
+    np.multiply(b0, -4.98465440455546e-17, out=b0)
+    np.add(b1, b0, out=b1)
+    return b1
 
 
 def hl2__softmax__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -3587,38 +3676,53 @@ def hdiagonal__swish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
 def hdiagonal__swish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     """swish + hinge: Hessian piece diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*sigmoid(beta*z[j])  (unit j; a = f(z))
 
-    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + (-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    evaluated as: ((z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + Minus((1 - z)*(z + 1), z*Minus(-z + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
-    b0 = empty(shape, dtype) if out is None else out
+    b0 = empty(shape, dtype)
     np.minimum((sigmoid_saturation), z, out=b0)
     np.exp(b0, out=b0)
     b1 = empty(shape, dtype)
     np.add(1.0, b0, out=b1)
     np.divide(b0, b1, out=b0)
-    np.multiply(b0, z, out=b1)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.negative(z, out=b2)
-    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    bits.negative_abs(z, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype)
-    np.add(1.0, b2, out=b3)
-    np.divide(b2, b3, out=b2)
-    np.subtract(1.0, b1, out=b3)
-    np.multiply(b2, b3, out=b3)
+    b3 = empty(shape, dtype) if out is None else out
+    np.multiply(b1, z, out=b3)
+    np.add(1.0, b3, out=b3)
+    np.multiply(b1, b3, out=b3)
     b4 = empty(shape, dtype)
-    np.multiply(b2, z, out=b4)
-    np.add(1.0, b4, out=b4)
-    np.multiply(b2, b4, out=b2)
-    np.add(b3, b2, out=b3)
-    np.multiply(b0, b3, out=b0)
-    np.copyto(b3, 0.0)
-    np.multiply(b1, y, out=b1)
-    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
-    np.negative(y, out=b1)
-    bits.select(t0, b1, out=b3, scratch=b2)
-    np.multiply(b0, b3, out=b0)
-    return b0
+    np.add(1.0, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(1.0, z, out=b5)
+    np.multiply(b4, b5, out=b4)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    np.subtract(t1, z, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(1.0, b2, out=b6)
+    np.divide(b2, b6, out=b2)
+    bits.copysign(b2, z, scratch=b6, out=b2)
+    np.subtract(b5, b2, out=b5)
+    np.multiply(z, b5, out=b5)
+    np.subtract(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b1)
+    np.add(b3, b1, out=b3)
+    np.multiply(b0, b3, out=b3)
+    np.copyto(b1, 0.0)
+    np.multiply(b0, y, out=b0)
+    np.multiply(b0, z, out=b0)
+    t2 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b0)
+    bits.select(t2, b0, out=b1, scratch=b4)
+    np.multiply(b3, b1, out=b3)
+    return b3
 
 
 SECOND = {
@@ -3777,4 +3881,1223 @@ PARAMETERS = {
     ('swish', 'huber'): {'beta': 1.0, 'delta': 1.0},
     ('swish', 'log_cosh'): {'beta': 1.0},
     ('swish', 'hinge'): {'beta': 1.0},
+}
+
+
+def hdiagonal__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """identity + huber: Hessian diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: Piecewise((1, delta >= Abs(y - z)), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.subtract(y, z, out=b0)
+    np.abs(b0, out=b0)
+    np.greater_equal(delta, b0, out=b0)
+    return b0
+
+
+def hdiagonal__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """sigmoid + huber: Hessian diagonal = (1 - 2*a[j])*(1 - a[j])*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*a[j] + (1 - a[j])**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*a[j]**2  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: (1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*((1 - Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))))*Piecewise((1, delta >= Abs(Minus(-(y - step(z)), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))), (0, True))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))) - tanh(z/2)*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))*Quotient(exp(-Abs(z)), 1 + exp(-Abs(z)))
+    """
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.subtract(y, t1, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    bits.negative_abs(z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    b3 = empty(shape, dtype)
+    bits.copysign(b1, z, scratch=b2, out=b3)
+    np.subtract(1.0, b1, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.subtract(b2, b3, out=b2)
+    np.abs(b2, out=b2)
+    np.greater_equal(delta, b2, out=b2)
+    np.multiply(b1, b2, out=b2)
+    np.negative(b0, out=b0)
+    np.subtract(b0, b3, out=b0)
+    t2 = np.negative(delta)
+    np.clip(b0, t2, delta, out=b0)
+    np.multiply(z, 0.5, out=b3)
+    np.tanh(b3, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    return b1
+
+
+def hdiagonal__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """tanh + huber: Hessian diagonal = (1 - a[j]**2)**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True)) - 2*(1 - a[j]**2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*a[j]  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*(-2*tanh(z)*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*Piecewise((1, ITE(Abs(z) > 1/2, delta >= Abs(Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z))), delta >= Abs(y - tanh(z)))), (0, True))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))))*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z))))
+    """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.tanh(z, out=b0)
+    b1 = empty(shape, dtype)
+    np.abs(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b1, out=b2)
+    np.multiply(b2, -2.0, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(1.0, b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.multiply(b2, b3, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(-1.0, y, out=b5)
+    t0 = np.signbit(z, out=empty(shape, np.bool_))
+    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    b6 = empty(shape, dtype)
+    np.multiply(t1, 2.0, out=b6)
+    np.add(b5, b6, out=b5)
+    b7 = empty(shape, dtype)
+    bits.copysign(b4, z, scratch=b6, out=b7)
+    np.subtract(b5, b7, out=b5)
+    t2 = np.greater(b1, 0.5, out=empty(shape, np.bool_))
+    np.subtract(y, b0, out=b1)
+    np.subtract(2.0, b4, out=b7)
+    np.multiply(b4, b7, out=b4)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, b7, out=b2)
+    np.copyto(b7, 0.0)
+    np.abs(b1, out=b3)
+    t3 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t2, out=empty(shape, np.bool_))
+    np.abs(b5, out=b3)
+    t6 = np.greater_equal(delta, b3, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t4, t7, out=empty(shape, np.bool_))
+    bits.select(t8, 1.0, out=b7, scratch=b3)
+    np.multiply(b2, b7, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.negative(b1, out=b1)
+    bits.select(t2, b5, out=b1, scratch=b7)
+    t9 = np.negative(delta)
+    np.clip(b1, t9, delta, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b4, b2, out=b4)
+    return b4
+
+
+def hdiagonal__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """relu + huber: Hessian diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: Piecewise((1, delta >= Abs(y - Max(0, z))), (0, True))*Piecewise((1, z > 0), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.greater(z, 0.0, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.subtract(y, b1, out=b1)
+    np.abs(b1, out=b1)
+    np.greater_equal(delta, b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def hdiagonal__leaky_relu__quadratic__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + quadratic: Hessian diagonal = Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: Piecewise((1, z > 0), (slope**2, True))
+    """
+    t0 = np.square(slope)
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, t0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    return b0
+
+
+def hdiagonal__leaky_relu__sse__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + sse: Hessian diagonal = 2*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: 2*Piecewise((1, z > 0), (slope**2, True))
+    """
+    t0 = np.square(slope)
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, t0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    np.multiply(b0, 2.0, out=b0)
+    return b0
+
+
+def hdiagonal__leaky_relu__mse__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + mse: Hessian diagonal = 2*Piecewise((1, a[j] > 0), (slope**2, True))/n  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: 2*Piecewise((1, z > 0), (slope**2, True))/n
+    """
+    n = shape[-1]
+    t0 = np.square(slope)
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, t0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    np.multiply(b0, (2/n), out=b0)
+    return b0
+
+
+def hdiagonal__leaky_relu__l1__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + l1: Hessian diagonal = 0  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: 0
+    """
+    out = empty(shape, dtype) if out is None else out
+    np.copyto(out, 0.0)
+    return out
+
+
+def hdiagonal__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty, out=None):
+    """leaky_relu + huber: Hessian diagonal = Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z)); parameters: slope, delta
+
+    evaluated as: Piecewise((1, delta >= Abs(slope*Min(0, z) - y + Max(0, z))), (0, True))*Piecewise((1, z > 0), (slope**2, True))
+    """
+    t0 = np.square(slope)
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, t0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b0, scratch=b1)
+    np.minimum(0.0, z, out=b1)
+    np.multiply(b1, slope, out=b1)
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.abs(b1, out=b1)
+    np.greater_equal(delta, b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def hdiagonal__leaky_relu__log_cosh__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + log_cosh: Hessian diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), (slope**2, True))  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(slope*Min(0, z) - y + Max(0, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(slope*Min(0, z) - y + Max(0, z))))))*Piecewise((1, z > 0), (slope**2, True))*exp(-2*Min(tanh_clamp, Abs(slope*Min(0, z) - y + Max(0, z))))/(1 + exp(-2*Min(tanh_clamp, Abs(slope*Min(0, z) - y + Max(0, z)))))
+    """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b0)
+    np.multiply(b0, slope, out=b0)
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b0)
+    np.minimum((tanh_clamp), b0, out=b0)
+    np.multiply(b0, -2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.multiply(b0, 2.0, out=b0)
+    np.subtract(2.0, b0, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t0 = np.square(slope)
+    np.copyto(b1, t0)
+    t1 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    bits.select(t1, 1.0, out=b1, scratch=b2)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def hdiagonal__leaky_relu__hinge__p(z, y, shape, dtype, slope=0.01, empty=np.empty, out=None):
+    """leaky_relu + hinge: Hessian diagonal = 0  (unit j; a = f(z)); parameters: slope
+
+    evaluated as: 0
+    """
+    out = empty(shape, dtype) if out is None else out
+    np.copyto(out, 0.0)
+    return out
+
+
+def hdiagonal__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """softplus + huber: Hessian diagonal = (1 - sigmoid(z[j]))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(z[j]) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*sigmoid(z[j])**2  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: (Piecewise((1, delta >= Abs(-y + log1p(exp(-Abs(z))) + Max(0, z))), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    bits.negative_abs(z, out=b2)
+    np.exp(b2, out=b2)
+    np.log1p(b2, out=b2)
+    np.add(b1, b2, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.negative(z, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b1, out=b3)
+    np.greater_equal(delta, b3, out=b3)
+    np.multiply(b0, b3, out=b3)
+    t0 = np.negative(delta)
+    np.clip(b1, t0, delta, out=b1)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b2, out=b4)
+    np.divide(b2, b4, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.add(b3, b1, out=b3)
+    np.multiply(b0, b3, out=b0)
+    return b0
+
+
+def hdiagonal__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + quadratic: Hessian diagonal = (a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True)) + Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) + Piecewise((1, z > 0), (Piecewise((alpha**2*exp(2*Min(0, z)), z < -1/2), ((alpha*exp(Min(0, z)) + Max(0, z))**2, True)), True))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b0, out=b2)
+    np.multiply(alpha, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.copyto(b4, 1.0)
+    b5 = empty(shape, dtype)
+    bits.select(t0, 0.0, out=b4, scratch=b5)
+    np.copyto(b5, b3)
+    b6 = empty(shape, dtype)
+    bits.select(t1, b2, out=b5, scratch=b6)
+    bits.select(t0, 1.0, out=b5, scratch=b6)
+    np.multiply(b4, b5, out=b4)
+    np.expm1(b0, out=b5)
+    np.multiply(alpha, b5, out=b5)
+    np.add(b1, b5, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.add(y, alpha, out=b5)
+    np.subtract(b2, b5, out=b2)
+    bits.select(t1, b2, out=b1, scratch=b5)
+    np.multiply(b4, b1, out=b4)
+    np.square(b3, out=b3)
+    t2 = np.square(alpha)
+    np.multiply(b0, 2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(t2, b0, out=b0)
+    bits.select(t1, b0, out=b3, scratch=b1)
+    bits.select(t0, 1.0, out=b3, scratch=b0)
+    np.add(b4, b3, out=b4)
+    return b4
+
+
+def hdiagonal__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + sse: Hessian diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True)) + 2*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: 2*Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) + 2*Piecewise((1, z > 0), (Piecewise((alpha**2*exp(2*Min(0, z)), z < -1/2), ((alpha*exp(Min(0, z)) + Max(0, z))**2, True)), True))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b0, out=b2)
+    np.multiply(alpha, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.square(b3, out=b4)
+    t2 = np.square(alpha)
+    b5 = empty(shape, dtype)
+    np.multiply(b0, 2.0, out=b5)
+    np.exp(b5, out=b5)
+    np.multiply(t2, b5, out=b5)
+    b6 = empty(shape, dtype)
+    bits.select(t1, b5, out=b4, scratch=b6)
+    bits.select(t0, 1.0, out=b4, scratch=b5)
+    np.multiply(b4, 2.0, out=b4)
+    np.copyto(b5, 1.0)
+    bits.select(t0, 0.0, out=b5, scratch=b6)
+    bits.select(t1, b2, out=b3, scratch=b6)
+    bits.select(t0, 1.0, out=b3, scratch=b6)
+    np.multiply(b5, b3, out=b5)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b1, b0, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.add(y, alpha, out=b0)
+    np.subtract(b2, b0, out=b2)
+    bits.select(t1, b2, out=b1, scratch=b0)
+    np.multiply(b5, b1, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.add(b4, b5, out=b4)
+    return b4
+
+
+def hdiagonal__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + mse: Hessian diagonal = 2*(a[j] - y[j])*Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))/n + 2*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))/n  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: 2*(Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) + Piecewise((1, z > 0), (Piecewise((alpha**2*exp(2*Min(0, z)), z < -1/2), ((alpha*exp(Min(0, z)) + Max(0, z))**2, True)), True)))/n
+    """
+    n = shape[-1]
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b0, out=b2)
+    np.multiply(alpha, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.copyto(b4, 1.0)
+    b5 = empty(shape, dtype)
+    bits.select(t0, 0.0, out=b4, scratch=b5)
+    np.copyto(b5, b3)
+    b6 = empty(shape, dtype)
+    bits.select(t1, b2, out=b5, scratch=b6)
+    bits.select(t0, 1.0, out=b5, scratch=b6)
+    np.multiply(b4, b5, out=b4)
+    np.expm1(b0, out=b5)
+    np.multiply(alpha, b5, out=b5)
+    np.add(b1, b5, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.add(y, alpha, out=b5)
+    np.subtract(b2, b5, out=b2)
+    bits.select(t1, b2, out=b1, scratch=b5)
+    np.multiply(b4, b1, out=b4)
+    np.square(b3, out=b3)
+    t2 = np.square(alpha)
+    np.multiply(b0, 2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(t2, b0, out=b0)
+    bits.select(t1, b0, out=b3, scratch=b1)
+    bits.select(t0, 1.0, out=b3, scratch=b0)
+    np.add(b4, b3, out=b4)
+    np.multiply(b4, (2/n), out=b4)
+    return b4
+
+
+def hdiagonal__elu__l1__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + l1: Hessian diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*sign(a[j] - y[j])  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*sign(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.copyto(b3, 1.0)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 0.0, out=b3, scratch=b4)
+    np.add(b1, b2, out=b4)
+    b5 = empty(shape, dtype)
+    bits.select(t1, b1, out=b4, scratch=b5)
+    bits.select(t0, 1.0, out=b4, scratch=b5)
+    np.multiply(b3, b4, out=b3)
+    np.expm1(b0, out=b0)
+    np.multiply(alpha, b0, out=b0)
+    np.add(b2, b0, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b0)
+    np.subtract(b1, b0, out=b1)
+    bits.select(t1, b1, out=b2, scratch=b0)
+    np.sign(b2, out=b2)
+    np.multiply(b3, b2, out=b3)
+    return b3
+
+
+def hdiagonal__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, out=None):
+    """elu + huber: Hessian diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True))  (unit j; a = f(z)); parameters: alpha, delta
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta) + Piecewise((1, ITE(z < -1/2, delta >= Abs(Minus(alpha*exp(Min(0, z)), alpha + y)), delta >= Abs(alpha*expm1(Min(0, z)) - y + Max(0, z)))), (0, True))*Piecewise((1, z > 0), (Piecewise((alpha**2*exp(2*Min(0, z)), z < -1/2), ((alpha*exp(Min(0, z)) + Max(0, z))**2, True)), True))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(y, alpha, out=b4)
+    np.subtract(b1, b4, out=b4)
+    b5 = empty(shape, dtype) if out is None else out
+    np.expm1(b0, out=b5)
+    np.multiply(alpha, b5, out=b5)
+    np.add(b2, b5, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.square(b3, out=b5)
+    t2 = np.square(alpha)
+    np.multiply(b0, 2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(t2, b0, out=b0)
+    b6 = empty(shape, dtype)
+    bits.select(t1, b0, out=b5, scratch=b6)
+    bits.select(t0, 1.0, out=b5, scratch=b0)
+    np.copyto(b0, 0.0)
+    np.abs(b2, out=b6)
+    t3 = np.greater_equal(delta, b6, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t1, t3, out=empty(shape, np.bool_))
+    t5 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.abs(b4, out=b6)
+    t6 = np.greater_equal(delta, b6, out=empty(shape, np.bool_))
+    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
+    t8 = np.logical_and(t4, t7, out=empty(shape, np.bool_))
+    bits.select(t8, 1.0, out=b0, scratch=b6)
+    np.multiply(b5, b0, out=b5)
+    bits.select(t1, b4, out=b2, scratch=b0)
+    t9 = np.negative(delta)
+    np.clip(b2, t9, delta, out=b2)
+    np.copyto(b4, 1.0)
+    bits.select(t0, 0.0, out=b4, scratch=b0)
+    np.multiply(b2, b4, out=b2)
+    bits.select(t1, b1, out=b3, scratch=b4)
+    bits.select(t0, 1.0, out=b3, scratch=b1)
+    np.multiply(b2, b3, out=b2)
+    np.add(b5, b2, out=b5)
+    return b5
+
+
+def hdiagonal__elu__log_cosh__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + log_cosh: Hessian diagonal = (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*Piecewise((1, a[j] > 0), ((alpha + a[j])**2, True)) + Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*sinh(a[j] - y[j])/cosh(a[j] - y[j])  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*tanh(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))))*Piecewise((1, z > 0), (Piecewise((alpha**2*exp(2*Min(0, z)), z < -1/2), ((alpha*exp(Min(0, z)) + Max(0, z))**2, True)), True))*exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)))))/(1 + exp(-2*Min(tanh_clamp, Abs(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True))))))
+    """
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    np.multiply(alpha, b1, out=b1)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b2 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(b1, b2, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.expm1(b0, out=b4)
+    np.multiply(alpha, b4, out=b4)
+    np.add(b2, b4, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.add(y, alpha, out=b4)
+    np.subtract(b1, b4, out=b4)
+    b5 = empty(shape, dtype)
+    bits.select(t1, b4, out=b2, scratch=b5)
+    np.abs(b2, out=b4)
+    np.minimum((tanh_clamp), b4, out=b4)
+    np.multiply(b4, -2.0, out=b4)
+    np.exp(b4, out=b4)
+    np.add(1.0, b4, out=b5)
+    np.divide(b4, b5, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.subtract(2.0, b4, out=b5)
+    np.multiply(b4, b5, out=b4)
+    np.square(b3, out=b5)
+    t2 = np.square(alpha)
+    np.multiply(b0, 2.0, out=b0)
+    np.exp(b0, out=b0)
+    np.multiply(t2, b0, out=b0)
+    b6 = empty(shape, dtype)
+    bits.select(t1, b0, out=b5, scratch=b6)
+    bits.select(t0, 1.0, out=b5, scratch=b0)
+    np.multiply(b4, b5, out=b4)
+    np.copyto(b5, 1.0)
+    bits.select(t0, 0.0, out=b5, scratch=b0)
+    bits.select(t1, b1, out=b3, scratch=b0)
+    bits.select(t0, 1.0, out=b3, scratch=b1)
+    np.multiply(b5, b3, out=b5)
+    np.tanh(b2, out=b2)
+    np.multiply(b5, b2, out=b5)
+    np.add(b4, b5, out=b4)
+    return b4
+
+
+def hdiagonal__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty, out=None):
+    """elu + hinge: Hessian diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((1, a[j] > 0), (alpha + a[j], True))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))  (unit j; a = f(z)); parameters: alpha
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((1, z > 0), (Piecewise((alpha*exp(Min(0, z)), z < -1/2), (alpha*exp(Min(0, z)) + Max(0, z), True)), True))*Piecewise((-y, ITE(z < -1/2, Minus((1 - y)*(y + 1), y*Minus(exp(Min(0, z)), y + 1)) > 0, Minus((1 - y)*(y + 1), y*(-y + expm1(Min(0, z)) + Max(0, z))) > 0)), (0, True))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.minimum(0.0, z, out=b0)
+    b1 = empty(shape, dtype)
+    np.exp(b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, alpha, out=b2)
+    t1 = np.less(z, -0.5, out=empty(shape, np.bool_))
+    b3 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b3)
+    b4 = empty(shape, dtype)
+    np.negative(y, out=b4)
+    b5 = empty(shape, dtype)
+    np.add(1.0, y, out=b5)
+    b6 = empty(shape, dtype)
+    np.subtract(1.0, y, out=b6)
+    np.multiply(b5, b6, out=b6)
+    b7 = empty(shape, dtype) if out is None else out
+    np.copyto(b7, 1.0)
+    b8 = empty(shape, dtype)
+    bits.select(t0, 0.0, out=b7, scratch=b8)
+    np.add(b2, b3, out=b8)
+    b9 = empty(shape, dtype)
+    bits.select(t1, b2, out=b8, scratch=b9)
+    bits.select(t0, 1.0, out=b8, scratch=b2)
+    np.multiply(b7, b8, out=b7)
+    np.copyto(b8, 0.0)
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    np.subtract(b1, b5, out=b1)
+    np.multiply(y, b1, out=b1)
+    np.subtract(b6, b1, out=b1)
+    t3 = np.greater(b1, 0.0, out=empty(shape, np.bool_))
+    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
+    np.add(b3, b4, out=b3)
+    np.expm1(b0, out=b0)
+    np.add(b3, b0, out=b3)
+    np.multiply(y, b3, out=b3)
+    np.subtract(b6, b3, out=b6)
+    t5 = np.greater(b6, 0.0, out=empty(shape, np.bool_))
+    t6 = np.logical_or(t1, t5, out=empty(shape, np.bool_))
+    t7 = np.logical_and(t4, t6, out=empty(shape, np.bool_))
+    bits.select(t7, b4, out=b8, scratch=b6)
+    np.multiply(b7, b8, out=b7)
+    return b7
+
+
+def hdiagonal__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """silu + huber: Hessian diagonal = (1 - sigmoid(z[j]))*(2*(1 - a[j])*sigmoid(z[j]) + a[j])*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + ((1 - a[j])*sigmoid(z[j]) + a[j])**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)**2*Piecewise((1, delta >= Abs(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))), (0, True))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)**2 + (z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 2*(-z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1))*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.add(1.0, b0, out=b1)
+    np.divide(b0, b1, out=b0)
+    np.negative(z, out=b1)
+    np.minimum((sigmoid_saturation), b1, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b0, z, out=b2)
+    b3 = empty(shape, dtype)
+    np.subtract(y, b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.subtract(1.0, b2, out=b4)
+    np.multiply(b0, b4, out=b4)
+    np.multiply(b4, 2.0, out=b4)
+    np.add(b2, b4, out=b2)
+    np.multiply(b1, b2, out=b2)
+    np.negative(b3, out=b4)
+    t0 = np.negative(delta)
+    np.clip(b4, t0, delta, out=b4)
+    np.multiply(b2, b4, out=b2)
+    np.square(b0, out=b0)
+    np.multiply(b1, z, out=b1)
+    np.add(1.0, b1, out=b1)
+    np.square(b1, out=b1)
+    np.multiply(b0, b1, out=b0)
+    np.abs(b3, out=b3)
+    np.greater_equal(delta, b3, out=b3)
+    np.multiply(b0, b3, out=b0)
+    np.add(b2, b0, out=b2)
+    return b2
+
+
+def hdiagonal__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """gelu + huber: Hessian diagonal = sqrt(2)*(1 - z[j]**2/2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*exp(-z[j]**2/2)/sqrt(pi) + (Phi(z[j]) + sqrt(2)*exp(-z[j]**2/2)*z[j]/(2*sqrt(pi)))**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: (-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -delta, delta) + 7186705221432913*(2 - z**2)*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)*Clip(-y + z*Phi(z), -delta, delta)/18014398509481984 + (z*(-7186705221432913/9007199254740992 + sqrt(2)/sqrt(pi))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/9007199254740992 + 2*Phi(z))**2*Piecewise((1, delta >= Abs(y - z*Phi(z))), (0, True))/4
+    """
+    gauss_clip = bits.bound('gauss_clip', dtype)
+    b0 = empty(shape, dtype)
+    np.clip(z, (-gauss_clip), (gauss_clip), out=b0)
+    np.square(b0, out=b0)
+    np.multiply(b0, -0.5, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    bits.ndtr(z, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, z, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.square(z, out=b3)
+    np.subtract(2.0, b3, out=b3)
+    np.multiply(b0, b3, out=b3)
+    b4 = empty(shape, dtype) if out is None else out
+    np.negative(b2, out=b4)
+    t0 = np.negative(delta)
+    np.clip(b4, t0, delta, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b0, z, out=b0)
+    np.multiply(b3, 0.3989422804014327, out=b4)
+    t1 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t2 = np.multiply(t1, 0.5)
+    t3 = np.subtract(t2, 0.3989422804014327)
+    np.multiply(b3, t3, out=b3)
+    np.add(b4, b3, out=b4)
+    np.multiply(b1, 2.0, out=b1)
+    np.multiply(b0, 0.7978845608028654, out=b3)
+    np.add(b1, b3, out=b1)
+    t4 = np.multiply(1.4142135623730951, 0.5641895835477563)
+    t5 = np.subtract(t4, 0.7978845608028654)
+    np.multiply(b0, t5, out=b0)
+    np.add(b1, b0, out=b1)
+    np.square(b1, out=b1)
+    np.abs(b2, out=b2)
+    np.greater_equal(delta, b2, out=b2)
+    np.multiply(b1, b2, out=b1)
+    np.multiply(b1, 0.25, out=b1)
+    np.add(b4, b1, out=b4)
+    return b4
+
+
+def hdiagonal__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """mish + huber: Hessian diagonal = (1 - tanh(softplus(z[j]))**2)*((1 - sigmoid(z[j]))*z[j] - 2*tanh(softplus(z[j]))*sigmoid(z[j])*z[j] + 2)*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(z[j]) + ((1 - tanh(softplus(z[j]))**2)*sigmoid(z[j])*z[j] + tanh(softplus(z[j])))**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: Piecewise((1, delta >= Abs(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)))), (0, True))*Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z)))**2, log1p(exp(-Abs(z))) + Max(0, z) > 1/2), ((2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)))**2, True)) + 2*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*(-2*z*tanh(log1p(exp(-Abs(z))) + Max(0, z))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1) + z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 2)*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z))))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.negative(z, out=b0)
+    np.minimum((sigmoid_saturation), b0, out=b0)
+    np.exp(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), z, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.maximum(0.0, z, out=b2)
+    b3 = empty(shape, dtype)
+    bits.negative_abs(z, out=b3)
+    np.exp(b3, out=b3)
+    np.log1p(b3, out=b3)
+    np.add(b2, b3, out=b2)
+    np.tanh(b2, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b3, z, out=b4)
+    b5 = empty(shape, dtype)
+    np.subtract(y, b4, out=b5)
+    b6 = empty(shape, dtype)
+    np.minimum((tanh_clamp), b2, out=b6)
+    np.multiply(b6, -2.0, out=b6)
+    np.exp(b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.add(1.0, b6, out=b7)
+    np.divide(b6, b7, out=b6)
+    np.multiply(b6, 2.0, out=b6)
+    np.multiply(b1, b6, out=b7)
+    b8 = empty(shape, dtype)
+    np.subtract(2.0, b6, out=b8)
+    np.multiply(b7, b8, out=b7)
+    np.multiply(b7, z, out=b8)
+    b9 = empty(shape, dtype) if out is None else out
+    np.abs(b5, out=b9)
+    np.greater_equal(delta, b9, out=b9)
+    np.add(b8, b3, out=b3)
+    np.square(b3, out=b3)
+    t0 = np.greater(b2, 0.5, out=empty(shape, np.bool_))
+    t1 = np.signbit(b2, out=empty(shape, np.bool_))
+    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    b10 = empty(shape, dtype)
+    np.multiply(t2, 2.0, out=b10)
+    np.add(b8, b10, out=b8)
+    np.subtract(b8, 1.0, out=b8)
+    bits.copysign(b6, b2, scratch=b10, out=b6)
+    np.subtract(b8, b6, out=b8)
+    np.square(b8, out=b8)
+    bits.select(t0, b8, out=b3, scratch=b6)
+    np.multiply(b9, b3, out=b9)
+    np.add(1.0, b0, out=b3)
+    np.divide(b0, b3, out=b0)
+    np.multiply(z, b0, out=b0)
+    np.add(2.0, b0, out=b0)
+    np.multiply(b1, b4, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    np.subtract(b0, b1, out=b0)
+    np.multiply(b7, b0, out=b7)
+    np.negative(b5, out=b5)
+    t3 = np.negative(delta)
+    np.clip(b5, t3, delta, out=b5)
+    np.multiply(b7, b5, out=b7)
+    np.add(b9, b7, out=b9)
+    return b9
+
+
+def hdiagonal__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """selu + huber: Hessian diagonal = Piecewise((0, a[j] > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, a[j] > 0), (a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000, True))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True)) + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, a[j] > 0), ((a[j] + 87904967042368842997010876040615967103012290445610415488549141/50000000000000000000000000000000000000000000000000000000000000)**2, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: Piecewise((0, z > 0), (1, True))*Piecewise((5253504936777402467096674926473/5000000000000000000000000000000, z > 0), (87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, True))*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta) + Piecewise((1, delta >= Abs(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)), (0, True))*Piecewise((27599314120744539492906273226674681883139653659190559956219729/25000000000000000000000000000000000000000000000000000000000000, z > 0), ((87904967042368842997010876040615967103012290445610415488549141*exp(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)**2, True))
+    """
+    t0 = np.greater(z, 0.0, out=empty(shape, np.bool_))
+    b0 = empty(shape, dtype)
+    np.maximum(0.0, z, out=b0)
+    np.multiply(b0, 1.0507009873554805, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum(0.0, z, out=b1)
+    b2 = empty(shape, dtype)
+    np.exp(b1, out=b2)
+    np.multiply(b2, 1.7580993408473768, out=b2)
+    np.add(b0, b2, out=b2)
+    np.expm1(b1, out=b1)
+    np.multiply(b1, 1.7580993408473768, out=b1)
+    np.add(b0, b1, out=b0)
+    np.subtract(b0, y, out=b0)
+    np.abs(b0, out=b1)
+    np.greater_equal(delta, b1, out=b1)
+    b3 = empty(shape, dtype)
+    np.square(b2, out=b3)
+    b4 = empty(shape, dtype)
+    bits.select(t0, 1.1039725648297816, out=b3, scratch=b4)
+    np.multiply(b1, b3, out=b1)
+    t1 = np.negative(delta)
+    np.clip(b0, t1, delta, out=b0)
+    np.copyto(b3, 1.0)
+    bits.select(t0, 0.0, out=b3, scratch=b4)
+    np.multiply(b0, b3, out=b0)
+    bits.select(t0, 1.0507009873554805, out=b2, scratch=b3)
+    np.multiply(b0, b2, out=b0)
+    np.add(b1, b0, out=b1)
+    return b1
+
+
+def hdiagonal__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """softsign + huber: Hessian diagonal = -2*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sign(z[j])/(Abs(z[j]) + 1)**3 + Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))/(Abs(z[j]) + 1)**4  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: (-2*Clip(-y + z/(Abs(z) + 1), -delta, delta)*sign(z) + Piecewise((1, delta >= Abs(y - z/(Abs(z) + 1))), (0, True))/(Abs(z) + 1))/(Abs(z) + 1)**3
+    """
+    b0 = empty(shape, dtype)
+    np.abs(z, out=b0)
+    np.add(1.0, b0, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.divide(1.0, b0, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(b1, z, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.abs(b2, out=b3)
+    np.greater_equal(delta, b3, out=b3)
+    np.multiply(b1, b3, out=b1)
+    np.negative(b2, out=b2)
+    t0 = np.negative(delta)
+    np.clip(b2, t0, delta, out=b2)
+    np.sign(z, out=b3)
+    np.multiply(b2, b3, out=b2)
+    np.multiply(b2, 2.0, out=b2)
+    np.subtract(b1, b2, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    np.divide(b1, b0, out=b1)
+    return b1
+
+
+def hdiagonal__hard_sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
+    """hard_sigmoid + huber: Hessian diagonal = Piecewise((1/36, Abs(z[j]) < 3), (0, True))*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))  (unit j; a = f(z)); parameters: delta
+
+    evaluated as: Piecewise((1/36, Abs(z) < 3), (0, True))*Piecewise((1, ITE(z <= -3, delta >= Abs(y), ITE(z >= 3, delta >= Abs(y - 1), delta >= Abs(-y + z/6 + 1/2)))), (0, True))
+    """
+    b0 = empty(shape, dtype) if out is None else out
+    np.copyto(b0, 0.0)
+    t0 = np.greater(z, -3.0, out=empty(shape, np.bool_))
+    b1 = empty(shape, dtype)
+    np.abs(y, out=b1)
+    t1 = np.greater_equal(delta, b1, out=empty(shape, np.bool_))
+    t2 = np.logical_or(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
+    t4 = np.less(z, 3.0, out=empty(shape, np.bool_))
+    np.add(-1.0, y, out=b1)
+    np.abs(b1, out=b1)
+    t5 = np.greater_equal(delta, b1, out=empty(shape, np.bool_))
+    t6 = np.logical_or(t4, t5, out=empty(shape, np.bool_))
+    t7 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
+    np.subtract(0.5, y, out=b1)
+    b2 = empty(shape, dtype)
+    np.multiply(z, 0.16666666666666666, out=b2)
+    np.add(b1, b2, out=b1)
+    np.abs(b1, out=b1)
+    t8 = np.greater_equal(delta, b1, out=empty(shape, np.bool_))
+    t9 = np.logical_or(t7, t8, out=empty(shape, np.bool_))
+    t10 = np.logical_and(t6, t9, out=empty(shape, np.bool_))
+    t11 = np.logical_or(t3, t10, out=empty(shape, np.bool_))
+    t12 = np.logical_and(t2, t11, out=empty(shape, np.bool_))
+    bits.select(t12, 1.0, out=b0, scratch=b1)
+    np.abs(z, out=b1)
+    np.less(b1, 3.0, out=b1)
+    np.multiply(b1, 0.027777777777777776, out=b1)
+    np.multiply(b0, b1, out=b0)
+    return b0
+
+
+def hdiagonal__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + quadratic: Hessian diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j]) + (beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: (beta*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)) + (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b3, out=b4)
+    np.multiply(b1, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b1, z, out=b5)
+    np.subtract(b5, y, out=b5)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b5, b3, out=b5)
+    np.multiply(b5, beta, out=b5)
+    np.add(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b1)
+    return b1
+
+
+def hdiagonal__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + sse: Hessian diagonal = 2*beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j]) + 2*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: 2*(beta*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)) + (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b3, out=b4)
+    np.multiply(b1, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b1, z, out=b5)
+    np.subtract(b5, y, out=b5)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b5, b3, out=b5)
+    np.multiply(b5, beta, out=b5)
+    np.add(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b1)
+    np.multiply(b1, 2.0, out=b1)
+    return b1
+
+
+def hdiagonal__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + mse: Hessian diagonal = 2*beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*(a[j] - y[j])*sigmoid(beta*z[j])/n + 2*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2/n  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: 2*(beta*(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1)) + (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)**2*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)/n
+    """
+    n = shape[-1]
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.square(b3, out=b4)
+    np.multiply(b1, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.multiply(b1, z, out=b5)
+    np.subtract(b5, y, out=b5)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b5, b3, out=b5)
+    np.multiply(b5, beta, out=b5)
+    np.add(b4, b5, out=b4)
+    np.multiply(b1, b4, out=b1)
+    np.multiply(b1, (2/n), out=b1)
+    return b1
+
+
+def hdiagonal__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + l1: Hessian diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*sigmoid(beta*z[j])*sign(a[j] - y[j])  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: beta*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)*sign(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b1, b3, out=b3)
+    np.multiply(b3, beta, out=b3)
+    np.multiply(b1, z, out=b1)
+    np.subtract(b1, y, out=b1)
+    np.sign(b1, out=b1)
+    np.multiply(b3, b1, out=b3)
+    return b3
+
+
+def hdiagonal__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empty, out=None):
+    """swish + huber: Hessian diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*Piecewise((a[j] - y[j], delta >= Abs(a[j] - y[j])), (delta*sign(a[j] - y[j]), True))*sigmoid(beta*z[j]) + (beta*sigmoid(-beta*z[j])*z[j] + 1)**2*Piecewise((1, delta >= Abs(a[j] - y[j])), (0, True))*sigmoid(beta*z[j])**2  (unit j; a = f(z)); parameters: beta, delta
+
+    evaluated as: (beta*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1))*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta) + (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)**2*Piecewise((1, delta >= Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.multiply(b1, z, out=b4)
+    np.subtract(y, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.square(b3, out=b5)
+    np.multiply(b1, b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.abs(b4, out=b6)
+    np.greater_equal(delta, b6, out=b6)
+    np.multiply(b5, b6, out=b5)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.negative(b4, out=b4)
+    t0 = np.negative(delta)
+    np.clip(b4, t0, delta, out=b4)
+    np.multiply(b3, b4, out=b3)
+    np.multiply(b3, beta, out=b3)
+    np.add(b5, b3, out=b5)
+    np.multiply(b1, b5, out=b1)
+    return b1
+
+
+def hdiagonal__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + log_cosh: Hessian diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*sinh(a[j] - y[j])*sigmoid(beta*z[j])/cosh(a[j] - y[j]) + (-sinh(a[j] - y[j])**2/cosh(a[j] - y[j])**2 + 1)*(beta*sigmoid(-beta*z[j])*z[j] + 1)**2*sigmoid(beta*z[j])**2  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: (-beta*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1))*tanh(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)) + 2*(2 - 2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))))/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))))))*(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)**2*exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)/(1 + exp(-2*Min(tanh_clamp, Abs(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1))))))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    tanh_clamp = bits.bound('tanh_clamp', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype) if out is None else out
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.multiply(b1, z, out=b2)
+    np.subtract(y, b2, out=b2)
+    b3 = empty(shape, dtype)
+    np.negative(b0, out=b3)
+    np.minimum((sigmoid_saturation), b3, out=b3)
+    np.exp(b3, out=b3)
+    b4 = empty(shape, dtype)
+    np.add(1.0, b3, out=b4)
+    np.divide(b3, b4, out=b3)
+    np.multiply(b0, b3, out=b4)
+    np.add(1.0, b4, out=b4)
+    b5 = empty(shape, dtype)
+    np.abs(b2, out=b5)
+    np.minimum((tanh_clamp), b5, out=b5)
+    np.multiply(b5, -2.0, out=b5)
+    np.exp(b5, out=b5)
+    b6 = empty(shape, dtype)
+    np.add(1.0, b5, out=b6)
+    np.divide(1.0, b6, out=b6)
+    b7 = empty(shape, dtype)
+    np.multiply(b1, b5, out=b7)
+    np.multiply(b7, b6, out=b7)
+    b8 = empty(shape, dtype)
+    np.square(b4, out=b8)
+    np.multiply(b7, b8, out=b7)
+    np.multiply(b5, b6, out=b5)
+    np.multiply(b5, 2.0, out=b5)
+    np.subtract(2.0, b5, out=b5)
+    np.multiply(b7, b5, out=b7)
+    np.multiply(b7, 2.0, out=b7)
+    np.multiply(b3, b4, out=b4)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b3, b0, out=b3)
+    np.add(b4, b3, out=b4)
+    np.multiply(b4, beta, out=b4)
+    np.tanh(b2, out=b2)
+    np.multiply(b4, b2, out=b4)
+    np.subtract(b7, b4, out=b7)
+    np.multiply(b1, b7, out=b1)
+    return b1
+
+
+def hdiagonal__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty, out=None):
+    """swish + hinge: Hessian diagonal = beta*((1 - sigmoid(beta*z[j]))*(beta*sigmoid(-beta*z[j])*z[j] + 1) + (-beta*(1 - sigmoid(-beta*z[j]))*z[j] + 1)*sigmoid(-beta*z[j]))*Piecewise((-y[j], a[j]*y[j] < 1), (0, True))*sigmoid(beta*z[j])  (unit j; a = f(z)); parameters: beta
+
+    evaluated as: beta*((beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + (-beta*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) + 1)*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1))*Piecewise((-y, y*z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1) < 1), (0, True))*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    """
+    sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
+    b0 = empty(shape, dtype)
+    np.multiply(z, beta, out=b0)
+    b1 = empty(shape, dtype)
+    np.minimum((sigmoid_saturation), b0, out=b1)
+    np.exp(b1, out=b1)
+    b2 = empty(shape, dtype)
+    np.add(1.0, b1, out=b2)
+    np.divide(b1, b2, out=b1)
+    np.negative(b0, out=b2)
+    np.minimum((sigmoid_saturation), b2, out=b2)
+    np.exp(b2, out=b2)
+    b3 = empty(shape, dtype) if out is None else out
+    np.add(1.0, b2, out=b3)
+    np.divide(b2, b3, out=b2)
+    np.multiply(b0, b2, out=b3)
+    np.add(1.0, b3, out=b3)
+    np.multiply(b2, b3, out=b3)
+    np.multiply(b0, b1, out=b0)
+    np.subtract(1.0, b0, out=b0)
+    np.multiply(b2, b0, out=b2)
+    np.add(b3, b2, out=b3)
+    np.multiply(b1, b3, out=b3)
+    np.multiply(b3, beta, out=b3)
+    np.copyto(b2, 0.0)
+    np.multiply(b1, y, out=b1)
+    np.multiply(b1, z, out=b1)
+    t0 = np.less(b1, 1.0, out=empty(shape, np.bool_))
+    np.negative(y, out=b1)
+    bits.select(t0, b1, out=b2, scratch=b0)
+    np.multiply(b3, b2, out=b3)
+    return b3
+
+
+PARAMETRIC_SECOND = {
+    ('identity', 'huber'): hdiagonal__identity__huber__p,
+    ('sigmoid', 'huber'): hdiagonal__sigmoid__huber__p,
+    ('tanh', 'huber'): hdiagonal__tanh__huber__p,
+    ('relu', 'huber'): hdiagonal__relu__huber__p,
+    ('leaky_relu', 'quadratic'): hdiagonal__leaky_relu__quadratic__p,
+    ('leaky_relu', 'sse'): hdiagonal__leaky_relu__sse__p,
+    ('leaky_relu', 'mse'): hdiagonal__leaky_relu__mse__p,
+    ('leaky_relu', 'l1'): hdiagonal__leaky_relu__l1__p,
+    ('leaky_relu', 'huber'): hdiagonal__leaky_relu__huber__p,
+    ('leaky_relu', 'log_cosh'): hdiagonal__leaky_relu__log_cosh__p,
+    ('leaky_relu', 'hinge'): hdiagonal__leaky_relu__hinge__p,
+    ('softplus', 'huber'): hdiagonal__softplus__huber__p,
+    ('elu', 'quadratic'): hdiagonal__elu__quadratic__p,
+    ('elu', 'sse'): hdiagonal__elu__sse__p,
+    ('elu', 'mse'): hdiagonal__elu__mse__p,
+    ('elu', 'l1'): hdiagonal__elu__l1__p,
+    ('elu', 'huber'): hdiagonal__elu__huber__p,
+    ('elu', 'log_cosh'): hdiagonal__elu__log_cosh__p,
+    ('elu', 'hinge'): hdiagonal__elu__hinge__p,
+    ('silu', 'huber'): hdiagonal__silu__huber__p,
+    ('gelu', 'huber'): hdiagonal__gelu__huber__p,
+    ('mish', 'huber'): hdiagonal__mish__huber__p,
+    ('selu', 'huber'): hdiagonal__selu__huber__p,
+    ('softsign', 'huber'): hdiagonal__softsign__huber__p,
+    ('hard_sigmoid', 'huber'): hdiagonal__hard_sigmoid__huber__p,
+    ('swish', 'quadratic'): hdiagonal__swish__quadratic__p,
+    ('swish', 'sse'): hdiagonal__swish__sse__p,
+    ('swish', 'mse'): hdiagonal__swish__mse__p,
+    ('swish', 'l1'): hdiagonal__swish__l1__p,
+    ('swish', 'huber'): hdiagonal__swish__huber__p,
+    ('swish', 'log_cosh'): hdiagonal__swish__log_cosh__p,
+    ('swish', 'hinge'): hdiagonal__swish__hinge__p,
 }

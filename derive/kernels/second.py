@@ -16,6 +16,8 @@ delta, elu's alpha) at their defaults only.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from derive.kernels import rows, second_rows
@@ -39,10 +41,14 @@ class SecondOrder:
         key = (self.activation, self.loss_name)
         table = _table()
         if key in table.SECOND:
-            printed, given = table.PARAMETERS.get(key, {}), getattr(self, "params", None) or {}
+            printed, given = table.PARAMETERS.get(key, {}), getattr(self, "values", None) or {}  # a bound kernel's
             if any(name in given and float(given[name]) != value for name, value in printed.items()):
-                raise NotImplementedError(f"{method} of {self.activation} + {self.loss_name} is generated for the "
-                                          f"default parameters {printed} only, got {given}")
+                fn = table.PARAMETRIC_SECOND.get(key)  # the diagonal with the parameters as keywords
+                if fn is None:
+                    raise NotImplementedError(f"{method} of {self.activation} + {self.loss_name} is generated for "
+                                              f"the default parameters {printed} only, got {given}")
+                fn = partial(fn, **given)
+                return ("lowrank", fn, fn, (), None)
             return table.SECOND[key]
         why = table.MISSING.get(key, "it was defined after the kernels were generated (python -m derive.compile)")
         raise NotImplementedError(f"{method} of {self.activation} + {self.loss_name} is not available: {why}; "
