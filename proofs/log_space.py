@@ -29,8 +29,12 @@ _GAVE_UP = (TypeError, ValueError, NotImplementedError, RecursionError)
 
 
 def _ieee_log(e):
+    """log x as IEEE 754 evaluates it for x >= 0 (log(+0) = -inf); an x not known nonnegative is left alone
+    (a negative x is IEEE's nan, never a number here: the equality then fails, not proved)."""
     x = e.args[0]
-    return e if x.is_positive else sp.Piecewise((e, x > 0), (sp.S.NegativeInfinity, True))
+    if x.is_positive or not x.is_nonnegative:
+        return e
+    return sp.Piecewise((e, x > 0), (sp.S.NegativeInfinity, True))
 
 
 def _signs_times_abs(e):
@@ -46,7 +50,9 @@ def _signs_times_abs(e):
 def _exponentials_read(e):
     """Lemma 1: exp of a sum as a product, exp(log u) -> u, sign(u)|u| -> u; lemma 3 on the logs left."""
     e = sp.expand(sp.powsimp(sp.expand(e, power_exp=True, mul=False, log=False), combine="exp"), power_exp=True)
-    e = e.replace(lambda x: isinstance(x, sp.exp) and isinstance(x.args[0], sp.log), lambda x: x.args[0].args[0])
+    # e^{log u} = u only for u >= 0 (|f'|, |r|): for u < 0, log u is nan in IEEE arithmetic
+    e = e.replace(lambda x: isinstance(x, sp.exp) and isinstance(x.args[0], sp.log) and x.args[0].args[0].is_nonnegative,
+                  lambda x: x.args[0].args[0])
     return _signs_times_abs(e).replace(lambda x: isinstance(x, sp.log), _ieee_log)
 
 

@@ -223,3 +223,15 @@ def test_a_second_order_piece_with_a_margin_is_proved_and_a_wrong_one_is_not():
     k = second_order.hessian_exprs("sigmoid", "hinge")["diagonal"]
     assert proves_piece("sigmoid", "hinge", "diagonal", k)
     assert not proves_piece("sigmoid", "hinge", "diagonal", 2 * k)
+
+
+def test_the_log_space_lemmas_keep_their_hypotheses():
+    # IEEE's log(+0) = -inf is read only for an argument known nonnegative (log|f'|); log x of a real x of
+    # either sign is left as it is (a negative x is nan in IEEE arithmetic, not -inf)
+    import sympy as sp
+    from proofs.log_space import _exponentials_read
+
+    x = sp.Symbol("x", real=True)
+    assert _exponentials_read(sp.exp(sp.log(sp.Abs(x)))) == sp.Abs(x)
+    assert not _exponentials_read(sp.log(x)).has(sp.S.NegativeInfinity)
+    assert _exponentials_read(sp.log(sp.Abs(x))).has(sp.S.NegativeInfinity)  # log|x| at x = 0: -inf
