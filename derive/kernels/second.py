@@ -10,8 +10,8 @@
 H = diag(d) + sum_r u_r w_r^T, each piece a generated function (``_generated_second``, from
 ``Derivation.hessian``). Elementwise activations: H is diagonal. Where the loss has a kink (l1 at
 a = y, relu at 0) the kernels give the Hessian off the kink (its DiracDelta dropped), as autograd's
-double backward does. NumPy arrays (and anything ``np.asarray`` reads) only; parameters (huber's
-delta, elu's alpha) at their defaults only.
+double backward does. NumPy arrays (and anything ``np.asarray`` reads) only. A kernel bound to other
+parameter values (elu's alpha = 0.5) evaluates ``PARAMETRIC_SECOND``'s diagonal with them, or refuses.
 """
 
 from __future__ import annotations
