@@ -171,11 +171,14 @@ def z_samples():
 
 
 def targets_samples(targets: sp.Set):
+    """Exact targets to try, each inside the set (an open end of a user's target set is never one)."""
     if targets == S.Reals:
         return [-3, -1, 0, Rational(1, 2), 1, 3]
     if isinstance(targets, sp.FiniteSet):  # hinge's {-1, 1}
         return sorted(targets)
     lo, hi = targets.start, targets.end
     if not hi.is_finite:  # poisson's [0, oo)
-        return [lo, lo + Rational(1, 2), lo + 1, lo + 3]
-    return sorted({lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4})
+        points = [lo, lo + Rational(1, 2), lo + 1, lo + 3]
+    else:
+        points = sorted({lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4})
+    return [t for t in points if targets.contains(t) is sp.true]

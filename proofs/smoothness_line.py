@@ -46,9 +46,8 @@ def target_samples(targets: sp.Set):
     lo, hi = targets.start, targets.end
     if lo.is_infinite and hi.is_infinite:
         return [S(-1), S.Half, S.One, S(-3), S(3), S.Zero]
-    if hi.is_infinite:
-        return [lo + 1, lo, lo + Rational(1, 2), lo + 3]
-    return [t for t in (lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4) if targets.contains(t) is sp.true]
+    points = [lo + 1, lo, lo + Rational(1, 2), lo + 3] if hi.is_infinite else [lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4]
+    return [t for t in points if targets.contains(t) is sp.true]  # an open end is outside the assumptions
 
 
 def split_values(act: str, loss: str, values: dict) -> tuple[dict, dict, str]:

@@ -212,3 +212,14 @@ def test_an_enclosed_root_orients_its_negative_too():
     g, mid = W - Rational(1, 3), Rational(1, 3) + Rational(1, 1000)  # the root 1/3 inside a bracket with this midpoint
     for side in (1, -1):
         assert orient(-g, mid, side, fixed={g: side}) == -side
+
+
+def test_target_samples_stay_inside_an_open_target_set():
+    # a refutation or witness at an open end of a user's target set would sit outside the loss's assumptions
+    from proofs.curvature_setting import targets_samples
+    from proofs.smoothness_line import target_samples
+
+    for sample in (targets_samples, target_samples):
+        for targets in (sp.Interval.open(0, 1), sp.Interval.open(0, oo), sp.Interval.Lopen(-1, 1)):
+            got = sample(targets)
+            assert got and all(targets.contains(t) is sp.true for t in got), (sample.__name__, targets, got)
