@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from bench.compare import candidates, inputs, left_out, rows
+from bench.summary import Result, Summary, memory_bound
 from bench.timing import peak_extra, sample, spread
 from derive import kernels
 from derive.cli import reader_may_leave
@@ -62,6 +63,7 @@ HEADER = (f"{'kernel':26} {'dtype':7} {'size':5} {'derive':>17} {'torch':>17} {'
 
 
 def row(act, loss, what, dtype, size, repeat, rng):
+    """(the printed line, its ``Result``)."""
     z, y = inputs(act, loss, _shape(act, size), dtype, rng)
     fns = candidates(act, loss, what, z, y)
     times, first = sample(fns, repeat)
@@ -70,9 +72,11 @@ def row(act, loss, what, dtype, size, repeat, rng):
     d, t, h, f = (med[k][0] for k in ("derive", "torch", "hand", "floor"))
     extra = (peak_extra(fns["derive"]) - first["derive"].nbytes) / 2**20
     span = lambda k: f"{_ms(med[k][0])} [{_ms(med[k][1])}-{_ms(med[k][2])}]"  # noqa: E731
-    return (f"{act + '+' + loss + ' ' + what:26} {np.dtype(dtype).name:7} {size:5} {span('derive'):>17}"
+    name, dt = f"{act}+{loss} {what}", np.dtype(dtype).name
+    line = (f"{name:26} {dt:7} {size:5} {span('derive'):>17}"
             f" {span('torch'):>17} {_ms(h):>8} {_ms(f):>7} {d / t:>7.2f} {d / h:>6.2f} {d / f:>7.2f}"
             f" {extra:>5.1f} {agree:>6}")
+    return line, Result(name, dt, size, d, t, f, extra, memory_bound(act, loss, what))
 
 
 def main(argv=None) -> int:
@@ -120,11 +124,15 @@ def main(argv=None) -> int:
     print(f"numpy {np.__version__}, torch {torch.__version__}; {threads} threads (derive, torch, floor),"
           f" OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; median [min-max] of {args.repeat} rounds, ms per call")
     print(HEADER)
+    summary = Summary(threads)
     for size in sizes:
         for dtype in dtypes:
             for act, loss, what in chosen:
-                print(row(act, loss, what, np.dtype(dtype).type, size, args.repeat, rng))
+                line, result = row(act, loss, what, np.dtype(dtype).type, size, args.repeat, rng)
+                summary.add(result)
+                print(line)
                 sys.stdout.flush()
+    print(summary.report())
     missing = left_out()
     print(f"({time.perf_counter() - start:.0f} s)" + (f"; left out, no hand-written form in bench.compare: {', '.join(missing)}" if missing else ""))
     return 0

@@ -44,3 +44,27 @@ def test_only_and_dtypes_filter_the_rows_and_name_what_is_allowed(capsys):
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 2 and said in capsys.readouterr().err
+
+
+def test_memory_bound_is_read_off_the_code_that_runs():
+    from bench.summary import memory_bound
+
+    assert memory_bound("relu", "quadratic", "delta") and memory_bound("identity", "mse", "loss")
+    assert not memory_bound("sigmoid", "bce", "delta")  # exp
+    assert not memory_bound("gelu", "quadratic", "loss")  # the normal CDF
+    assert not memory_bound("softmax", "quadratic", "delta")  # the softmax rows
+    assert not memory_bound("softmax", "cce[index]", "loss")
+
+
+def test_the_summary_counts_each_floor_and_names_the_misses():
+    from bench.summary import Result, Summary
+
+    s = Summary(threads=2)
+    s.add(Result("a+b loss", "float32", "large", 2.0, 1.0, 0.5, 0.3, True))  # 2x torch, 4x floor
+    s.add(Result("c+d delta", "float32", "large", 1.0, 1.0, 0.5, 0.1, True))  # at torch, 2x floor: meets both
+    s.add(Result("e+f delta", "float32", "1e3", 1.0, 3.0, 0.1, 0.0, False))
+    text = s.report()
+    assert "at or below PyTorch, large float32: 1/2; misses: a+b loss float32 2.00" in text
+    assert "at or below PyTorch, 1e3 float32: 1/1" in text
+    assert "within 2x the floor, large: 1/2; misses (x floor): a+b loss float32 4.00" in text
+    assert "at most 0.3 MB (a+b loss float32 large)" in text
