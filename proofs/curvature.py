@@ -34,12 +34,13 @@ from sympy import Interval, S, oo
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
 from derive.symbolic.symbols import a, j, n, y, z
-from proofs.certificate import Proof, Verdict, all_proved
+from proofs.certificate import Verdict, all_proved
 from proofs.checker import check_eq, check_le
 from proofs.curvature_setting import Setting, signed, targets_samples, z_samples
 from proofs.given import by_fact
 from proofs.kinks import jump_witness, jumps
 from proofs.softmax_curvature import CurvatureVerdict, softmax_convexity, softmax_smoothness
+from proofs.limits import limit_is
 from proofs.limits import z as z_real
 from proofs.ranges import continuity
 from proofs.refutation import certified_value, refute
@@ -47,7 +48,7 @@ from proofs.sign import NEG, POS
 from proofs.smoothness import decide as decide_smoothness
 from proofs.smoothness_bound import tight_1d
 
-__all__ = ["CurvatureVerdict", "convexity", "smoothness", "curvature_table", "second_order"]
+__all__ = ["CurvatureVerdict", "convexity", "smoothness"]  # the table and theorem 12: proofs.second_order
 
 A, Y, Z = a[j], y[j], z[j]
 _u, _v, _t = sp.symbols("z_1 z_2 y", real=True)  # the points of a midpoint counterexample
@@ -327,9 +328,11 @@ def _bounded(s: Setting, h) -> CurvatureVerdict | None:
         if best is None or got[0] > best[0]:
             best = (*got, t)
     _, L, where, t = best
-    if L is oo:
-        return CurvatureVerdict(name, "unbounded", oo, Verdict(f"{name}: sup h = oo", "proved", f"h -> oo as a -> {where}"),
-                                s.scope)
+    if L is oo:  # where = ("limit", end): h -> oo there, by the stated fact 'limits'
+        end = where[1]
+        grows = limit_is(h if t is None else h.subs(Y, t), end, oo, var=A, side="+" if end == rng.start else "-",
+                         claim=f"{name}: sup h = oo, h -> oo as a -> {end}" + (f", y = {t}" if t is not None else ""))
+        return CurvatureVerdict(name, "unbounded", oo, grows, s.scope) if grows.proved else None
     if ends == [None]:
         cert = _factored(L - h)
     else:  # h linear in y: L - h = (hi - y)/(hi - lo) (L - h(lo)) + (y - lo)/(hi - lo) (L - h(hi))

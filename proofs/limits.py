@@ -1,6 +1,7 @@
 """Limits at infinity, and the variable z of the elementwise activations.
 
-    limit_is(f, oo, v)   proved when sympy.limit(f, z, oo) == v (a computation taken as given: see proofs.given)
+    limit_is(f, oo, v)   proved by the stated fact 'limits' (sympy.limit's value at +-oo, proofs.given) when that
+                         value equals v exactly; a one-sided limit at a finite point p is the limit at oo of f(p +- 1/t)
     derivative(act, k)   f^(k)(z) of a catalogue activation, by SymPy's diff of derive's function
 
 >>> limit_is(1 / (1 + sp.exp(-z)), oo, 1).proved
@@ -9,6 +10,7 @@ True
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 import sympy as sp
@@ -17,6 +19,8 @@ from sympy import Piecewise, S, oo
 from derive.symbolic import catalogue
 from derive.symbolic.functions import expand_named
 from proofs.certificate import Verdict
+from proofs.checker import check_eq
+from proofs.given import by_fact
 from proofs.values import exact
 
 __all__ = ["z", "REALS", "derivative", "limit_at", "limit_is"]
@@ -50,13 +54,25 @@ def limit_at(expr, point):
     return sp.limit(expr, z, point)
 
 
-def limit_is(expr, point, value) -> Verdict:
-    """lim_{z -> point} expr == value (point, value may be +-oo; nothing else inexact: ``proofs.values``)."""
+def limit_is(expr, point, value, *, var=z, side=None, claim=None) -> Verdict:
+    """lim_{var -> point} expr == value by the stated fact 'limits' (point, value may be +-oo; nothing else
+    inexact: ``proofs.values``). A finite ``point`` needs ``side`` ("+" from above, "-" from below): var = point
+    +- 1/t turns it into a limit at t -> oo, the only limits the fact covers."""
     expr = exact(expr, "limit's expression")
     value = value if value in (oo, -oo) else exact(value, "limit's value")
-    got = limit_at(expr, point)
-    claim = f"lim z->{point} {sp.sstr(expr)} = {sp.sstr(value)}"
-    relation = sp.Eq(sp.Limit(expr, z, point), value, evaluate=False)
-    if sp.simplify(got - value) == 0 or got == value:
-        return Verdict(claim, "proved", "sympy.limit", relation=relation)
-    return Verdict(claim, "not proved", f"sympy.limit gave {got}", relation=relation)
+    claim = claim or f"lim {var}->{point}{side or ''} {sp.sstr(expr)} = {sp.sstr(value)}"
+    relation = sp.Eq(sp.Limit(expr, var, point, side or "+-" if point.is_finite else "+"), value, evaluate=False)
+    at_oo, far = expr, point
+    if point.is_finite:
+        if side not in ("+", "-"):
+            raise ValueError(f"a limit at the finite point {point} needs side '+' or '-', got {side!r}")
+        t = sp.Dummy("t", positive=True)
+        at_oo, far = expr.xreplace({var: point + (1 if side == "+" else -1) / t}), oo
+        var = t
+    got = limit_at(at_oo, far) if var == z else sp.limit(at_oo, var, far)
+    if value in (oo, -oo) or not got.is_finite:  # an infinity is compared as a symbol, never in arithmetic
+        premise = Verdict(f"sympy.limit gives {sp.sstr(got)}", "proved" if got == value else "not proved",
+                          "the same infinity" if got == value else f"not {sp.sstr(value)}")
+    else:
+        premise = check_eq(got, value, claim=f"lim = {sp.sstr(got)} equals {sp.sstr(value)}")
+    return replace(by_fact("limits", claim, [premise]), relation=relation)

@@ -139,8 +139,8 @@ def softmax_range() -> Verdict:
             check_lt(0, e_m + others, e_m + others, dom, claim="R = e^{z_m} + sum_{k != i, m} e^{z_k} > 0"),
             check_lt(0, S_i, e_i / whole, dom, given=apart, indices=units, claim="0 < S_i"),
             check_lt(S_i, 1, (e_m + others) / whole, dom, given=apart, indices=units, claim="S_i < 1 (n >= 2)"),
-            check_eq(sp.limit(e / (e + R), e, 0), 0, claim="S_i = e/(e + R) -> 0 as e = e^{z_i} -> 0"),
-            check_eq(sp.limit(e / (e + R), e, oo), 1, claim="S_i = e/(e + R) -> 1 as e = e^{z_i} -> oo"),
+            limit_is(e / (e + R), S.Zero, 0, var=e, side="+", claim="S_i = e/(e + R) -> 0 as e = e^{z_i} -> 0"),
+            limit_is(e / (e + R), oo, 1, var=e, claim="S_i = e/(e + R) -> 1 as e = e^{z_i} -> oo"),
         ],
     )
 

@@ -20,7 +20,7 @@ from sympy import Interval, S, oo
 from derive.symbolic.symbols import n
 from proofs.certificate import Verdict
 from proofs.checker import check_eq, check_le
-from proofs.given import by_fact
+from proofs.limits import limit_is
 from proofs.refutation import certified_value
 from proofs.smoothness_line import W, Line, Undecided, beside, kink_args, one_sided, show, sign_of
 
@@ -77,14 +77,6 @@ def bound_1d(expr, var, iv: Interval, L, claim: str) -> Verdict:
     return got
 
 
-def limit_is(expr, var, end, side, L, claim: str) -> Verdict:
-    """lim expr = L at +-oo by the stated fact 'limits' (sympy.limit), the value compared exactly (check_eq)."""
-    got = sp.limit(expr, var, end, side)
-    if not got.is_finite:
-        return Verdict(claim, "not proved", f"sympy.limit gives {sp.sstr(got)}, not a real number")
-    return by_fact("limits", claim, [check_eq(got, L, claim=f"lim = {sp.sstr(got)} equals {sp.sstr(L)}")])
-
-
 def tight_1d(expr, var, L, where, claim: str) -> Verdict:
     """L attained at the point (check_eq), or approached: the one-sided limit at the end equals L."""
     if isinstance(where, tuple):
@@ -92,7 +84,7 @@ def tight_1d(expr, var, L, where, claim: str) -> Verdict:
         if end.is_finite:  # the branch is defined and continuous at the open end: its value there is the limit
             got = check_eq(_continuous_at(expr, var, end), L, claim=f"{claim}: approached as {var} -> {end}{side}")
             return Verdict(got.claim, got.status, f"the branch is continuous at {end}; {got.reason}")
-        return limit_is(expr, var, end, side, L, f"{claim}: approached as {var} -> {end}")
+        return limit_is(expr, end, L, var=var, side=side, claim=f"{claim}: approached as {var} -> {end}")
     return check_eq(expr.subs(var, where), L, claim=f"{claim}: attained at {var} = {sp.sstr(where)}")
 
 

@@ -215,3 +215,19 @@ def test_a_refutation_names_symbols_that_share_a_name_and_takes_symbols_only():
 def test_sign_refuses_an_inexact_domain():
     with pytest.raises(InexactValue):
         sign(x, {x: Interval(Float("0.5"), 1)})
+
+
+def test_a_limit_is_a_step_by_the_stated_fact_and_a_finite_end_becomes_one_at_infinity():
+    """A limit proves nothing by itself: every limit step uses the fact 'limits' (sympy.limit's value at +-oo),
+    and a one-sided limit at a finite end is taken as t -> oo of f(p +- 1/t), the only limits the fact covers."""
+    import sympy as sp
+
+    from proofs.limits import limit_is, z
+
+    got = limit_is(1 / z, sp.S.Zero, sp.oo, side="+")
+    assert got.proved and "uses the fact 'limits'" in [d.claim for d in got.details]
+    assert not limit_is(1 / z, sp.S.Zero, sp.oo, side="-").proved  # from below: -oo
+    assert not limit_is(1 / (1 + sp.exp(-z)), sp.oo, sp.Rational(1, 2)).proved
+    with pytest.raises(ValueError, match="needs side"):
+        limit_is(1 / z, sp.S.Zero, sp.oo)
+
