@@ -11,34 +11,36 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _row_sum, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
 def softmax(z, out, empty=np.empty):
     """e^z / sum e^z over the last axis, into ``out`` (max-shifted where ``_exp_rows`` says)."""
-    total, redo = _exp_rows(z, out, tight=False)
+    total, redo, _ = _exp_rows(z, out)
     out /= total
     _redo(redo, _softmax_residual_shifted, out, z, 0.0)  # softmax(z) - 0
     return out
 
 
-def _exp_rows(z, e, tight=True):
-    """(sum e^z over the last axis, rows to redo max-shifted), e^z into ``e``. e^z / sum e^z is softmax, more accurate
-    than e^{z - max} and a pass cheaper, where max z is in [0, log(max float / n) - 1] (not log softmax: z - log sum e^z
-    rounds at max z's size). Other rows, and the ``_tight`` ones if ``tight``, are redone max-shifted, each alone."""
+def _exp_rows(z, e):
+    """(sum e^z over the last axis, rows to redo max-shifted, the ``_tight`` rows among the others), e^z into ``e``.
+    e^z / sum e^z is softmax, more accurate than e^{z - max} and a pass cheaper, where max z is in
+    [0, log(max float / n) - 1] (not log softmax: z - log sum e^z rounds at max z's size); other rows are redone
+    max-shifted, each alone."""
     z = _full(z, e.shape)
     m = z.max(axis=-1, keepdims=True)
     if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
         z = np.copyto(e, z) or e
     with np.errstate(over="ignore"):  # rows with max z above the bound: redone
-        total = np.exp(z, out=e).sum(axis=-1, keepdims=True)
+        total = _row_sum(np.exp(z, out=e))
     bound = np.log(np.finfo(e.dtype).max) - np.log(z.shape[-1]) - 1.0
-    fast = (m >= 0) & (m <= bound) & (total >= (_tight(e.dtype) if tight else 0) * np.exp(np.minimum(m, bound)))
+    fast = (m >= 0) & (m <= bound) & (total >= 0)  # nan rows: redone
     redo = np.flatnonzero(~fast)
     if redo.size:  # 0 / 1 until redone: no inf / inf on the way
         e[_at(redo, e)], total[_at(redo, e)] = 0.0, 1.0
-    return total, redo
+    tight = np.flatnonzero(fast & (total < _tight(e.dtype) * np.exp(np.minimum(m, bound))))
+    return total, redo, tight
 
 
 def _tight(dtype):
@@ -50,11 +52,20 @@ def _tight(dtype):
 def softmax_residual(z, y, out, empty=np.empty):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
-    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only the ``_tight``
-    rows are redone that way (elsewhere e^z / sum e^z, ``_exp_rows``: 1 - a_t loses at most 10 bits)."""
-    total, redo = _exp_rows(z, out)
+    a_t rounds to 1 once the other classes are e^{-37} behind; 1 - a_t does not. Only the top entries of the
+    ``_tight`` rows are patched so (elsewhere e^z / sum e^z, ``_exp_rows``: 1 - a_t loses at most 10 bits)."""
+    total, redo, tight = _exp_rows(z, out)
+    if tight.size:  # those rows' sum without the top: a copy of a few rows
+        e = out.reshape(-1, out.shape[-1])[tight]
+        top = np.argmax(e, axis=-1)
+        e[np.arange(tight.size), top] = 0.0
+        complement = e.sum(axis=-1) / total.reshape(-1)[tight]  # 1 - a_t
     out /= total
     out -= y
+    if tight.size:
+        at = _at(tight, out) + (top,)
+        y_top = _full(y, out.shape)[at]
+        out[at] = np.where(y_top > 0.5, (1.0 - y_top) - complement, out[at])
     _redo(redo, _softmax_residual_shifted, out, z, y)
     return out
 
@@ -92,7 +103,7 @@ def softmax_vjp(z, g, out, empty=np.empty):
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     p = np.multiply(a, out, out=empty(out.shape, out.dtype))  # a_k (g_k - g_t), 0 at the top
     inv = 1.0 / (1.0 + rest)
-    out += -p.sum(axis=-1, keepdims=True) * inv  # + T
+    out += -_row_sum(p) * inv  # + T
     a.reshape(-1)[tops] = 1.0
     out *= a
     out *= inv
@@ -120,13 +131,13 @@ def _off_top(z, out):
     idx = np.argmax(out, axis=-1).reshape(out.shape[:-1] + (1,))
     np.exp(out, out=out)
     out.reshape(-1)[_tops(idx, out.shape[-1])] = 0.0
-    return idx, out, out.sum(axis=-1, keepdims=True)
+    return idx, out, _row_sum(out)
 
 
 def _log_total(e, dtype):
     """log(sum_k e_k) over the last axis, e_t = 1 at the top; log1p of the others where they hold
     under 2^-10 of the top's mass (``_tight``): then the top class is exact."""
-    total = e.sum(axis=-1, keepdims=True)
+    total = _row_sum(e)
     log_total = np.log(total)
     rows = np.flatnonzero(total < _tight(dtype))
     if rows.size:

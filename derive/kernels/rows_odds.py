@@ -36,22 +36,13 @@ def odds_vjp(z, y, out, empty, exact):
     if out.shape[-1] == 1 or not out.flags.c_contiguous:
         return exact(z, y, out, empty)
     saturated, close = _limits(out.dtype)
-    d = empty(out.shape, out.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
-        np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
-    e = np.exp(d, out=out)  # 1 at the top
-    idx = np.argmax(e, axis=-1).reshape(out.shape[:-1] + (1,))
-    tops = row_parts._tops(idx, out.shape[-1])  # flat positions of the top lanes
-    e.reshape(-1)[tops] = 0.0
-    rest = e.sum(axis=-1, keepdims=True)  # sum_{k != t} e_k
-    near = np.flatnonzero(e.max(axis=-1, keepdims=True) > 1.0 - close)  # rows with a close second
+    d, e, idx, tops, rest, _, near = row_parts._sweep(z, out, empty, close)  # e_t = 0 for now
+    if near.size:  # the close lanes: (row, lane), rows flattened; d there for expm1
+        sub, lanes = row_parts._lanes(e, near, close)
+        rows_ = near[sub]
+        d_near = d.reshape(-1, out.shape[-1])[rows_, lanes]
     e.reshape(-1)[tops] = 1.0
     redo = np.flatnonzero(~(rest >= saturated))  # nan rows too
-    if near.size:  # the close lanes: (row, lane), rows flattened; d there for expm1
-        sub, lanes = np.nonzero(e.reshape(-1, out.shape[-1])[near] > 1.0 - close)
-        keep = lanes != idx.reshape(-1)[near[sub]]  # not the top itself
-        rows_, lanes = near[sub][keep], lanes[keep]
-        d_near = d.reshape(-1, out.shape[-1])[rows_, lanes]
     if redo.size:  # 0 / 1 until redone: no inf or nan on the way
         e[row_parts._at(redo, e)], rest[row_parts._at(redo, e)] = 0.0, 1.0
     inv = 1.0 / (1.0 + rest)
@@ -65,10 +56,10 @@ def odds_vjp(z, y, out, empty, exact):
     np.divide(1.0, q, out=q)
     aq = np.multiply(a, q, out=empty(out.shape, out.dtype))
     t = empty(out.shape, out.dtype)
-    U = aq.sum(axis=-1, keepdims=True)
-    V = np.multiply(aq, D, out=t).sum(axis=-1, keepdims=True)
+    U = row_parts._row_sum(aq)
+    V = np.vecdot(aq, D)[..., None]
     yq = np.multiply(y, q, out=t)
-    YQ = yq.sum(axis=-1, keepdims=True)
+    YQ = row_parts._row_sum(yq)
     D *= U
     D -= V
     D *= aq

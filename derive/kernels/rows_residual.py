@@ -37,64 +37,54 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     z, y = _rows._full(z, out.shape), _rows._full(y, out.shape)
     if not out.flags.c_contiguous:  # the close lanes are found on rows flattened in place
         return np.copyto(out, _exact(z, y, np.empty(out.shape, out.dtype), clip=clip)) or out
-    d = empty(out.shape, out.dtype)
-    with np.errstate(over="ignore", invalid="ignore"):  # rows spanning the float range, infinite logits: redone
-        np.subtract(z, z.max(axis=-1, keepdims=True), out=d)
-    e = np.exp(d, out=out)  # 1 at the top
-    keep = out.shape[:-1] + (1,)  # the shape of a value per row
-    idx = np.argmax(e, axis=-1).reshape(keep)
-    tops = _rows._tops(idx, out.shape[-1])  # flat positions of the top lanes: no put/take_along_axis per call
-    e_min = e.min(axis=-1, keepdims=True)
-    e.reshape(-1)[tops] = 0.0
-    rest = e.sum(axis=-1, keepdims=True)  # sum_{k != t} e_k, without the 1
+    n, near = out.shape[-1], _close(out.dtype)
+    d, e, idx, tops, rest, e_min, close = _rows._sweep(z, out, empty, near, lowest=True)  # e_t = 0 for now
     total = 1.0 + rest
     redo = np.flatnonzero(~(e_min >= np.finfo(out.dtype).smallest_normal * total))  # nan rows too
-    close = np.flatnonzero(e.max(axis=-1, keepdims=True) > 1.0 - _close(out.dtype))  # by the second largest e
     close = close[~np.isin(close, redo)] if redo.size else close
     if close.size:  # lanes off the top within ``_close`` of it: (row, lane), the rows flattened
-        sub, lanes = np.nonzero(e.reshape(-1, out.shape[-1])[close] > 1.0 - _close(out.dtype))
+        sub, lanes = _rows._lanes(e, close, near)
         rows = close[sub]
-        d_near, y_near = d.reshape(-1, out.shape[-1])[rows, lanes], y[_rows._at(rows, out) + (lanes,)]
+        d_near, y_near = d.reshape(-1, n)[rows, lanes], y[_rows._at(rows, out) + (lanes,)]
     if redo.size:  # 0 / 1 until redone: no inf or nan on the way
         e[_rows._at(redo, e)], total[_rows._at(redo, e)], rest[_rows._at(redo, e)] = 0.0, 1.0, 0.0
-    e.reshape(-1)[tops] = 1.0
     inv = 1.0 / total
-    a = np.multiply(e, inv, out=out)
+    a = np.multiply(e, inv, out=out)  # a_t = 0 until the end: sum(a r) below is S' alone
     r = np.subtract(a, y, out=d)
+    y_top = _rows._at_tops(y, idx, tops)
+    high = y_top > 0.5  # a target near 1 at the top: r_t = (1 - y_t) - (1 - a_t), exact where a_t rounds to 1
+    r_top = np.where(high, (1.0 - y_top) - rest * inv, inv - y_top) if high.any() else inv - y_top
+    r.reshape(-1)[tops] = r_top.reshape(-1)
     if clip:
         edge = 1.0 - 2.0**-20  # off the kink at |r| = 1 by more than r's rounding
         redo = np.union1d(redo, np.flatnonzero((r.max(axis=-1) >= edge) | (r.min(axis=-1) <= -edge)))
-    p = np.multiply(a, r, out=empty(out.shape, out.dtype))
-    p.reshape(-1)[tops] = 0.0
-    s_off = p.sum(axis=-1, keepdims=True)
-    y_top = _rows._at_tops(y, idx, tops)
-    r_top = r.reshape(-1)[tops].reshape(keep)
-    high = y_top > 0.5  # a target near 1 at the top: r_t = (1 - y_t) - (1 - a_t), exact where a_t rounds to 1
-    r_top = np.where(high, (1.0 - y_top) - rest * inv, r_top) if high.any() else r_top
+    s_off = np.vecdot(a, r)[..., None]  # S' = sum_{k != t} a_k r_k, in one pass
+    if close.size:  # a_k r_k on those rows, before r turns into D
+        a_rows = np.take(a.reshape(-1, n), close, axis=0, out=empty((close.size, n), out.dtype))
+        p_rows = np.multiply(a_rows, np.take(r.reshape(-1, n), close, axis=0), out=empty((close.size, n), out.dtype))
     r -= s_off + inv * r_top  # D = r - S
     d_top = (rest * inv) * r_top - s_off
     r.reshape(-1)[tops] = d_top.reshape(-1)
     if close.size:
-        _close_lanes(close, sub, lanes, d_near, y_near, a, p, r, idx, r_top, y_top, inv, empty)
+        _close_lanes(close, sub, lanes, d_near, y_near, a, p_rows, r, idx, r_top, y_top, inv, empty)
+    a.reshape(-1)[tops] = inv.reshape(-1)
     out *= r
     _rows._redo(redo, lambda zr, yr, o, emp: _exact(zr, yr, o, emp, clip=clip), out, z, y, empty=empty)
     return out
 
 
-def _close_lanes(first, local, lanes, d_near, y_near, a, p, D, idx, r_top, y_top, inv, empty):
+def _close_lanes(first, local, lanes, d_near, y_near, a, p_far, D, idx, r_top, y_top, inv, empty):
     """D on the rows ``first`` (flattened) with close logits, their close lanes ``lanes`` in the rows
     ``first[local]``, from
     X_k = r_t - r_k = -expm1(z_k - z_t) / S - (y_t - y_k) there: D_t = sum_{far k} a_k (r_t - r_k)
     + sum_{close k} a_k X_k and D_k = D_t - X_k (a_t (1 - a_t) - sum_k a_k^2 would cancel down to
-    a_t - a_k's size: 5e-9 at z = [1e-8, 0])."""
+    a_t - a_k's size: 5e-9 at z = [1e-8, 0]). ``a`` is 0 at the top; ``p_far`` holds a_k r_k on those rows."""
     n = D.shape[-1]
-    a2, p2, D2 = (v.reshape(-1, n) for v in (a, p, D))  # C-ordered: views
+    a2, D2 = a.reshape(-1, n), D.reshape(-1, n)  # C-ordered: views
     top, r_t, y_t, inv1 = (v.reshape(-1) for v in (idx, r_top, y_top, inv))
     rows = first[local]
     X = -np.expm1(d_near) * inv1[rows] - (y_t[rows] - y_near)
-    # copies of those rows, in buffers from empty() (p is 0 at the top already)
-    a_far, p_far = (np.take(v, first, axis=0, out=empty((len(first), n), D.dtype)) for v in (a2, p2))
-    a_far[np.arange(len(first)), top[first]] = 0.0
+    a_far = np.take(a2, first, axis=0, out=empty((len(first), n), D.dtype))  # a copy: 0 at the top already
     a_far[local, lanes] = p_far[local, lanes] = 0.0
     close_sum = np.bincount(local, a2[rows, lanes] * X, minlength=len(first)).astype(D.dtype, copy=False)
     d_top = a_far.sum(axis=-1) * r_t[first] - p_far.sum(axis=-1) + close_sum
