@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _row_sum, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.row_parts import row_loops, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -89,6 +89,7 @@ def _softmax_residual_shifted(z, y, out):
     return out
 
 
+@row_loops
 def softmax_vjp(z, g, out, empty=np.empty):
     """a (g - sum(a g)), a = softmax(z): the softmax Jacobian applied to g.
 
@@ -101,9 +102,8 @@ def softmax_vjp(z, g, out, empty=np.empty):
     tops = _tops(idx, out.shape[-1])
     g_top = _at_tops(g, idx, tops).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
-    p = np.multiply(a, out, out=empty(out.shape, out.dtype))  # a_k (g_k - g_t), 0 at the top
     inv = 1.0 / (1.0 + rest)
-    out += -_row_sum(p) * inv  # + T
+    out += -np.vecdot(a, out)[..., None] * inv  # + T: sum_k a_k (g_k - g_t) in one pass, a_t = 0 there
     a.reshape(-1)[tops] = 1.0
     out *= a
     out *= inv
@@ -125,10 +125,9 @@ def softmax_jacobian(z):
 
 def _off_top(z, out):
     """(top index t, e_k = e^{z_k - z_t} with e_t = 0, rest = sum_k e_k): softmax_k = e_k / (1 + rest) off the top.
-    ``out`` C-ordered (a buffer of ``empty``). t is taken from z - max z, in ``out``: np.argmax of a read-only z
-    (a block of a broadcast view) copies it whole, and z_k - max z is 0 only where z_k is the max."""
-    _shifted(z, z.max(axis=-1, keepdims=True), out)
-    idx = np.argmax(out, axis=-1).reshape(out.shape[:-1] + (1,))
+    ``out`` C-ordered (a buffer of ``empty``); t and z - z_t from ``_shift_top``."""
+    with np.errstate(over="ignore"):  # rows spanning the float range: -inf, e = 0 as it should be
+        idx = _shift_top(z, out)
     np.exp(out, out=out)
     out.reshape(-1)[_tops(idx, out.shape[-1])] = 0.0
     return idx, out, _row_sum(out)
@@ -168,6 +167,7 @@ def _log_softmax_scaled(z, out, empty, scale):
     return overflowed
 
 
+@row_loops
 def log_softmax(z, out, empty=np.empty):
     """z - logsumexp(z) = (z - max) - log(sum e^{z - max}); -inf only where the value is below
     -max (rows spanning more than the float range)."""
@@ -179,6 +179,7 @@ def log_softmax(z, out, empty=np.empty):
     return out
 
 
+@row_loops
 def xlog_softmax(w, z, out, empty=np.empty):
     """w log softmax(z), 0 where w = 0 (the loss's 0 log 0 = 0), for w in [0, 1].
 
@@ -265,6 +266,7 @@ def xlog1m_softmax(w, z, out, empty=np.empty):
     return out
 
 
+@row_loops
 def softmax_odds_vjp(z, y, out, empty=np.empty):
     """p - a sum(p), p = -y + w, w = (1 - y) a/(1 - a), a = softmax(z): plain passes on the rows that
     allow them (``rows_odds``), ``_odds_vjp_exact`` on the others."""

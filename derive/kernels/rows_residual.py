@@ -23,6 +23,7 @@ def _close(dtype):
     return 2.0**-2 if np.finfo(dtype).bits <= 32 else 2.0**-6
 
 
+@_rows.row_loops
 def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     """a (r - sum(a r)), r = a - y, a = softmax(z), in one sweep of plain passes around the top class t:
 
