@@ -49,6 +49,7 @@ def _tight(dtype):
     return 1.0 + (2.0**-6 if np.finfo(dtype).bits <= 32 else 2.0**-10)
 
 
+@row_loops
 def softmax_residual(z, y, out, empty=np.empty):
     """softmax(z) - y, with the top class as (1 - y_t) - (1 - a_t) where y_t > 1/2: 1 - a_t = sum_{k != t} e_k / sum e.
 
@@ -60,7 +61,7 @@ def softmax_residual(z, y, out, empty=np.empty):
         top = np.argmax(e, axis=-1)
         e[np.arange(tight.size), top] = 0.0
         complement = e.sum(axis=-1) / total.reshape(-1)[tight]  # 1 - a_t
-    out /= total
+    out *= 1.0 / total  # a multiply, not a divide: twice as fast in the row loops, a_k within an ulp
     out -= y
     if tight.size:
         at = _at(tight, out) + (top,)
