@@ -77,11 +77,20 @@ class Ops:
 
     # --- rows: helpers -------------------------------------------------------------------------
     def _top(self, z):
-        """(mask of the top class t, the first maximum; z_t), both (..., n) / (..., 1)."""
+        """(mask of the top class t, the first maximum; z_t), both (..., n) / (..., 1). The first index
+        where z equals the max, by a min over the indices: XLA's CPU argmax is 30x a max (36 ms at 4096 x 1000)."""
         xp = self.xp
-        idx = xp.argmax(z, axis=-1, keepdims=True)
-        mask = xp.arange(z.shape[-1], device=self.device) == idx
-        return mask, xp.max(z, axis=-1, keepdims=True)
+        top = xp.max(z, axis=-1, keepdims=True)
+        units = xp.arange(z.shape[-1], device=self.device)
+        first = xp.min(xp.where(z == top, units, z.shape[-1]), axis=-1, keepdims=True)
+        return units == first, top
+
+    def _maxima(self, z):
+        """(mask of each row's maxima, the max): the top class where it is unique, which is every row that reads
+        it here (``tight`` rows: the others hold under 2^-10 of the top's mass, so no tie). No index reduction:
+        under jax.jit a sum fused with one costs 5x (56 ms against 11 ms at 4096 x 1000)."""
+        top = self.xp.max(z, axis=-1, keepdims=True)
+        return z == top, top
 
     def _take(self, mask, v):
         """v at the top class, (..., 1): a sum of one value and zeros is exact."""
@@ -109,7 +118,7 @@ class Ops:
 
     def softmax_residual(self, z, y):
         """softmax(z) - y; at the top class of tight rows with y_t > 1/2: (1 - y_t) - rest/(1 + rest)."""
-        mask, top = self._top(z)
+        mask, top = self._maxima(z)
         e = self.xp.exp(self._shifted(z, top))
         total = self._sum(e)
         rest = self._sum(self.where(mask, 0.0, e))
@@ -178,14 +187,14 @@ class Ops:
 
     def log_softmax(self, z):
         """(z - max) - log(sum e^{z - max}); log1p of the others' sum on tight rows; at least -max float."""
-        half = self._half_log_softmax(z, *self._top(z))
+        half = self._half_log_softmax(z, *self._maxima(z))
         with np.errstate(over="ignore"):
             return self.maximum(half * 2.0, -self.max)  # below -max float: -max, so that 0 * it stays 0
 
     def xlog_softmax(self, w, z):
         """w log softmax(z), 0 where w = 0: 2 (w (log a / 2)), finite wherever the product is."""
         with np.errstate(over="ignore"):
-            return (w * self._half_log_softmax(z, *self._top(z))) * 2.0
+            return (w * self._half_log_softmax(z, *self._maxima(z))) * 2.0
 
     def _half_log1m_softmax(self, z):
         """log(1 - a_i) / 2: log1p(-a_i) off the top; at the top, logsumexp of the others - logsumexp,
