@@ -196,8 +196,30 @@ def xlog_softmax(w, z, out, empty=np.empty):
     return out
 
 
+def _log1m_softmax_plain(z, out):
+    """log(1 - softmax(z)) into ``out`` in one exp pass; False (``out`` spoilt) where a row needs more: z - max z
+    overflowed, nan, or the others' sum rest = sum_{k != t} e^{z_k - z_t} under n times the least normal number
+    (its largest term may be subnormal: the top's log(rest) then takes the second largest logit as its shift).
+    Off the top log1p(-e_k / (1 + rest)); at the top log(rest) - log1p(rest)."""
+    idx, top = _top(z)
+    if not out.flags.c_contiguous or _shifted(z, top, out):
+        return False
+    e = np.exp(out, out=out)
+    tops = _tops(idx, out.shape[-1])
+    e.reshape(-1)[tops] = 0.0
+    rest = _row_sum(e)
+    if not np.all(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal):  # nan rows too
+        return False
+    e *= -1.0 / (1.0 + rest)  # -a_k, 0 at the top
+    np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
+    e.reshape(-1)[tops] = (np.log(rest) - np.log1p(rest)).reshape(-1)
+    return True
+
+
 def _log1m_softmax_scaled(z, out, empty, scale):
     """scale * log(1 - softmax(z)); True when some difference overflowed (see ``_log_softmax_scaled``)."""
+    if scale == 1 and _log1m_softmax_plain(z, out):
+        return False
     idx, top = _top(z)
     if scale == 1:
         overflowed = _shifted(z, top, out)
