@@ -171,14 +171,16 @@ def z_samples():
 
 
 def targets_samples(targets: sp.Set):
-    """Exact targets to try, each inside the set (an open end of a user's target set is never one)."""
-    if targets == S.Reals:
-        return [-3, -1, 0, Rational(1, 2), 1, 3]
+    """Exact targets to try, each inside the set (an open end of a user's target set is never one), a typical
+    one first (the value a witness gives the targets it does not move): the set's finite points, or a few
+    inside an interval, ends included."""
     if isinstance(targets, sp.FiniteSet):  # hinge's {-1, 1}
         return sorted(targets)
     lo, hi = targets.start, targets.end
-    if not hi.is_finite:  # poisson's [0, oo)
-        points = [lo, lo + Rational(1, 2), lo + 1, lo + 3]
+    if lo.is_infinite and hi.is_infinite:
+        return [S(-1), S.Half, S.One, S(-3), S(3), S.Zero]
+    if hi.is_infinite:  # poisson's [0, oo): lo + 1 first, away from the end
+        points = [lo + 1, lo, lo + Rational(1, 2), lo + 3]
     else:
-        points = sorted({lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4})
+        points = [lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4, hi - (hi - lo) / 4]
     return [t for t in points if targets.contains(t) is sp.true]

@@ -29,7 +29,7 @@ from proofs.refutation import certified_value
 from proofs.values import exact
 
 __all__ = ["W", "Line", "Undecided", "elementwise_line", "beside", "one_sided", "orient", "sign_of", "kink_args",
-           "show", "at", "target_samples", "Z_SAMPLES"]
+           "show", "at", "Z_SAMPLES"]
 
 W = sp.Symbol("z", real=True)  # the coordinate of z that moves
 Z_SAMPLES = (0, 1, -1, 2, -2, Rational(1, 2), 3, -3)
@@ -37,17 +37,6 @@ Z_SAMPLES = (0, 1, -1, 2, -2, Rational(1, 2), 3, -3)
 
 class Undecided(Exception):
     """A sign or a side that is not certified: nothing is read from it."""
-
-
-def target_samples(targets: sp.Set):
-    """Exact points of the target set: its finite points, or a few inside an interval (ends included)."""
-    if isinstance(targets, sp.FiniteSet):
-        return sorted(targets)
-    lo, hi = targets.start, targets.end
-    if lo.is_infinite and hi.is_infinite:
-        return [S(-1), S.Half, S.One, S(-3), S(3), S.Zero]
-    points = [lo + 1, lo, lo + Rational(1, 2), lo + 3] if hi.is_infinite else [lo, hi, (lo + hi) / 2, lo + (hi - lo) / 4]
-    return [t for t in points if targets.contains(t) is sp.true]  # an open end is outside the assumptions
 
 
 def split_values(act: str, loss: str, values: dict) -> tuple[dict, dict, str]:

@@ -21,7 +21,7 @@ from sympy import Interval, S, oo
 from proofs.certificate import Verdict
 from proofs.refutation import certified_value, refute
 from proofs.smoothness_line import W, Z_SAMPLES, Line, Undecided, at, beside, kink_args, one_sided, show, sign_of
-from proofs.smoothness_line import target_samples
+from proofs.curvature_setting import targets_samples
 
 __all__ = ["jump_witness", "unbounded_witness"]
 
@@ -40,7 +40,7 @@ def _points(line: Line):
     """Candidate (z0, {target: t}) where a kink of delta sits: each kink argument g made zero, by solving for
     a target at sample z0 (l1: y = f(z0)) or for z0 at sample targets (relu's z = 0, hinge's f(z) = 1)."""
     (first, first_set), *others = line.targets
-    rest = {s: target_samples(st)[0] for s, st in others}
+    rest = {s: targets_samples(st)[0] for s, st in others}
     for g in kink_args(line.slope):
         g = g.subs(rest)
         if g.has(first) and not isinstance(first_set, sp.FiniteSet):
@@ -48,7 +48,7 @@ def _points(line: Line):
                 for t in _solutions(g.subs(W, z0), first, first_set):
                     yield z0, {first: t, **rest}
             continue
-        for t in target_samples(first_set):
+        for t in targets_samples(first_set):
             for z0 in _solutions(g.subs(first, t), W, S.Reals):
                 yield z0, {first: t, **rest}
 
