@@ -26,6 +26,7 @@ __all__ = ["evaluate", "get_num_threads", "set_num_threads"]
 # call is long enough that the other thread's calls (the GIL is held between them) rarely wait
 BLOCK = 1 << 20
 ROW_BLOCK = 1 << 21  # whole-row kernels make more, smaller NumPy calls per block: larger blocks
+SCRATCH = 1 << 16  # bytes per operand from which an unblocked call takes the thread's scratch buffers
 
 _lock = threading.Lock()
 _threads: int | None = None
@@ -115,19 +116,30 @@ class _Scratch:
             self.buffers.append(np.empty(0, np.uint8))
             self.views.append(self.buffers[k])
         if self.buffers[k].size < nbytes:
-            self.buffers[k] = np.empty(max(nbytes, BLOCK), np.uint8)
+            self.buffers[k] = np.empty(nbytes, np.uint8)
         self.views[k] = self.buffers[k][:nbytes].view(dtype).reshape(shape)
         self.used += 1
         return self.views[k]
 
+    def holds(self, arr) -> bool:
+        """True where ``arr`` is a view of one of the buffers (a result that must be copied out)."""
+        base = arr.base
+        return base is not None and any(base is b for b in self.buffers)
 
-_local = threading.local()
+
+class _Local(threading.local):
+    busy = False  # inside a block or a small call: a nested call (an errcall, a warning hook) takes fresh buffers
+    scratch = None  # class attributes: a thread's first look finds them without an AttributeError
+
+
+_local = _Local()
 
 
 def _scratch() -> _Scratch:
-    if not hasattr(_local, "scratch"):
-        _local.scratch = _Scratch()
-    return _local.scratch
+    scratch = _local.scratch
+    if scratch is None:
+        scratch = _local.scratch = _Scratch()
+    return scratch
 
 
 def _boxes(shape, split_last: bool, block: int):
@@ -148,6 +160,11 @@ def _widened(args, dtype, widen=None):
     with ``widen[i]`` False (class indices) as they are; all in C order, broadcast ones (a zero
     stride) aside: NumPy sums C-ordered rows pairwise and others sequentially, and a row sum of an
     argument (poisson's sum y) must round alike in a block and in one call, whatever the layout."""
+    for v in args:  # the common case (floating, C order) costs a loop, no copies
+        if v.dtype.kind != "f" or not v.flags.c_contiguous:
+            break
+    else:
+        return args
     out = []
     for i, v in enumerate(args):
         if v.dtype.kind != "f" and (widen is None or widen[i]):
@@ -158,6 +175,18 @@ def _widened(args, dtype, widen=None):
     return out
 
 
+def direct(*args) -> bool:
+    """True where ``evaluate`` makes one call on these floating arrays of one shape and dtype as they are,
+    with fresh buffers: small, in C order, the thread count known (a bad DERIVE_NUM_THREADS fails there)."""
+    nbytes = args[0].nbytes
+    if nbytes >= SCRATCH or nbytes >= 2 * BLOCK or _threads is None:
+        return False
+    for v in args:
+        if not v.flags.c_contiguous:
+            return False
+    return True
+
+
 def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=None, widen=None):
     """``fn(*args, shape, dtype)`` over blocks of ``shape``, into one result.
 
@@ -166,15 +195,18 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
     before fn does (an exception stops the call). ``widen``: per argument, False to pass an integer
     argument as it is (default: bool and integer arguments become ``dtype``).
     """
-    threads = get_num_threads()  # a bad DERIVE_NUM_THREADS fails on the first call, whatever its size
+    threads = _threads or get_num_threads()  # a bad DERIVE_NUM_THREADS fails on the first call, whatever its size
     split_last = elementwise and not rows
-    block = (BLOCK if elementwise else ROW_BLOCK) // np.dtype(dtype).itemsize
-    nested = getattr(_local, "busy", False)  # called from inside a block (an errcall, a warning hook)
-    if nested or math.prod(shape) < 2 * block or (len(shape) < 2 and not split_last):
+    itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
+    block = (BLOCK if elementwise else ROW_BLOCK) // itemsize
+    size = math.prod(shape)
+    if size < 2 * block or (len(shape) < 2 and not split_last) or _local.busy:
         args = _widened(args, dtype, widen)
         if check is not None:
             check(*args)
-        return fn(*args, shape, dtype)  # fresh buffers: a nested call must not reuse the block's
+        if size * itemsize < SCRATCH or _local.busy:  # fresh buffers: cheap at this size (malloc's free lists)
+            return fn(*args, shape, dtype)  # and a nested call must not reuse the outer call's
+        return _one_call(fn, args, shape, dtype, rows)
     out = np.empty(shape[:-1] if rows else shape, dtype)
     full = [np.broadcast_to(v, shape) for v in args]
     boxes = list(_boxes(shape, split_last, block))
@@ -214,3 +246,20 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
         for f in futures:
             f.result()
     return out
+
+
+def _one_call(fn, args, shape, dtype, rows):
+    """fn on the whole arrays, on the caller's thread, with its scratch buffers: fresh buffers of this size
+    would come from mmap or a trimmed heap top, page-faulted in on every call."""
+    scratch = _scratch()
+    scratch.reset()
+    _local.busy = True
+    try:
+        if not rows:
+            out = np.empty(shape, dtype)
+            fn(*args, shape, dtype, empty=scratch.empty, out=out)
+            return out
+        out = fn(*args, shape, dtype, empty=scratch.empty)
+        return out.copy() if scratch.holds(out) else out  # the result must outlive the buffers
+    finally:
+        _local.busy = False

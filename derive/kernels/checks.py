@@ -71,9 +71,10 @@ def _first_row_off_one(y, n):
     if not rows.flags.c_contiguous:  # Fortran order or transposed: NumPy would sum sequentially
         rows = np.ascontiguousarray(rows)
     tol, screen = _slack(rows.dtype, n)
-    flagged = ~(np.abs(np.add.reduce(rows, axis=-1) - 1) <= screen)  # nan is flagged
-    if not flagged.any():
+    off = np.abs(np.add.reduce(rows, axis=-1) - 1.0)
+    if off.max() <= screen:  # one reduction for the common case, every row on target; a nan fails it
         return None
+    flagged = ~(off <= screen)  # nan is flagged
     exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
     bad = ~(np.abs(exact - 1) <= tol)
     if not bad.any():

@@ -11,11 +11,15 @@ import math
 import numpy as np
 
 from derive.kernels import class_index
-from derive.kernels.blocks import evaluate
+from derive.kernels.blocks import direct, evaluate
 from derive.kernels.checks import _array, _broadcast, _check_sums_to_one, _compute_dtype, _RowOffOne, _screen_sums_to_one, _units
 from derive.kernels.rows import softmax_jacobian
 from derive.kernels.second import SecondOrder
 from derive.kernels.xp import foreign, host_views
+
+
+# NumPy arrays of these dtypes (native byte order) are computed as they are: the fast path's test
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def _other(lib, on_dask, on_xp):
@@ -77,6 +81,11 @@ class Kernel(SecondOrder):
         return shape
 
     def _evaluate(self, fn, z, y, rows):
+        if (type(z) is np.ndarray and type(y) is np.ndarray and (dtype := z.dtype) is y.dtype and dtype in _FLOATS
+                and (shape := z.shape) == y.shape and shape and shape[-1] >= self._min_units):
+            if not self._sum_to_one and direct(z, y):
+                return fn(z, y, shape, dtype)
+            return self._run(fn, z, y, shape, dtype, dtype, rows)  # the common case: what _args would find
         if class_index.applies(self, z, y):  # integer y of shape z.shape[:-1]: a class per sample
             return class_index.evaluate_any(self, z, y, rows, lambda z, y: self._evaluate(fn, z, y, rows))
         lib = foreign({"z": z, "y": y})
@@ -87,8 +96,12 @@ class Kernel(SecondOrder):
             (z, y), wrap = host
             return wrap(self._evaluate(fn, z, y, rows))
         z, y, shape, dtype, work = self._args(z, y)
+        return self._run(fn, z, y, shape, dtype, work, rows)
+
+    def _run(self, fn, z, y, shape, dtype, work, rows):
         if not self._sum_to_one:
-            return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise).astype(dtype, copy=False)
+            out = evaluate(fn, (z, y), shape, work, rows=rows, elementwise=fn in self._elementwise)
+            return out if dtype is work else out.astype(dtype, copy=False)
         try:  # the targets are checked block by block, in cache, in the same threads
             return evaluate(fn, (z, y), shape, work, rows=rows, elementwise=False,
                             check=_screen_sums_to_one).astype(dtype, copy=False)
@@ -235,6 +248,8 @@ class KernelActivation:
         return _other(lib, chunks, run)
 
     def __call__(self, z):
+        if type(z) is np.ndarray and z.dtype in _FLOATS and z.shape and z.shape[-1] and direct(z):
+            return self._f(z, z.shape, z.dtype)
         lib = foreign({"z": z})
         if lib is not None:
             return self._foreign(lib, "__call__", z)
@@ -248,6 +263,8 @@ class KernelActivation:
         """f'(z) elementwise; softmax has a Jacobian instead (``jacobian``)."""
         if self._df is None:
             raise ValueError(f"{self.name} is not elementwise: use {self.name}.jacobian(z), shape (..., n, n)")
+        if type(z) is np.ndarray and z.dtype in _FLOATS and z.shape and direct(z):
+            return self._df(z, z.shape, z.dtype)
         lib = foreign({"z": z})
         if lib is not None:
             return self._foreign(lib, "derivative", z)
