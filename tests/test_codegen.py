@@ -13,7 +13,7 @@ import sympy as sp
 from derive import kernels
 from derive.kernels import _generated as _gen
 from derive.compile import generate as codegen
-from derive.compile.printer_numpy import _row_constants_out
+from derive.compile.patterns import signs_out as _signs_out
 from derive.symbolic.catalogue import ACTIVATIONS, pairings, valid_pairings
 from derive.compile.rewrite import Quotient, copysign
 from derive.symbolic.functions import NAMED
@@ -64,9 +64,9 @@ def test_every_kernel_docstring_is_its_stabilised_derivation(source):
     docs = {node.name: ast.get_docstring(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
     for act, lo in valid_pairings():
         derived, evaluated = docs[f"delta__{act}__{lo}"].split("\n\nevaluated as: ")
-        # the form the printer evaluates: the stabilised delta with numbers pulled out of row sums
+        # the form the printer evaluates: the stabilised delta with numbers pulled out of row sums and clips
         # (RowSum(-y) -> -RowSum(y), softmax + poisson), as function_source shows it
-        assert evaluated == sp.sstr(_row_constants_out(codegen.delta_expr(act, lo)))
+        assert evaluated == sp.sstr(_signs_out(codegen.delta_expr(act, lo)))
         d = derive_pair(act, lo)  # the raw derivation, in the unit's own a, y, z
         assert derived.startswith(f"dC/dz = {sp.sstr(d.delta.subs({a[j]: A, y[j]: Yj, z[j]: Zj}))},  a = ")
 

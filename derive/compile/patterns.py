@@ -4,6 +4,8 @@
     is_huber_gradient(e):     e = Piecewise((r, |r| <= 1), (sign(r), True))
     is_huber_loss(e):         e = Piecewise((r**2/2, |r| <= 1), (|r| - 1/2, True))
     is_softmax_bce_delta(e):  e = a sum(y) - y + w - a sum(w), w = (1 - y) a/(1 - a), a = softmax(z)
+    clamp_of(e, run):         Piecewise((lo, x <= a), (hi, x >= b), (line, True)) -> Clip(line, lo, hi) when exact
+    signs_out(expr):          numbers out of row sums and symmetric clips (the printer's form)
 
 The rules themselves, each with its identity and phase, are in ``derive.compile.rewrite``.
 
@@ -17,13 +19,14 @@ exp(-Clip(t, -gauss_clip, gauss_clip)**2/2)
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 from sympy import Abs, Add, Piecewise, S, exp, sign
 
-from derive.compile.nodes import BOUNDS, Clip, RowSum, softmax
+from derive.compile.nodes import BOUNDS, Clip, Quotient, RowSum, softmax
 
 __all__ = ["GAUSS_CLIP", "is_gauss", "gauss_clipped_value", "is_huber_gradient", "is_huber_loss", "huber_loss_value",
-           "is_softmax_bce_delta"]
+           "is_softmax_bce_delta", "clamp_of", "signs_out"]
 
 # e^{-x^2/2} is 0 in floating point past |x| = gauss_clip (40 in float64, 152 in long double): clip x there.
 GAUSS_CLIP = BOUNDS["gauss_clip"]
@@ -88,3 +91,44 @@ def is_softmax_bce_delta(e):
     template = A * RowSum(yv) - yv + w - A * RowSum(w)
     av = sp.symbols("a0:3", positive=True)
     return sp.cancel(_rowwise(e, 3, zv, av, yv) - _rowwise(template, 3, zv, av, yv)) == 0
+
+
+_SIDES = {sp.LessThan: 0, sp.StrictLessThan: 0, sp.GreaterThan: 1, sp.StrictGreaterThan: 1}
+
+
+def clamp_of(e, run):
+    """Piecewise((lo, x <= a), (hi, x >= b), (f, True)) -> Clip(f, lo, hi) for f increasing and linear in x, when
+    f as printed (``run(f, x, points, dtype)``: the printer's calls) is lo at a and hi at b in float32, float64 and
+    long double:
+    rounding is monotone, so the clip changes no value of f (hard_sigmoid: one pass for two masks and selects).
+    Where f's float constants miss an end (p = 1/k in long double), f is evaluated as (x + k q)/k if that hits both."""
+    if not isinstance(e, Piecewise) or len(e.args) != 3:
+        return None
+    ends, (f, _) = {}, e.args[2]
+    for c, rel in e.args[:2]:
+        if type(rel) not in _SIDES or not (rel.rhs.is_number and c.is_number):
+            return None
+        ends[_SIDES[type(rel)]] = (rel.lhs, rel.rhs, c)
+    if len(ends) != 2 or ends[0][0] != ends[1][0] or not ends[0][2] < ends[1][2]:
+        return None
+    x, (_, a, lo), (_, b, hi) = ends[0][0], ends[0], ends[1]
+    if not (x.is_Symbol and f.free_symbols == {x} and sp.diff(f, x).is_number and sp.diff(f, x) > 0
+            and sp.diff(f, x, 2) == 0):
+        return None
+    k = 1 / sp.diff(f, x)  # f as printed, else (x + k q)/k: 1/6 as a float is inexact in long double, 6 is not
+    for line in (f, Quotient(x + k * f.subs(x, 0), k)) if k.is_Integer else (f,):
+        hits = [run(line, x, np.array([float(a), float(b)], dt), dt).tolist() == [dt(float(lo)), dt(float(hi))]
+                for dt in (np.float32, np.float64, np.longdouble)]
+        if all(hits):
+            return Clip(line, lo, hi)
+    return None
+
+
+def signs_out(expr):
+    """Numbers out where they cost a row or nothing, not a pass: RowSum(c*f) -> c*RowSum(f); Clip(-x, -c, c) ->
+    -Clip(x, -c, c) (huber's c (r - c/2) of r = y - a: two negations fewer, the same values bit for bit)."""
+    def pull(e):
+        coeff, rest = e.args[0].as_coeff_Mul()
+        return coeff * RowSum(rest) if coeff != 1 else e
+    odd = lambda e: isinstance(e, Clip) and e.args[1] == -e.args[2] and e.args[2].is_nonnegative and e.args[0].could_extract_minus_sign()  # noqa: E731,E501
+    return expr.replace(odd, lambda e: -Clip(-e.args[0], *e.args[1:])).replace(lambda e: isinstance(e, RowSum), pull)

@@ -1,10 +1,9 @@
 '''The NumPy in-place printer: an expression in Z, Y, N as three-address ufunc calls into reused buffers.
 
-``sp.cse`` names the shared subexpressions; each operation is one call that writes
-into a buffer (``out=``), a buffer is reused once its value is dead, and the result
-is written into the caller's ``out`` when given. Every name printed comes from the
-table ``NUMPY_NAMES`` (one line per node or operation): a printer for another
-library with the same in-place calls is this emitter with another table.
+``sp.cse`` names the shared subexpressions; each operation is one call that writes into a buffer (``out=``), a
+buffer is reused once its value is dead, and the result is written into the caller's ``out`` when given. Every name
+printed comes from the table ``NUMPY_NAMES`` (one line per node or operation): a printer for another library with
+the same in-place calls is this emitter with another table.
 
 >>> from derive.compile.expressions import Y, Z
 >>> print(function_source("f", "z, y, shape, dtype", Z - Y, doc="a - y,  a = z"))
@@ -25,12 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 from sympy import Abs, Max, Min, Mul, Piecewise, S, exp, log, sign
 from sympy.codegen.cfunctions import expm1, log1p
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z
+from derive.compile.patterns import clamp_of, signs_out
 from derive.compile.underflow import slow_paths_apart
 from derive.compile.nodes import (ROW_FUNCTIONS, Bound, Clip, LogProduct, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
                                   softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
@@ -91,7 +92,8 @@ NUMPY_NAMES = {
     sp.And: "np.logical_and",
     sp.Or: "np.logical_or",
     "negative_abs": "bits.negative_abs",  # -|x|: the sign bit set
-    "sum": "np.sum",
+    "signed": "bits.signed",  # copysign(c, x) for a number c >= 0, on the sign bits
+    "sum": "np.add.reduce",  # the ufunc itself: np.sum is a Python wrapper around it (1.3 us a call)
     "copyto": "np.copyto",
     "select": "bits.select",  # a where mask, on the bits, with a scratch buffer
     "bound": "bits.bound",  # a clamp or threshold of the dtype (nodes.Bound), read once per call
@@ -125,20 +127,17 @@ class _Emitter:
         counts = {}
         for e in [r for _, r in replacements] + [root]:
             for s in e.free_symbols:
-                counts[s] = counts.get(s, 0) + _count(e, s)
+                counts[s] = counts.get(s, 0) + sum(1 for t in sp.preorder_traversal(e) if t == s)
         for sym, sub in replacements:
-            v = self.value(sub)
+            self.named[sym] = v = self.value(sub)
             v.uses = counts.get(sym, 0)
-            self.named[sym] = v
         return self.value(root)
 
-    # values --------------------------------------------------------------
     def value(self, e) -> _Val:
         if e in self.named:
             return self.named[e]
         if e in self.leaves:
-            code, kind = self.leaves[e]
-            return _Val(code, kind, 10**9)
+            return _Val(*self.leaves[e], 10**9)
         if e.is_number:
             return _Val(repr(float(e)), "const", 10**9)
         if _scalar(e):  # a scalar of the shape or the dtype: n, 2/n, tanh_clamp (read by function_source)
@@ -191,22 +190,28 @@ class _Emitter:
         raise TypeError(f"no NumPy form for {type(e).__name__}: {e}")
 
     @staticmethod
-    def _ordered(e):
-        """Terms of a sum in evaluation order. Exact terms first: (1 - y) - s keeps the digits
-        of a small s that (1 - s) - y would round away."""
-        exact = [t for t in e.args if t.free_symbols <= {Y, N}]
-        if len(exact) >= 2:
-            key = lambda t: (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign())  # noqa: E731
-        else:
-            key = lambda t: t.could_extract_minus_sign()  # noqa: E731
-        return sorted(e.args, key=key)
+    def _ordered(terms):
+        """Terms of a sum (or a list of them) in evaluation order. Exact terms first: (1 - y) - s keeps the
+        digits of a small s that (1 - s) - y would round away."""
+        terms = list(getattr(terms, "args", terms))
+        exact = [t for t in terms if t.free_symbols <= {Y, N}]
+        if len(exact) < 2:
+            return sorted(terms, key=lambda t: t.could_extract_minus_sign())
+        return sorted(terms, key=lambda t: (0 if t.is_number else 1 if t in exact else 2, t.could_extract_minus_sign()))
 
     def _add(self, e):
-        first, *rest = self._ordered(e)
-        if first.could_extract_minus_sign() and not first.is_number:
-            acc = self._call(self.names["negative"], [self.value(-first)])
-        else:
-            acc = self.value(first)
+        terms, acc = list(e.args), None
+        for t in terms:  # k step(x) - k/2 = copysign(k/2, x), exact: the sign bits, no bool masks, first as a number
+            k, f = t.as_coeff_Mul()
+            if isinstance(f, step) and k.is_positive and -k / 2 in terms:
+                terms = [u for u in terms if u not in (t, -k / 2)]
+                acc = self._call(self.names["signed"], [self.value(k / 2), self.value(f.args[0])])
+                break
+        rest = self._ordered(terms)
+        if acc is None:
+            first, *rest = rest
+            negated = first.could_extract_minus_sign() and not first.is_number
+            acc = self._call(self.names["negative"], [self.value(-first)]) if negated else self.value(first)
         for t in rest:
             if t.could_extract_minus_sign():
                 acc = self._call(self.names["subtract"], [acc, self.value(-t)])
@@ -258,6 +263,8 @@ class _Emitter:
             if c1 != 1:
                 acc = self._call(self.names["multiply"], [acc, self.value(c1)])
             return self._call(self.names[Max], [acc, self.value(last)]) if last != 0 else acc
+        if (clamp := clamp_of(e, _run_line)) is not None:  # a line clipped at both ends: one np.clip
+            return self.value(clamp)
         # The last branch everywhere, then each earlier branch where its condition holds.
         acc = self.value(last)
         if acc.kind != "full" or acc.uses != 1:
@@ -345,16 +352,11 @@ def _step(c1, rel, c0):
     return c1.is_number and c0.is_number and isinstance(rel, sp.Rel) and bool(c1 > c0) and bool(c0 >= 0)
 
 
-def _count(expr, sym):
-    return sum(1 for s in sp.preorder_traversal(expr) if s == sym)
-
-
-def _row_constants_out(expr):
-    """RowSum(c*f) -> c*RowSum(f) for numbers c: the sign or scale then costs a row, not a pass."""
-    def pull(e):
-        coeff, rest = e.args[0].as_coeff_Mul()
-        return coeff * RowSum(rest) if coeff != 1 else e
-    return expr.replace(lambda e: isinstance(e, RowSum), pull)
+def _run_line(f, x, points, dtype):
+    """f(points) by the printed calls (``patterns.clamp_of`` checks the ends of a clamp with them)."""
+    scope = {"np": np}
+    exec(function_source("line", "z, shape, dtype", f.xreplace({x: Z})), scope)
+    return scope["line"](points, points.shape, dtype)
 
 
 def function_source(name: str, params: str, expr, *, reduce_last: bool = False, doc: str | None = None,
@@ -363,7 +365,7 @@ def function_source(name: str, params: str, expr, *, reduce_last: bool = False, 
     live intermediate, each from ``empty(shape, dtype)``; the result's buffer is ``out`` when given
     (``derive.kernels.blocks`` passes a view of the whole result). Row results (``reduce_last``) are new.
     The docstring is ``doc`` (the formula the kernel equals) then the form evaluated; without ``doc``, that form."""
-    shown = _row_constants_out(expr)
+    shown = signs_out(expr)
     expr, slow = slow_paths_apart(shown, name)
     replacements, (root,) = sp.cse([expr], symbols=sp.numbered_symbols("c"))
     given = {s: (s.name, "const") for s in expr.free_symbols - {Z, Y, N, *slow} if not isinstance(s, Bound)}  # call-time parameters

@@ -427,14 +427,11 @@ def dact__mish(z, shape, dtype, empty=np.empty, out=None):
     np.tanh(b0, out=b2)
     np.add(b3, b2, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b3, b4, out=b3)
-    np.subtract(b3, 1.0, out=b3)
-    bits.copysign(b1, b0, scratch=b4, out=b1)
-    np.subtract(b3, b1, out=b3)
-    bits.select(t0, b3, out=b2, scratch=b1)
+    bits.signed(1.0, b0, out=b4)
+    np.add(b4, b3, out=b4)
+    bits.copysign(b1, b0, scratch=b3, out=b1)
+    np.subtract(b4, b1, out=b4)
+    bits.select(t0, b4, out=b2, scratch=b1)
     return b2
 
 
@@ -506,13 +503,9 @@ def act__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
     evaluated as: Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     return b0
 
 
@@ -641,7 +634,7 @@ def loss__identity__quadratic(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -664,7 +657,7 @@ def loss__identity__sse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -688,7 +681,7 @@ def loss__identity__mse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -713,7 +706,7 @@ def loss__identity__l1(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.subtract(y, z, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -744,7 +737,7 @@ def loss__identity__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -753,11 +746,12 @@ def delta__identity__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Clip(-y + z, -1, 1)
+    evaluated as: -Clip(y - z, -1, 1)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.subtract(z, y, out=b0)
+    np.subtract(y, z, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -778,7 +772,7 @@ def loss__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t1 = np.sum(b0, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -787,12 +781,13 @@ def delta__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Clip(-y + z, -delta, delta)
+    evaluated as: -Clip(y - z, -delta, delta)
     """
     b0 = empty(shape, dtype) if out is None else out
-    np.subtract(z, y, out=b0)
+    np.subtract(y, z, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -830,7 +825,7 @@ def loss__identity__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -855,7 +850,7 @@ def loss__identity__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, z, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -893,7 +888,7 @@ def loss__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.square(b1, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     t3 = np.multiply(t2, 0.5)
     return t3[..., 0]
 
@@ -976,7 +971,7 @@ def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.square(b1, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
@@ -1060,7 +1055,7 @@ def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.square(b1, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     t3 = np.multiply(t2, (1/n))
     return t3[..., 0]
 
@@ -1148,7 +1143,7 @@ def loss__sigmoid__bce(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b3, out=b0)
     np.multiply(b2, b0, out=b2)
     np.add(b1, b2, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -1186,7 +1181,7 @@ def loss__sigmoid__cce(z, y, shape, dtype, empty=np.empty):
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -1226,7 +1221,7 @@ def loss__sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.abs(b1, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
@@ -1260,7 +1255,7 @@ def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))
+    evaluated as: -RowSum((Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -1, 1))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -1274,14 +1269,13 @@ def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    np.negative(b1, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
-    np.negative(b1, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b0)
     np.multiply(b0, 0.5, out=b2)
-    np.subtract(b1, b2, out=b1)
-    np.multiply(b0, b1, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    np.subtract(b2, b1, out=b2)
+    np.multiply(b0, b2, out=b0)
+    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t3 = np.negative(t2)
+    return t3[..., 0]
 
 
 def delta__sigmoid__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1316,7 +1310,7 @@ def loss__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(-Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))
+    evaluated as: -RowSum((Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta)/2 - Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)))*Clip(Minus(-y + step(z), copysign(Quotient(exp(-Abs(z)), 1 + exp(-Abs(z))), z)), -delta, delta))
     """
     b0 = empty(shape, dtype)
     bits.negative_abs(z, out=b0)
@@ -1330,15 +1324,14 @@ def loss__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    np.negative(b1, out=b0)
     t2 = np.negative(delta)
-    np.clip(b0, t2, delta, out=b0)
-    np.negative(b1, out=b1)
+    np.clip(b1, t2, delta, out=b0)
     np.multiply(b0, 0.5, out=b2)
-    np.subtract(b1, b2, out=b1)
-    np.multiply(b0, b1, out=b0)
-    t3 = np.sum(b0, axis=-1, keepdims=True)
-    return t3[..., 0]
+    np.subtract(b2, b1, out=b2)
+    np.multiply(b0, b2, out=b0)
+    t3 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t4 = np.negative(t3)
+    return t4[..., 0]
 
 
 def delta__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
@@ -1405,7 +1398,7 @@ def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
     np.log(b1, out=b1)
     np.multiply(y, b1, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -1449,7 +1442,7 @@ def loss__sigmoid__poisson(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
@@ -1547,7 +1540,7 @@ def loss__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
     bits.select(t2, b1, out=b0, scratch=b2)
-    t3 = np.sum(b0, axis=-1, keepdims=True)
+    t3 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t3[..., 0]
 
 
@@ -1600,7 +1593,7 @@ def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b2, out=b2)
     np.subtract(b1, b2, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t2 = np.sum(b1, axis=-1, keepdims=True)
+    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t2[..., 0]
 
 
@@ -1676,7 +1669,7 @@ def loss__sigmoid__focal(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
     np.add(b3, b1, out=b3)
-    t0 = np.sum(b3, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b3, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -1769,7 +1762,7 @@ def loss__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty):
     np.add(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
     np.add(b3, b1, out=b3)
-    t0 = np.sum(b3, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b3, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -1865,12 +1858,9 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b2, y, out=b2)
     np.square(b2, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -1878,9 +1868,9 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t3 = np.sum(b2, axis=-1, keepdims=True)
-    t4 = np.multiply(t3, 0.5)
-    return t4[..., 0]
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t2 = np.multiply(t1, 0.5)
+    return t2[..., 0]
 
 
 def delta__tanh__quadratic__slow(z, y, shape, dtype, empty=np.empty, out=None):
@@ -1960,12 +1950,9 @@ def delta__tanh__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -1991,12 +1978,9 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b2, y, out=b2)
     np.square(b2, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -2004,8 +1988,8 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t3 = np.sum(b2, axis=-1, keepdims=True)
-    return t3[..., 0]
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
 def delta__tanh__sse__slow(z, y, shape, dtype, empty=np.empty, out=None):
@@ -2085,12 +2069,9 @@ def delta__tanh__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -2118,12 +2099,9 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b2, y, out=b2)
     np.square(b2, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -2131,9 +2109,9 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t3 = np.sum(b2, axis=-1, keepdims=True)
-    t4 = np.multiply(t3, (1/n))
-    return t4[..., 0]
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t2 = np.multiply(t1, (1/n))
+    return t2[..., 0]
 
 
 def delta__tanh__mse__slow(z, y, shape, dtype, empty=np.empty, out=None):
@@ -2214,12 +2192,9 @@ def delta__tanh__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -2245,12 +2220,9 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     np.tanh(z, out=b2)
     np.subtract(b2, y, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
@@ -2258,8 +2230,8 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
     np.abs(b2, out=b2)
-    t3 = np.sum(b2, axis=-1, keepdims=True)
-    return t3[..., 0]
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    return t1[..., 0]
 
 
 def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
@@ -2284,12 +2256,9 @@ def delta__tanh__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -2303,7 +2272,7 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
+    evaluated as: -RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) + Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1)/2)*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -1, 1))
     """
     tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
@@ -2316,26 +2285,22 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     np.tanh(z, out=b2)
     np.subtract(b2, y, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
     bits.copysign(b1, z, scratch=b3, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    np.negative(b2, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
-    np.negative(b2, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b0)
     np.multiply(b0, 0.5, out=b1)
-    np.subtract(b2, b1, out=b2)
-    np.multiply(b0, b2, out=b0)
-    t3 = np.sum(b0, axis=-1, keepdims=True)
-    return t3[..., 0]
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -2362,12 +2327,9 @@ def delta__tanh__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
@@ -2381,7 +2343,7 @@ def loss__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) - Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
+    evaluated as: -RowSum((-Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)) + Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta)/2)*Clip(Piecewise((Minus(-y + 2*step(z) - 1, copysign(2*exp(-2*Min(tanh_clamp, Abs(z)))/(1 + exp(-2*Min(tanh_clamp, Abs(z)))), z)), Abs(z) > 1/2), (-y + tanh(z), True)), -delta, delta))
     """
     tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype)
@@ -2394,27 +2356,23 @@ def loss__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.tanh(z, out=b2)
     np.subtract(b2, y, out=b2)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b3 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b3)
-    np.add(b0, b3, out=b0)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
     bits.copysign(b1, z, scratch=b3, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    np.negative(b2, out=b0)
-    t3 = np.negative(delta)
-    np.clip(b0, t3, delta, out=b0)
-    np.negative(b2, out=b2)
+    t1 = np.negative(delta)
+    np.clip(b2, t1, delta, out=b0)
     np.multiply(b0, 0.5, out=b1)
-    np.subtract(b2, b1, out=b2)
-    np.multiply(b0, b2, out=b0)
-    t4 = np.sum(b0, axis=-1, keepdims=True)
-    return t4[..., 0]
+    np.subtract(b1, b2, out=b1)
+    np.multiply(b0, b1, out=b0)
+    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t3 = np.negative(t2)
+    return t3[..., 0]
 
 
 def delta__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
@@ -2441,17 +2399,14 @@ def delta__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     bits.copysign(b1, z, scratch=b4, out=b1)
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b3, scratch=b1)
-    t3 = np.negative(delta)
-    np.clip(b3, t3, delta, out=b3)
+    t1 = np.negative(delta)
+    np.clip(b3, t1, delta, out=b3)
     np.multiply(b2, b3, out=b2)
     return b2
 
@@ -2486,22 +2441,19 @@ def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, -2.0, out=b1)
     np.exp(b1, out=b1)
     b2 = empty(shape, dtype)
-    np.subtract(-1.0, y, out=b2)
-    t0 = np.signbit(z, out=empty(shape, np.bool_))
-    t1 = np.logical_not(t0, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b2)
+    np.subtract(b2, y, out=b2)
     b3 = empty(shape, dtype)
-    np.multiply(t1, 2.0, out=b3)
-    np.add(b2, b3, out=b2)
     np.add(1.0, b1, out=b3)
     np.divide(b1, b3, out=b1)
     np.multiply(b1, 2.0, out=b1)
     bits.copysign(b1, z, scratch=b3, out=b1)
     np.subtract(b2, b1, out=b2)
-    t2 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
+    t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
     np.tanh(z, out=b0)
     np.subtract(y, b0, out=b0)
     np.negative(b0, out=b1)
-    bits.select(t2, b2, out=b1, scratch=b3)
+    bits.select(t0, b2, out=b1, scratch=b3)
     np.abs(b1, out=b1)
     np.multiply(b1, -2.0, out=b3)
     np.exp(b3, out=b3)
@@ -2509,22 +2461,22 @@ def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.add(b1, b3, out=b3)
     np.subtract(b3, 0.6931471805599453, out=b3)
     np.abs(b0, out=b0)
-    t3 = np.less(b0, 1.0, out=empty(shape, np.bool_))
-    t4 = np.logical_or(t2, t3, out=empty(shape, np.bool_))
-    t5 = np.logical_not(t2, out=empty(shape, np.bool_))
+    t1 = np.less(b0, 1.0, out=empty(shape, np.bool_))
+    t2 = np.logical_or(t0, t1, out=empty(shape, np.bool_))
+    t3 = np.logical_not(t0, out=empty(shape, np.bool_))
     np.abs(b2, out=b2)
-    t6 = np.less(b2, 1.0, out=empty(shape, np.bool_))
-    t7 = np.logical_or(t5, t6, out=empty(shape, np.bool_))
-    t8 = np.logical_and(t4, t7, out=empty(shape, np.bool_))
+    t4 = np.less(b2, 1.0, out=empty(shape, np.bool_))
+    t5 = np.logical_or(t3, t4, out=empty(shape, np.bool_))
+    t6 = np.logical_and(t2, t5, out=empty(shape, np.bool_))
     np.minimum(1.0, b1, out=b1)
     np.multiply(b1, 0.5, out=b1)
     np.sinh(b1, out=b1)
     np.square(b1, out=b1)
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
-    bits.select(t8, b1, out=b3, scratch=b2)
-    t9 = np.sum(b3, axis=-1, keepdims=True)
-    return t9[..., 0]
+    bits.select(t6, b1, out=b3, scratch=b2)
+    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
+    return t7[..., 0]
 
 
 def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
@@ -2552,12 +2504,9 @@ def delta__tanh__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(z, out=b3)
     np.subtract(b3, y, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    np.subtract(-1.0, y, out=b0)
-    t1 = np.signbit(z, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
+    bits.signed(1.0, z, out=b0)
+    np.subtract(b0, y, out=b0)
     b4 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b4)
-    np.add(b0, b4, out=b0)
     np.add(1.0, b2, out=b4)
     np.divide(b2, b4, out=b2)
     np.multiply(b2, 2.0, out=b2)
@@ -2603,7 +2552,7 @@ def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b4, out=b4)
     np.subtract(b3, b4, out=b3)
     np.maximum(0.0, b3, out=b3)
-    t3 = np.sum(b3, axis=-1, keepdims=True)
+    t3 = np.add.reduce(b3, axis=-1, keepdims=True)
     return t3[..., 0]
 
 
@@ -2666,7 +2615,7 @@ def loss__relu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -2694,7 +2643,7 @@ def loss__relu__sse(z, y, shape, dtype, empty=np.empty):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -2723,7 +2672,7 @@ def loss__relu__mse(z, y, shape, dtype, empty=np.empty):
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -2753,7 +2702,7 @@ def loss__relu__l1(z, y, shape, dtype, empty=np.empty):
     np.maximum(0.0, z, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -2789,7 +2738,7 @@ def loss__relu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -2798,15 +2747,16 @@ def delta__relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -1, 1)
+    evaluated as: -Piecewise((1, z > 0), (0, True))*Clip(y - Max(0, z), -1, 1)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     b1 = empty(shape, dtype)
     np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -2828,7 +2778,7 @@ def loss__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -2837,16 +2787,17 @@ def delta__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Piecewise((1, z > 0), (0, True))*Clip(-y + Max(0, z), -delta, delta)
+    evaluated as: -Piecewise((1, z > 0), (0, True))*Clip(y - Max(0, z), -delta, delta)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.maximum(0.0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
     b1 = empty(shape, dtype)
     np.greater(z, 0.0, out=b1)
     np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -2886,7 +2837,7 @@ def loss__relu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -2916,7 +2867,7 @@ def loss__relu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -2952,7 +2903,7 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -2990,7 +2941,7 @@ def loss__leaky_relu__quadratic__p(z, y, shape, dtype, slope=0.01, empty=np.empt
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -3039,7 +2990,7 @@ def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3077,7 +3028,7 @@ def loss__leaky_relu__sse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3127,7 +3078,7 @@ def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3168,7 +3119,7 @@ def loss__leaky_relu__mse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3219,7 +3170,7 @@ def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
     np.maximum(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3257,7 +3208,7 @@ def loss__leaky_relu__l1__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3312,7 +3263,7 @@ def loss__leaky_relu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3321,17 +3272,18 @@ def delta__leaky_relu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: slope = 1/100, delta = 1
 
-    evaluated as: Piecewise((1, z > 0), (1/100, True))*Clip(-y + Max(z/100, z), -1, 1)
+    evaluated as: -Piecewise((1, z > 0), (1/100, True))*Clip(y - Max(z/100, z), -1, 1)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     b1 = empty(shape, dtype)
     np.greater(z, 0.0, out=b1)
     np.maximum(b1, 0.01, out=b1)
     np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -3340,7 +3292,7 @@ def loss__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=
 
     parameters: slope in [0, 1), default 1/100; delta in (0, oo), default 1
 
-    evaluated as: RowSum((-slope*Min(0, z) + y - Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(-slope*Min(0, z) + y - Max(0, z), -delta, delta))
+    evaluated as: -RowSum((-slope*Min(0, z) + y + Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta)/2 - Max(0, z))*Clip(slope*Min(0, z) - y + Max(0, z), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
@@ -3349,16 +3301,15 @@ def loss__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=
     np.maximum(0.0, z, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.negative(b0, out=b1)
     t0 = np.negative(delta)
-    np.clip(b1, t0, delta, out=b1)
-    np.negative(b0, out=b0)
+    np.clip(b0, t0, delta, out=b1)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
-    return t1[..., 0]
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=np.empty, out=None):
@@ -3424,7 +3375,7 @@ def loss__leaky_relu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -3477,7 +3428,7 @@ def loss__leaky_relu__log_cosh__p(z, y, shape, dtype, slope=0.01, empty=np.empty
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -3528,7 +3479,7 @@ def loss__leaky_relu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3572,7 +3523,7 @@ def loss__leaky_relu__hinge__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3627,7 +3578,7 @@ def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -3694,7 +3645,7 @@ def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3762,7 +3713,7 @@ def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3831,7 +3782,7 @@ def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -3864,7 +3815,7 @@ def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -1, 1))
+    evaluated as: -RowSum((y + Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -1, 1))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -3872,17 +3823,19 @@ def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.add(b0, b1, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, 0.5, out=b3)
+    np.add(y, b3, out=b3)
+    np.subtract(b3, b0, out=b3)
+    np.subtract(b3, b1, out=b3)
+    np.multiply(b2, b3, out=b2)
+    t0 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = np.negative(t0)
+    return t1[..., 0]
 
 
 def delta__softplus__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -3916,7 +3869,7 @@ def loss__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(y - log1p(exp(-Abs(z))) - Max(0, z), -delta, delta))
+    evaluated as: -RowSum((y + Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta)/2 - log1p(exp(-Abs(z))) - Max(0, z))*Clip(-y + log1p(exp(-Abs(z))) + Max(0, z), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -3924,18 +3877,20 @@ def loss__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     bits.negative_abs(z, out=b1)
     np.exp(b1, out=b1)
     np.log1p(b1, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.negative(b0, out=b1)
-    t0 = np.negative(delta)
-    np.clip(b1, t0, delta, out=b1)
-    np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
-    return t1[..., 0]
+    np.add(b0, b1, out=b2)
+    np.subtract(b2, y, out=b2)
+    t0 = np.negative(delta)
+    np.clip(b2, t0, delta, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, 0.5, out=b3)
+    np.add(y, b3, out=b3)
+    np.subtract(b3, b0, out=b3)
+    np.subtract(b3, b1, out=b3)
+    np.multiply(b2, b3, out=b2)
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
@@ -4006,7 +3961,7 @@ def loss__softplus__poisson(z, y, shape, dtype, empty=np.empty):
     bits.select(t0, z, out=b3, scratch=b0)
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
-    t1 = np.sum(b2, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -4070,7 +4025,7 @@ def loss__softplus__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -4113,7 +4068,7 @@ def loss__softplus__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -4167,7 +4122,7 @@ def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
 
@@ -4253,7 +4208,7 @@ def loss__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
 
@@ -4405,7 +4360,7 @@ def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -4491,7 +4446,7 @@ def loss__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -4644,7 +4599,7 @@ def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
 
@@ -4733,7 +4688,7 @@ def loss__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
 
@@ -4886,7 +4841,7 @@ def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -4943,7 +4898,7 @@ def loss__elu__l1__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -5000,7 +4955,7 @@ def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: alpha = 1, delta = 1
 
-    evaluated as: RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) - Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))
+    evaluated as: -RowSum((-Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)) + Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1)/2)*Clip(Piecewise((Minus(exp(Min(0, z)), y + 1), z < -1/2), (-y + expm1(Min(0, z)) + Max(0, z), True)), -1, 1))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
@@ -5015,14 +4970,13 @@ def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, y, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    np.negative(b1, out=b0)
-    np.clip(b0, -1.0, 1.0, out=b0)
-    np.negative(b1, out=b1)
+    np.clip(b1, -1.0, 1.0, out=b0)
     np.multiply(b0, 0.5, out=b2)
-    np.subtract(b1, b2, out=b1)
-    np.multiply(b0, b1, out=b0)
-    t1 = np.sum(b0, axis=-1, keepdims=True)
-    return t1[..., 0]
+    np.subtract(b2, b1, out=b2)
+    np.multiply(b0, b2, out=b0)
+    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__elu__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -5060,7 +5014,7 @@ def loss__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty
 
     parameters: alpha in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) - Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))
+    evaluated as: -RowSum((-Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)) + Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta)/2)*Clip(Piecewise((Minus(alpha*exp(Min(0, z)), alpha + y), z < -1/2), (alpha*expm1(Min(0, z)) - y + Max(0, z), True)), -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.minimum(0.0, z, out=b0)
@@ -5077,15 +5031,14 @@ def loss__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty
     np.add(y, alpha, out=b2)
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    np.negative(b1, out=b0)
     t1 = np.negative(delta)
-    np.clip(b0, t1, delta, out=b0)
-    np.negative(b1, out=b1)
+    np.clip(b1, t1, delta, out=b0)
     np.multiply(b0, 0.5, out=b2)
-    np.subtract(b1, b2, out=b1)
-    np.multiply(b0, b1, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    np.subtract(b2, b1, out=b2)
+    np.multiply(b0, b2, out=b0)
+    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t3 = np.negative(t2)
+    return t3[..., 0]
 
 
 def delta__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty, out=None):
@@ -5182,7 +5135,7 @@ def loss__elu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 2.0, out=b0)
     np.log1p(b0, out=b0)
     bits.select(t6, b0, out=b3, scratch=b1)
-    t7 = np.sum(b3, axis=-1, keepdims=True)
+    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
     return t7[..., 0]
 
 
@@ -5261,7 +5214,7 @@ def loss__elu__log_cosh__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.multiply(b2, 2.0, out=b2)
     np.log1p(b2, out=b2)
     bits.select(t6, b2, out=b3, scratch=b1)
-    t7 = np.sum(b3, axis=-1, keepdims=True)
+    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
     return t7[..., 0]
 
 
@@ -5344,7 +5297,7 @@ def loss__elu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
     np.maximum(0.0, b2, out=b2)
-    t1 = np.sum(b2, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -5421,7 +5374,7 @@ def loss__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
     np.maximum(0.0, b2, out=b2)
-    t1 = np.sum(b2, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -5509,7 +5462,7 @@ def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -5614,7 +5567,7 @@ def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -5720,7 +5673,7 @@ def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -5827,7 +5780,7 @@ def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -5881,7 +5834,7 @@ def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -5890,7 +5843,7 @@ def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
@@ -5909,9 +5862,10 @@ def delta__silu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, b1, out=b1)
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     np.multiply(b1, b0, out=b1)
+    np.negative(b1, out=b1)
     return b1
 
 
@@ -5938,7 +5892,7 @@ def loss__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -5947,7 +5901,7 @@ def delta__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
@@ -5966,10 +5920,11 @@ def delta__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.add(1.0, b1, out=b1)
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
     np.multiply(b1, b0, out=b1)
+    np.negative(b1, out=b1)
     return b1
 
 
@@ -6018,7 +5973,7 @@ def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -6067,7 +6022,7 @@ def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6113,7 +6068,7 @@ def loss__gelu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -6206,7 +6161,7 @@ def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6300,7 +6255,7 @@ def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -6395,7 +6350,7 @@ def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6443,7 +6398,7 @@ def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6452,7 +6407,7 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -1, 1)
+    evaluated as: -(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(y - z*Phi(z), -1, 1)
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
@@ -6469,9 +6424,10 @@ def delta__gelu__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, -2.49232720227773e-17, out=b1)
     np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     np.multiply(b2, b0, out=b2)
+    np.negative(b2, out=b2)
     return b2
 
 
@@ -6494,7 +6450,7 @@ def loss__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -6503,7 +6459,7 @@ def delta__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: (z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(-y + z*Phi(z), -delta, delta)
+    evaluated as: -(z*(-7186705221432913/18014398509481984 + sqrt(2)/(2*sqrt(pi)))*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2) + 7186705221432913*z*exp(-Clip(z, -gauss_clip, gauss_clip)**2/2)/18014398509481984 + Phi(z))*Clip(y - z*Phi(z), -delta, delta)
     """
     gauss_clip = bits.bound('gauss_clip', dtype)
     b0 = empty(shape, dtype)
@@ -6520,10 +6476,11 @@ def delta__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.multiply(b1, -2.49232720227773e-17, out=b1)
     np.add(b2, b1, out=b2)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     t0 = np.negative(delta)
     np.clip(b0, t0, delta, out=b0)
     np.multiply(b2, b0, out=b2)
+    np.negative(b2, out=b2)
     return b2
 
 
@@ -6566,7 +6523,7 @@ def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -6610,7 +6567,7 @@ def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6652,7 +6609,7 @@ def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -6675,7 +6632,7 @@ def loss__softmax__sse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6699,7 +6656,7 @@ def loss__softmax__mse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -6728,7 +6685,7 @@ def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     np.negative(b1, out=b1)
     rows.xlog_softmax(y, z, empty=empty, out=b0)
     np.subtract(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6749,7 +6706,7 @@ def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     rows.xlog_softmax(y, z, empty=empty, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.negative(t0)
     return t1[..., 0]
 
@@ -6772,7 +6729,7 @@ def loss__softmax__l1(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6793,20 +6750,19 @@ def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((-Clip(-softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -1, 1))
+    evaluated as: -RowSum((Clip(softmax_residual(z, y), -1, 1)/2 - softmax_residual(z, y))*Clip(softmax_residual(z, y), -1, 1))
     """
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     b1 = empty(shape, dtype)
-    np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.negative(b0, out=b0)
+    np.clip(b0, -1.0, 1.0, out=b1)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = np.negative(t0)
+    return t1[..., 0]
 
 
 def delta__softmax__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6826,21 +6782,20 @@ def loss__softmax__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((-Clip(-softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(-softmax_residual(z, y), -delta, delta))
+    evaluated as: -RowSum((Clip(softmax_residual(z, y), -delta, delta)/2 - softmax_residual(z, y))*Clip(softmax_residual(z, y), -delta, delta))
     """
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    b1 = empty(shape, dtype)
-    np.negative(b0, out=b1)
     t0 = np.negative(delta)
-    np.clip(b1, t0, delta, out=b1)
-    np.negative(b0, out=b0)
+    b1 = empty(shape, dtype)
+    np.clip(b0, t0, delta, out=b1)
     b2 = empty(shape, dtype)
     np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
-    return t1[..., 0]
+    np.subtract(b2, b0, out=b2)
+    np.multiply(b1, b2, out=b1)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__softmax__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
@@ -6884,7 +6839,7 @@ def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     rows.xlog_softmax(y, z, empty=empty, out=b1)
     np.subtract(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6908,7 +6863,7 @@ def loss__softmax__poisson(z, y, shape, dtype, empty=np.empty):
     b1 = empty(shape, dtype)
     rows.xlog_softmax(y, z, empty=empty, out=b1)
     np.subtract(b0, b1, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -6919,7 +6874,7 @@ def delta__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    t0 = np.sum(y, axis=-1, keepdims=True)
+    t0 = np.add.reduce(y, axis=-1, keepdims=True)
     t1 = np.subtract(1.0, t0)
     b1 = empty(shape, dtype)
     rows.softmax(z, empty=empty, out=b1)
@@ -6951,7 +6906,7 @@ def loss__softmax__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -6981,7 +6936,7 @@ def loss__softmax__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b1, out=b1)
     np.subtract(b0, b1, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -7023,7 +6978,7 @@ def loss__mish__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -7139,7 +7094,7 @@ def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, 2.0, out=b1)
     np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
     b4 = empty(shape, dtype)
     np.subtract(2.0, b1, out=b4)
@@ -7150,20 +7105,17 @@ def delta__mish__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(b0, out=b2)
     np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    b5 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b3, b5, out=b3)
-    np.subtract(b3, 1.0, out=b3)
-    bits.copysign(b1, b0, scratch=b5, out=b1)
-    np.subtract(b3, b1, out=b3)
-    bits.select(t0, b3, out=b4, scratch=b1)
+    b5 = empty(shape, dtype) if out is None else out
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b3, out=b5)
+    bits.copysign(b1, b0, scratch=b3, out=b1)
+    np.subtract(b5, b1, out=b5)
+    bits.select(t0, b5, out=b4, scratch=b1)
     np.multiply(b2, z, out=b2)
     np.subtract(b2, y, out=b2)
-    np.multiply(b4, b2, out=b3)
-    bits.patch(b3, b4, b2, delta__mish__quadratic__slow, z, y, dtype, scratch=b1)
-    return b3
+    np.multiply(b4, b2, out=b5)
+    bits.patch(b5, b4, b2, delta__mish__quadratic__slow, z, y, dtype, scratch=b1)
+    return b5
 
 
 def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
@@ -7182,7 +7134,7 @@ def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -7297,7 +7249,7 @@ def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, 2.0, out=b1)
     np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
     b4 = empty(shape, dtype)
     np.subtract(2.0, b1, out=b4)
@@ -7308,21 +7260,18 @@ def delta__mish__sse(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(b0, out=b2)
     np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    b5 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b3, b5, out=b3)
-    np.subtract(b3, 1.0, out=b3)
-    bits.copysign(b1, b0, scratch=b5, out=b1)
-    np.subtract(b3, b1, out=b3)
-    bits.select(t0, b3, out=b4, scratch=b1)
+    b5 = empty(shape, dtype) if out is None else out
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b3, out=b5)
+    bits.copysign(b1, b0, scratch=b3, out=b1)
+    np.subtract(b5, b1, out=b5)
+    bits.select(t0, b5, out=b4, scratch=b1)
     np.multiply(b2, z, out=b2)
     np.subtract(b2, y, out=b2)
-    np.multiply(b4, b2, out=b3)
-    bits.patch(b3, b4, b2, delta__mish__sse__slow, z, y, dtype, scratch=b1)
-    np.multiply(b3, 2.0, out=b3)
-    return b3
+    np.multiply(b4, b2, out=b5)
+    bits.patch(b5, b4, b2, delta__mish__sse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b5, 2.0, out=b5)
+    return b5
 
 
 def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
@@ -7342,7 +7291,7 @@ def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -7459,7 +7408,7 @@ def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b1, 2.0, out=b1)
     np.minimum((sigmoid_saturation), z, out=b2)
     np.exp(b2, out=b2)
-    b3 = empty(shape, dtype) if out is None else out
+    b3 = empty(shape, dtype)
     np.multiply(b1, z, out=b3)
     b4 = empty(shape, dtype)
     np.subtract(2.0, b1, out=b4)
@@ -7470,21 +7419,18 @@ def delta__mish__mse(z, y, shape, dtype, empty=np.empty, out=None):
     np.tanh(b0, out=b2)
     np.add(b3, b2, out=b4)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    b5 = empty(shape, dtype)
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b3, b5, out=b3)
-    np.subtract(b3, 1.0, out=b3)
-    bits.copysign(b1, b0, scratch=b5, out=b1)
-    np.subtract(b3, b1, out=b3)
-    bits.select(t0, b3, out=b4, scratch=b1)
+    b5 = empty(shape, dtype) if out is None else out
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b3, out=b5)
+    bits.copysign(b1, b0, scratch=b3, out=b1)
+    np.subtract(b5, b1, out=b5)
+    bits.select(t0, b5, out=b4, scratch=b1)
     np.multiply(b2, z, out=b2)
     np.subtract(b2, y, out=b2)
-    np.multiply(b4, b2, out=b3)
-    bits.patch(b3, b4, b2, delta__mish__mse__slow, z, y, dtype, scratch=b1)
-    np.multiply(b3, (2/n), out=b3)
-    return b3
+    np.multiply(b4, b2, out=b5)
+    bits.patch(b5, b4, b2, delta__mish__mse__slow, z, y, dtype, scratch=b1)
+    np.multiply(b5, (2/n), out=b5)
+    return b5
 
 
 def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
@@ -7503,7 +7449,7 @@ def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -7542,14 +7488,11 @@ def delta__mish__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b4, b3, out=b4)
     np.add(b1, b4, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b3, scratch=b2)
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b4, out=b5)
+    bits.copysign(b2, b0, scratch=b4, out=b2)
+    np.subtract(b5, b2, out=b5)
+    bits.select(t0, b5, out=b3, scratch=b2)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
@@ -7580,7 +7523,7 @@ def loss__mish__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -7589,7 +7532,7 @@ def delta__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)
+    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -1, 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     tanh_clamp = bits.bound('tanh_clamp', dtype)
@@ -7620,19 +7563,17 @@ def delta__mish__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.divide(b3, b5, out=b3)
     np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
+    np.subtract(y, b3, out=b3)
     np.clip(b3, -1.0, 1.0, out=b3)
     np.add(b1, b4, out=b1)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b1, scratch=b2)
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b4, out=b5)
+    bits.copysign(b2, b0, scratch=b4, out=b2)
+    np.subtract(b5, b2, out=b5)
+    bits.select(t0, b5, out=b1, scratch=b2)
     np.multiply(b3, b1, out=b3)
+    np.negative(b3, out=b3)
     return b3
 
 
@@ -7660,7 +7601,7 @@ def loss__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -7669,7 +7610,7 @@ def delta__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(-y + z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
+    evaluated as: -Piecewise((Minus(2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + 2*step(log1p(exp(-Abs(z))) + Max(0, z)) - 1, copysign(2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))), log1p(exp(-Abs(z))) + Max(0, z))), log1p(exp(-Abs(z))) + Max(0, z) > 1/2), (2*z*(2 - 2*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))))*exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)/(1 + exp(-2*Min(tanh_clamp, log1p(exp(-Abs(z))) + Max(0, z)))) + tanh(log1p(exp(-Abs(z))) + Max(0, z)), True))*Clip(y - z*tanh(log1p(exp(-Abs(z))) + Max(0, z)), -delta, delta)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     tanh_clamp = bits.bound('tanh_clamp', dtype)
@@ -7700,20 +7641,18 @@ def delta__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=Non
     np.divide(b3, b5, out=b3)
     np.multiply(b4, b3, out=b4)
     np.multiply(b1, z, out=b3)
-    np.subtract(b3, y, out=b3)
+    np.subtract(y, b3, out=b3)
     t0 = np.negative(delta)
     np.clip(b3, t0, delta, out=b3)
     np.add(b1, b4, out=b1)
     t1 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t2 = np.signbit(b0, out=empty(shape, np.bool_))
-    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
-    np.multiply(t3, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t1, b4, out=b1, scratch=b2)
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b4, out=b5)
+    bits.copysign(b2, b0, scratch=b4, out=b2)
+    np.subtract(b5, b2, out=b5)
+    bits.select(t1, b5, out=b1, scratch=b2)
     np.multiply(b3, b1, out=b3)
+    np.negative(b3, out=b3)
     return b3
 
 
@@ -7765,7 +7704,7 @@ def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -7804,14 +7743,11 @@ def delta__mish__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b4, b3, out=b4)
     np.add(b1, b4, out=b3)
     t0 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t1 = np.signbit(b0, out=empty(shape, np.bool_))
-    t2 = np.logical_not(t1, out=empty(shape, np.bool_))
-    np.multiply(t2, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t0, b4, out=b3, scratch=b2)
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b4, out=b5)
+    bits.copysign(b2, b0, scratch=b4, out=b2)
+    np.subtract(b5, b2, out=b5)
+    bits.select(t0, b5, out=b3, scratch=b2)
     np.multiply(b1, z, out=b1)
     np.subtract(b1, y, out=b1)
     np.tanh(b1, out=b1)
@@ -7837,7 +7773,7 @@ def loss__mish__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -7883,14 +7819,11 @@ def delta__mish__hinge(z, y, shape, dtype, empty=np.empty, out=None):
     bits.select(t0, b5, out=b3, scratch=b6)
     np.add(b1, b4, out=b1)
     t1 = np.greater(b0, 0.5, out=empty(shape, np.bool_))
-    t2 = np.signbit(b0, out=empty(shape, np.bool_))
-    t3 = np.logical_not(t2, out=empty(shape, np.bool_))
-    np.multiply(t3, 2.0, out=b5)
-    np.add(b4, b5, out=b4)
-    np.subtract(b4, 1.0, out=b4)
-    bits.copysign(b2, b0, scratch=b5, out=b2)
-    np.subtract(b4, b2, out=b4)
-    bits.select(t1, b4, out=b1, scratch=b2)
+    bits.signed(1.0, b0, out=b5)
+    np.add(b5, b4, out=b5)
+    bits.copysign(b2, b0, scratch=b4, out=b2)
+    np.subtract(b5, b2, out=b5)
+    bits.select(t1, b5, out=b1, scratch=b2)
     np.multiply(b3, b1, out=b3)
     return b3
 
@@ -7910,7 +7843,7 @@ def loss__selu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -7980,7 +7913,7 @@ def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8051,7 +7984,7 @@ def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -8123,7 +8056,7 @@ def loss__selu__l1(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8158,7 +8091,7 @@ def loss__selu__huber(z, y, shape, dtype, empty=np.empty):
 
     at the defaults: delta = 1
 
-    evaluated as: RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1))
+    evaluated as: -RowSum((y + Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -1, 1))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -8167,17 +8100,19 @@ def loss__selu__huber(z, y, shape, dtype, empty=np.empty):
     np.minimum(0.0, z, out=b1)
     np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.negative(b0, out=b1)
-    np.clip(b1, -1.0, 1.0, out=b1)
-    np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    np.add(b0, b1, out=b2)
+    np.subtract(b2, y, out=b2)
+    np.clip(b2, -1.0, 1.0, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, 0.5, out=b3)
+    np.add(y, b3, out=b3)
+    np.subtract(b3, b0, out=b3)
+    np.subtract(b3, b1, out=b3)
+    np.multiply(b2, b3, out=b2)
+    t0 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = np.negative(t0)
+    return t1[..., 0]
 
 
 def delta__selu__huber(z, y, shape, dtype, empty=np.empty, out=None):
@@ -8212,7 +8147,7 @@ def loss__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: RowSum((y - Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(y - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))
+    evaluated as: -RowSum((y + Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta)/2 - 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 - 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000)*Clip(-y + 87904967042368842997010876040615967103012290445610415488549141*expm1(Min(0, z))/50000000000000000000000000000000000000000000000000000000000000 + 5253504936777402467096674926473*Max(0, z)/5000000000000000000000000000000, -delta, delta))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
@@ -8221,18 +8156,20 @@ def loss__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.minimum(0.0, z, out=b1)
     np.expm1(b1, out=b1)
     np.multiply(b1, 1.7580993408473768, out=b1)
-    np.add(b0, b1, out=b0)
-    np.subtract(b0, y, out=b0)
-    np.negative(b0, out=b1)
-    t0 = np.negative(delta)
-    np.clip(b1, t0, delta, out=b1)
-    np.negative(b0, out=b0)
     b2 = empty(shape, dtype)
-    np.multiply(b1, 0.5, out=b2)
-    np.subtract(b0, b2, out=b0)
-    np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
-    return t1[..., 0]
+    np.add(b0, b1, out=b2)
+    np.subtract(b2, y, out=b2)
+    t0 = np.negative(delta)
+    np.clip(b2, t0, delta, out=b2)
+    b3 = empty(shape, dtype)
+    np.multiply(b2, 0.5, out=b3)
+    np.add(y, b3, out=b3)
+    np.subtract(b3, b0, out=b3)
+    np.subtract(b3, b1, out=b3)
+    np.multiply(b2, b3, out=b2)
+    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t2 = np.negative(t1)
+    return t2[..., 0]
 
 
 def delta__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out=None):
@@ -8306,7 +8243,7 @@ def loss__selu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -8352,7 +8289,7 @@ def loss__selu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8396,7 +8333,7 @@ def loss__softsign__quadratic(z, y, shape, dtype, empty=np.empty):
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -8460,7 +8397,7 @@ def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8525,7 +8462,7 @@ def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -8591,7 +8528,7 @@ def loss__softsign__l1(z, y, shape, dtype, empty=np.empty):
     np.divide(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8631,7 +8568,7 @@ def loss__softsign__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8640,17 +8577,18 @@ def delta__softsign__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: delta = 1
 
-    evaluated as: Clip(-y + z/(Abs(z) + 1), -1, 1)/(Abs(z) + 1)**2
+    evaluated as: -Clip(y - z/(Abs(z) + 1), -1, 1)/(Abs(z) + 1)**2
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    np.subtract(y, b1, out=b1)
     np.clip(b1, -1.0, 1.0, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
+    np.negative(b1, out=b1)
     return b1
 
 
@@ -8674,7 +8612,7 @@ def loss__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -8683,18 +8621,19 @@ def delta__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty, out
 
     parameters: delta in (0, oo), default 1
 
-    evaluated as: Clip(-y + z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2
+    evaluated as: -Clip(y - z/(Abs(z) + 1), -delta, delta)/(Abs(z) + 1)**2
     """
     b0 = empty(shape, dtype)
     np.abs(z, out=b0)
     np.add(1.0, b0, out=b0)
     b1 = empty(shape, dtype) if out is None else out
     np.divide(z, b0, out=b1)
-    np.subtract(b1, y, out=b1)
+    np.subtract(y, b1, out=b1)
     t0 = np.negative(delta)
     np.clip(b1, t0, delta, out=b1)
     np.divide(b1, b0, out=b1)
     np.divide(b1, b0, out=b1)
+    np.negative(b1, out=b1)
     return b1
 
 
@@ -8737,7 +8676,7 @@ def loss__softsign__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -8772,7 +8711,7 @@ def loss__softsign__hinge(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -8804,18 +8743,14 @@ def loss__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     evaluated as: RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)/2
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    t3 = np.multiply(t2, 0.5)
-    return t3[..., 0]
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, 0.5)
+    return t1[..., 0]
 
 
 def delta__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None):
@@ -8825,13 +8760,10 @@ def delta__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.multiply(b0, 0.16666666666666666, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
     np.abs(z, out=b1)
     np.less(b1, 3.0, out=b1)
     np.multiply(b1, 0.16666666666666666, out=b1)
@@ -8845,17 +8777,13 @@ def loss__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     evaluated as: RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
 
 
 def delta__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -8865,13 +8793,10 @@ def delta__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.multiply(b0, 0.16666666666666666, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
     np.abs(z, out=b1)
     np.less(b1, 3.0, out=b1)
     np.multiply(b1, 0.16666666666666666, out=b1)
@@ -8887,18 +8812,14 @@ def loss__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     """
     n = shape[-1]
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    t3 = np.multiply(t2, (1/n))
-    return t3[..., 0]
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t1 = np.multiply(t0, (1/n))
+    return t1[..., 0]
 
 
 def delta__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
@@ -8909,13 +8830,10 @@ def delta__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     n = shape[-1]
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.multiply(b0, 0.16666666666666666, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
+    b1 = empty(shape, dtype)
     np.abs(z, out=b1)
     np.less(b1, 3.0, out=b1)
     np.multiply(b1, 0.16666666666666666, out=b1)
@@ -8930,17 +8848,13 @@ def loss__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     evaluated as: RowSum(Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
 
 
 def delta__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
@@ -8954,12 +8868,8 @@ def delta__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, 0.16666666666666666, out=b0)
     b1 = empty(shape, dtype)
     np.add(3.0, z, out=b1)
-    np.multiply(b1, 0.16666666666666666, out=b1)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b1, scratch=b2)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b1, scratch=b2)
+    np.divide(b1, 6.0, out=b1)
+    np.clip(b1, 0.0, 1.0, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
     np.multiply(b0, b1, out=b0)
@@ -9006,7 +8916,7 @@ def loss__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     np.square(b1, out=b1)
     np.multiply(b1, 0.5, out=b1)
     bits.select(t12, b1, out=b2, scratch=b0)
-    t13 = np.sum(b2, axis=-1, keepdims=True)
+    t13 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t13[..., 0]
 
 
@@ -9098,7 +9008,7 @@ def loss__hard_sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.square(b1, out=b1)
     np.multiply(b1, 0.5, out=b1)
     bits.select(t13, b1, out=b2, scratch=b0)
-    t14 = np.sum(b2, axis=-1, keepdims=True)
+    t14 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t14[..., 0]
 
 
@@ -9212,7 +9122,7 @@ def loss__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
     bits.select(t12, b1, out=b2, scratch=b0)
-    t13 = np.sum(b2, axis=-1, keepdims=True)
+    t13 = np.add.reduce(b2, axis=-1, keepdims=True)
     return t13[..., 0]
 
 
@@ -9227,12 +9137,8 @@ def delta__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, 0.16666666666666666, out=b0)
     b1 = empty(shape, dtype)
     np.add(3.0, z, out=b1)
-    np.multiply(b1, 0.16666666666666666, out=b1)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b2 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b1, scratch=b2)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b1, scratch=b2)
+    np.divide(b1, 6.0, out=b1)
+    np.clip(b1, 0.0, 1.0, out=b1)
     np.subtract(y, b1, out=b1)
     np.tanh(b1, out=b1)
     np.multiply(b0, b1, out=b0)
@@ -9246,18 +9152,14 @@ def loss__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     evaluated as: RowSum(Max(0, -y*Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)) + 1))
     """
     b0 = empty(shape, dtype)
-    np.multiply(z, 0.16666666666666666, out=b0)
-    np.add(0.5, b0, out=b0)
-    t0 = np.greater_equal(z, 3.0, out=empty(shape, np.bool_))
-    b1 = empty(shape, dtype)
-    bits.select(t0, 1.0, out=b0, scratch=b1)
-    t1 = np.less_equal(z, -3.0, out=empty(shape, np.bool_))
-    bits.select(t1, 0.0, out=b0, scratch=b1)
+    np.add(3.0, z, out=b0)
+    np.divide(b0, 6.0, out=b0)
+    np.clip(b0, 0.0, 1.0, out=b0)
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t2 = np.sum(b0, axis=-1, keepdims=True)
-    return t2[..., 0]
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    return t0[..., 0]
 
 
 def delta__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty, out=None):
@@ -9307,7 +9209,7 @@ def loss__swish__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -9417,7 +9319,7 @@ def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -9563,7 +9465,7 @@ def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -9673,7 +9575,7 @@ def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -9820,7 +9722,7 @@ def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -9933,7 +9835,7 @@ def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -10081,7 +9983,7 @@ def loss__swish__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -10133,7 +10035,7 @@ def loss__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.sum(b0, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -10206,7 +10108,7 @@ def loss__swish__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -10215,7 +10117,7 @@ def delta__swish__huber(z, y, shape, dtype, empty=np.empty, out=None):
 
     at the defaults: beta = 1, delta = 1
 
-    evaluated as: (z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
+    evaluated as: -(z*Quotient(exp(Min(sigmoid_saturation, -z)), exp(Min(sigmoid_saturation, -z)) + 1) + 1)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1), -1, 1)*Quotient(exp(Min(sigmoid_saturation, z)), exp(Min(sigmoid_saturation, z)) + 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype)
@@ -10234,9 +10136,10 @@ def delta__swish__huber(z, y, shape, dtype, empty=np.empty, out=None):
     np.add(1.0, b1, out=b1)
     np.multiply(b0, b1, out=b1)
     np.multiply(b0, z, out=b0)
-    np.subtract(b0, y, out=b0)
+    np.subtract(y, b0, out=b0)
     np.clip(b0, -1.0, 1.0, out=b0)
     np.multiply(b1, b0, out=b1)
+    np.negative(b1, out=b1)
     return b1
 
 
@@ -10264,7 +10167,7 @@ def loss__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empt
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -10273,7 +10176,7 @@ def delta__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.emp
 
     parameters: beta in (0, oo), default 1; delta in (0, oo), default 1
 
-    evaluated as: (beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(-y + z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
+    evaluated as: -(beta*z*Quotient(exp(Min(sigmoid_saturation, -beta*z)), exp(Min(sigmoid_saturation, -beta*z)) + 1) + 1)*Clip(y - z*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1), -delta, delta)*Quotient(exp(Min(sigmoid_saturation, beta*z)), exp(Min(sigmoid_saturation, beta*z)) + 1)
     """
     sigmoid_saturation = bits.bound('sigmoid_saturation', dtype)
     b0 = empty(shape, dtype) if out is None else out
@@ -10294,10 +10197,11 @@ def delta__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.emp
     np.add(1.0, b0, out=b0)
     np.multiply(b1, b0, out=b0)
     np.multiply(b1, z, out=b1)
-    np.subtract(b1, y, out=b1)
+    np.subtract(y, b1, out=b1)
     t0 = np.negative(delta)
     np.clip(b1, t0, delta, out=b1)
     np.multiply(b0, b1, out=b0)
+    np.negative(b0, out=b0)
     return b0
 
 
@@ -10349,7 +10253,7 @@ def loss__swish__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -10415,7 +10319,7 @@ def loss__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.sum(b1, axis=-1, keepdims=True)
+    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t1[..., 0]
 
 
@@ -10486,7 +10390,7 @@ def loss__swish__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
@@ -10544,7 +10448,7 @@ def loss__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.sum(b1, axis=-1, keepdims=True)
+    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
     return t0[..., 0]
 
 
