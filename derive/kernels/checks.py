@@ -22,8 +22,12 @@ def _compute_dtype(*values):
     """(result dtype, working dtype): the common dtype of the floating arrays among ``values``;
     bool and integer arrays and Python numbers take it (float32 logits with int8 targets stay
     float32), float64 where none is floating; float16 is computed in float32 (SciPy has no half loops)."""
-    floats = {d for d in (v.dtype if isinstance(v, np.ndarray) else np.asarray(v).dtype
-                          for v in values if not isinstance(v, (bool, int, float))) if d.kind == "f"}
+    floats = []
+    for v in values:
+        if not isinstance(v, (bool, int, float)):
+            d = v.dtype if isinstance(v, np.ndarray) else np.asarray(v).dtype
+            if d.kind == "f" and d not in floats:
+                floats.append(d)
     return _dtypes(*floats)
 
 

@@ -60,6 +60,11 @@ def _describe(v) -> str:
 def foreign(named: dict) -> str | None:
     """The library of the arguments when one is a non-NumPy array, else None; ``TypeError``
     naming each when arrays of two kinds meet (Python numbers go with any kind)."""
+    for v in named.values():  # the common case, NumPy arrays and Python numbers: no kind looked up
+        if not isinstance(v, _HOST):
+            break
+    else:
+        return None
     libs = {name: _SAME.get(kind(v), kind(v)) for name, v in named.items()}
     found = {lib for lib in libs.values() if lib is not None}
     if not found:
@@ -72,6 +77,7 @@ def foreign(named: dict) -> str | None:
 
 
 _SAME = {"jaxlib": "jax"}
+_HOST = (np.ndarray, np.generic, int, float)  # kind() None: NumPy's own (bool is an int)
 
 
 # The namespace of each array kind: array-api-compat's wrapper where the library's own is not
