@@ -249,8 +249,8 @@ def evaluate(fn, args, shape, dtype, *, rows: bool, elementwise: bool, check=Non
 
 
 def _one_call(fn, args, shape, dtype, rows):
-    """fn on the whole arrays, on the caller's thread, with its scratch buffers: fresh buffers of this size
-    would come from mmap or a trimmed heap top, page-faulted in on every call."""
+    """fn on the whole arrays, on the caller's thread, with its scratch buffers (made once, as the blocks'):
+    fresh ones would add a few operands' worth to each call's peak memory (no time: glibc reuses them)."""
     scratch = _scratch()
     scratch.reset()
     _local.busy = True
