@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import row_loops, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -196,30 +196,41 @@ def xlog_softmax(w, z, out, empty=np.empty):
     return out
 
 
-def _log1m_softmax_plain(z, out):
-    """log(1 - softmax(z)) into ``out`` in one exp pass; False (``out`` spoilt) where a row needs more: z - max z
-    overflowed, nan, or the others' sum rest = sum_{k != t} e^{z_k - z_t} under n times the least normal number
-    (its largest term may be subnormal: the top's log(rest) then takes the second largest logit as its shift).
-    Off the top log1p(-e_k / (1 + rest)); at the top log(rest) - log1p(rest)."""
+def _log1m_softmax_plain(z, out, empty):
+    """log(1 - softmax(z)) into ``out`` from one exp pass: log1p(-e_k / (1 + rest)) off the top, log(rest) - log1p(rest)
+    at it, rest = sum_{k != t} e^{z_k - z_t}. Rows where rest is under n times the least normal number (its largest
+    term may be subnormal), or nan, take ``_log1m_softmax_second`` alone. None (``out`` spoilt) where some z - z_t
+    overflowed or ``out`` is not C-ordered; else whether those rows overflowed."""
     idx, top = _top(z)
     if not out.flags.c_contiguous or _shifted(z, top, out):
-        return False
+        return None
     e = np.exp(out, out=out)
     tops = _tops(idx, out.shape[-1])
     e.reshape(-1)[tops] = 0.0
     rest = _row_sum(e)
-    if not np.all(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal):  # nan rows too
+    second = np.flatnonzero(~(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal))  # nan rows too
+    with np.errstate(divide="ignore", invalid="ignore"):  # those rows: replaced below
+        e *= -1.0 / (1.0 + rest)  # -a_k, 0 at the top
+        np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
+        e.reshape(-1)[tops] = (np.log(rest) - np.log1p(rest)).reshape(-1)
+    if not second.size:
         return False
-    e *= -1.0 / (1.0 + rest)  # -a_k, 0 at the top
-    np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
-    e.reshape(-1)[tops] = (np.log(rest) - np.log1p(rest)).reshape(-1)
-    return True
+    zs = _full(z, out.shape).reshape(-1, out.shape[-1])[second]
+    part = np.empty(zs.shape, out.dtype)
+    overflowed = _log1m_softmax_second(zs, part, empty, 1)
+    out.reshape(-1, out.shape[-1])[second] = part
+    return overflowed
 
 
 def _log1m_softmax_scaled(z, out, empty, scale):
     """scale * log(1 - softmax(z)); True when some difference overflowed (see ``_log_softmax_scaled``)."""
-    if scale == 1 and _log1m_softmax_plain(z, out):
-        return False
+    done = _log1m_softmax_plain(z, out, empty) if scale == 1 else None
+    return _log1m_softmax_second(z, out, empty, scale) if done is None else done
+
+
+def _log1m_softmax_second(z, out, empty, scale):
+    """``_log1m_softmax_scaled`` with the top class's log(1 - a_t) = logsumexp of the others - logsumexp, the others
+    shifted by the second largest logit."""
     idx, top = _top(z)
     if scale == 1:
         overflowed = _shifted(z, top, out)
