@@ -69,7 +69,7 @@ class SecondOrder:
         return z, y, shape, dtype, work
 
     @staticmethod
-    def _run(fn, z, y, shape, work):
+    def _run_rows(fn, z, y, shape, work):
         return evaluate(fn, (z, y), shape, work, rows=False, elementwise=False)
 
     def hessian_diag(self, z, y):
@@ -78,7 +78,7 @@ class SecondOrder:
         z, y, shape, dtype, work = self._second_args("hessian_diag", z, y)
         if kind == "vjp":
             return _Softmax(self, z, y, shape, work, *pieces).diagonal().astype(dtype, copy=False)
-        return self._run(pieces[0], z, y, shape, work).astype(dtype, copy=False)
+        return self._run_rows(pieces[0], z, y, shape, work).astype(dtype, copy=False)
 
     def hessian(self, z, y):
         """H_jk = d^2 C / dz_j dz_k per sample: shape z.shape + (n,), n the units (last axis); symmetric.
@@ -89,8 +89,8 @@ class SecondOrder:
         if kind == "vjp":
             return _Softmax(self, z, y, shape, work, *pieces).matrix().astype(dtype, copy=False)
         diagonal, _, terms, _ = pieces
-        return _assemble(self._run(diagonal, z, y, shape, work),
-                         [(self._run(u, z, y, shape, work), self._run(w, z, y, shape, work)) for u, w in terms],
+        return _assemble(self._run_rows(diagonal, z, y, shape, work),
+                         [(self._run_rows(u, z, y, shape, work), self._run_rows(w, z, y, shape, work)) for u, w in terms],
                          ).astype(dtype, copy=False)
 
     def hvp(self, z, y, v):
@@ -108,9 +108,9 @@ class SecondOrder:
         if kind == "vjp":
             return _Softmax(self, z, y, shape, work, *pieces).hvp(v).astype(dtype, copy=False)
         diagonal, _, terms, _ = pieces
-        out = self._run(diagonal, z, y, shape, work) * v
+        out = self._run_rows(diagonal, z, y, shape, work) * v
         for u, w in terms:
-            out += self._run(u, z, y, shape, work) * _leave_one_out(self._run(w, z, y, shape, work) * v)
+            out += self._run_rows(u, z, y, shape, work) * _leave_one_out(self._run_rows(w, z, y, shape, work) * v)
         return out.astype(dtype, copy=False)
 
     def sqrt_hessian(self, z):
@@ -133,8 +133,8 @@ class SecondOrder:
         _units(z)
         shape = self._shape(z, 0.0)
         y = np.zeros((), work)  # the canonical Hessian does not read y
-        pieces = [(self._run(u, z, y, shape, work), self._run(w, z, y, shape, work)) for u, w in terms]
-        return _assemble(self._run(sqrt_diagonal, z, y, shape, work), pieces).astype(dtype, copy=False)
+        pieces = [(self._run_rows(u, z, y, shape, work), self._run_rows(w, z, y, shape, work)) for u, w in terms]
+        return _assemble(self._run_rows(sqrt_diagonal, z, y, shape, work), pieces).astype(dtype, copy=False)
 
 
 def _broadcasts(shape, other):
@@ -153,7 +153,7 @@ class _Softmax:
         self.z = np.broadcast_to(z, shape).astype(work, copy=False)
         self.a = rows.softmax(self.z, np.empty(shape, work))
         self.c = second_rows.softmax_complement(self.z, np.empty(shape, work))
-        self.l2 = kernel._run(l2, z, y, shape, work)
+        self.l2 = kernel._run_rows(l2, z, y, shape, work)
         self.delta = np.asarray(kernel.delta(z.astype(work, copy=False), y), work)
 
     def diagonal(self):
