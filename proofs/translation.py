@@ -76,6 +76,7 @@ def _odds(yj):
 MEANING = {
     nodes.Minus: lambda p, q: p - q,
     nodes.Quotient: lambda p, q: p / q,
+    nodes.Over: lambda p, k: p / k,
     nodes.step: _pw_step,
     nodes.copysign: lambda p, x: sp.Piecewise((sp.Abs(p), x >= 0), (-sp.Abs(p), True)),
     nodes.Clip: lambda x, lo, hi: sp.Piecewise((lo, x < lo), (hi, x > hi), (x, True)),

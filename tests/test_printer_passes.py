@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.compile.nodes import Clip, Quotient, step
+from derive.compile.nodes import Clip, Over, step
 from derive.compile.patterns import clamp_of
 from derive.compile.patterns import signs_out as _signs_out
 from derive.compile.printer_numpy import _run_line, function_source
@@ -44,9 +44,22 @@ def test_hard_sigmoid_clamp_is_the_piecewise_exactly():
 def test_clamp_refused_where_the_line_misses_an_end():
     assert clamp_of(sp.Piecewise((0, x <= -3), (1, x >= 3), (x / 5 + sp.Rational(1, 2), True)), _run_line) is None  # 1.1 at 3
     assert clamp_of(sp.Piecewise((0, x <= -3), (1, x >= 3), (-x / 6 + sp.Rational(1, 2), True)), _run_line) is None  # decreasing
-    # z/6 + 1/2 as printed misses 1 at z = 3 in long double (1/6 rounded to float64): the quotient form is taken
+    # z/6 + 1/2 as printed misses 1 at z = 3 in long double (1/6 rounded to float64): Over(z + 3, 6) is taken,
+    # (z + 3) * (1/6) in float32 and float64 (what PyTorch and XLA compute: the backends agree), (z + 3) / 6 wider
     assert isinstance(clamp_of(sp.Piecewise((0, x <= -3), (1, x >= 3), (x / 6 + sp.Rational(1, 2), True)), _run_line).args[0],
-                      Quotient)
+                      Over)
+
+
+def test_over_multiplies_by_the_reciprocal_in_float32_and_float64_and_divides_wider():
+    from derive.kernels import bits
+
+    v = np.array([3.00000001, 1.0, -2.5])
+    for dt in (np.float32, np.float64):
+        got = bits.over(v.astype(dt), 6, out=np.empty(3, dt))
+        assert np.array_equal(got, v.astype(dt) * dt(1.0 / 6)), dt
+    assert bits.over(v.astype(dt), 6, out=np.empty(3, dt))[0] != v[0] / 6  # the reciprocal's rounding shows
+    wide = v.astype(np.longdouble)
+    assert np.array_equal(bits.over(wide, 6, out=np.empty(3, np.longdouble)), wide / 6)
 
 
 def test_odd_clip_sign_out_same_bits():

@@ -15,7 +15,7 @@ from __future__ import annotations
 from sympy import Function, Symbol
 
 __all__ = [
-    "Clip", "Minus", "Quotient", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
+    "Clip", "Minus", "Quotient", "Over", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
     "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp",
     "xlog_softmax", "xlog1m_softmax", "ROW_FUNCTIONS", "Bound", "BOUNDS", "LogProduct", "SignedExp", "log_ndtr",
 ]
@@ -32,6 +32,9 @@ Minus = _node("Minus", 2, "Minus(p, q) = p - q, kept apart so that no later step
                           "not (1 - s) - y.")
 Quotient = _node("Quotient", 2, "Quotient(p, q) = p / q, kept whole: x * Quotient(e, 1 + e) divides before it "
                                 "multiplies (x e can overflow).")
+Over = _node("Over", 2, "Over(p, k) = p / k for an integer k, as p * (1/k) in float32 and float64 (what XLA and "
+                        "PyTorch compute too) and p / k in wider formats: a clamped line whose ends those hit exactly "
+                        "(``derive.compile.patterns.clamp_of``).")
 step = _node("step", 1, "step(x) = 1 where the sign bit of x is clear (x >= +0), else 0: consistent with copysign.")
 copysign = _node("copysign", 2, "copysign(p, x) = |p| with the sign (bit) of x. The rules make it of magnitudes "
                                 "p >= +0 only, and the kernels rely on that: they set x's sign bit into p's "

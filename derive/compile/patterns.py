@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 from sympy import Abs, Add, Piecewise, S, exp, sign
 
-from derive.compile.nodes import BOUNDS, Clip, Quotient, RowSum, softmax
+from derive.compile.nodes import BOUNDS, Clip, Over, RowSum, softmax
 
 __all__ = ["GAUSS_CLIP", "is_gauss", "gauss_clipped_value", "is_huber_gradient", "is_huber_loss", "huber_loss_value",
            "is_softmax_bce_delta", "clamp_of", "signs_out"]
@@ -101,7 +101,7 @@ def clamp_of(e, run):
     f as printed (``run(f, x, points, dtype)``: the printer's calls) is lo at a and hi at b in float32, float64 and
     long double:
     rounding is monotone, so the clip changes no value of f (hard_sigmoid: one pass for two masks and selects).
-    Where f's float constants miss an end (p = 1/k in long double), f is evaluated as (x + k q)/k if that hits both."""
+    Where f's float constants miss an end (p = 1/k in long double), f is evaluated as Over(x + k q, k) if that hits both."""
     if not isinstance(e, Piecewise) or len(e.args) != 3:
         return None
     ends, (f, _) = {}, e.args[2]
@@ -116,7 +116,7 @@ def clamp_of(e, run):
             and sp.diff(f, x, 2) == 0):
         return None
     k = 1 / sp.diff(f, x)  # f as printed, else (x + k q)/k: 1/6 as a float is inexact in long double, 6 is not
-    for line in (f, Quotient(x + k * f.subs(x, 0), k)) if k.is_Integer else (f,):
+    for line in (f, Over(x + k * f.subs(x, 0), k)) if k.is_Integer else (f,):
         hits = [run(line, x, np.array([float(a), float(b)], dt), dt).tolist() == [dt(float(lo)), dt(float(hi))]
                 for dt in (np.float32, np.float64, np.longdouble)]
         if all(hits):

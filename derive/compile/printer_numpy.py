@@ -1,9 +1,8 @@
 '''The NumPy in-place printer: an expression in Z, Y, N as three-address ufunc calls into reused buffers.
 
-``sp.cse`` names the shared subexpressions; each operation is one call that writes into a buffer (``out=``), a
-buffer is reused once its value is dead, and the result is written into the caller's ``out`` when given. Every name
-printed comes from the table ``NUMPY_NAMES`` (one line per node or operation): a printer for another library with
-the same in-place calls is this emitter with another table.
+``sp.cse`` names the shared subexpressions; each operation is one call that writes into a buffer (``out=``), reused
+once its value is dead; the result goes into the caller's ``out`` when given. Every name printed comes from the table
+``NUMPY_NAMES`` (a line per node): another library with the same in-place calls is this emitter with another table.
 
 >>> from derive.compile.expressions import Y, Z
 >>> print(function_source("f", "z, y, shape, dtype", Z - Y, doc="a - y,  a = z"))
@@ -33,6 +32,7 @@ from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z
 from derive.compile.patterns import clamp_of, signs_out
 from derive.compile.underflow import slow_paths_apart
+from derive.kernels import bits
 from derive.compile.nodes import (ROW_FUNCTIONS, Bound, Clip, LogProduct, Minus, Quotient, RowSum, copysign, log1m_softmax, log_softmax,
                                   softmax, softmax_odds_vjp, softmax_residual, softmax_vjp, softmax_vjp_clipped_residual,
                                   softmax_vjp_residual, step)
@@ -40,9 +40,7 @@ from derive.symbolic.functions import Phi
 
 __all__ = ["NUMPY_NAMES", "function_source"]
 
-# What each node and operation prints as (autograd style: one line each).
-NUMPY_NAMES = {
-    # elementwise functions
+NUMPY_NAMES = {  # what each node and operation prints as (autograd style: one line each); elementwise functions
     exp: "np.exp",
     log: "np.log",
     expm1: "np.expm1",
@@ -61,6 +59,7 @@ NUMPY_NAMES = {
     Clip: "np.clip",
     Minus: "np.subtract",
     Quotient: "np.divide",
+    nodes.Over: "bits.over",
     copysign: "bits.copysign",  # on the sign bits, with a scratch buffer (see _Emitter.value)
     # comparisons: masks
     sp.StrictGreaterThan: "np.greater",
@@ -354,7 +353,7 @@ def _step(c1, rel, c0):
 
 def _run_line(f, x, points, dtype):
     """f(points) by the printed calls (``patterns.clamp_of`` checks the ends of a clamp with them)."""
-    scope = {"np": np}
+    scope = {"np": np, "bits": bits}
     exec(function_source("line", "z, shape, dtype", f.xreplace({x: Z})), scope)
     return scope["line"](points, points.shape, dtype)
 

@@ -32,7 +32,8 @@ from sympy.printing.precedence import PRECEDENCE
 
 from derive.compile import nodes as rw
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
-from derive.compile.printer_numpy import _Emitter
+from derive.compile.patterns import clamp_of
+from derive.compile.printer_numpy import _Emitter, _run_line
 from derive.compile.underflow import slow_paths_apart
 from derive.kernels.bits import format_bounds
 from derive.kernels.xp_ops import Ops
@@ -117,6 +118,10 @@ class XpPrinter(NumPyPrinter):
         s, lg = expr.args  # s e^l, as written (SymPy's exp would take log|r| out of it)
         return f"({self._print(s)})*xp.exp({self._print(lg)})"
 
+    def _print_Over(self, expr):  # p * (1/k): the NumPy kernels' float32 and float64 (``bits.over``)
+        p, k = expr.args
+        return f"(({self._print(p)})*{1.0 / float(k)!r})"
+
     def _print_Quotient(self, expr):
         p, q = expr.args
         return f"(({self._print(p)})/({self._print(q)}))"  # divides before the product it is in multiplies
@@ -146,6 +151,8 @@ class XpPrinter(NumPyPrinter):
         (*branches, (last, cond)) = expr.args
         if cond != sp.true:
             raise TypeError(f"a Piecewise without an otherwise-branch has no array form: {expr}")
+        if (clamp := clamp_of(expr, _run_line)) is not None:  # the NumPy printer's clip of the same line: same values
+            return self._print(clamp)
         out = self._print(last)
         for e, c in reversed(branches):
             out = f"ops.where({self._print(c)}, {self._print(e)}, {out})"

@@ -504,7 +504,7 @@ def act__hard_sigmoid(z, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     return b0
 
@@ -8744,7 +8744,7 @@ def loss__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -8760,7 +8760,7 @@ def delta__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty, out=None)
     """
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
@@ -8778,7 +8778,7 @@ def loss__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -8793,7 +8793,7 @@ def delta__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
@@ -8813,7 +8813,7 @@ def loss__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     np.square(b0, out=b0)
@@ -8830,7 +8830,7 @@ def delta__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty, out=None):
     n = shape[-1]
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
     b1 = empty(shape, dtype)
@@ -8849,7 +8849,7 @@ def loss__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
@@ -8868,7 +8868,7 @@ def delta__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, 0.16666666666666666, out=b0)
     b1 = empty(shape, dtype)
     np.add(3.0, z, out=b1)
-    np.divide(b1, 6.0, out=b1)
+    bits.over(b1, 6.0, out=b1)
     np.clip(b1, 0.0, 1.0, out=b1)
     np.subtract(b1, y, out=b1)
     np.sign(b1, out=b1)
@@ -9137,7 +9137,7 @@ def delta__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=None):
     np.multiply(b0, 0.16666666666666666, out=b0)
     b1 = empty(shape, dtype)
     np.add(3.0, z, out=b1)
-    np.divide(b1, 6.0, out=b1)
+    bits.over(b1, 6.0, out=b1)
     np.clip(b1, 0.0, 1.0, out=b1)
     np.subtract(y, b1, out=b1)
     np.tanh(b1, out=b1)
@@ -9153,7 +9153,7 @@ def loss__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)

@@ -3363,7 +3363,7 @@ def hdiagonal__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty, out=No
     tanh_clamp = bits.bound('tanh_clamp', dtype)
     b0 = empty(shape, dtype) if out is None else out
     np.add(3.0, z, out=b0)
-    np.divide(b0, 6.0, out=b0)
+    bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)

@@ -150,7 +150,7 @@ def dact__softsign(z, n, xp, ops):
 
 def act__hard_sigmoid(z, n, xp, ops):
     """Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))"""
-    return ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))
+    return ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0)
 
 
 def dact__hard_sigmoid(z, n, xp, ops):
@@ -1735,42 +1735,42 @@ def delta__softsign__hinge(z, y, n, xp, ops):
 
 def loss__hard_sigmoid__quadratic(z, y, n, xp, ops):
     """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2/2)"""
-    return (xp.sum((0.5)*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+    return (xp.sum((0.5)*(ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__hard_sigmoid__quadratic(z, y, n, xp, ops):
     """(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))"""
-    return (ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
+    return (ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
 
 
 def loss__hard_sigmoid__sse(z, y, n, xp, ops):
     """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)"""
-    return (xp.sum((ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True))[..., 0]
+    return (xp.sum((ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)**2, axis=-1, keepdims=True))[..., 0]
 
 
 def delta__hard_sigmoid__sse(z, y, n, xp, ops):
     """2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))"""
-    return 2.0*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
+    return 2.0*(ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)
 
 
 def loss__hard_sigmoid__mse(z, y, n, xp, ops):
     """RowSum((-y + Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)))**2)/n"""
-    return (xp.sum((ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z)) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
+    return (xp.sum((ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)**2, axis=-1, keepdims=True)/n)[..., 0]
 
 
 def delta__hard_sigmoid__mse(z, y, n, xp, ops):
     """2*(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))*Piecewise((1/6, Abs(z) < 3), (0, True))/n"""
-    return 2.0*(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)/n
+    return 2.0*(ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)*ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)/n
 
 
 def loss__hard_sigmoid__l1(z, y, n, xp, ops):
     """RowSum(Abs(y - Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True))))"""
-    return (xp.sum(xp.abs(y - ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(xp.abs(y - ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__hard_sigmoid__l1(z, y, n, xp, ops):
     """Piecewise((1/6, Abs(z) < 3), (0, True))*sign(-y + Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))"""
-    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.sign(ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))) - y)
+    return ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.sign(ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0) - y)
 
 
 def loss__hard_sigmoid__huber(z, y, n, xp, ops):
@@ -1801,12 +1801,12 @@ def loss__hard_sigmoid__log_cosh(z, y, n, xp, ops):
 
 def delta__hard_sigmoid__log_cosh(z, y, n, xp, ops):
     """-Piecewise((1/6, Abs(z) < 3), (0, True))*tanh(y - Piecewise((0, z <= -3), (1, z >= 3), ((z + 3)/6, True)))"""
-    return -ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.tanh(y - ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, (0.16666666666666666)*(3.0 + z))))
+    return -ops.where((xp.abs(z) < 3.0), 0.16666666666666666, 0.0)*xp.tanh(y - ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0))
 
 
 def loss__hard_sigmoid__hinge(z, y, n, xp, ops):
     """RowSum(Max(0, -y*Piecewise((0, z <= -3), (1, z >= 3), (z/6 + 1/2, True)) + 1))"""
-    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.where((z <= (-3.0)), 0.0, ops.where((z >= 3.0), 1.0, 0.5 + (0.16666666666666666)*z))), axis=-1, keepdims=True))[..., 0]
+    return (xp.sum(ops.maximum(0.0, 1.0 - y*ops.clip(((3.0 + z)*0.16666666666666666), 0.0, 1.0)), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__hard_sigmoid__hinge(z, y, n, xp, ops):

@@ -238,3 +238,11 @@ def negative_abs(x, out):
         np.abs(x, out=out)
         return np.negative(out, out=out)
     return np.bitwise_or(x.view(u), u.type(1 << (8 * u.itemsize - 1)), out=out.view(u)).view(out.dtype)
+
+
+def over(x, k, out):
+    """x / k for an integer k: x * (1/k) in float32 and float64 (as PyTorch and XLA compute it on their arrays;
+    ``patterns.clamp_of`` checks the clamp's ends in each format), x / k in wider formats (long double)."""
+    if out.dtype.itemsize <= 8:
+        return np.multiply(x, 1.0 / k, out=out)
+    return np.divide(x, k, out=out)
