@@ -5,7 +5,7 @@
     python -m bench --only softmax+ --sizes large --dtypes float32   # a subset of the rows
 
 Rows (``bench.compare.rows``): each elementwise activation with quadratic, sigmoid with each
-loss, softmax with each loss, softmax + cce with class-index targets ("cce[index]"); loss and
+loss, softmax with each loss, gelu + huber, softmax + cce with class-index targets ("cce[index]"); loss and
 delta; float64 and float32; large (1e7 elements, softmax 4096 x 1000), 1e5 and 1e3 elements
 (call overhead). Columns: median time per call, ms, with
 [min-max] over the rounds (each round times the candidates in turn); derive/torch, derive/hand

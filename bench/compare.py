@@ -228,15 +228,17 @@ def floor(what, z, y):
 
 def rows(quick=False):
     """(activation, loss) pairings: every elementwise activation with quadratic, sigmoid with every
-    loss, softmax with every loss, and class-index targets ("cce[index]", ``class_index.PAIRS``);
+    loss, softmax with every loss, gelu + huber, and class-index targets ("cce[index]", ``class_index.PAIRS``);
     ``quick``: the pairings users compare first. Names without a hand-written form here (added to the
     catalogue later, user definitions) are left out: ``left_out()`` names them."""
     indexed = [(a, lo + INDEX) for a, lo in sorted(class_index.PAIRS)]
+    first = [("sigmoid", "bce"), ("tanh", "quadratic"), ("gelu", "huber"), ("softmax", "cce")]
     if quick:
-        return [("sigmoid", "bce"), ("tanh", "quadratic"), ("gelu", "huber"), ("softmax", "cce"), *indexed]
+        return first + indexed
     elementwise = [a for a, (f, df) in gen.ACTIVATIONS.items() if df is not None and a in HAND_ACT]
     out = [(a, "quadratic") for a in elementwise]
     out += [(a, lo) for a in ("sigmoid", "softmax") for lo in gen.LOSSES if (a, lo) not in out and lo in HAND_LOSS]
+    out += [p for p in first if p not in out]  # gelu + huber: issue 15's table
     return [p for p in out if p in gen.PAIRS] + indexed
 
 
