@@ -18,7 +18,7 @@ import sympy as sp
 from sympy import Abs, Add, Max, Min, Mul, Piecewise, S, exp, log
 from sympy.codegen.cfunctions import expm1, log1p
 
-from derive.compile.nodes import RowSum, softmax, softmax_residual, softmax_vjp
+from derive.compile.nodes import RowSum, softmax, softmax_cce, softmax_residual, softmax_vjp, xlog_softmax
 from derive.compile.rule import Rule
 from derive.symbolic.functions import sigmoid, silu, softplus
 
@@ -166,5 +166,23 @@ def _minus_sech_squared(e):
 
 # tanh(x)**2 - 1 -> -m (2 - m), m = 1 - |tanh x| computed directly   (tanh(20)^2 - 1 is 0; the value is -1.7e-17)
 minus_sech_squared = Rule("stability", lambda e: _tanh_squared_minus_one(e) is not None, _minus_sech_squared)
+
+
+
+def _cce(e):
+    """RowSum(u + k xlog_softmax(w, x)) -> RowSum(u) - k softmax_cce(w, x), k a number; else None."""
+    terms = Add.make_args(e.args[0]) if isinstance(e, RowSum) else ()
+    found = [t for t in terms if isinstance(t.as_coeff_Mul()[1], xlog_softmax)]
+    if len(found) != 1:
+        return None
+    k, f = found[0].as_coeff_Mul()
+    rest = Add(*[t for t in terms if t is not found[0]])
+    return (RowSum(rest) if rest != 0 else S.Zero) - k * softmax_cce(*f.args)
+
+
+# RowSum(w log softmax(x)) -> -softmax_cce(w, x) = -(sum(w) log sum_k e^{d_k} - sum_k w_k d_k), d = x - max x: one
+#   row primitive, no pass for the products; the naive sum(w) logsumexp(x) - sum w x is 40 - 40 = 0 at x = [40, 0],
+#   w = [1, 0] (the value is 4.2e-18); sum w d has 0 * -inf = nan at x = [0, -1e308, 1e308], w = [1, 0, 0] (half scale)
+cross_entropy = Rule("stability", lambda e: _cce(e) is not None, _cce)
 
 RULES: tuple[Rule, ...] = tuple(v for v in tuple(globals().values()) if isinstance(v, Rule))

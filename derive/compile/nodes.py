@@ -17,7 +17,7 @@ from sympy import Function, Symbol
 __all__ = [
     "Clip", "Minus", "Quotient", "Over", "step", "copysign", "RowSum", "softmax", "softmax_residual", "softmax_vjp",
     "softmax_vjp_residual", "softmax_vjp_clipped_residual", "log_softmax", "log1m_softmax", "softmax_odds_vjp",
-    "xlog_softmax", "xlog1m_softmax", "ROW_FUNCTIONS", "Bound", "BOUNDS", "LogProduct", "SignedExp", "log_ndtr",
+    "xlog_softmax", "xlog1m_softmax", "softmax_cce", "ROW_FUNCTIONS", "Bound", "BOUNDS", "LogProduct", "SignedExp", "log_ndtr",
 ]
 
 
@@ -47,6 +47,9 @@ xlog_softmax = _node("xlog_softmax", 2, "xlog_softmax(w, z) = w log softmax(z), 
                                         "product is (a row spanning the float range: log a_i below -max).")
 xlog1m_softmax = _node("xlog1m_softmax", 2, "xlog1m_softmax(w, z) = w log(1 - softmax(z)), 0 where w = 0; finite "
                                             "wherever the product is.")
+softmax_cce = _node("softmax_cce", 2, "softmax_cce(w, z) = -sum_k w_k log softmax(z)_k over the last axis, kept as a "
+                                      "length-1 axis: sum(w) log(sum_k e^{d_k}) - sum_k w_k d_k, d = z - max z, both "
+                                      "terms >= 0 for w >= 0; finite wherever the value is.")
 softmax_residual = _node("softmax_residual", 2, "softmax_residual(z, y) = softmax(z) - y, with the top class's "
                                                 "1 - a_t never rounded to 0.")
 softmax_vjp = _node("softmax_vjp", 2, "softmax_vjp(z, g) = a (g - sum(a g)), a = softmax(z): the softmax Jacobian "
@@ -70,7 +73,7 @@ log_ndtr = _node("log_ndtr", 1, "log_ndtr(x) = log Phi(x), finite where Phi(x) u
 
 
 # functions of whole rows: a kernel calling one is evaluated on whole rows only (derive.kernels.blocks)
-ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, xlog_softmax, xlog1m_softmax, softmax_odds_vjp, softmax_residual, softmax_vjp,
+ROW_FUNCTIONS = (softmax, log_softmax, log1m_softmax, xlog_softmax, xlog1m_softmax, softmax_cce, softmax_odds_vjp, softmax_residual, softmax_vjp,
                  softmax_vjp_residual, softmax_vjp_clipped_residual, RowSum)
 
 

@@ -71,7 +71,7 @@ NUMPY_NAMES = {  # what each node and operation prints as (autograd style: one l
     log_softmax: "rows.log_softmax",
     log1m_softmax: "rows.log1m_softmax",
     nodes.xlog_softmax: "rows.xlog_softmax",
-    nodes.xlog1m_softmax: "rows.xlog1m_softmax",
+    nodes.xlog1m_softmax: "rows.xlog1m_softmax", nodes.softmax_cce: "rows.softmax_cce",
     softmax_odds_vjp: "rows.softmax_odds_vjp",
     softmax_residual: "rows.softmax_residual",
     softmax_vjp: "rows.softmax_vjp",
@@ -92,14 +92,13 @@ NUMPY_NAMES = {  # what each node and operation prints as (autograd style: one l
     sp.Or: "np.logical_or",
     "negative_abs": "bits.negative_abs",  # -|x|: the sign bit set
     "signed": "bits.signed",  # copysign(c, x) for a number c >= 0, on the sign bits
-    "sum": "np.add.reduce",  # the ufunc itself: np.sum is a Python wrapper around it (1.3 us a call)
+    "sum": "rows.row_sum", "dot": "rows.row_dot",  # over the last axis, keepdims: BLAS dots (faster than add.reduce)
     "copyto": "np.copyto",
     "select": "bits.select",  # a where mask, on the bits, with a scratch buffer
     "bound": "bits.bound",  # a clamp or threshold of the dtype (nodes.Bound), read once per call
     "patch": "bits.patch",  # LogProduct: the log-space value on the lanes where a factor underflowed
     nodes.log_ndtr: "bits.log_ndtr",
-    "empty": "np.empty",
-    "bool": "np.bool_",
+    "empty": "np.empty", "bool": "np.bool_",
 }
 
 
@@ -164,10 +163,10 @@ class _Emitter:
         if isinstance(e, step):  # sign bit clear: 1, else 0 (a bool array; exact in arithmetic)
             sb = self._call(self.names["signbit"], [self.value(e.args[0])], kind="mask")
             return self._call(self.names["logical_not"], [sb], kind="mask")
-        if isinstance(e, copysign):  # the runtime sets sign bits through a scratch buffer
-            p, x = (self.value(arg) for arg in e.args)
+        if isinstance(e, (copysign, nodes.softmax_cce)):  # through a scratch buffer: sign bits; a row's differences
+            args, row = [self.value(arg) for arg in e.args], isinstance(e, nodes.softmax_cce)
             scratch = self._buffer()
-            result = self._call(self.names[copysign], [p, x], tail=(f"scratch={scratch}",))
+            result = self._call(self.names[type(e)], args, kind="row" if row else None, tail=(f"scratch={scratch}",))
             self.free.append(scratch)
             return result
         if isinstance(e, LogProduct):
@@ -175,9 +174,10 @@ class _Emitter:
         if isinstance(e, nodes.SignedExp):  # s e^l, as written (SymPy's exp would take log|r| out of it)
             acc = self._call(self.names[exp], [self.value(e.args[1])])
             return acc if e.args[0] == 1 else self._call(self.names["multiply"], [acc, self.value(e.args[0])])
-        if isinstance(e, RowSum):
-            arg = self.value(e.args[0])
-            return self._call(self.names["sum"], [arg], kind="row", tail=("axis=-1", "keepdims=True"))
+        if isinstance(e, RowSum):  # RowSum(x**2) as the dot x.x: no pass squaring x
+            square = e.args[0].is_Pow and e.args[0].exp == 2
+            (arg := self.value(e.args[0].base if square else e.args[0])).uses += square  # the dot reads it twice
+            return self._call(self.names["dot" if square else "sum"], [arg] * (1 + square), kind="row")
         if isinstance(e, (Max, Min)) and len(e.args) > 2:
             first, *rest = e.args
             return self.value(type(e)(first, type(e)(*rest), evaluate=False))

@@ -633,8 +633,7 @@ def loss__identity__quadratic(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -656,8 +655,7 @@ def loss__identity__sse(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -680,8 +678,7 @@ def loss__identity__mse(z, y, shape, dtype, empty=np.empty):
     n = shape[-1]
     b0 = empty(shape, dtype)
     np.subtract(z, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -706,7 +703,7 @@ def loss__identity__l1(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.subtract(y, z, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -737,7 +734,7 @@ def loss__identity__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -772,7 +769,7 @@ def loss__identity__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b0)
     return t1[..., 0]
 
 
@@ -825,7 +822,7 @@ def loss__identity__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -850,7 +847,7 @@ def loss__identity__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, z, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -887,8 +884,7 @@ def loss__sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    np.square(b1, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_dot(b1, b1)
     t3 = np.multiply(t2, 0.5)
     return t3[..., 0]
 
@@ -970,8 +966,7 @@ def loss__sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    np.square(b1, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_dot(b1, b1)
     return t2[..., 0]
 
 
@@ -1054,8 +1049,7 @@ def loss__sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    np.square(b1, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_dot(b1, b1)
     t3 = np.multiply(t2, (1/n))
     return t3[..., 0]
 
@@ -1143,7 +1137,7 @@ def loss__sigmoid__bce(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b3, out=b0)
     np.multiply(b2, b0, out=b2)
     np.add(b1, b2, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -1181,7 +1175,7 @@ def loss__sigmoid__cce(z, y, shape, dtype, empty=np.empty):
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.multiply(y, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -1221,7 +1215,7 @@ def loss__sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
     np.abs(b1, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b1)
     return t2[..., 0]
 
 
@@ -1273,7 +1267,7 @@ def loss__sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b0)
     t3 = np.negative(t2)
     return t3[..., 0]
 
@@ -1329,7 +1323,7 @@ def loss__sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t3 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t3 = rows.row_sum(b0)
     t4 = np.negative(t3)
     return t4[..., 0]
 
@@ -1398,7 +1392,7 @@ def loss__sigmoid__kl(z, y, shape, dtype, empty=np.empty):
     np.log(b1, out=b1)
     np.multiply(y, b1, out=b1)
     np.add(b0, b1, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -1442,7 +1436,7 @@ def loss__sigmoid__poisson(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b2, out=b0)
     bits.copysign(b0, z, scratch=b2, out=b0)
     np.subtract(b1, b0, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b1)
     return t2[..., 0]
 
 
@@ -1540,7 +1534,7 @@ def loss__sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
     bits.select(t2, b1, out=b0, scratch=b2)
-    t3 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t3 = rows.row_sum(b0)
     return t3[..., 0]
 
 
@@ -1593,7 +1587,7 @@ def loss__sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b2, out=b2)
     np.subtract(b1, b2, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t2 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b1)
     return t2[..., 0]
 
 
@@ -1669,7 +1663,7 @@ def loss__sigmoid__focal(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
     np.add(b3, b1, out=b3)
-    t0 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b3)
     return t0[..., 0]
 
 
@@ -1762,7 +1756,7 @@ def loss__sigmoid__focal__p(z, y, shape, dtype, gamma=2.0, empty=np.empty):
     np.add(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
     np.add(b3, b1, out=b3)
-    t0 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b3)
     return t0[..., 0]
 
 
@@ -1868,7 +1862,7 @@ def loss__tanh__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
 
@@ -1988,7 +1982,7 @@ def loss__tanh__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     return t1[..., 0]
 
 
@@ -2109,7 +2103,7 @@ def loss__tanh__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
 
@@ -2230,7 +2224,7 @@ def loss__tanh__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b1, out=b0)
     bits.select(t0, b0, out=b2, scratch=b1)
     np.abs(b2, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     return t1[..., 0]
 
 
@@ -2298,7 +2292,7 @@ def loss__tanh__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b1)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b0)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -2370,7 +2364,7 @@ def loss__tanh__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b0, 0.5, out=b1)
     np.subtract(b1, b2, out=b1)
     np.multiply(b0, b1, out=b0)
-    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b0)
     t3 = np.negative(t2)
     return t3[..., 0]
 
@@ -2475,7 +2469,7 @@ def loss__tanh__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
     bits.select(t6, b1, out=b3, scratch=b2)
-    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t7 = rows.row_sum(b3)
     return t7[..., 0]
 
 
@@ -2552,7 +2546,7 @@ def loss__tanh__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b4, out=b4)
     np.subtract(b3, b4, out=b3)
     np.maximum(0.0, b3, out=b3)
-    t3 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t3 = rows.row_sum(b3)
     return t3[..., 0]
 
 
@@ -2614,8 +2608,7 @@ def loss__relu__quadratic(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -2642,8 +2635,7 @@ def loss__relu__sse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -2671,8 +2663,7 @@ def loss__relu__mse(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     np.maximum(0.0, z, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -2702,7 +2693,7 @@ def loss__relu__l1(z, y, shape, dtype, empty=np.empty):
     np.maximum(0.0, z, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -2738,7 +2729,7 @@ def loss__relu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -2778,7 +2769,7 @@ def loss__relu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -2837,7 +2828,7 @@ def loss__relu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -2867,7 +2858,7 @@ def loss__relu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -2902,8 +2893,7 @@ def loss__leaky_relu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -2940,8 +2930,7 @@ def loss__leaky_relu__quadratic__p(z, y, shape, dtype, slope=0.01, empty=np.empt
     np.maximum(0.0, z, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -2989,8 +2978,7 @@ def loss__leaky_relu__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -3027,8 +3015,7 @@ def loss__leaky_relu__sse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.maximum(0.0, z, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -3077,8 +3064,7 @@ def loss__leaky_relu__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, 0.01, out=b0)
     np.maximum(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3118,8 +3104,7 @@ def loss__leaky_relu__mse__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.maximum(0.0, z, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3170,7 +3155,7 @@ def loss__leaky_relu__l1(z, y, shape, dtype, empty=np.empty):
     np.maximum(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -3208,7 +3193,7 @@ def loss__leaky_relu__l1__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -3263,7 +3248,7 @@ def loss__leaky_relu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -3307,7 +3292,7 @@ def loss__leaky_relu__huber__p(z, y, shape, dtype, slope=0.01, delta=1.0, empty=
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b2, b0, out=b2)
     np.multiply(b1, b2, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -3375,7 +3360,7 @@ def loss__leaky_relu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -3428,7 +3413,7 @@ def loss__leaky_relu__log_cosh__p(z, y, shape, dtype, slope=0.01, empty=np.empty
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -3479,7 +3464,7 @@ def loss__leaky_relu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -3523,7 +3508,7 @@ def loss__leaky_relu__hinge__p(z, y, shape, dtype, slope=0.01, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -3577,8 +3562,7 @@ def loss__softplus__quadratic(z, y, shape, dtype, empty=np.empty):
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -3644,8 +3628,7 @@ def loss__softplus__sse(z, y, shape, dtype, empty=np.empty):
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -3712,8 +3695,7 @@ def loss__softplus__mse(z, y, shape, dtype, empty=np.empty):
     np.log1p(b1, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -3782,7 +3764,7 @@ def loss__softplus__l1(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -3833,7 +3815,7 @@ def loss__softplus__huber(z, y, shape, dtype, empty=np.empty):
     np.subtract(b3, b0, out=b3)
     np.subtract(b3, b1, out=b3)
     np.multiply(b2, b3, out=b2)
-    t0 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b2)
     t1 = np.negative(t0)
     return t1[..., 0]
 
@@ -3888,7 +3870,7 @@ def loss__softplus__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.subtract(b3, b0, out=b3)
     np.subtract(b3, b1, out=b3)
     np.multiply(b2, b3, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -3961,7 +3943,7 @@ def loss__softplus__poisson(z, y, shape, dtype, empty=np.empty):
     bits.select(t0, z, out=b3, scratch=b0)
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     return t1[..., 0]
 
 
@@ -4025,7 +4007,7 @@ def loss__softplus__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -4068,7 +4050,7 @@ def loss__softplus__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -4122,7 +4104,7 @@ def loss__elu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
 
@@ -4208,7 +4190,7 @@ def loss__elu__quadratic__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.multiply(t1, 0.5)
     return t2[..., 0]
 
@@ -4360,7 +4342,7 @@ def loss__elu__sse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -4446,7 +4428,7 @@ def loss__elu__sse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -4599,7 +4581,7 @@ def loss__elu__mse(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
 
@@ -4688,7 +4670,7 @@ def loss__elu__mse__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     np.square(b0, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.multiply(t1, (1/n))
     return t2[..., 0]
 
@@ -4841,7 +4823,7 @@ def loss__elu__l1(z, y, shape, dtype, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -4898,7 +4880,7 @@ def loss__elu__l1__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.subtract(b0, b2, out=b0)
     bits.select(t0, b0, out=b1, scratch=b2)
     np.abs(b1, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -4974,7 +4956,7 @@ def loss__elu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t1 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b0)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -5036,7 +5018,7 @@ def loss__elu__huber__p(z, y, shape, dtype, alpha=1.0, delta=1.0, empty=np.empty
     np.multiply(b0, 0.5, out=b2)
     np.subtract(b2, b1, out=b2)
     np.multiply(b0, b2, out=b0)
-    t2 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t2 = rows.row_sum(b0)
     t3 = np.negative(t2)
     return t3[..., 0]
 
@@ -5135,7 +5117,7 @@ def loss__elu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, 2.0, out=b0)
     np.log1p(b0, out=b0)
     bits.select(t6, b0, out=b3, scratch=b1)
-    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t7 = rows.row_sum(b3)
     return t7[..., 0]
 
 
@@ -5214,7 +5196,7 @@ def loss__elu__log_cosh__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.multiply(b2, 2.0, out=b2)
     np.log1p(b2, out=b2)
     bits.select(t6, b2, out=b3, scratch=b1)
-    t7 = np.add.reduce(b3, axis=-1, keepdims=True)
+    t7 = rows.row_sum(b3)
     return t7[..., 0]
 
 
@@ -5297,7 +5279,7 @@ def loss__elu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
     np.maximum(0.0, b2, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     return t1[..., 0]
 
 
@@ -5374,7 +5356,7 @@ def loss__elu__hinge__p(z, y, shape, dtype, alpha=1.0, empty=np.empty):
     np.multiply(y, b3, out=b3)
     np.subtract(b2, b3, out=b2)
     np.maximum(0.0, b2, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     return t1[..., 0]
 
 
@@ -5461,8 +5443,7 @@ def loss__silu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -5566,8 +5547,7 @@ def loss__silu__sse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -5672,8 +5652,7 @@ def loss__silu__mse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -5780,7 +5759,7 @@ def loss__silu__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -5834,7 +5813,7 @@ def loss__silu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -5892,7 +5871,7 @@ def loss__silu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -5973,7 +5952,7 @@ def loss__silu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -6022,7 +6001,7 @@ def loss__silu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -6067,8 +6046,7 @@ def loss__gelu__quadratic(z, y, shape, dtype, empty=np.empty):
     bits.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -6160,8 +6138,7 @@ def loss__gelu__sse(z, y, shape, dtype, empty=np.empty):
     bits.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -6254,8 +6231,7 @@ def loss__gelu__mse(z, y, shape, dtype, empty=np.empty):
     bits.ndtr(z, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -6350,7 +6326,7 @@ def loss__gelu__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -6398,7 +6374,7 @@ def loss__gelu__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -6450,7 +6426,7 @@ def loss__gelu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -6523,7 +6499,7 @@ def loss__gelu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -6567,7 +6543,7 @@ def loss__gelu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -6608,8 +6584,7 @@ def loss__softmax__quadratic(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -6631,8 +6606,7 @@ def loss__softmax__sse(z, y, shape, dtype, empty=np.empty):
     """
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -6655,8 +6629,7 @@ def loss__softmax__mse(z, y, shape, dtype, empty=np.empty):
     n = shape[-1]
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -6676,17 +6649,16 @@ def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-(1 - y[i])*log(1 - a[i]) - log(a[i])*y[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(-xlog1m_softmax(1 - y, z) - xlog_softmax(y, z))
+    evaluated as: -RowSum(xlog1m_softmax(1 - y, z)) + softmax_cce(y, z)
     """
     b0 = empty(shape, dtype)
+    t0 = rows.softmax_cce(y, z, scratch=b0)
     np.subtract(1.0, y, out=b0)
     b1 = empty(shape, dtype)
     rows.xlog1m_softmax(b0, z, empty=empty, out=b1)
-    np.negative(b1, out=b1)
-    rows.xlog_softmax(y, z, empty=empty, out=b0)
-    np.subtract(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t1 = rows.row_sum(b1)
+    t2 = np.subtract(t0, t1)
+    return t2[..., 0]
 
 
 def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6702,13 +6674,11 @@ def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__cce(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: -RowSum(xlog_softmax(y, z))
+    evaluated as: softmax_cce(y, z)
     """
     b0 = empty(shape, dtype)
-    rows.xlog_softmax(y, z, empty=empty, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
-    t1 = np.negative(t0)
-    return t1[..., 0]
+    t0 = rows.softmax_cce(y, z, scratch=b0)
+    return t0[..., 0]
 
 
 def delta__softmax__cce(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6729,7 +6699,7 @@ def loss__softmax__l1(z, y, shape, dtype, empty=np.empty):
     b0 = empty(shape, dtype)
     rows.softmax_residual(z, y, empty=empty, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -6760,7 +6730,7 @@ def loss__softmax__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b2, b0, out=b2)
     np.multiply(b1, b2, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     t1 = np.negative(t0)
     return t1[..., 0]
 
@@ -6793,7 +6763,7 @@ def loss__softmax__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b2, b0, out=b2)
     np.multiply(b1, b2, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -6828,7 +6798,7 @@ def xp_delta__softmax__huber__p(z, y, n, xp, ops, delta=1.0):
 def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + xlogx(y[i]), (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)) - xlog_softmax(y, z))
+    evaluated as: RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y))) + softmax_cce(y, z)
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, y, out=b0)
@@ -6837,10 +6807,10 @@ def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.log(b0, out=b0)
     np.multiply(y, b0, out=b0)
-    rows.xlog_softmax(y, z, empty=empty, out=b1)
-    np.subtract(b0, b1, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t0 = rows.row_sum(b0)
+    t1 = rows.softmax_cce(y, z, scratch=b0)
+    t2 = np.add(t0, t1)
+    return t2[..., 0]
 
 
 def delta__softmax__kl(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6856,15 +6826,14 @@ def delta__softmax__kl(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__poisson(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(softmax(z) - xlog_softmax(y, z))
+    evaluated as: RowSum(softmax(z)) + softmax_cce(y, z)
     """
     b0 = empty(shape, dtype)
     rows.softmax(z, empty=empty, out=b0)
-    b1 = empty(shape, dtype)
-    rows.xlog_softmax(y, z, empty=empty, out=b1)
-    np.subtract(b0, b1, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
-    return t0[..., 0]
+    t0 = rows.row_sum(b0)
+    t1 = rows.softmax_cce(y, z, scratch=b0)
+    t2 = np.add(t0, t1)
+    return t2[..., 0]
 
 
 def delta__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6874,7 +6843,7 @@ def delta__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
     """
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax_residual(z, y, empty=empty, out=b0)
-    t0 = np.add.reduce(y, axis=-1, keepdims=True)
+    t0 = rows.row_sum(y)
     t1 = np.subtract(1.0, t0)
     b1 = empty(shape, dtype)
     rows.softmax(z, empty=empty, out=b1)
@@ -6906,7 +6875,7 @@ def loss__softmax__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -6936,7 +6905,7 @@ def loss__softmax__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b1, out=b1)
     np.subtract(b0, b1, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -6977,8 +6946,7 @@ def loss__mish__quadratic(z, y, shape, dtype, empty=np.empty):
     np.tanh(b0, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -7133,8 +7101,7 @@ def loss__mish__sse(z, y, shape, dtype, empty=np.empty):
     np.tanh(b0, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -7290,8 +7257,7 @@ def loss__mish__mse(z, y, shape, dtype, empty=np.empty):
     np.tanh(b0, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -7449,7 +7415,7 @@ def loss__mish__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -7523,7 +7489,7 @@ def loss__mish__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -7601,7 +7567,7 @@ def loss__mish__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -7704,7 +7670,7 @@ def loss__mish__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -7773,7 +7739,7 @@ def loss__mish__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -7842,8 +7808,7 @@ def loss__selu__quadratic(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -7912,8 +7877,7 @@ def loss__selu__sse(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -7983,8 +7947,7 @@ def loss__selu__mse(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 1.7580993408473768, out=b1)
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -8056,7 +8019,7 @@ def loss__selu__l1(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.subtract(b0, y, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -8110,7 +8073,7 @@ def loss__selu__huber(z, y, shape, dtype, empty=np.empty):
     np.subtract(b3, b0, out=b3)
     np.subtract(b3, b1, out=b3)
     np.multiply(b2, b3, out=b2)
-    t0 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b2)
     t1 = np.negative(t0)
     return t1[..., 0]
 
@@ -8167,7 +8130,7 @@ def loss__selu__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.subtract(b3, b0, out=b3)
     np.subtract(b3, b1, out=b3)
     np.multiply(b2, b3, out=b2)
-    t1 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b2)
     t2 = np.negative(t1)
     return t2[..., 0]
 
@@ -8243,7 +8206,7 @@ def loss__selu__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -8289,7 +8252,7 @@ def loss__selu__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -8332,8 +8295,7 @@ def loss__softsign__quadratic(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, b0, out=b0)
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -8396,8 +8358,7 @@ def loss__softsign__sse(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, b0, out=b0)
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -8461,8 +8422,7 @@ def loss__softsign__mse(z, y, shape, dtype, empty=np.empty):
     np.add(1.0, b0, out=b0)
     np.divide(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -8528,7 +8488,7 @@ def loss__softsign__l1(z, y, shape, dtype, empty=np.empty):
     np.divide(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -8568,7 +8528,7 @@ def loss__softsign__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -8612,7 +8572,7 @@ def loss__softsign__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -8676,7 +8636,7 @@ def loss__softsign__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -8711,7 +8671,7 @@ def loss__softsign__hinge(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -8747,8 +8707,7 @@ def loss__hard_sigmoid__quadratic(z, y, shape, dtype, empty=np.empty):
     bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -8781,8 +8740,7 @@ def loss__hard_sigmoid__sse(z, y, shape, dtype, empty=np.empty):
     bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -8816,8 +8774,7 @@ def loss__hard_sigmoid__mse(z, y, shape, dtype, empty=np.empty):
     bits.over(b0, 6.0, out=b0)
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -8853,7 +8810,7 @@ def loss__hard_sigmoid__l1(z, y, shape, dtype, empty=np.empty):
     np.clip(b0, 0.0, 1.0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -8916,7 +8873,7 @@ def loss__hard_sigmoid__huber(z, y, shape, dtype, empty=np.empty):
     np.square(b1, out=b1)
     np.multiply(b1, 0.5, out=b1)
     bits.select(t12, b1, out=b2, scratch=b0)
-    t13 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t13 = rows.row_sum(b2)
     return t13[..., 0]
 
 
@@ -9008,7 +8965,7 @@ def loss__hard_sigmoid__huber__p(z, y, shape, dtype, delta=1.0, empty=np.empty):
     np.square(b1, out=b1)
     np.multiply(b1, 0.5, out=b1)
     bits.select(t13, b1, out=b2, scratch=b0)
-    t14 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t14 = rows.row_sum(b2)
     return t14[..., 0]
 
 
@@ -9122,7 +9079,7 @@ def loss__hard_sigmoid__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 2.0, out=b1)
     np.log1p(b1, out=b1)
     bits.select(t12, b1, out=b2, scratch=b0)
-    t13 = np.add.reduce(b2, axis=-1, keepdims=True)
+    t13 = rows.row_sum(b2)
     return t13[..., 0]
 
 
@@ -9158,7 +9115,7 @@ def loss__hard_sigmoid__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(y, b0, out=b0)
     np.subtract(1.0, b0, out=b0)
     np.maximum(0.0, b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -9208,8 +9165,7 @@ def loss__swish__quadratic(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -9318,8 +9274,7 @@ def loss__swish__quadratic__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, 0.5)
     return t1[..., 0]
 
@@ -9464,8 +9419,7 @@ def loss__swish__sse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -9574,8 +9528,7 @@ def loss__swish__sse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     return t0[..., 0]
 
 
@@ -9721,8 +9674,7 @@ def loss__swish__mse(z, y, shape, dtype, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -9834,8 +9786,7 @@ def loss__swish__mse__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.divide(b0, b1, out=b0)
     np.multiply(z, b0, out=b0)
     np.subtract(b0, y, out=b0)
-    np.square(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_dot(b0, b0)
     t1 = np.multiply(t0, (1/n))
     return t1[..., 0]
 
@@ -9983,7 +9934,7 @@ def loss__swish__l1(z, y, shape, dtype, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -10035,7 +9986,7 @@ def loss__swish__l1__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(z, b0, out=b0)
     np.subtract(y, b0, out=b0)
     np.abs(b0, out=b0)
-    t0 = np.add.reduce(b0, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b0)
     return t0[..., 0]
 
 
@@ -10108,7 +10059,7 @@ def loss__swish__huber(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -10167,7 +10118,7 @@ def loss__swish__huber__p(z, y, shape, dtype, beta=1.0, delta=1.0, empty=np.empt
     np.multiply(b1, 0.5, out=b2)
     np.subtract(b0, b2, out=b0)
     np.multiply(b1, b0, out=b1)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -10253,7 +10204,7 @@ def loss__swish__log_cosh(z, y, shape, dtype, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -10319,7 +10270,7 @@ def loss__swish__log_cosh__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.log1p(b0, out=b0)
     b2 = empty(shape, dtype)
     bits.select(t0, b0, out=b1, scratch=b2)
-    t1 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t1 = rows.row_sum(b1)
     return t1[..., 0]
 
 
@@ -10390,7 +10341,7 @@ def loss__swish__hinge(z, y, shape, dtype, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 
@@ -10448,7 +10399,7 @@ def loss__swish__hinge__p(z, y, shape, dtype, beta=1.0, empty=np.empty):
     np.multiply(b1, b0, out=b1)
     np.subtract(1.0, b1, out=b1)
     np.maximum(0.0, b1, out=b1)
-    t0 = np.add.reduce(b1, axis=-1, keepdims=True)
+    t0 = rows.row_sum(b1)
     return t0[..., 0]
 
 

@@ -2319,7 +2319,7 @@ def hdiagonal__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
 
     evaluated as: RowSum(y)*softmax(z)*softmax_complement(z)
     """
-    t0 = np.add.reduce(y, axis=-1, keepdims=True)
+    t0 = rows.row_sum(y)
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax(z, empty=empty, out=b0)
     np.multiply(t0, b0, out=b0)
@@ -2334,7 +2334,7 @@ def hd__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
 
     evaluated as: RowSum(y)*softmax(z)
     """
-    t0 = np.add.reduce(y, axis=-1, keepdims=True)
+    t0 = rows.row_sum(y)
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax(z, empty=empty, out=b0)
     np.multiply(t0, b0, out=b0)
@@ -2346,7 +2346,7 @@ def hu0__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):
 
     evaluated as: -RowSum(y)*softmax(z)
     """
-    t0 = np.add.reduce(y, axis=-1, keepdims=True)
+    t0 = rows.row_sum(y)
     b0 = empty(shape, dtype) if out is None else out
     rows.softmax(z, empty=empty, out=b0)
     np.multiply(t0, b0, out=b0)

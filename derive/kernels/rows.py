@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full from here)
+from derive.kernels.row_parts import row_dot, row_sum, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full, the generated code row_sum/row_dot from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -194,6 +194,28 @@ def xlog_softmax(w, z, out, empty=np.empty):
     else:
         out *= w
     return out
+
+
+@row_loops
+def softmax_cce(w, z, scratch):
+    """-sum_k w_k log softmax(z)_k per row (keepdims) = sum(w) log(sum_k e^{d_k}) - sum_k w_k d_k, d = z - max z.
+
+    For w >= 0 both terms are >= 0: no cancellation between them. log(sum e^d) by ``_log_total`` (log1p of the
+    others on tight rows), sum w d one dot, in which w_k = 0 adds exactly 0. Rows spanning more than the float range
+    (some d_k overflowed to -inf: 0 * -inf) are taken at half scale, h = z/2 - max z/2, every term finite:
+    sum(w) log(sum e^{2h}) - 2 sum w h. d (or h), then e^d, go into ``scratch``, a buffer of the broadcast shape:
+    the dot reads d while it is in cache."""
+    z, d = _full(z, scratch.shape), scratch
+    scale = 2.0 if _shifted(z, z.max(axis=-1, keepdims=True), d) else 1.0
+    if scale != 1.0:
+        np.multiply(z, 0.5, out=d)
+        d -= d.max(axis=-1, keepdims=True)
+    wd, total_w = row_dot(w, d), row_sum(w)
+    if scale != 1.0:
+        with np.errstate(over="ignore"):  # 2 h below -max: e = 0, as it should be
+            d *= 2.0
+    _, log_total = _log_total(np.exp(d, out=d), d.dtype)
+    return total_w * log_total - wd * scale
 
 
 def _log1m_softmax_plain(z, out, empty):

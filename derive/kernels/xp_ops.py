@@ -174,16 +174,27 @@ class Ops:
         diagonal = units[:, None] == units[None, :]
         return self.where(diagonal, (a * complement)[..., :, None], -a[..., :, None] * a[..., None, :])
 
-    def _half_log_softmax(self, z, mask, top):
-        """log softmax(z) / 2, finite for any finite z: (z/2 - max/2) never overflows, where z - max
-        can (rows spanning more than the float range); log1p of the others' sum on tight rows."""
+    def _half_parts(self, z, mask, top):
+        """(h = z/2 - max/2, log sum e^{2h}), finite for any finite z: h never overflows, where z - max can (rows
+        spanning more than the float range); log1p of the others' sum on tight rows."""
         xp = self.xp
         half = z * 0.5 - top * 0.5
         with np.errstate(over="ignore"):  # 2 half below -max: e = 0, as it should be
             e = xp.exp(half * 2.0)
         total = self._sum(e)
-        log_total = self.where(total < self.tight, xp.log1p(self._sum(self.where(mask, 0.0, e))), xp.log(total))
+        return half, self.where(total < self.tight, xp.log1p(self._sum(self.where(mask, 0.0, e))), xp.log(total))
+
+    def _half_log_softmax(self, z, mask, top):
+        """log softmax(z) / 2 (``_half_parts``)."""
+        half, log_total = self._half_parts(z, mask, top)
         return half - log_total * 0.5
+
+    def softmax_cce(self, w, z):
+        """-sum_k w_k log softmax(z)_k (keepdims) = sum(w) log sum e^{2h} - 2 sum w h, h = z/2 - max z/2: both terms
+        >= 0 for w >= 0, w_k = 0 adds 0, every term finite (``_half_parts``)."""
+        half, log_total = self._half_parts(z, *self._maxima(z))
+        with np.errstate(over="ignore"):  # past max float only where the value is
+            return self._sum(w) * log_total - self._sum(w * half) * 2.0
 
     def log_softmax(self, z):
         """(z - max) - log(sum e^{z - max}); log1p of the others' sum on tight rows; at least -max float."""
