@@ -29,7 +29,6 @@ from functools import cache
 
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
-from sympy.simplify.simplify import sum_simplify
 
 from derive.compile import nodes
 from derive.compile.expressions import N, Y, Z, activation_expr, delta_expr, derivative_expr, loss_expr
@@ -202,25 +201,14 @@ def _softmax_equal(kernel, derivation, targets_sum_to_one) -> bool:
     given = {sp.Sum(a[i], (i, 1, n)): 1} | ({sp.Sum(y[i], (i, 1, n)): 1} if targets_sum_to_one else {})
     if not (K - derivation).has(sp.Piecewise) and identity_holds(K - derivation, given=given) is True:
         return True
-    # a loss: the same per-unit term
-    if (same := _same_term(K, derivation)) is not None:
-        return same
-    # RowSum(u) + softmax_cce(y, z) (softmax + kl): two sums over the units, one once merged
-    if len(K.atoms(sp.Sum)) > 1 and _same_term(sum_simplify(K), derivation):
-        return True
-    K, D = _abstract_residual_functions([K, derivation])
-    return identity_holds(K - D, given=given) is True
-
-
-def _same_term(K, derivation):
-    """K and the derivation c sum_i t_i with the same c and t_i (a case split in r = a_i - y_i); None where either
-    is not one sum."""
     per_unit = lambda s: s.function.xreplace({s.limits[0][0]: i})  # noqa: E731
+    # a loss: the same per-unit term
     if (sk := _one_sum(K, sp.Sum, per_unit)) and (sd := _one_sum(derivation, sp.Sum, per_unit)):
         rho = sp.Dummy("r", real=True)
         return all(_zero_by_cases(_expanded_kinks(expand_named(p - q)).xreplace({y[i]: a[i] - rho}), [rho])
                    for p, q in zip(sk, sd))
-    return None
+    K, D = _abstract_residual_functions([K, derivation])
+    return identity_holds(K - D, given=given) is True
 
 
 @dataclass(frozen=True)

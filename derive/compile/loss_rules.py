@@ -170,14 +170,10 @@ minus_sech_squared = Rule("stability", lambda e: _tanh_squared_minus_one(e) is n
 
 
 def _cce(e):
-    """RowSum(u + k xlog_softmax(w, x)) -> RowSum(u) - k softmax_cce(w, x), k a number; else None."""
-    terms = Add.make_args(e.args[0]) if isinstance(e, RowSum) else ()
-    found = [t for t in terms if isinstance(t.as_coeff_Mul()[1], xlog_softmax)]
-    if len(found) != 1:
-        return None
-    k, f = found[0].as_coeff_Mul()
-    rest = Add(*[t for t in terms if t is not found[0]])
-    return (RowSum(rest) if rest != 0 else S.Zero) - k * softmax_cce(*f.args)
+    """RowSum(k xlog_softmax(w, x)) -> -k softmax_cce(w, x), k a number; else None. A sum with other terms (softmax +
+    kl, poisson, bce) is left whole: split off, it measured 0.91-0.94 of the time at 4096 x 1000, 1.0 at 10 x 100."""
+    k, f = e.args[0].as_coeff_Mul() if isinstance(e, RowSum) else (S.Zero, None)
+    return -k * softmax_cce(*f.args) if isinstance(f, xlog_softmax) else None
 
 
 # RowSum(w log softmax(x)) -> -softmax_cce(w, x) = -(sum(w) log sum_k e^{d_k} - sum_k w_k d_k), d = x - max x: one

@@ -6649,16 +6649,17 @@ def delta__softmax__mse(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__bce(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-(1 - y[i])*log(1 - a[i]) - log(a[i])*y[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: -RowSum(xlog1m_softmax(1 - y, z)) + softmax_cce(y, z)
+    evaluated as: RowSum(-xlog1m_softmax(1 - y, z) - xlog_softmax(y, z))
     """
     b0 = empty(shape, dtype)
-    t0 = rows.softmax_cce(y, z, scratch=b0)
     np.subtract(1.0, y, out=b0)
     b1 = empty(shape, dtype)
     rows.xlog1m_softmax(b0, z, empty=empty, out=b1)
-    t1 = rows.row_sum(b1)
-    t2 = np.subtract(t0, t1)
-    return t2[..., 0]
+    np.negative(b1, out=b1)
+    rows.xlog_softmax(y, z, empty=empty, out=b0)
+    np.subtract(b1, b0, out=b1)
+    t0 = rows.row_sum(b1)
+    return t0[..., 0]
 
 
 def delta__softmax__bce(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6798,7 +6799,7 @@ def xp_delta__softmax__huber__p(z, y, n, xp, ops, delta=1.0):
 def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + xlogx(y[i]), (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y))) + softmax_cce(y, z)
+    evaluated as: RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)) - xlog_softmax(y, z))
     """
     b0 = empty(shape, dtype)
     np.maximum(0.0, y, out=b0)
@@ -6807,10 +6808,10 @@ def loss__softmax__kl(z, y, shape, dtype, empty=np.empty):
     np.add(b0, b1, out=b0)
     np.log(b0, out=b0)
     np.multiply(y, b0, out=b0)
+    rows.xlog_softmax(y, z, empty=empty, out=b1)
+    np.subtract(b0, b1, out=b0)
     t0 = rows.row_sum(b0)
-    t1 = rows.softmax_cce(y, z, scratch=b0)
-    t2 = np.add(t0, t1)
-    return t2[..., 0]
+    return t0[..., 0]
 
 
 def delta__softmax__kl(z, y, shape, dtype, empty=np.empty, out=None):
@@ -6826,14 +6827,15 @@ def delta__softmax__kl(z, y, shape, dtype, empty=np.empty, out=None):
 def loss__softmax__poisson(z, y, shape, dtype, empty=np.empty):
     """C = Sum(-log(a[i])*y[i] + a[i], (i, 1, n)),  a = softmax(z)
 
-    evaluated as: RowSum(softmax(z)) + softmax_cce(y, z)
+    evaluated as: RowSum(softmax(z) - xlog_softmax(y, z))
     """
     b0 = empty(shape, dtype)
     rows.softmax(z, empty=empty, out=b0)
+    b1 = empty(shape, dtype)
+    rows.xlog_softmax(y, z, empty=empty, out=b1)
+    np.subtract(b0, b1, out=b0)
     t0 = rows.row_sum(b0)
-    t1 = rows.softmax_cce(y, z, scratch=b0)
-    t2 = np.add(t0, t1)
-    return t2[..., 0]
+    return t0[..., 0]
 
 
 def delta__softmax__poisson(z, y, shape, dtype, empty=np.empty, out=None):

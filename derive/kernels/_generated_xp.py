@@ -1273,8 +1273,8 @@ def delta__softmax__mse(z, y, n, xp, ops):
 
 
 def loss__softmax__bce(z, y, n, xp, ops):
-    """RowSum(-xlog1m_softmax(1 - y, z)) + softmax_cce(y, z)"""
-    return (xp.sum(-ops.xlog1m_softmax(1.0 - y, z), axis=-1, keepdims=True) + ops.softmax_cce(y, z))[..., 0]
+    """RowSum(-xlog1m_softmax(1 - y, z) - xlog_softmax(y, z))"""
+    return (xp.sum(-ops.xlog1m_softmax(1.0 - y, z) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__bce(z, y, n, xp, ops):
@@ -1315,8 +1315,8 @@ def delta__softmax__huber(z, y, n, xp, ops):
 
 
 def loss__softmax__kl(z, y, n, xp, ops):
-    """RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y))) + softmax_cce(y, z)"""
-    return (xp.sum(y*xp.log(ops.maximum(0.0, y) + ops.where((y <= 0.0), 1.0, 0.0)), axis=-1, keepdims=True) + ops.softmax_cce(y, z))[..., 0]
+    """RowSum(y*log(Piecewise((1, y <= 0), (0, True)) + Max(0, y)) - xlog_softmax(y, z))"""
+    return (xp.sum(y*xp.log(ops.maximum(0.0, y) + ops.where((y <= 0.0), 1.0, 0.0)) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__kl(z, y, n, xp, ops):
@@ -1325,8 +1325,8 @@ def delta__softmax__kl(z, y, n, xp, ops):
 
 
 def loss__softmax__poisson(z, y, n, xp, ops):
-    """RowSum(softmax(z)) + softmax_cce(y, z)"""
-    return (xp.sum(ops.softmax(z), axis=-1, keepdims=True) + ops.softmax_cce(y, z))[..., 0]
+    """RowSum(softmax(z) - xlog_softmax(y, z))"""
+    return (xp.sum(ops.softmax(z) - ops.xlog_softmax(y, z), axis=-1, keepdims=True))[..., 0]
 
 
 def delta__softmax__poisson(z, y, n, xp, ops):
