@@ -61,7 +61,10 @@ def row_sum(v):
 
 
 def row_dot(u, v):
-    """sum_k u_k v_k over the last axis, keepdims: one BLAS dot (sum x_k^2 without the pass squaring x)."""
+    """sum_k u_k v_k over the last axis, keepdims: one BLAS dot (sum x_k^2 without the pass squaring x). Integers
+    are multiplied as floats, as a square into a float buffer does (an integer dot wraps around)."""
+    if u.dtype.kind != "f" or v.dtype.kind != "f":
+        u, v = (np.asarray(x, np.result_type(x, 1.0)) for x in (u, v))
     return np.vecdot(u, v)[..., None]
 
 
