@@ -74,5 +74,7 @@ def limit_is(expr, point, value, *, var=z, side=None, claim=None) -> Verdict:
         premise = Verdict(f"sympy.limit gives {sp.sstr(got)}", "proved" if got == value else "not proved",
                           "the same infinity" if got == value else f"not {sp.sstr(value)}")
     else:
-        premise = check_eq(got, value, claim=f"lim = {sp.sstr(got)} equals {sp.sstr(value)}")
+        premise = check_eq(got, value, claim="sympy.limit's value is the one claimed")  # both in the claim above
+        if not premise.proved:
+            premise = replace(premise, claim=f"sympy.limit gives {sp.sstr(got)}, not shown equal to {sp.sstr(value)}")
     return replace(by_fact("limits", claim, [premise]), relation=relation)
