@@ -60,3 +60,21 @@ def test_a_row_does_not_depend_on_its_block(dtype):
         assert values.tobytes() == alone.tobytes()
         if dtype == np.float64:
             np.testing.assert_allclose(values, _truth(row), rtol=16 * np.finfo(np.float64).eps, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_row_spanning_the_float_range_leaves_its_block_mates_bits_alone(dtype):
+    # one row with z - z_t overflowing once sent the whole block down the second-largest shift (review, session 6)
+    from derive import kernels
+
+    rng = np.random.default_rng(1)
+    z = rng.normal(0, 3, (40, 300)).astype(dtype)
+    z[1, :2] = [np.finfo(dtype).max, -np.finfo(dtype).max]
+    y = np.zeros_like(z)
+    y[np.arange(40), rng.integers(0, 300, 40)] = 1
+    k = kernels.get("softmax", "bce")
+    with np.errstate(over="ignore"):
+        loss, delta = k.loss(z, y), k.delta(z, y)
+        for i in range(40):
+            assert k.loss(z[i:i + 1], y[i:i + 1])[0] == loss[i] or (np.isinf(loss[i]) and i == 1), i
+            assert np.array_equal(k.delta(z[i:i + 1], y[i:i + 1])[0], delta[i]), i

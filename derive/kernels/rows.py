@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from derive.kernels import bits, rows_odds
-from derive.kernels.row_parts import row_dot, row_sum, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full, the generated code row_sum/row_dot from here)
+from derive.kernels import rows_odds
+from derive.kernels.row_parts import dot, row_dot, row_sum, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full, the generated code row_sum/row_dot from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -104,7 +104,7 @@ def softmax_vjp(z, g, out, empty=np.empty):
     g_top = _at_tops(g, idx, tops).copy()
     np.subtract(g, g_top, out=out)  # g - g_t; may overwrite g
     inv = 1.0 / (1.0 + rest)
-    out += -np.vecdot(a, out)[..., None] * inv  # + T: sum_k a_k (g_k - g_t) in one pass, a_t = 0 there
+    out += -dot(a, out)[..., None] * inv  # + T: sum_k a_k (g_k - g_t) in one pass, a_t = 0 there
     a.reshape(-1)[tops] = 1.0
     out *= a
     out *= inv
@@ -221,37 +221,52 @@ def softmax_cce(w, z, scratch):
 def _log1m_softmax_plain(z, out, empty):
     """log(1 - softmax(z)) into ``out`` from one exp pass: log1p(-e_k / (1 + rest)) off the top, log(rest) - log1p(rest)
     at it, rest = sum_{k != t} e^{z_k - z_t}. Rows where rest is under n times the least normal number (its largest
-    term may be subnormal), or nan, take ``_log1m_softmax_second`` alone. None (``out`` spoilt) where some z - z_t
-    overflowed or ``out`` is not C-ordered; else whether those rows overflowed."""
+    term may be subnormal), or nan, take ``_log1m_softmax_second`` alone. None where ``out`` is not C-ordered; else the
+    rows (flat indices) whose z - z_t overflowed, their values left for the caller."""
     idx, top = _top(z)
-    if not out.flags.c_contiguous or _shifted(z, top, out):
+    if not out.flags.c_contiguous:
         return None
+    wide = np.flatnonzero((np.isneginf(out) & np.isfinite(z)).any(axis=-1)) if _shifted(z, top, out) else _NONE
     e = np.exp(out, out=out)
     tops = _tops(idx, out.shape[-1])
     e.reshape(-1)[tops] = 0.0
     rest = _row_sum(e)
-    second = np.flatnonzero(~(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal))  # nan rows too
+    second = np.setdiff1d(np.flatnonzero(~(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal)), wide)  # nan too
     with np.errstate(divide="ignore", invalid="ignore"):  # those rows: replaced below
         e *= -1.0 / (1.0 + rest)  # -a_k, 0 at the top
         np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
         e.reshape(-1)[tops] = (np.log(rest) - np.log1p(rest)).reshape(-1)
-    if not second.size:
-        return False
-    zs = _full(z, out.shape).reshape(-1, out.shape[-1])[second]
-    part = np.empty(zs.shape, out.dtype)
-    overflowed = _log1m_softmax_second(zs, part, empty, 1)
-    out.reshape(-1, out.shape[-1])[second] = part
-    return overflowed
+    if second.size:
+        zs = _full(z, out.shape).reshape(-1, out.shape[-1])[second]
+        part = np.empty(zs.shape, out.dtype)
+        _log1m_softmax_second(zs, part, empty, 1)  # no overflow: these rows' z - z_t did not
+        out.reshape(-1, out.shape[-1])[second] = part
+    return wide
 
 
-def _log1m_softmax_scaled(z, out, empty, scale):
-    """scale * log(1 - softmax(z)); True when some difference overflowed (see ``_log_softmax_scaled``)."""
-    done = _log1m_softmax_plain(z, out, empty) if scale == 1 else None
-    return _log1m_softmax_second(z, out, empty, scale) if done is None else done
+_NONE = np.zeros(0, np.intp)
+
+
+def _log1m_halves(z, out, empty):
+    """log(1 - softmax(z)) into ``out``, and the rows holding half of it: those spanning the float range, each alone at
+    half scale; the others by the one-exp path. A row's bits are its own, whatever rows share its block."""
+    with np.errstate(invalid="ignore"):  # -inf - -inf in a row spanning the float range: redone below
+        wide = _log1m_softmax_plain(z, out, empty)
+    if wide is None:  # out not C-ordered: the second-largest shift, at half scale where a row spans the range
+        if _log1m_softmax_second(z, out, empty, 1):
+            _log1m_softmax_second(z, out, empty, 0.5)
+            return np.arange(out.size // out.shape[-1])
+        return _NONE
+    _redo(wide, _log1m_half, out, z, empty=empty)
+    return wide
+
+
+def _log1m_half(z, out, empty):
+    return _log1m_softmax_second(z, out, empty, 0.5) and out
 
 
 def _log1m_softmax_second(z, out, empty, scale):
-    """``_log1m_softmax_scaled`` with the top class's log(1 - a_t) = logsumexp of the others - logsumexp, the others
+    """scale * log(1 - softmax(z)), True when some difference overflowed, with the top class's log(1 - a_t) = logsumexp of the others - logsumexp, the others
     shifted by the second largest logit."""
     idx, top = _top(z)
     if scale == 1:
@@ -296,12 +311,10 @@ def log1m_softmax(z, out, empty=np.empty):
     z = _full(z, out.shape)
     if out.shape[-1] == 1:  # a single unit: softmax is 1, log(1 - 1) = -inf exactly
         return out.fill(-np.inf) or out
-    with np.errstate(invalid="ignore"):  # -inf - -inf in a row spanning the float range: redone below
-        overflowed = _log1m_softmax_scaled(z, out, empty, 1)
-    if overflowed:
-        _log1m_softmax_scaled(z, out, empty, 0.5)
+    wide = _log1m_halves(z, out, empty)
+    if wide.size:
         with np.errstate(over="ignore"):
-            out *= 2.0
+            out[_at(wide, out)] *= 2.0
     return out
 
 
@@ -311,14 +324,10 @@ def xlog1m_softmax(w, z, out, empty=np.empty):
     if out.shape[-1] == 1:  # log(1 - 1) = -inf: 0 where w = 0
         np.copyto(out, np.where(_full(w, out.shape) == 0, 0.0, -np.inf))
         return out
-    with np.errstate(invalid="ignore"):
-        overflowed = _log1m_softmax_scaled(z, out, empty, 1)
-    if overflowed:
-        _log1m_softmax_scaled(z, out, empty, 0.5)
-        out *= w
-        out *= 2.0
-    else:
-        out *= w
+    wide = _log1m_halves(z, out, empty)
+    out *= w
+    if wide.size:  # 2 (w (log(1 - a) / 2)): overflows only where the product itself is below -max
+        out[_at(wide, out)] *= 2.0
     return out
 
 
@@ -344,10 +353,10 @@ def _odds_vjp_exact(z, y, out, empty=np.empty):
     idx, _ = _top(z)
     L, M = empty(out.shape, out.dtype), empty(out.shape, out.dtype)
     with np.errstate(invalid="ignore"):
-        overflowed = _log_softmax_scaled(z, L, empty, 1) | _log1m_softmax_scaled(z, M, empty, 1)
+        overflowed = _log_softmax_scaled(z, L, empty, 1) | _log1m_softmax_second(z, M, empty, 1)
     if overflowed:  # a row spans the float range: log a and log(1 - a) at half scale, all finite
         _log_softmax_scaled(z, L, empty, 0.5)
-        _log1m_softmax_scaled(z, M, empty, 0.5)
+        _log1m_softmax_second(z, M, empty, 0.5)
     scale = 2.0 if overflowed else 1.0
     with np.errstate(over="ignore"):  # full-size temporaries from empty(): fresh ones page-fault
         a = np.exp(np.multiply(L, scale, out=empty(out.shape, out.dtype)), out=empty(out.shape, out.dtype))
