@@ -55,7 +55,7 @@ def _redo(redo, fn, out, *rows_of, empty=None):
 def row_sum(v):
     """sum_k v_k over the last axis, keepdims, as the dot with a row of ones: BLAS's dot (np.vecdot) takes a
     third of the time of NumPy's float32 pairwise sum, its rounding alike (a few ulps on rows of 1000)."""
-    if v.dtype.kind != "f":  # a mask or integers: vecdot of bools is a logical or
+    if v.dtype.kind != "f" or v.shape[-1] > BLAS_ROW:  # a mask or integers: vecdot of bools is a logical or
         return np.add.reduce(v, axis=-1, keepdims=True)
     return np.vecdot(v, _ones(v.shape[-1], v.dtype))[..., None]
 
@@ -65,7 +65,15 @@ def row_dot(u, v):
     are multiplied as floats, as a square into a float buffer does (an integer dot wraps around)."""
     if u.dtype.kind != "f" or v.dtype.kind != "f":
         u, v = (np.asarray(x, np.result_type(x, 1.0)) for x in (u, v))
-    return np.vecdot(u, v)[..., None]
+    return dot(u, v)[..., None]
+
+
+BLAS_ROW = 8192  # OpenBLAS splits longer dots among its threads: their order, so the bits, would follow its thread count
+
+
+def dot(u, v):
+    """sum_k u_k v_k over the last axis: BLAS's dot on rows up to ``BLAS_ROW``, NumPy's pairwise sum beyond."""
+    return np.vecdot(u, v) if u.shape[-1] <= BLAS_ROW else np.add.reduce(np.multiply(u, v), axis=-1)
 
 
 _row_sum = row_sum

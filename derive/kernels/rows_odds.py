@@ -57,7 +57,7 @@ def odds_vjp(z, y, out, empty, exact):
     aq = np.multiply(a, q, out=empty(out.shape, out.dtype))
     t = empty(out.shape, out.dtype)
     U = row_parts._row_sum(aq)
-    V = np.vecdot(aq, D)[..., None]
+    V = row_parts.dot(aq, D)[..., None]
     yq = np.multiply(y, q, out=t)
     YQ = row_parts._row_sum(yq)
     D *= U

@@ -59,7 +59,7 @@ def softmax_vjp_residual(z, y, out, empty=np.empty, clip=False):
     if clip:
         edge = 1.0 - 2.0**-20  # off the kink at |r| = 1 by more than r's rounding
         redo = np.union1d(redo, np.flatnonzero((r.max(axis=-1) >= edge) | (r.min(axis=-1) <= -edge)))
-    s_off = np.vecdot(a, r)[..., None]  # S' = sum_{k != t} a_k r_k, in one pass
+    s_off = _rows.dot(a, r)[..., None]  # S' = sum_{k != t} a_k r_k, in one pass
     if close.size:  # a_k r_k on those rows, before r turns into D
         a_rows = np.take(a.reshape(-1, n), close, axis=0, out=empty((close.size, n), out.dtype))
         p_rows = np.multiply(a_rows, np.take(r.reshape(-1, n), close, axis=0), out=empty((close.size, n), out.dtype))
