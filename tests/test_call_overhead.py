@@ -124,3 +124,24 @@ def test_an_unblocked_call_allocates_only_its_result(what):
     finally:
         tracemalloc.stop()
     assert peak - before <= out.nbytes + z.nbytes // 4, f"{(peak - before) / 2**20:.2f} MiB for a {out.nbytes / 2**20:.2f} MiB result"
+
+
+def test_an_empty_batch_of_a_sum_to_one_pairing_is_an_empty_result():
+    # the one-reduction screen once took the max of no rows (review, session 6)
+    for shape in ((0, 3), (2, 0, 3)):
+        k = kernels.get("softmax", "cce")
+        assert k.loss(np.zeros(shape), np.zeros(shape)).shape == shape[:-1]
+        assert k.delta(np.zeros(shape), np.zeros(shape)).shape == shape
+
+
+def test_gelu_float32_called_from_an_errcall_inside_gelu_keeps_the_outer_values():
+    f = kernels.activation("gelu")
+    x = np.linspace(-20, 20, 8, dtype=np.float32)
+    want, calls = f(x), []
+    old = np.seterrcall(lambda kind, flag: calls or calls.append(f(np.full(8, 0.25, np.float32))))
+    try:
+        with np.errstate(under="call"):
+            got = f(x)
+    finally:
+        np.seterrcall(old)
+    assert calls and np.array_equal(got, want)

@@ -56,7 +56,11 @@ def ndtr(x, out):
     others by scipy.special.ndtr, loaded on the first call (``import derive.kernels`` costs NumPy's
     import and little more)."""
     if out.dtype == np.float32 and np.result_type(x) == np.float32:
-        return _ndtr32(x, out, _buffer(out.shape, out.dtype))
+        _local.depth = getattr(_local, "depth", 0) + 1  # a kernel called from an errcall inside: buffers of its own
+        try:
+            return _ndtr32(x, out, _buffer(out.shape, out.dtype))
+        finally:
+            _local.depth -= 1
     from scipy.special import ndtr as _ndtr
 
     if out.dtype == np.longdouble != np.float64:
@@ -171,9 +175,10 @@ _local = threading.local()
 
 def _buffer(shape, dtype, k=0):
     """The k-th scratch buffer of this thread, ``shape`` and ``dtype``, kept from call to call (the
-    blocks' calls repeat one shape: no page faults per block); one over a block's size is not kept."""
+    blocks' calls repeat one shape: no page faults per block); one over a block's size, or one asked for by a
+    call nested in another's (an errcall), is not kept."""
     n = math.prod(shape) * np.dtype(dtype).itemsize
-    if n > 2 * ROW_BLOCK:
+    if n > 2 * ROW_BLOCK or getattr(_local, "depth", 0) > 1:
         return np.empty(shape, dtype)
     bufs = _local.__dict__.setdefault("bufs", {})
     if k not in bufs or bufs[k].size < n:

@@ -76,7 +76,7 @@ def _first_row_off_one(y, n):
         rows = np.ascontiguousarray(rows)
     tol, screen = _slack(rows.dtype, n)
     off = np.abs(np.add.reduce(rows, axis=-1) - 1.0)
-    if off.max() <= screen:  # one reduction for the common case, every row on target; a nan fails it
+    if not off.size or off.max() <= screen:  # one reduction for the common case, every row on target; nan fails it
         return None
     flagged = ~(off <= screen)  # nan is flagged
     exact = np.sum(rows[flagged], axis=-1, dtype=np.float64)
