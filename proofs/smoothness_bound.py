@@ -79,12 +79,9 @@ def bound_1d(expr, var, iv: Interval, L, claim: str) -> Verdict:
 
 def tight_1d(expr, var, L, where, claim: str) -> Verdict:
     """L attained at the point (check_eq), or approached: the one-sided limit at the end equals L."""
-    if isinstance(where, tuple):
+    if isinstance(where, tuple):  # a value at an end is not its limit unless continuity is shown: the fact 'limits'
         _, end, side = where
-        if end.is_finite:  # the branch is defined and continuous at the open end: its value there is the limit
-            got = check_eq(_continuous_at(expr, var, end), L, claim=f"{claim}: approached as {var} -> {end}{side}")
-            return Verdict(got.claim, got.status, f"the branch is continuous at {end}; {got.reason}")
-        return limit_is(expr, end, L, var=var, side=side, claim=f"{claim}: approached as {var} -> {end}")
+        return limit_is(expr, end, L, var=var, side=side, claim=f"{claim}: approached as {var} -> {end}{side}")
     return check_eq(expr.subs(var, where), L, claim=f"{claim}: attained at {var} = {sp.sstr(where)}")
 
 

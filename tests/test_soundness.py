@@ -231,3 +231,15 @@ def test_a_limit_is_a_step_by_the_stated_fact_and_a_finite_end_becomes_one_at_in
     with pytest.raises(ValueError, match="needs side"):
         limit_is(1 / z, sp.S.Zero, sp.oo)
 
+
+
+def test_a_value_at_an_open_end_is_not_taken_for_the_limit_there():
+    # tight_1d read sign(0) = 0 as the limit from below (review, session 6): limits go through 'limits' now
+    import sympy as sp
+
+    from proofs.smoothness_bound import tight_1d
+
+    z = sp.Symbol("z", real=True)
+    assert not tight_1d(sp.sign(z), z, 0, ("limit", sp.S.Zero, "-"), "c").proved
+    assert tight_1d(sp.sign(z), z, -1, ("limit", sp.S.Zero, "-"), "c").proved
+    assert not tight_1d(sp.Heaviside(z), z, sp.Rational(1, 2), ("limit", sp.S.Zero, "-"), "c").proved
