@@ -17,7 +17,8 @@ from derive.kernels import _generated as gen
 from derive.kernels.blocks import BLOCK, ROW_BLOCK
 
 # Calls that cost more than a memory pass: transcendental ufuncs, the normal CDF, the softmax rows (exp).
-_TRANSCENDENTAL = re.compile(r"np\.(exp|expm1|exp2|log|log1p|log2|tanh|sinh|cosh|power|erf)\b|bits\.(log_)?ndtr|rows\.")
+_TRANSCENDENTAL = re.compile(r"np\.(exp|expm1|exp2|log|log1p|log2|tanh|sinh|cosh|power|erf)\b|bits\.(log_)?ndtr"
+                             r"|rows\.(?!row_sum\b|row_dot\b)")  # rows.row_sum/row_dot: the dots of a loss's row sum
 
 
 def memory_bound(act: str, loss: str, what: str) -> bool:

@@ -68,3 +68,10 @@ def test_the_summary_counts_each_floor_and_names_the_misses():
     assert "at or below PyTorch, 1e3 float32: 1/1" in text
     assert "within 2x the floor, large: 1/2; misses (x floor): a+b loss float32 4.00" in text
     assert "at most 0.3 MB (a+b loss float32 large)" in text
+
+
+def test_a_row_sum_as_a_dot_is_no_transcendental_work():
+    from bench.summary import memory_bound
+
+    for loss in ("quadratic", "sse", "mse"):  # their row sums print as rows.row_dot / rows.row_sum
+        assert memory_bound("relu", loss, "loss") and memory_bound("softsign", loss, "loss"), loss
