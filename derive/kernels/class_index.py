@@ -19,7 +19,7 @@ import numpy as np
 
 from derive.kernels.blocks import evaluate
 from derive.kernels.checks import _compute_dtype
-from derive.kernels.row_parts import _row_sum
+from derive.kernels.row_parts import row_sum
 
 # pairings whose targets may be class indices: the loss is -log a_t, the delta a - onehot(t)
 PAIRS = frozenset({("softmax", "cce")})
@@ -164,7 +164,7 @@ def _unshifted(z, at, e):
         np.exp(z, out=e)
     e_t = at.take(e)
     at.put(e, 0.0)
-    rest = _row_sum(e)
+    rest = row_sum(e)
     with np.errstate(invalid="ignore"):  # inf + nan
         total = rest + e_t
         keep = (total >= 0.5) & (total < np.inf)

@@ -76,8 +76,6 @@ def dot(u, v):
     return np.vecdot(u, v) if u.shape[-1] <= BLAS_ROW else np.add.reduce(np.multiply(u, v), axis=-1)
 
 
-_row_sum = row_sum
-
 
 @cache
 def _ones(n, dtype):
@@ -144,7 +142,7 @@ def _sweep(z, out, empty, close, lowest=False):
     tops = _tops(idx, out.shape[-1])
     e_min = e.min(axis=-1, keepdims=True) if lowest else None
     e.reshape(-1)[tops] = 0.0
-    rest = _row_sum(e)
+    rest = row_sum(e)
     near = np.flatnonzero(e.max(axis=-1, keepdims=True) > 1.0 - close)  # by the second largest e
     return d, e, idx, tops, rest, e_min, near
 

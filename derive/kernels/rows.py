@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from derive.kernels import rows_odds
-from derive.kernels.row_parts import dot, row_dot, row_sum, _at, _at_tops, _full, _redo, _row_sum, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full, the generated code row_sum/row_dot from here)
+from derive.kernels.row_parts import dot, row_dot, row_sum, _at, _at_tops, _full, _redo, _shift_top, _shifted, _top, _tops, row_loops  # noqa: F401 (second_rows imports _full, the generated code row_sum/row_dot from here)
 from derive.kernels.rows_residual import softmax_vjp_clipped_residual, softmax_vjp_residual  # noqa: F401 (the generated code calls rows.*)
 
 
@@ -33,7 +33,7 @@ def _exp_rows(z, e):
     if z.dtype != e.dtype or z.strides[-1] != z.itemsize:  # exp's SIMD and strided loops differ in the last bit
         z = np.copyto(e, z) or e
     with np.errstate(over="ignore"):  # rows with max z above the bound: redone
-        total = _row_sum(np.exp(z, out=e))
+        total = row_sum(np.exp(z, out=e))
     bound = np.log(np.finfo(e.dtype).max) - np.log(z.shape[-1]) - 1.0
     fast = (m >= 0) & (m <= bound) & (total >= 0)  # nan rows: redone
     redo = np.flatnonzero(~fast)
@@ -131,13 +131,13 @@ def _off_top(z, out):
         idx = _shift_top(z, out)
     np.exp(out, out=out)
     out.reshape(-1)[_tops(idx, out.shape[-1])] = 0.0
-    return idx, out, _row_sum(out)
+    return idx, out, row_sum(out)
 
 
 def _log_total(e, dtype):
     """log(sum_k e_k) over the last axis, e_t = 1 at the top; log1p of the others where they hold
     under 2^-10 of the top's mass (``_tight``): then the top class is exact."""
-    total = _row_sum(e)
+    total = row_sum(e)
     log_total = np.log(total)
     rows = np.flatnonzero(total < _tight(dtype))
     if rows.size:
@@ -230,17 +230,13 @@ def _log1m_softmax_plain(z, out, empty):
     e = np.exp(out, out=out)
     tops = _tops(idx, out.shape[-1])
     e.reshape(-1)[tops] = 0.0
-    rest = _row_sum(e)
+    rest = row_sum(e)
     second = np.setdiff1d(np.flatnonzero(~(rest >= out.shape[-1] * np.finfo(out.dtype).smallest_normal)), wide)  # nan too
     with np.errstate(divide="ignore", invalid="ignore"):  # those rows: replaced below
         e *= -1.0 / (1.0 + rest)  # -a_k, 0 at the top
         np.log1p(e, out=e)  # log(1 - a_k) off the top: a_k <= 1/2 there
         e.reshape(-1)[tops] = (np.log(rest) - np.log1p(rest)).reshape(-1)
-    if second.size:
-        zs = _full(z, out.shape).reshape(-1, out.shape[-1])[second]
-        part = np.empty(zs.shape, out.dtype)
-        _log1m_softmax_second(zs, part, empty, 1)  # no overflow: these rows' z - z_t did not
-        out.reshape(-1, out.shape[-1])[second] = part
+    _log1m_second_rows(second, out, z, empty, 1)  # no overflow: these rows' z - z_t did not
     return wide
 
 
@@ -257,12 +253,13 @@ def _log1m_halves(z, out, empty):
             _log1m_softmax_second(z, out, empty, 0.5)
             return np.arange(out.size // out.shape[-1])
         return _NONE
-    _redo(wide, _log1m_half, out, z, empty=empty)
+    _log1m_second_rows(wide, out, z, empty, 0.5)
     return wide
 
 
-def _log1m_half(z, out, empty):
-    return _log1m_softmax_second(z, out, empty, 0.5) and out
+def _log1m_second_rows(rows, out, z, empty, scale):
+    """out's rows ``rows`` by the second-largest shift at ``scale``, those rows taken alone (``_redo``)."""
+    _redo(rows, lambda zz, buf, e: (_log1m_softmax_second(zz, buf, e, scale), buf)[1], out, z, empty=empty)
 
 
 def _log1m_softmax_second(z, out, empty, scale):

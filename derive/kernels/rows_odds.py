@@ -56,10 +56,10 @@ def odds_vjp(z, y, out, empty, exact):
     np.divide(1.0, q, out=q)
     aq = np.multiply(a, q, out=empty(out.shape, out.dtype))
     t = empty(out.shape, out.dtype)
-    U = row_parts._row_sum(aq)
+    U = row_parts.row_sum(aq)
     V = row_parts.dot(aq, D)[..., None]
     yq = np.multiply(y, q, out=t)
-    YQ = row_parts._row_sum(yq)
+    YQ = row_parts.row_sum(yq)
     D *= U
     D -= V
     D *= aq
